@@ -1,0 +1,30 @@
+"""``portside``: the desktop app, plus ``portside engine ...`` for headless use.
+
+``portside engine`` and ``portside --version`` never import Qt, so they work on a machine with no
+display and stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``portside`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--version"], ["-V"]):
+        from engine import __version__
+
+        print(f"portside {__version__}")
+        return 0
+    if args[:1] == ["engine"]:
+        from engine.cli import main as engine_main
+
+        return engine_main(args[1:])
+    from app.gui import run_gui
+
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Shared test set-up: Qt offscreen, and the real parts (engine, registry, keyring) as fixtures.
+
+The fixtures live in ``tests/support``; each starts a real process the session owns and ends only
+that process, by its id.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest_plugins = [
+    "tests.support.engine_fixtures",
+    "tests.support.registry_fixtures",
+    "tests.support.keyring_fixtures",
+]

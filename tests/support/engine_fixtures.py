@@ -1,0 +1,1 @@
+"""Session fixtures for the engine (filled in by its owner)."""

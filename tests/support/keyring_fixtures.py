@@ -1,0 +1,1 @@
+"""Session fixtures for the keyring (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Session fixtures for the registry (filled in by its owner)."""
