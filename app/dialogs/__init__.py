@@ -1,0 +1,1 @@
+"""Dialogs of the Images/Volumes/Networks/Disk views, and their pure validation core."""
