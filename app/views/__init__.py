@@ -1,0 +1,1 @@
+"""One QWidget per sidebar entry; each takes the AppContext (see app.context)."""
