@@ -1,1 +1,176 @@
-"""Session fixtures for the engine (filled in by its owner)."""
+"""Session fixtures for a private Docker engine, started through :class:`NativeEngine`.
+
+Each test session gets its own engine, so several sessions can run side by side on one machine:
+a fresh short folder under /tmp for data root, exec root and socket, a bridge named after that
+folder ("pst" + hash), a random free /24, and no iptables rules (engines would share the chains).
+
+Fixtures:
+    engine_endpoint: ``unix:///…/docker.sock`` of the session's engine.
+    test_image: ``portside-test/busybox:latest``, built offline from /bin/busybox (busybox-static)
+        inside that engine: every busybox applet in /bin, plus /etc/passwd and /etc/group.
+    docker_cli: runs /usr/local/bin/docker against that engine with its own DOCKER_CONFIG.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from engine.lifecycle import EnginePaths, NativeEngine
+
+TEST_IMAGE = "portside-test/busybox:latest"
+BUSYBOX = Path("/bin/busybox")
+DOCKER_CLI = "/usr/local/bin/docker"
+
+_PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+_GROUP = "root:x:0:\nnogroup:x:65534:\n"
+_DOCKERFILE = 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nCMD ["sh"]\n'
+
+
+def _tar_add(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _tar_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755) -> None:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = mode
+    tar.addfile(info)
+
+
+def busybox_context(busybox: Path = BUSYBOX) -> bytes:
+    """A build context (tar) whose image is busybox with a symlink per applet."""
+    if not busybox.is_file():
+        pytest.fail(
+            f"{busybox} is missing; the test image is built from it. "
+            "Install it with `sudo apt-get install busybox-static`."
+        )
+    applets = subprocess.run(
+        [str(busybox), "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        _tar_add(tar, "Dockerfile", _DOCKERFILE.encode())
+        for folder in ("rootfs", "rootfs/bin", "rootfs/etc", "rootfs/root", "rootfs/var"):
+            _tar_dir(tar, folder)
+        _tar_dir(tar, "rootfs/tmp", 0o1777)
+        _tar_add(tar, "rootfs/bin/busybox", busybox.read_bytes(), 0o755)
+        for applet in applets:
+            if applet == "busybox" or "/" in applet:
+                continue
+            link = tarfile.TarInfo(f"rootfs/bin/{applet}")
+            link.type = tarfile.SYMTYPE
+            link.linkname = "busybox"
+            tar.addfile(link)
+        _tar_add(tar, "rootfs/etc/passwd", _PASSWD.encode())
+        _tar_add(tar, "rootfs/etc/group", _GROUP.encode())
+    return buf.getvalue()
+
+
+async def build_image(endpoint: str, context: bytes, tag: str) -> None:
+    """POST /build (classic builder, no network needed) and fail loudly on any build error."""
+    transport = httpx.AsyncHTTPTransport(uds=endpoint.removeprefix("unix://"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=120) as c:
+        response = await c.post(
+            "/v1.41/build",
+            params={"t": tag, "rm": "1", "forcerm": "1"},
+            content=context,
+            headers={"Content-Type": "application/x-tar"},
+        )
+    if response.status_code != 200:
+        pytest.fail(f"building {tag} failed: HTTP {response.status_code} {response.text}")
+    for line in response.text.splitlines():
+        if line.strip():
+            message = json.loads(line)
+            if "errorDetail" in message or "error" in message:
+                pytest.fail(f"building {tag} failed: {message}")
+
+
+@pytest.fixture(scope="session")
+def engine_root() -> Iterator[Path]:
+    """A short, fresh folder for the session engine (unix socket paths are limited to 107 B)."""
+    root = Path(tempfile.mkdtemp(prefix="pst-", dir="/tmp"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def native_engine(engine_root: Path) -> AsyncIterator[NativeEngine]:
+    """The session's running :class:`NativeEngine` (stopped, with clean-up, at the end)."""
+    engine = NativeEngine(EnginePaths.at(engine_root), iptables=False, start_timeout=60)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def engine_endpoint(native_engine: NativeEngine) -> str:
+    """``unix:///…/docker.sock`` of the session's private engine."""
+    return native_engine.endpoint
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def test_image(engine_endpoint: str) -> str:
+    """``portside-test/busybox:latest`` inside the session engine (built offline)."""
+    await build_image(engine_endpoint, busybox_context(), TEST_IMAGE)
+    return TEST_IMAGE
+
+
+@dataclass
+class DockerCLI:
+    """The docker CLI bound to one engine, with a private config folder (never ~/.docker)."""
+
+    endpoint: str
+    config_dir: Path
+    binary: str = DOCKER_CLI
+
+    def env(self) -> dict[str, str]:
+        """The environment the CLI runs with."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_CONFIG"] = str(self.config_dir)
+        return env
+
+    def __call__(
+        self,
+        *args: str,
+        check: bool = True,
+        input: str | bytes | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``docker -H <endpoint> *args``; with ``check``, fail the test on a non-zero exit."""
+        argv: Sequence[str] = [self.binary, "-H", self.endpoint, *args]
+        data = input.decode() if isinstance(input, bytes) else input
+        result = subprocess.run(
+            argv, capture_output=True, text=True, input=data, env=self.env(), timeout=timeout
+        )
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"`docker {' '.join(args)}` exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+
+@pytest.fixture(scope="session")
+def docker_cli(engine_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> DockerCLI:
+    """``docker_cli("ps", "-a")`` runs the docker CLI against the session engine."""
+    if not os.access(DOCKER_CLI, os.X_OK):
+        pytest.fail(f"{DOCKER_CLI} is missing; the tests compare against the real docker CLI.")
+    return DockerCLI(engine_endpoint, tmp_path_factory.mktemp("docker-config"))

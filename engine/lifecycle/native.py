@@ -1,0 +1,625 @@
+"""The engine Portside runs itself: a ``dockerd`` child process with per-user paths.
+
+Start-up, in order: find dockerd (Portside's bundle folder first, then ``PATH``), take the lock on
+the data root (one owner per engine), clean what a crashed earlier run left (pidfile, socket,
+mounts, containerd and its shims), write/complete ``daemon.json``, create the engine's own bridge
+(as root), spawn dockerd with only the path flags on its command line, and wait for ``/_ping``.
+
+While it runs, a watcher thread notices dockerd's exit at once; an exit nobody asked for turns the
+status FAILED with the log's last lines, and what dockerd left behind is cleaned up. dockerd's
+output goes through a pipe into a size-rotated ``engine.log``.
+
+Non-root users on Linux get rootless dockerd (``dockerd-rootless.sh`` + RootlessKit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import fcntl
+import grp
+import ipaddress
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import platformdirs
+
+from engine.errors import (
+    EngineAlreadyRunning,
+    EngineNotInstalled,
+    EngineStartFailed,
+    LifecycleError,
+)
+from engine.lifecycle import logfile, netconf, procs
+from engine.lifecycle.base import Engine, EngineState, EngineStatus
+from engine.lifecycle.paths import APP_NAME, BUNDLE_ENV, EnginePaths
+
+log = logging.getLogger(__name__)
+
+#: Always searched after ``PATH``: dockerd lives in sbin, which a user's PATH often lacks.
+SYSTEM_DIRS: tuple[str, ...] = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
+#: Where distributions put dockerd-rootless.sh when not on PATH (Debian's docker.io).
+ROOTLESS_SCRIPT_DIRS: tuple[str, ...] = (
+    "/usr/share/docker.io/contrib",
+    "/usr/share/docker/contrib",
+)
+PR_SET_PDEATHSIG = 1
+
+INSTALL_HINT = (
+    "Install a Docker engine: on Debian/Ubuntu `sudo apt-get install docker.io`, on Fedora "
+    "`sudo dnf install moby-engine`; or put a dockerd into a folder and point "
+    f"{BUNDLE_ENV} at it; or use an engine that already runs by setting DOCKER_HOST."
+)
+
+
+def bundle_dirs() -> list[Path]:
+    """Portside's own binary folders, searched before ``PATH``, in order.
+
+    ``$PORTSIDE_BUNDLE_DIR``, then ``<user data>/portside/bundle/bin``, then
+    ``<sys.prefix>/share/portside/bin`` (where a packaged Portside ships its engine).
+    """
+    dirs = []
+    if os.environ.get(BUNDLE_ENV):
+        dirs.append(Path(os.environ[BUNDLE_ENV]))
+    dirs.append(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "bundle" / "bin")
+    dirs.append(Path(sys.prefix) / "share" / APP_NAME / "bin")
+    return dirs
+
+
+def find_program(
+    name: str,
+    *,
+    path: str | None = None,
+    system_dirs: Sequence[str] = SYSTEM_DIRS,
+    extra_dirs: Sequence[str] = (),
+) -> str | None:
+    """Full path of ``name``: bundle folders, then ``PATH``, then the system dirs, then extras."""
+    for folder in bundle_dirs():
+        candidate = folder / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    path = os.environ.get("PATH", "") if path is None else path
+    search = [p for p in path.split(os.pathsep) if p]
+    search += [d for d in (*system_dirs, *extra_dirs) if d not in search]
+    return shutil.which(name, path=os.pathsep.join(search)) if search else None
+
+
+def rootless_requirements(
+    *, path: str | None = None, system_dirs: Sequence[str] = SYSTEM_DIRS
+) -> tuple[dict[str, str], list[str]]:
+    """What rootless dockerd needs: (found name -> path, list of "what to install" lines)."""
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    wanted = {
+        "dockerd": "dockerd: `sudo apt-get install docker.io` (Fedora: moby-engine)",
+        "dockerd-rootless.sh": (
+            "dockerd-rootless.sh: ships with Debian/Ubuntu's docker.io package under "
+            "/usr/share/docker.io/contrib, or with docker-ce-rootless-extras from Docker's "
+            "repository"
+        ),
+        "rootlesskit": "rootlesskit: `sudo apt-get install rootlesskit`",
+        "newuidmap": "newuidmap/newgidmap: `sudo apt-get install uidmap` (and subuid/subgid "
+        "ranges for your user in /etc/subuid and /etc/subgid)",
+    }
+    for name, hint in wanted.items():
+        where = find_program(
+            name, path=path, system_dirs=system_dirs, extra_dirs=ROOTLESS_SCRIPT_DIRS
+        )
+        if where:
+            found[name] = where
+        else:
+            missing.append(hint)
+    net = find_program("slirp4netns", path=path, system_dirs=system_dirs) or find_program(
+        "vpnkit", path=path, system_dirs=system_dirs
+    )
+    if net:
+        found["network"] = net
+    else:
+        missing.append("slirp4netns: `sudo apt-get install slirp4netns`")
+    return found, missing
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # dockerd gets SIGTERM (a clean shutdown) if its owner dies without stopping it, so no engine
+    # is left running without a lock holder. Note: Linux ties this to the forking *thread*.
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any], *, backup: bool = False) -> None:
+    """Write JSON through a temp file + rename; with ``backup``, keep the old file as ``.bak``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=False)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    if backup and path.exists():
+        shutil.copy2(path, path.with_name(path.name + ".bak"))
+    os.replace(tmp, path)
+
+
+def complete_daemon_config(
+    config: dict[str, Any],
+    *,
+    rootless: bool,
+    bridge: str,
+    subnet: ipaddress.IPv4Network | None,
+    used: list[ipaddress.IPv4Network] | None = None,
+) -> dict[str, Any]:
+    """``config`` plus the keys a Portside engine needs; the user's own keys are never changed.
+
+    Rootful engines get their own bridge (``bridge``) and its subnet (``fixed-cidr``) unless the
+    user set ``bridge`` or ``bip`` themselves. Rootless engines need neither (their bridge lives in
+    RootlessKit's namespace).
+    """
+    out = dict(config)
+    if rootless or "bip" in out:
+        return out
+    out.setdefault("bridge", bridge)
+    if out["bridge"] != "none" and "fixed-cidr" not in out:
+        out["fixed-cidr"] = str(subnet or netconf.pick_subnet(used or []))
+    return out
+
+
+def read_state(paths: EnginePaths) -> dict[str, Any] | None:
+    """The state file's content, or None when missing or unreadable."""
+    try:
+        data = json.loads(paths.state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class NativeEngine(Engine):
+    """A dockerd Portside starts and owns (rootless for non-root users on Linux).
+
+    Args:
+        paths: where everything lives; default :meth:`EnginePaths.default`.
+        dockerd: explicit dockerd path (skips the search).
+        bridge: bridge name written to a new daemon.json (default ``pst`` + hash of the data root).
+        subnet: bridge subnet for a new daemon.json (default: a free /24 of 10.200.0.0/13).
+        start_timeout: seconds to wait for ``/_ping``.
+        iptables: written as ``"iptables"`` into a *new* daemon.json when False (several engines
+            on one host should not share iptables chains).
+        owner: recorded in the state file ("app", "supervisor", ...).
+    """
+
+    name = "Portside engine"
+    manages_process = True
+
+    def __init__(
+        self,
+        paths: EnginePaths | None = None,
+        *,
+        dockerd: str | None = None,
+        bridge: str | None = None,
+        subnet: str | None = None,
+        start_timeout: float = 60.0,
+        iptables: bool = True,
+        owner: str = "app",
+    ) -> None:
+        super().__init__()
+        self.paths = paths or EnginePaths.default()
+        self._dockerd = dockerd
+        self._bridge = bridge
+        self._subnet = ipaddress.IPv4Network(subnet) if subnet else None
+        if self._bridge is not None and not 0 < len(self._bridge) <= netconf.IFNAMSIZ:
+            raise LifecycleError(
+                f"Bridge name {self._bridge!r} must be 1 to {netconf.IFNAMSIZ} characters long."
+            )
+        self.start_timeout = start_timeout
+        self._iptables = iptables
+        self.owner = owner
+        self.rootless = sys.platform.startswith("linux") and os.geteuid() != 0
+        self._status = EngineStatus(EngineState.STOPPED, self.paths.endpoint)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log_writer: logfile.RotatingLogWriter | None = None
+        self._lock_fd: int | None = None
+        self._expect_exit = False
+        self._idle = threading.Event()
+        self._idle.set()
+        self._bridge_in_use: str | None = None
+
+    # -- public API -----------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """``unix:///.../docker.sock`` of this engine."""
+        return self.paths.endpoint
+
+    async def start(self) -> EngineStatus:
+        """Start dockerd and wait until it answers; raises a :class:`LifecycleError` on failure."""
+        await self._wait_idle()
+        if self.status.state is EngineState.RUNNING:
+            return self.status
+        if self._proc is not None:
+            raise LifecycleError("The engine is already starting or stopping; wait for it.")
+        self._remember_loop()
+        try:
+            argv, env = self._command()
+            self.paths.ensure()
+            self._acquire_lock()
+        except LifecycleError as exc:
+            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(exc)))
+            raise
+        self._idle.clear()
+        try:
+            self._set_status(EngineStatus(EngineState.STARTING, self.endpoint))
+            await asyncio.to_thread(self._clean_stale)
+            config = self._prepare_config()
+            if config is not None:
+                await asyncio.to_thread(self._prepare_network, config)
+            self._spawn(argv, env)
+            await self._wait_ready()
+            with self._status_lock:
+                proc = self._proc
+                if proc is None or proc.poll() is not None:
+                    raise EngineStartFailed(
+                        "dockerd exited right after it answered", self.log_tail()
+                    )
+                with contextlib.suppress(OSError):
+                    self.paths.socket.chmod(0o600)
+                self._set_status(EngineStatus(EngineState.RUNNING, self.endpoint, "", proc.pid))
+        except BaseException as exc:
+            detail = str(exc) if isinstance(exc, LifecycleError) else f"{type(exc).__name__}: {exc}"
+            problem = await asyncio.shield(asyncio.to_thread(self._abort))
+            self._conclude(problem, EngineStatus(EngineState.FAILED, self.endpoint, detail))
+            if isinstance(exc, (LifecycleError, asyncio.CancelledError)) or not isinstance(
+                exc, Exception
+            ):
+                raise
+            raise EngineStartFailed(
+                f"Starting the engine failed: {detail}", self.log_tail()
+            ) from exc
+        finally:
+            self._idle.set()
+        return self.status
+
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - Engine.stop's shape
+        """SIGTERM dockerd, SIGKILL it after ``timeout`` s, then clean up mounts, socket, bridge."""
+        await self._wait_idle()
+        proc = self._proc
+        if proc is None:
+            if self.status.state is EngineState.FAILED:
+                self._set_status(EngineStatus(EngineState.STOPPED, self.endpoint))
+            return
+        self._idle.clear()
+        try:
+            with self._status_lock:
+                self._expect_exit = True
+                self._set_status(EngineStatus(EngineState.STOPPING, self.endpoint, "", proc.pid))
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # the exit is seen by a thread; polling is simplest
+            if proc.poll() is None:
+                log.warning(
+                    "dockerd (pid %s) ignored SIGTERM for %.0f s; killing it", proc.pid, timeout
+                )
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await asyncio.to_thread(proc.wait)
+            problem = await asyncio.to_thread(self._teardown)
+            self._conclude(problem, EngineStatus(EngineState.STOPPED, self.endpoint))
+        finally:
+            self._idle.set()
+
+    async def _wait_idle(self) -> None:
+        """Wait while a clean-up (after a crash, on a watcher thread) is still running."""
+        while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
+            await asyncio.sleep(0.05)
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The engine log's last lines."""
+        return logfile.tail(self.paths.log_file, lines)
+
+    def cleanup_leftovers(self) -> None:
+        """Take the lock and remove what a dead engine left behind (processes, mounts, socket).
+
+        Raises :class:`EngineAlreadyRunning` when a live owner holds the lock.
+        """
+        self.paths.ensure()
+        self._acquire_lock()
+        try:
+            self._clean_stale()
+            self._cleanup()
+        finally:
+            self._release_lock()
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        paths = self.paths
+        env = dict(os.environ)
+        flags = [
+            f"--data-root={paths.data_root}",
+            f"--exec-root={paths.exec_root}",
+            f"--pidfile={paths.pidfile}",
+            f"--host=unix://{paths.socket}",
+            f"--config-file={paths.daemon_json}",
+        ]
+        if self.rootless:
+            found, missing = rootless_requirements()
+            if self._dockerd:
+                found["dockerd"] = self._dockerd
+            if missing:
+                raise EngineNotInstalled(
+                    "Portside runs the engine rootless for non-root users, and this is missing:\n"
+                    + "\n".join(f"  - {line}" for line in missing)
+                    + "\nInstall those, or use an engine that already runs by setting DOCKER_HOST "
+                    "(for example DOCKER_HOST=unix:///var/run/docker.sock if you may use it)."
+                )
+            env["XDG_RUNTIME_DIR"] = str(paths.socket.parent)
+            dirs = [str(Path(p).parent) for p in found.values()]
+            env["PATH"] = os.pathsep.join([*dirs, env.get("PATH", ""), *SYSTEM_DIRS])
+            return [found["dockerd-rootless.sh"], *flags], env
+        dockerd = self._dockerd or find_program("dockerd")
+        if not dockerd or not (os.path.isfile(dockerd) and os.access(dockerd, os.X_OK)):
+            where = f"No dockerd at {dockerd}. " if self._dockerd else "No dockerd found. "
+            searched = ", ".join([*(str(d) for d in bundle_dirs()), "PATH", *SYSTEM_DIRS])
+            raise EngineNotInstalled(f"{where}Searched: {searched}.\n{INSTALL_HINT}")
+        group = grp.getgrgid(os.getgid()).gr_name
+        # the engine's helpers (containerd, runc, docker-proxy) are looked up next to it first
+        env["PATH"] = os.pathsep.join(
+            [str(Path(dockerd).parent), env.get("PATH", ""), *SYSTEM_DIRS]
+        )
+        return [dockerd, *flags, f"--group={group}"], env
+
+    def _acquire_lock(self) -> None:
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise EngineAlreadyRunning(
+                f"Another Portside engine (pid {holder}) already runs on {self.paths.data_root}. "
+                "Stop it with `portside engine stop` (or quit the Portside app that runs it), "
+                "or set PORTSIDE_HOME to use a separate engine folder."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+
+    def _clean_stale(self) -> None:
+        """With the lock held: end an orphaned dockerd of this data root, drop stale files."""
+        paths = self.paths
+        try:
+            pid = int(paths.pidfile.read_text().strip() or "0")
+        except (OSError, ValueError):
+            pid = 0
+        if pid and procs.pid_alive(pid) and procs.is_dockerd_of(pid, paths.data_root):
+            # nobody holds the lock, so this dockerd outlived its owner: it is ours to end
+            log.warning("ending orphaned dockerd (pid %s) of %s", pid, paths.data_root)
+            procs.terminate([pid], timeout=20.0)
+        self._cleanup()
+
+    def _prepare_config(self) -> dict[str, Any] | None:
+        """daemon.json completed with the engine's bridge; None when it is not valid JSON.
+
+        An invalid file is left alone: dockerd then fails with its own, precise message.
+        """
+        path = self.paths.daemon_json
+        existing: dict[str, Any] = {}
+        if path.exists():
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                return None
+            if not isinstance(loaded, dict):
+                return None
+            existing = loaded
+        else:
+            existing = {} if self._iptables else {"iptables": False, "ip-masq": False}
+        needs_subnet = "fixed-cidr" not in existing and not self.rootless and self._subnet is None
+        config = complete_daemon_config(
+            existing,
+            rootless=self.rootless,
+            bridge=self._bridge or netconf.bridge_name_for(self.paths.data_root),
+            subnet=self._subnet,
+            used=netconf.used_networks() if needs_subnet else None,
+        )
+        if config != existing or not path.exists():
+            write_json_atomic(path, config, backup=True)
+        return config
+
+    def _prepare_network(self, config: Mapping[str, Any]) -> None:
+        bridge = config.get("bridge")
+        if self.rootless or not isinstance(bridge, str) or bridge in ("", "none"):
+            return
+        cidr = config.get("fixed-cidr")
+        if not isinstance(cidr, str):
+            return  # the user manages this bridge's addresses
+        try:
+            subnet = ipaddress.IPv4Network(cidr, strict=False)
+        except ValueError:
+            return  # dockerd reports the bad value in its own words
+        netconf.ensure_bridge(bridge, subnet)
+        self._bridge_in_use = bridge
+
+    def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with open(self.paths.log_file, "ab") as handle:
+            handle.write(f"--- portside {stamp}: starting {' '.join(argv)}\n".encode())
+        read_fd, write_fd = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                env=env,
+                close_fds=True,
+                start_new_session=True,  # terminal signals (Ctrl-C) must not reach dockerd
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            raise EngineStartFailed(f"Could not run {argv[0]}: {exc}") from exc
+        finally:
+            os.close(write_fd)
+        self._expect_exit = False
+        self._proc = proc
+        self._log_writer = logfile.RotatingLogWriter(read_fd, self.paths.log_file)
+        self._log_writer.start()
+        threading.Thread(
+            target=self._watch, args=(proc,), name=f"engine-watch:{proc.pid}", daemon=True
+        ).start()
+
+    async def _wait_ready(self) -> None:
+        proc = self._proc
+        assert proc is not None
+        deadline = time.monotonic() + self.start_timeout
+        transport = httpx.AsyncHTTPTransport(uds=str(self.paths.socket))
+        async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=5) as c:
+            while True:
+                code = proc.poll()
+                if code is not None:
+                    self._drain_log()
+                    raise EngineStartFailed(
+                        f"dockerd exited with code {code} while starting.", self.log_tail()
+                    )
+                if self.paths.socket.exists():
+                    try:
+                        response = await c.get("/_ping")
+                        if response.status_code == 200:
+                            return
+                    except httpx.TransportError:
+                        pass
+                if time.monotonic() > deadline:
+                    raise EngineStartFailed(
+                        f"dockerd did not answer on {self.paths.socket} within "
+                        f"{self.start_timeout:.0f} s.",
+                        self.log_tail(),
+                    )
+                await asyncio.sleep(0.05)
+
+    # -- exits and clean-up ---------------------------------------------------------------------
+
+    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
+        code = proc.wait()
+        with self._status_lock:
+            if self._expect_exit or self._proc is not proc:
+                return
+            if self.status.state is not EngineState.RUNNING:
+                return  # start() notices and reports it
+            self._idle.clear()
+        self._drain_log()
+        detail = (
+            f"dockerd (pid {proc.pid}) exited unexpectedly with code {code}.\n\n"
+            f"Last lines of the engine log:\n{self.log_tail()}"
+        )
+        try:
+            self._finish(EngineStatus(EngineState.FAILED, self.endpoint, detail, proc.pid))
+        finally:
+            self._idle.set()
+
+    def _abort(self) -> str:
+        proc = self._proc
+        if proc is not None:
+            self._expect_exit = True
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                proc.wait()
+        return self._teardown()
+
+    def _finish(self, final: EngineStatus) -> None:
+        """After dockerd exited: clean up, record ``final`` (while still locked), unlock."""
+        self._conclude(self._teardown(), final)
+
+    def _teardown(self) -> str:
+        """Clean-up after dockerd exited; returns the clean-up error, if any."""
+        self._drain_log()
+        try:
+            self._cleanup()
+        except Exception as exc:
+            log.exception("cleaning up after the engine failed")
+            return str(exc)
+        return ""
+
+    def _conclude(self, problem: str, final: EngineStatus) -> None:
+        if problem and final.state is EngineState.STOPPED:
+            final = EngineStatus(EngineState.FAILED, final.endpoint, f"Clean-up failed: {problem}")
+        self._proc = None
+        self._set_status(final)
+        self._release_lock()
+
+    def _drain_log(self) -> None:
+        if self._log_writer is not None:
+            self._log_writer.join(2.0)
+
+    def _cleanup(self) -> None:
+        """End this engine's leftover processes, unmount its mounts, drop socket/pidfile/bridge."""
+        paths = self.paths
+        containers = paths.data_root / "containers"
+        try:
+            ids = [entry.name for entry in containers.iterdir()] if containers.is_dir() else []
+        except OSError:
+            ids = []
+        procs.terminate(procs.processes_in_containers(ids), timeout=2.0)
+        procs.terminate(procs.processes_naming([paths.exec_root, paths.data_root]), timeout=5.0)
+        if os.geteuid() == 0:
+            left = procs.unmount_all([paths.data_root, paths.exec_root])
+            if left:
+                raise LifecycleError("Could not unmount: " + "; ".join(left))
+        for stale in (paths.socket, paths.pidfile):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        bridge = self._bridge_in_use or self._configured_bridge()
+        if bridge and bridge in {self._bridge, netconf.bridge_name_for(paths.data_root)}:
+            with contextlib.suppress(LifecycleError):
+                netconf.delete_bridge(bridge)
+        self._bridge_in_use = None
+
+    def _configured_bridge(self) -> str | None:
+        if self.rootless or os.geteuid() != 0:
+            return None
+        try:
+            value = json.loads(self.paths.daemon_json.read_text(encoding="utf-8")).get("bridge")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def _on_status(self, status: EngineStatus) -> None:
+        if self._lock_fd is None:
+            return  # only the lock holder speaks for this engine
+        state = {
+            "state": status.state.value,
+            "endpoint": status.endpoint,
+            "pid": status.pid,
+            "detail": status.detail,
+            "owner": self.owner,
+            "owner_pid": os.getpid(),
+            "rootless": self.rootless,
+            "updated": time.time(),
+        }
+        try:
+            write_json_atomic(self.paths.state_file, state)
+        except OSError:
+            log.exception("could not write %s", self.paths.state_file)

@@ -1,0 +1,152 @@
+"""Processes and mounts an engine leaves behind, found through /proc and ended by pid.
+
+Only things provably ours are touched: processes whose command line names this engine's own
+exec/data root (containerd, its shims), processes inside the cgroup of a container stored in this
+engine's data root, and mounts under this engine's roots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+MNT_DETACH = 2
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with that pid exists (zombies count as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return fields[0] != b"Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    except PermissionError:
+        return True
+
+
+def cmdline(pid: int) -> list[str]:
+    """The process' argv, or [] when it is gone or unreadable."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def is_dockerd_of(pid: int, data_root: Path) -> bool:
+    """Whether ``pid`` is a dockerd running on ``data_root``."""
+    argv = cmdline(pid)
+    return bool(argv) and "dockerd" in Path(argv[0]).name and str(data_root) in argv
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def processes_naming(paths: Iterable[Path]) -> list[int]:
+    """Pids (not ours) whose command line mentions any of ``paths``."""
+    roots = [str(p).rstrip("/") for p in paths]
+    me = os.getpid()
+    found = []
+    for pid in _all_pids():
+        if pid == me:
+            continue
+        argv = cmdline(pid)
+        # a path prefix match on a component boundary: /x/data must not match /x/data2
+        if any(arg == r or r + "/" in arg for arg in argv for r in roots):
+            found.append(pid)
+    return found
+
+
+def processes_in_containers(container_ids: Iterable[str]) -> list[int]:
+    """Pids whose cgroup path names one of the (64-hex) container ids."""
+    ids = [cid for cid in container_ids if len(cid) == 64]
+    if not ids:
+        return []
+    found = []
+    for pid in _all_pids():
+        try:
+            groups = Path(f"/proc/{pid}/cgroup").read_text()
+        except OSError:
+            continue
+        if any(cid in groups for cid in ids):
+            found.append(pid)
+    return found
+
+
+def terminate(pids: Iterable[int], timeout: float = 5.0) -> None:
+    """SIGTERM each pid, then SIGKILL whatever is still alive after ``timeout``."""
+    pending = [pid for pid in pids if pid_alive(pid)]
+    for pid in pending:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        pending = [pid for pid in pending if pid_alive(pid)]
+        if pending:
+            time.sleep(0.05)
+    for pid in pending:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _unescape(field: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as \ooo
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and len(field[i + 1 : i + 4]) == 3 and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_mountinfo(text: str) -> list[str]:
+    """Mount points listed in a ``/proc/<pid>/mountinfo`` text, in order."""
+    points = []
+    for line in text.splitlines():
+        fields = line.split(" ")
+        if len(fields) > 4:
+            points.append(_unescape(fields[4]))
+    return points
+
+
+def mounts_under(roots: Iterable[Path], mountinfo: str | None = None) -> list[str]:
+    """Mount points at or below any of ``roots``, deepest first."""
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text()
+        except OSError:
+            return []
+    prefixes = [str(r).rstrip("/") for r in roots]
+    hits = {
+        point
+        for point in parse_mountinfo(mountinfo)
+        if any(point == p or point.startswith(p + "/") for p in prefixes)
+    }
+    return sorted(hits, key=lambda p: (-p.count("/"), p))
+
+
+def unmount_all(roots: Iterable[Path]) -> list[str]:
+    """Lazily unmount everything under ``roots``; returns what could not be unmounted."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    failed: list[str] = []
+    roots = list(roots)
+    for _attempt in range(3):
+        points = mounts_under(roots)
+        if not points:
+            return []
+        failed = []
+        for point in points:
+            if libc.umount2(os.fsencode(point), MNT_DETACH) != 0:
+                failed.append(f"{point}: {os.strerror(ctypes.get_errno())}")
+    return failed if mounts_under(roots) else []
