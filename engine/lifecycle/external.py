@@ -7,36 +7,23 @@ from pathlib import Path
 
 import httpx
 
-from engine.errors import EngineUnreachable, InvalidEndpoint
+from engine.endpoint import Endpoint, resolve_endpoint
+from engine.errors import EngineUnreachable
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 
 
-def default_endpoint() -> str:
+def default_endpoint() -> Endpoint:
     """``DOCKER_HOST``, else the system socket, else the rootless one (``$XDG_RUNTIME_DIR``)."""
-    if os.environ.get("DOCKER_HOST"):
-        return os.environ["DOCKER_HOST"]
+    if "DOCKER_HOST" in os.environ:
+        return resolve_endpoint(None)
     if Path(DEFAULT_SOCKET).exists():
-        return f"unix://{DEFAULT_SOCKET}"
+        return Endpoint.parse(f"unix://{DEFAULT_SOCKET}")
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime, "docker.sock").exists():
-        return f"unix://{Path(runtime, 'docker.sock')}"
-    return f"unix://{DEFAULT_SOCKET}"
-
-
-def _transport(endpoint: str) -> tuple[httpx.AsyncHTTPTransport, str]:
-    if endpoint.startswith("unix://"):
-        path = endpoint.removeprefix("unix://")
-        if not path.startswith("/"):
-            raise InvalidEndpoint(f"{endpoint!r}: a unix endpoint needs an absolute socket path.")
-        return httpx.AsyncHTTPTransport(uds=path), "http://engine"
-    if endpoint.startswith("tcp://"):
-        return httpx.AsyncHTTPTransport(), "http://" + endpoint.removeprefix("tcp://")
-    raise InvalidEndpoint(
-        f"{endpoint!r} is not an endpoint Portside can attach to; use unix:///path/to/docker.sock "
-        "or tcp://host:port."
-    )
+        return Endpoint.parse(f"unix://{Path(runtime, 'docker.sock')}")
+    return Endpoint.parse(f"unix://{DEFAULT_SOCKET}")
 
 
 class ExternalEngine(Engine):
@@ -48,10 +35,10 @@ class ExternalEngine(Engine):
     name = "External engine"
     manages_process = False
 
-    def __init__(self, endpoint: str | None = None, *, timeout: float = 5.0) -> None:
+    def __init__(self, endpoint: str | Endpoint | None = None, *, timeout: float = 5.0) -> None:
         super().__init__()
-        self._endpoint = endpoint or default_endpoint()
-        _transport(self._endpoint)  # validate early
+        self._target = resolve_endpoint(endpoint) if endpoint else default_endpoint()
+        self._endpoint = self._target.url
         self._timeout = timeout
         self._status = EngineStatus(EngineState.STOPPED, self._endpoint)
 
@@ -62,10 +49,11 @@ class ExternalEngine(Engine):
 
     async def ping(self) -> None:
         """Raise :class:`EngineUnreachable` unless ``/_ping`` answers OK."""
-        transport, base = _transport(self._endpoint)
         try:
             async with httpx.AsyncClient(
-                transport=transport, base_url=base, timeout=self._timeout
+                transport=self._target.transport(),
+                base_url=self._target.base_url,
+                timeout=self._timeout,
             ) as client:
                 response = await client.get("/_ping")
         except httpx.TransportError as exc:

@@ -14,7 +14,6 @@ Fixtures:
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -24,10 +23,10 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 
+from engine.client import EngineClient
 from engine.lifecycle import EnginePaths, NativeEngine
 
 TEST_IMAGE = "portside-test/busybox:latest"
@@ -82,23 +81,16 @@ def busybox_context(busybox: Path = BUSYBOX) -> bytes:
     return buf.getvalue()
 
 
-async def build_image(endpoint: str, context: bytes, tag: str) -> None:
-    """POST /build (classic builder, no network needed) and fail loudly on any build error."""
-    transport = httpx.AsyncHTTPTransport(uds=endpoint.removeprefix("unix://"))
-    async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=120) as c:
-        response = await c.post(
-            "/v1.41/build",
-            params={"t": tag, "rm": "1", "forcerm": "1"},
-            content=context,
-            headers={"Content-Type": "application/x-tar"},
-        )
-    if response.status_code != 200:
-        pytest.fail(f"building {tag} failed: HTTP {response.status_code} {response.text}")
-    for line in response.text.splitlines():
-        if line.strip():
-            message = json.loads(line)
-            if "errorDetail" in message or "error" in message:
-                pytest.fail(f"building {tag} failed: {message}")
+async def build_image(endpoint: str, context: bytes, tag: str) -> str:
+    """Build through the client (classic builder, no network needed); returns the image id."""
+    image_id = ""
+    async with EngineClient(endpoint, timeout=120) as client:
+        async for progress in client.images.build(context, tag=tag, forcerm=True):
+            if progress.aux and "ID" in progress.aux:
+                image_id = str(progress.aux["ID"])
+    if not image_id:
+        pytest.fail(f"building {tag} reported no image id")
+    return image_id
 
 
 @pytest.fixture(scope="session")
