@@ -22,19 +22,18 @@ def _rows(n: int, *, state: str = "running") -> dict[str, dict[str, Any]]:
     return {f"id{i}": {"name": f"c{i}", "size": i * 10, "state": state} for i in range(n)}
 
 
-def test_model_passes_qtmodeltester_through_diffs(qtmodeltester: Any) -> None:
+def test_model_and_sorting_proxy_pass_qtmodeltester_through_diffs(qtmodeltester: Any) -> None:
     model = KeyedTableModel(COLUMNS)
-    qtmodeltester.check(model, force_py=True)
-    model.set_rows(_rows(5))
-    model.upsert("idX", {"name": "x", "size": 1, "state": "exited"})
-    model.remove("id2")
-    model.set_rows({**_rows(3), "idY": {"name": "y", "size": 2, "state": "created"}})
-    qtmodeltester.check(model, force_py=True)
     proxy = QSortFilterProxyModel()
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
     proxy.sort(1)
-    qtmodeltester.check(proxy, force_py=True)
+    qtmodeltester.check(proxy, force_py=True)  # watches the proxy (and so the model) from here on
+    model.set_rows(_rows(5))
+    model.upsert("idX", {"name": "x", "size": 1, "state": "exited"})
+    model.remove("id2")
+    model.set_rows({**_rows(3), "idY": {"name": "y", "size": 2, "state": "created"}})
+    assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["c0", "y", "c1", "c2"]
 
 
 def test_set_rows_emits_minimal_signals_and_never_resets() -> None:
@@ -78,3 +77,13 @@ def test_unchanged_rows_emit_nothing() -> None:
     assert seen == []
     model.update_fields("id1", size=11)
     assert seen == [1]
+
+
+def test_plain_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
+    model = KeyedTableModel(COLUMNS)
+    qtmodeltester.check(model, force_py=True)
+    model.set_rows(_rows(8))
+    model.set_rows({k: v for k, v in _rows(8).items() if k not in ("id0", "id3", "id4", "id7")})
+    model.upsert("new", {"name": "n", "size": 5, "state": "x"})
+    model.clear()
+    assert len(model) == 0

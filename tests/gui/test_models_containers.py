@@ -1,0 +1,140 @@
+"""ContainersModel (tree with Compose groups) and its filter: diffs, qtmodeltester, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.models.containers import (
+    GROUP_PREFIX,
+    IS_GROUP_ROLE,
+    PORTS_ROLE,
+    ContainersFilter,
+    ContainersModel,
+    container_row,
+)
+from app.models.keyed import ID_ROLE
+from engine.models import ContainerSummary
+
+pytestmark = pytest.mark.gui
+
+
+def summary(
+    cid: str,
+    name: str,
+    *,
+    state: str = "running",
+    project: str | None = None,
+    ports: list[dict[str, Any]] | None = None,
+    image: str = "busybox",
+) -> ContainerSummary:
+    labels = {"com.docker.compose.project": project} if project else {"tier": "web"}
+    return ContainerSummary.from_api(
+        {
+            "Id": cid,
+            "Names": [f"/{name}"],
+            "Image": image,
+            "State": state,
+            "Status": "Up 1 second",
+            "Created": 1_700_000_000,
+            "Labels": labels,
+            "Ports": ports or [],
+        }
+    )
+
+
+def rows(*items: ContainerSummary) -> dict[str, dict[str, Any]]:
+    return {s.id: container_row(s) for s in items}
+
+
+def test_tree_model_groups_compose_projects_and_survives_qtmodeltester(qtmodeltester: Any) -> None:
+    model = ContainersModel()
+    qtmodeltester.check(model, force_py=True)  # keeps watching every change below
+    model.set_rows(
+        rows(
+            summary("a1", "web", ports=[{"PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}]),
+            summary("b1", "shop-db-1", project="shop"),
+            summary("b2", "shop-api-1", project="shop", state="exited"),
+            summary("c1", "lonely", state="exited"),
+        )
+    )
+    assert model.rowCount() == 3  # a1, the shop group, c1
+    group = model.index_for(GROUP_PREFIX + "shop")
+    assert group.data(IS_GROUP_ROLE) is True
+    assert model.rowCount(group) == 2
+    assert model.index(1, 2, group).data() == "exited"
+    assert group.siblingAtColumn(2).data() == "running (1/2)"
+    assert model.index_for("a1").siblingAtColumn(3).data() == "8080→80/tcp"
+    assert model.index_for("a1").data(PORTS_ROLE) == [8080]
+    child = model.index_for("b2")
+    assert child.parent() == group and child.data(ID_ROLE) == "b2"
+
+    # diffs: one container leaves the group, the group's summary follows; removing the last
+    # child removes the group row.
+    model.set_rows(
+        rows(
+            summary("a1", "web", ports=[{"PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}]),
+            summary("b1", "shop-db-1", project="shop", state="exited"),
+            summary("c1", "lonely", state="running"),
+        )
+    )
+    assert model.index_for(GROUP_PREFIX + "shop").siblingAtColumn(2).data() == "exited"
+    model.remove("b1")
+    assert GROUP_PREFIX + "shop" not in model.group_keys()
+    assert model.rowCount() == 2
+
+
+def test_updates_are_diffs_not_resets() -> None:
+    model = ContainersModel()
+    model.set_rows(rows(summary("a1", "web"), summary("b1", "db-1", project="p")))
+    events: list[Any] = []
+    model.modelReset.connect(lambda: events.append("reset"))
+    model.dataChanged.connect(
+        lambda a, b, _r=None: events.append((a.row(), a.column(), b.column()))
+    )
+    model.update_fields("a1", cpu=12.5)
+    assert events == [(0, 5, 5)]
+    assert model.index_for("a1").siblingAtColumn(5).data() == "12.5 %"
+    events.clear()
+    model.update_fields("b1", state="exited")
+    # the child's State cell, then the group row's changed cells
+    assert events[0] == (0, 2, 2) and "reset" not in events and len(events) == 2
+
+
+def test_filter_searches_name_image_id_labels_and_running_only(qtmodeltester: Any) -> None:
+    model = ContainersModel()
+    model.set_rows(
+        rows(
+            summary("aaa111", "web", image="nginx"),
+            summary("bbb222", "shop-db-1", project="shop", image="postgres"),
+            summary("ccc333", "shop-api-1", project="shop", state="exited", image="python"),
+            summary("ddd444", "worker", state="exited", image="redis"),
+        )
+    )
+    proxy = ContainersFilter()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy, force_py=True)
+
+    def visible() -> set[str]:
+        out = set()
+        for r in range(proxy.rowCount()):
+            top = proxy.index(r, 0)
+            out.add(top.data(ID_ROLE))
+            for c in range(proxy.rowCount(top)):
+                out.add(proxy.index(c, 0, top).data(ID_ROLE))
+        return out
+
+    proxy.set_search("postgres")
+    assert visible() == {GROUP_PREFIX + "shop", "bbb222"}
+    proxy.set_search("ddd4")  # id prefix
+    assert visible() == {"ddd444"}
+    proxy.set_search("tier=web")  # a label
+    assert visible() == {"aaa111", "ddd444"}
+    proxy.set_search("shop")  # the project name matches its containers
+    assert visible() == {GROUP_PREFIX + "shop", "bbb222", "ccc333"}
+    proxy.set_search("")
+    proxy.set_running_only(True)
+    assert visible() == {"aaa111", GROUP_PREFIX + "shop", "bbb222"}
+    model.remove("bbb222")  # the group's only visible child goes: the group disappears
+    assert visible() == {"aaa111"}
