@@ -68,8 +68,15 @@ class RotatingLogWriter:
             os.close(self._fd)
 
 
-def tail(path: Path, lines: int = 25) -> str:
-    """The last ``lines`` lines of the log (reaching into ``path.1`` when the log just rotated)."""
+#: Portside writes this before each dockerd start, so a start's own lines can be told apart.
+START_MARKER = "--- portside "
+
+
+def tail(path: Path, lines: int = 25, *, this_run: bool = False) -> str:
+    """The last ``lines`` lines of the log (reaching into ``path.1`` when the log just rotated).
+
+    With ``this_run``, nothing before the last start marker (the previous runs' lines).
+    """
     chunks: list[bytes] = []
     for candidate in (path, path.with_name(f"{path.name}.1")):
         try:
@@ -83,4 +90,9 @@ def tail(path: Path, lines: int = 25) -> str:
         if b"".join(chunks).count(b"\n") > lines:
             break
     text = b"".join(chunks).decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
+    selected = text.splitlines()
+    if this_run:
+        marks = [i for i, line in enumerate(selected) if line.startswith(START_MARKER)]
+        if marks:
+            selected = selected[marks[-1] + 1 :]
+    return "\n".join(selected[-lines:])

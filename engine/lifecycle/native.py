@@ -326,8 +326,8 @@ class NativeEngine(Engine):
             await asyncio.sleep(0.05)
 
     def log_tail(self, lines: int = 25) -> str:
-        """The engine log's last lines."""
-        return logfile.tail(self.paths.log_file, lines)
+        """The engine log's last lines, from the current (or last) run only."""
+        return logfile.tail(self.paths.log_file, lines, this_run=True)
 
     def cleanup_leftovers(self) -> None:
         """Take the lock and remove what a dead engine left behind (processes, mounts, socket).
@@ -465,7 +465,7 @@ class NativeEngine(Engine):
     def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         with open(self.paths.log_file, "ab") as handle:
-            handle.write(f"--- portside {stamp}: starting {' '.join(argv)}\n".encode())
+            handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
         read_fd, write_fd = os.pipe()
         try:
             proc = subprocess.Popen(

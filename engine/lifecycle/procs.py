@@ -43,7 +43,12 @@ def cmdline(pid: int) -> list[str]:
 def is_dockerd_of(pid: int, data_root: Path) -> bool:
     """Whether ``pid`` is a dockerd running on ``data_root``."""
     argv = cmdline(pid)
-    return bool(argv) and "dockerd" in Path(argv[0]).name and str(data_root) in argv
+    root = str(data_root)
+    return (
+        bool(argv)
+        and "dockerd" in Path(argv[0]).name
+        and any(arg == root or arg == f"--data-root={root}" for arg in argv)
+    )
 
 
 def _all_pids() -> list[int]:

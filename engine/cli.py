@@ -1,0 +1,344 @@
+"""``portside engine ...``: run Portside's own engine without the GUI.
+
+Commands:
+    start    start the engine in the background; prints its endpoint (``unix:///…/docker.sock``)
+    stop     stop it; returns once no engine process and no mount is left
+    status   running / stopped / failed (+ the log's last lines); exit 0 running, 1 failed,
+             3 not running (stopped, starting or stopping)
+    logs     print the engine log; ``--follow`` keeps printing new lines
+    env      print ``export DOCKER_HOST=…`` for the engine
+
+``--home DIR`` (or ``PORTSIDE_HOME``) relocates everything the engine writes.
+
+The started engine lives in a small supervisor process (``engine.lifecycle.supervisor``) so it
+keeps running after the CLI exits. The GUI runs the same :class:`NativeEngine` in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.errors import EngineAlreadyRunning, PortsideError
+from engine.lifecycle import logfile, procs
+from engine.lifecycle.native import NativeEngine, read_state
+from engine.lifecycle.paths import HOME_ENV, EnginePaths
+
+EXIT_RUNNING = 0
+EXIT_FAILED = 1
+EXIT_NOT_RUNNING = 3
+SUPERVISOR_MODULE = "engine.lifecycle.supervisor"
+
+
+def _paths(args: argparse.Namespace) -> EnginePaths:
+    return EnginePaths.at(args.home) if args.home else EnginePaths.default()
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _is_supervisor(pid: int) -> bool:
+    return SUPERVISOR_MODULE in procs.cmdline(pid)
+
+
+def _live_owner(state: dict[str, Any] | None) -> int | None:
+    """The pid of the process that owns the engine, if the state file names a live one."""
+    if not state:
+        return None
+    pid = state.get("owner_pid")
+    return pid if isinstance(pid, int) and procs.pid_alive(pid) else None
+
+
+async def _engine_version(endpoint: str) -> str:
+    from engine.client import EngineClient
+
+    async with EngineClient(endpoint, timeout=5) as client:
+        version = await client.version()
+    return f"{version.version} (API {version.api_version})"
+
+
+# -- start ---------------------------------------------------------------------------------------
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    state = read_state(paths)
+    if _live_owner(state) and state and state.get("state") == "running":
+        print(state["endpoint"])
+        _err(f"The engine already runs (pid {state.get('pid')}).")
+        return 0
+    paths.ensure()
+    argv = [sys.executable, "-m", SUPERVISOR_MODULE, f"--start-timeout={args.timeout}"]
+    if args.home:
+        argv.append(f"--home={args.home}")
+    env = dict(os.environ)
+    # the supervisor must import this very `engine` package, installed or not
+    source_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
+    supervisor_log = paths.root / "supervisor.log"
+    with open(supervisor_log, "ab") as errors:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            cwd="/",
+            start_new_session=True,  # survives the CLI and its terminal
+            close_fds=True,
+        )
+    assert proc.stdout is not None
+    line = _read_line(proc.stdout.fileno(), args.timeout + 15)
+    proc.stdout.close()
+    if not line:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _err(
+            "The engine supervisor gave no answer. Its log:\n"
+            + logfile.tail(supervisor_log, 15)
+            + "\n\nEngine log:\n"
+            + logfile.tail(paths.log_file, 15)
+        )
+        return EXIT_FAILED
+    result = json.loads(line)
+    if result.get("state") != "running":
+        _err(result.get("error") or "The engine failed to start.")
+        return EXIT_FAILED
+    print(result["endpoint"])
+    _err(
+        f"Engine running (pid {result.get('pid')}). Use it with: "
+        f"export DOCKER_HOST={result['endpoint']}"
+    )
+    return EXIT_RUNNING
+
+
+def _read_line(fd: int, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    data = b""
+    while b"\n" not in data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0].decode("utf-8", "replace") if b"\n" in data else ""
+
+
+# -- stop ----------------------------------------------------------------------------------------
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    state = read_state(paths)
+    owner = _live_owner(state)
+    dockerd = state.get("pid") if state else None
+    if owner is not None and state is not None:
+        if not _is_supervisor(owner):
+            _err(
+                f"The engine belongs to the Portside app (pid {owner}); quit the app or stop the "
+                "engine from its window."
+            )
+            return EXIT_FAILED
+        os.kill(owner, signal.SIGTERM)
+        if not _wait_gone([owner], args.timeout + 15):
+            _err(f"The engine supervisor (pid {owner}) did not stop in time; killing it.")
+            os.kill(owner, signal.SIGKILL)
+            _wait_gone([owner], 5)
+    if isinstance(dockerd, int) and procs.is_dockerd_of(dockerd, paths.data_root):
+        # left over by a supervisor that died hard: it gets SIGTERM from the kernel, give it time
+        _wait_gone([dockerd], args.timeout)
+    try:
+        NativeEngine(paths).cleanup_leftovers()
+    except EngineAlreadyRunning as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    left = procs.mounts_under([paths.data_root, paths.exec_root])
+    if left:
+        _err("Stopped, but these mounts remain: " + ", ".join(left))
+        return EXIT_FAILED
+    print("stopped" if owner is not None else "not running")
+    return 0
+
+
+def _wait_gone(pids: list[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(procs.pid_alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+# -- status --------------------------------------------------------------------------------------
+
+
+def engine_state(paths: EnginePaths) -> dict[str, Any]:
+    """The engine's state from its state file, corrected by what is actually alive."""
+    state = dict(read_state(paths) or {"state": "stopped", "endpoint": paths.endpoint})
+    if state.get("state") in ("running", "starting", "stopping"):
+        owner = state.get("owner_pid")
+        pid = state.get("pid")
+        if not _live_owner(state):
+            state["state"] = "failed"
+            state["detail"] = (
+                f"The process that ran the engine (pid {owner}) is gone without stopping it.\n\n"
+                f"Last lines of the engine log:\n{logfile.tail(paths.log_file)}"
+            )
+        elif (
+            state["state"] == "running"
+            and isinstance(pid, int)
+            and not procs.is_dockerd_of(pid, paths.data_root)
+            and not state.get("rootless")
+        ):
+            state["state"] = "failed"
+            state["detail"] = (
+                f"dockerd (pid {pid}) is gone.\n\n"
+                f"Last lines of the engine log:\n{logfile.tail(paths.log_file)}"
+            )
+    return state
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    state = engine_state(paths)
+    name = state.get("state", "stopped")
+    if name == "running":
+        try:
+            state["version"] = asyncio.run(_engine_version(state["endpoint"]))
+        except PortsideError as exc:
+            state["state"], name = "failed", "failed"
+            state["detail"] = (
+                f"{exc}\n\nLast lines of the engine log:\n{logfile.tail(paths.log_file)}"
+            )
+    if args.json:
+        print(json.dumps(state, indent=2))
+    else:
+        print(name)
+        print(f"endpoint: {state.get('endpoint') or paths.endpoint}")
+        if name == "running":
+            print(f"pid: {state.get('pid')}")
+            print(f"version: {state.get('version')}")
+        if name == "failed" and state.get("detail"):
+            print(state["detail"])
+    if name == "running":
+        return EXIT_RUNNING
+    return EXIT_FAILED if name == "failed" else EXIT_NOT_RUNNING
+
+
+# -- logs / env ----------------------------------------------------------------------------------
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    out = sys.stdout
+    if not paths.log_file.exists() and not args.follow:
+        _err(
+            f"No engine log yet ({paths.log_file}); start the engine with `portside engine start`."
+        )
+        return EXIT_FAILED
+    if args.tail is not None:
+        text = logfile.tail(paths.log_file, args.tail)
+        out.write(text + ("\n" if text else ""))
+        position = paths.log_file.stat().st_size if paths.log_file.exists() else 0
+    else:
+        position = _copy_from(paths.log_file, 0, out)
+    out.flush()
+    if not args.follow:
+        return 0
+    try:
+        _follow(paths.log_file, position, out)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def _copy_from(path: Path, position: int, out: TextIO) -> int:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(position)
+            data = handle.read()
+    except FileNotFoundError:
+        return 0
+    out.write(data.decode("utf-8", "replace"))
+    return position + len(data)
+
+
+def _follow(path: Path, position: int, out: TextIO) -> None:
+    inode = path.stat().st_ino if path.exists() else None
+    while True:
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            time.sleep(0.2)
+            continue
+        if info.st_ino != inode or info.st_size < position:  # rotated or truncated
+            inode, position = info.st_ino, 0
+        if info.st_size > position:
+            position = _copy_from(path, position, out)
+            out.flush()
+        time.sleep(0.2)
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    print(f"export DOCKER_HOST={_paths(args).endpoint}")
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portside engine", description="Run Portside's own Docker engine without the GUI."
+    )
+    parser.add_argument("--home", help=f"engine folder (default: ${HOME_ENV} or a per-user one)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="start the engine in the background; prints its socket")
+    start.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
+    stop = sub.add_parser("stop", help="stop the engine and clean up")
+    stop.add_argument("--timeout", type=float, default=20.0, help="seconds before SIGKILL")
+    status = sub.add_parser("status", help="running / stopped / failed; exit 0 / 3 / 1")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    logs = sub.add_parser("logs", help="print the engine log")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("-n", "--tail", type=int, help="only the last N lines")
+    sub.add_parser("env", help="print `export DOCKER_HOST=…` for this engine")
+    return parser
+
+
+COMMANDS = {
+    "start": cmd_start,
+    "stop": cmd_stop,
+    "status": cmd_status,
+    "logs": cmd_logs,
+    "env": cmd_env,
+}
+
+
+def main(argv: list[str]) -> int:
+    """``portside engine <command>``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except PortsideError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
