@@ -1,0 +1,284 @@
+"""The docker CLI's ``config.json``: make ``credsStore`` Portside's helper, and undo it.
+
+Honours ``DOCKER_CONFIG`` (else ``~/.docker``). Every edit:
+
+* parses the file first; a corrupt file raises :class:`~engine.errors.DockerConfigError` with its
+  path and is left byte-for-byte untouched;
+* keeps every other key (``credHelpers``, ``proxies``, ``currentContext``, plugins' keys …) and
+  their order, and writes with tabs as the CLI does;
+* writes a backup beside it first, ``config.json.portside-backup`` (mode 0600) — the original
+  file, except that secrets being migrated into the keyring are left out of it too, so a
+  migration never leaves a plaintext copy behind;
+* replaces the file atomically (temp file, fsync, ``os.replace``), keeping its mode.
+
+``enable`` remembers the previous ``credsStore`` in Portside's settings
+(``<config_dir>/docker-config.json``, keyed by the config file's path) and ``disable`` puts it
+back. Plaintext logins (``auths.<server>.auth``) are only moved into the keyring when the caller
+says so: :func:`plaintext_logins` lists what would move, for the user to confirm.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.credentials.install import helper_status
+from engine.credentials.paths import atomic_write, config_dir
+from engine.errors import CredentialsError, DockerConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from engine.credentials.store import CredentialStore
+
+HELPER_SUFFIX = "portside"
+BACKUP_SUFFIX = ".portside-backup"
+STATE_NAME = "docker-config.json"
+_SECRET_FIELDS = ("auth", "password", "identitytoken", "username")
+
+
+def docker_config_dir() -> Path:
+    """``$DOCKER_CONFIG`` or ``~/.docker``."""
+    env = os.environ.get("DOCKER_CONFIG", "").strip()
+    return Path(env).expanduser() if env else Path.home() / ".docker"
+
+
+def config_path(folder: str | Path | None = None) -> Path:
+    """The ``config.json`` in ``folder`` (default :func:`docker_config_dir`)."""
+    return (Path(folder) if folder is not None else docker_config_dir()) / "config.json"
+
+
+@dataclass(frozen=True)
+class PlaintextLogin:
+    """A login the CLI keeps in plaintext in ``auths``. The secret is never shown in repr."""
+
+    server: str
+    username: str
+    secret: str = field(repr=False)
+    is_token: bool = False
+
+
+@dataclass(frozen=True)
+class ConfigStatus:
+    """What ``config.json`` says about credentials.
+
+    Attributes:
+        path: the file.
+        exists: whether it exists yet.
+        creds_store: its ``credsStore`` (``None`` when unset).
+        enabled: ``credsStore`` is Portside's helper.
+        plaintext: servers whose secret sits in plaintext in the file.
+        cred_helpers: per-registry ``credHelpers`` (these override ``credsStore``).
+    """
+
+    path: Path
+    exists: bool
+    creds_store: str | None
+    enabled: bool
+    plaintext: list[str]
+    cred_helpers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class EnableResult:
+    """What :func:`enable` did.
+
+    Attributes:
+        backup: the backup written (``None`` if there was no file to back up).
+        previous_store: the ``credsStore`` it replaced (remembered for :func:`disable`).
+        migrated: servers whose plaintext secret moved into the keyring and out of the file.
+        left_in_plaintext: plaintext logins not migrated (the CLI ignores them from now on:
+            with ``credsStore`` set it asks the helper instead).
+    """
+
+    backup: Path | None
+    previous_store: str | None
+    migrated: list[str]
+    left_in_plaintext: list[str]
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """Parse ``config.json``; ``{}`` when it does not exist.
+
+    Raises:
+        DockerConfigError: unreadable, not JSON, or not a JSON object (``path`` and reason).
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise DockerConfigError(str(path), exc.strerror or str(exc)) from exc
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DockerConfigError(str(path), f"not UTF-8 text: {exc}") from exc
+    except ValueError as exc:
+        raise DockerConfigError(str(path), f"not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DockerConfigError(str(path), "the top level is not a JSON object")
+    for key in ("auths", "credHelpers"):
+        if key in data and not isinstance(data[key], dict):
+            raise DockerConfigError(str(path), f'"{key}" is not a JSON object')
+    return data
+
+
+def _decode_auth(server: str, entry: dict[str, Any]) -> PlaintextLogin | None:
+    token = entry.get("identitytoken")
+    if isinstance(token, str) and token:
+        return PlaintextLogin(server, "<token>", token, is_token=True)
+    auth = entry.get("auth")
+    if isinstance(auth, str) and auth:
+        try:
+            decoded = base64.b64decode(auth + "=" * (-len(auth) % 4)).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, sep, password = decoded.partition(":")
+        if sep and user:
+            return PlaintextLogin(server, user, password)
+    return None
+
+
+def plaintext_logins(folder: str | Path | None = None) -> list[PlaintextLogin]:
+    """Logins whose secret sits in plaintext in ``config.json`` (what a migration would move)."""
+    data = read_config(config_path(folder))
+    out = []
+    for server, entry in data.get("auths", {}).items():
+        if isinstance(entry, dict):
+            login = _decode_auth(server, entry)
+            if login is not None:
+                out.append(login)
+    return out
+
+
+def status(folder: str | Path | None = None) -> ConfigStatus:
+    """The credential settings of ``config.json`` (raises DockerConfigError when corrupt)."""
+    path = config_path(folder)
+    data = read_config(path)
+    store = data.get("credsStore")
+    store = store if isinstance(store, str) and store else None
+    helpers = {k: v for k, v in data.get("credHelpers", {}).items() if isinstance(v, str)}
+    return ConfigStatus(path, path.exists(), store, store == HELPER_SUFFIX,
+                        [p.server for p in plaintext_logins(folder)], helpers)
+
+
+def _state_path() -> Path:
+    return Path(config_dir()) / STATE_NAME
+
+
+def _read_state() -> dict[str, Any]:
+    try:
+        data = json.loads(_state_path().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise CredentialsError(
+            f"Portside's setting file {_state_path()} is unreadable ({exc}); delete it and "
+            "try again (it only remembers your previous credsStore)."
+        ) from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(state: dict[str, Any]) -> None:
+    atomic_write(str(_state_path()), (json.dumps(state, indent=2) + "\n").encode("utf-8"))
+
+
+def _write_config(path: Path, data: dict[str, Any]) -> None:
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o600
+    atomic_write(str(path), (json.dumps(data, indent="\t") + "\n").encode("utf-8"), mode=mode)
+
+
+def _backup(path: Path, data: dict[str, Any], strip: list[str]) -> Path | None:
+    if not path.exists():
+        return None
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    if strip:
+        copy = json.loads(json.dumps(data))
+        for server in strip:
+            entry = copy["auths"][server]
+            for key in _SECRET_FIELDS:
+                entry.pop(key, None)
+        body = (json.dumps(copy, indent="\t") + "\n").encode("utf-8")
+    else:
+        body = path.read_bytes()
+    atomic_write(str(backup), body, mode=0o600)
+    return backup
+
+
+def enable(folder: str | Path | None = None, *, migrate: bool = False,
+           store: CredentialStore | None = None, require_helper: bool = True,
+           path_env: str | None = None) -> EnableResult:
+    """Set ``credsStore`` to ``portside``; with ``migrate``, move plaintext logins to the keyring.
+
+    Raises:
+        DockerConfigError: the file is corrupt (left untouched).
+        CredentialsError: with ``require_helper``, PATH does not find Portside's helper (the
+            CLI would then fail every login and pull); the message says what to do.
+        KeyringUnavailable: migrating without a usable keyring (nothing changed).
+    """
+    path = config_path(folder)
+    data = read_config(path)
+    if require_helper:
+        found = helper_status(path_env)
+        if not found.ours:
+            raise CredentialsError(found.message)
+    previous = data.get("credsStore")
+    previous = previous if isinstance(previous, str) and previous else None
+
+    logins = plaintext_logins(folder)
+    migrated: list[str] = []
+    if migrate and logins:
+        if store is None:
+            from engine.credentials.store import CredentialStore
+
+            store = CredentialStore()
+        for login in logins:  # keyring first: if it fails, the file is not touched
+            store.put(login.server, login.username, login.secret)
+            migrated.append(login.server)
+
+    backup = _backup(path, data, migrated)
+    for server in migrated:
+        entry = data["auths"][server]
+        for key in _SECRET_FIELDS:
+            entry.pop(key, None)
+    if previous != HELPER_SUFFIX:
+        state = _read_state()
+        state[str(path.resolve())] = {"previous_credsStore": previous}
+        _write_state(state)
+    data["credsStore"] = HELPER_SUFFIX
+    _write_config(path, data)
+    left = [login.server for login in logins if login.server not in migrated]
+    return EnableResult(backup, previous, migrated, left)
+
+
+def disable(folder: str | Path | None = None) -> str | None:
+    """Put back the ``credsStore`` that :func:`enable` replaced; returns what is set now.
+
+    If ``credsStore`` is no longer Portside's (someone changed it since), nothing is changed.
+    """
+    path = config_path(folder)
+    data = read_config(path)
+    current = data.get("credsStore")
+    if current != HELPER_SUFFIX:
+        return current if isinstance(current, str) else None
+    state = _read_state()
+    remembered = state.get(str(path.resolve()), {})
+    previous = remembered.get("previous_credsStore") if isinstance(remembered, dict) else None
+    _backup(path, data, [])
+    if previous:
+        data["credsStore"] = previous
+    else:
+        data.pop("credsStore", None)
+    _write_config(path, data)
+    state.pop(str(path.resolve()), None)
+    _write_state(state)
+    return previous if isinstance(previous, str) else None
