@@ -153,3 +153,15 @@ def containers(app_ctx: Any, qtbot: Any, test_image: str) -> Iterator[ContainerF
 def wait_for(qtbot: Any, predicate: Callable[[], Any], timeout: float = 15.0) -> None:
     """``qtbot.waitUntil`` with seconds and a bool-ish predicate."""
     qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
+
+
+OFFSCREEN_NOISE = (
+    # The offscreen platform says this on every top-level show(); it is not a problem of ours.
+    r"This plugin does not support propagateSizeHints\(\)",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/tests/gui/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE))
