@@ -417,7 +417,7 @@ class EngineClient:
 
     async def _chunks(self, resp: httpx.Response) -> AsyncIterator[bytes]:
         try:
-            async for chunk in resp.aiter_raw():
+            async for chunk in resp.aiter_bytes():
                 if chunk:
                     yield chunk
         except httpx.TransportError as exc:
