@@ -197,7 +197,7 @@ def engine_state(paths: EnginePaths) -> dict[str, Any]:
             state["state"] = "failed"
             state["detail"] = (
                 f"The process that ran the engine (pid {owner}) is gone without stopping it.\n\n"
-                f"Last lines of the engine log:\n{logfile.tail(paths.log_file)}"
+                f"Last lines of the engine log:\n{logfile.tail(paths.log_file, this_run=True)}"
             )
         elif (
             state["state"] == "running"
@@ -208,7 +208,7 @@ def engine_state(paths: EnginePaths) -> dict[str, Any]:
             state["state"] = "failed"
             state["detail"] = (
                 f"dockerd (pid {pid}) is gone.\n\n"
-                f"Last lines of the engine log:\n{logfile.tail(paths.log_file)}"
+                f"Last lines of the engine log:\n{logfile.tail(paths.log_file, this_run=True)}"
             )
     return state
 
@@ -222,9 +222,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             state["version"] = asyncio.run(_engine_version(state["endpoint"]))
         except PortsideError as exc:
             state["state"], name = "failed", "failed"
-            state["detail"] = (
-                f"{exc}\n\nLast lines of the engine log:\n{logfile.tail(paths.log_file)}"
-            )
+            tail = logfile.tail(paths.log_file, this_run=True)
+            state["detail"] = f"{exc}\n\nLast lines of the engine log:\n{tail}"
     if args.json:
         print(json.dumps(state, indent=2))
     else:

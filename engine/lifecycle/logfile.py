@@ -56,13 +56,23 @@ class RotatingLogWriter:
                     break
                 if not chunk:
                     break
-                if size + len(chunk) > self._max_bytes and size > 0:
-                    out.close()
-                    rotate(self._path, self._backups)
-                    out = open(self._path, "ab", buffering=0)  # noqa: SIM115
-                    size = 0
-                out.write(chunk)
-                size += len(chunk)
+                while chunk:
+                    room = self._max_bytes - size
+                    if room <= 0:
+                        out.close()
+                        rotate(self._path, self._backups)
+                        out = open(self._path, "ab", buffering=0)  # noqa: SIM115
+                        size, room = 0, self._max_bytes
+                    piece = chunk[:room]
+                    if len(chunk) > room and b"\n" in piece:
+                        piece = piece[: piece.rindex(b"\n") + 1]  # rotate on a line boundary
+                    elif len(chunk) > room and size > 0:
+                        piece = b""  # the line would not fit: start a new file for it
+                        size = self._max_bytes
+                        continue
+                    out.write(piece)
+                    size += len(piece)
+                    chunk = chunk[len(piece) :]
         finally:
             out.close()
             os.close(self._fd)

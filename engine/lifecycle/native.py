@@ -320,8 +320,11 @@ class NativeEngine(Engine):
         finally:
             self._idle.set()
 
+    async def settled(self) -> None:
+        """Wait until no clean-up is running (after a crash it runs on a watcher thread)."""
+        await self._wait_idle()
+
     async def _wait_idle(self) -> None:
-        """Wait while a clean-up (after a crash, on a watcher thread) is still running."""
         while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
             await asyncio.sleep(0.05)
 
@@ -535,7 +538,14 @@ class NativeEngine(Engine):
             f"Last lines of the engine log:\n{self.log_tail()}"
         )
         try:
-            self._finish(EngineStatus(EngineState.FAILED, self.endpoint, detail, proc.pid))
+            # report first (the lock is still ours, so the state file says it too), then clean up
+            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, detail, proc.pid))
+            problem = self._teardown()
+            self._proc = None
+            if problem:
+                detail += f"\n\nCleaning up after it failed too: {problem}"
+                self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, detail, proc.pid))
+            self._release_lock()
         finally:
             self._idle.set()
 
@@ -548,10 +558,6 @@ class NativeEngine(Engine):
                     proc.kill()
                 proc.wait()
         return self._teardown()
-
-    def _finish(self, final: EngineStatus) -> None:
-        """After dockerd exited: clean up, record ``final`` (while still locked), unlock."""
-        self._conclude(self._teardown(), final)
 
     def _teardown(self) -> str:
         """Clean-up after dockerd exited; returns the clean-up error, if any."""

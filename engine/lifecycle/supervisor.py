@@ -69,6 +69,7 @@ async def supervise(paths: EnginePaths, *, start_timeout: float, stop_timeout: f
     fail_wait.cancel()
     if engine.status.state is EngineState.FAILED:
         log.error("engine failed: %s", engine.status.detail)
+        await engine.settled()  # let the clean-up finish before this process ends
         return 1
     log.info("stopping the engine")
     await engine.stop(timeout=stop_timeout)

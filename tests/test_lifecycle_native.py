@@ -1,0 +1,253 @@
+"""NativeEngine and ExternalEngine against real dockerd processes.
+
+Each test that needs its own engine gets a fresh short folder under /tmp (its own data root,
+exec root, socket, bridge and subnet), so these run beside other sessions' engines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from engine.client import EngineClient
+from engine.errors import EngineAlreadyRunning, EngineStartFailed, EngineUnreachable
+from engine.lifecycle import (
+    EnginePaths,
+    EngineState,
+    EngineStatus,
+    ExternalEngine,
+    NativeEngine,
+    netconf,
+    procs,
+)
+from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="pstl-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest_asyncio.fixture
+async def engines() -> AsyncIterator[list[NativeEngine]]:
+    """Engines a test creates; whatever is still running at the end is stopped."""
+    made: list[NativeEngine] = []
+    yield made
+    for engine in made:
+        await engine.settled()
+        await engine.stop(timeout=10)
+
+
+async def _ping(paths: EnginePaths) -> int:
+    transport = httpx.AsyncHTTPTransport(uds=str(paths.socket))
+    async with httpx.AsyncClient(transport=transport, base_url="http://e", timeout=5) as c:
+        return (await c.get("/_ping")).status_code
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _lock_is_free(paths: EnginePaths) -> bool:
+    with open(paths.lock_file) as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+    return True
+
+
+def _assert_nothing_left(paths: EnginePaths, dockerd_pid: int | None) -> None:
+    if dockerd_pid is not None:
+        assert not procs.pid_alive(dockerd_pid), f"dockerd {dockerd_pid} still alive"
+    assert procs.processes_naming([paths.exec_root, paths.data_root]) == []
+    assert procs.mounts_under([paths.data_root, paths.exec_root]) == []
+    assert not paths.socket.exists()
+    assert not paths.pidfile.exists()
+
+
+async def test_start_stop_reports_every_state_and_leaves_nothing_behind(
+    root: Path, engines: list[NativeEngine]
+) -> None:
+    paths = EnginePaths.at(root)
+    # leftovers of a crashed earlier run: a pidfile naming a dead process and a dead socket
+    paths.ensure()
+    paths.pidfile.write_text(f"{_dead_pid()}\n")
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(str(paths.socket))
+    engine = NativeEngine(paths, iptables=False)
+    engines.append(engine)
+    seen: list[EngineStatus] = []
+    engine.subscribe(seen.append)
+
+    status = await engine.start()
+
+    assert status.state is EngineState.RUNNING and status.endpoint == paths.endpoint
+    assert status.pid is not None and procs.is_dockerd_of(status.pid, paths.data_root)
+    assert paths.pidfile.read_text().strip() == str(status.pid)  # the stale one was replaced
+    assert await _ping(paths) == 200
+    assert stat.S_IMODE(paths.socket.stat().st_mode) == 0o600
+    config = json.loads(paths.daemon_json.read_text())
+    assert config["bridge"] == netconf.bridge_name_for(paths.data_root)
+    assert netconf.bridge_exists(config["bridge"])
+    state = json.loads(paths.state_file.read_text())
+    assert (state["state"], state["pid"], state["owner_pid"]) == (
+        "running",
+        status.pid,
+        os.getpid(),
+    )
+
+    with pytest.raises(EngineAlreadyRunning, match=rf"pid {os.getpid()}\b"):
+        await NativeEngine(paths, iptables=False).start()
+    assert engine.status.state is EngineState.RUNNING  # the refused one changed nothing
+
+    await engine.stop()
+
+    assert [s.state for s in seen] == [
+        EngineState.STARTING,
+        EngineState.RUNNING,
+        EngineState.STOPPING,
+        EngineState.STOPPED,
+    ]
+    _assert_nothing_left(paths, status.pid)
+    assert not netconf.bridge_exists(config["bridge"])
+    assert json.loads(paths.state_file.read_text())["state"] == "stopped"
+    assert _lock_is_free(paths)
+
+
+async def test_crash_is_noticed_within_two_seconds_and_cleaned_up(
+    root: Path, engines: list[NativeEngine]
+) -> None:
+    paths = EnginePaths.at(root)
+    engine = NativeEngine(paths, iptables=False)
+    engines.append(engine)
+    seen: list[EngineStatus] = []
+    engine.subscribe(seen.append)
+    status = await engine.start()
+    assert status.pid is not None
+    await build_image(paths.endpoint, busybox_context(), TEST_IMAGE)
+    async with EngineClient(paths.endpoint) as client:
+        cid = await client.containers.create({"Image": TEST_IMAGE, "Cmd": ["sleep", "300"]})
+        await client.containers.start(cid)
+        container_pid = (await client.containers.inspect(cid)).raw["State"]["Pid"]
+    assert procs.pid_alive(container_pid)
+
+    os.kill(status.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    while engine.status.state is not EngineState.FAILED:
+        assert time.monotonic() - killed < 2.0, "the crash was not noticed within 2 s"
+        await asyncio.sleep(0.02)
+
+    detail = engine.status.detail
+    assert f"dockerd (pid {status.pid}) exited unexpectedly" in detail
+    assert "Last lines of the engine log" in detail and "API listen on" in detail
+    assert json.loads(paths.state_file.read_text())["state"] == "failed"
+    await engine.settled()
+    assert seen[-1].state is EngineState.FAILED  # delivered on this loop
+    assert not procs.pid_alive(container_pid)  # the container did not outlive its engine
+    _assert_nothing_left(paths, status.pid)
+
+    again = await engine.start()  # a failed engine starts again, with its data
+    assert again.state is EngineState.RUNNING
+    async with EngineClient(paths.endpoint) as client:
+        listed = await client.containers.list(all=True)
+    assert [c.id for c in listed] == [cid]
+    await engine.stop()
+    _assert_nothing_left(paths, again.pid)
+
+
+async def test_invalid_daemon_json_fails_with_dockerds_own_words(
+    root: Path, engines: list[NativeEngine]
+) -> None:
+    paths = EnginePaths.at(root)
+    paths.ensure()
+    paths.daemon_json.write_text('{"iptables": false,, "debug": true}\n')
+    engine = NativeEngine(paths, iptables=False)
+    engines.append(engine)
+
+    with pytest.raises(EngineStartFailed) as info:
+        await engine.start()
+
+    message = str(info.value)
+    assert f"unable to configure the Docker daemon with file {paths.daemon_json}" in message
+    assert "invalid character" in message
+    assert "unable to configure" in info.value.log_tail
+    assert engine.status.state is EngineState.FAILED and "invalid character" in engine.status.detail
+    assert paths.daemon_json.read_text() == '{"iptables": false,, "debug": true}\n'  # untouched
+    _assert_nothing_left(paths, None)
+    assert _lock_is_free(paths)
+
+
+async def test_engine_that_never_answers_times_out_with_its_log(
+    root: Path, engines: list[NativeEngine]
+) -> None:
+    # dockerd cannot be made to hang on demand; a stand-in that never opens the socket can
+    fake = root / "bin" / "dockerd"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'stand-in engine warming up' >&2\nexec sleep 60\n")
+    fake.chmod(0o755)
+    paths = EnginePaths.at(root)
+    engine = NativeEngine(paths, dockerd=str(fake), start_timeout=1.0, iptables=False)
+    engines.append(engine)
+
+    started = time.monotonic()
+    with pytest.raises(EngineStartFailed, match="did not answer") as info:
+        await engine.start()
+
+    assert time.monotonic() - started < 10
+    assert "stand-in engine warming up" in info.value.log_tail
+    assert procs.processes_naming([paths.data_root]) == []  # the stand-in was ended
+    assert engine.status.state is EngineState.FAILED
+
+
+async def test_external_engine_attaches_without_owning(engine_endpoint: str) -> None:
+    external = ExternalEngine(engine_endpoint)
+    seen: list[EngineState] = []
+    external.subscribe(lambda s: seen.append(s.state))
+    assert external.manages_process is False
+
+    status = await external.start()
+    await external.stop()
+
+    assert status.state is EngineState.RUNNING and status.endpoint == engine_endpoint
+    assert seen == [EngineState.STARTING, EngineState.RUNNING, EngineState.STOPPED]
+    async with EngineClient(engine_endpoint) as client:
+        assert await client.ping()  # detaching left the engine running
+
+
+async def test_external_engine_on_a_missing_socket_says_unreachable(tmp_path: Path) -> None:
+    missing = f"unix://{tmp_path}/nothing.sock"
+    external = ExternalEngine(missing)
+
+    with pytest.raises(EngineUnreachable) as info:
+        await external.start()
+
+    assert missing in str(info.value) and "portside engine start" in str(info.value)
+    assert external.status.state is EngineState.FAILED
+    assert missing in external.status.detail
+
+
+def test_external_engine_follows_docker_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2999")
+    assert ExternalEngine().endpoint == "tcp://127.0.0.1:2999"

@@ -1,0 +1,187 @@
+"""The pure parts of engine/lifecycle: paths, subnet picking, daemon.json completion, mountinfo
+parsing, program lookup, the rotating log. No engine needed; all instant."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.errors import EngineNotInstalled, LifecycleError
+from engine.lifecycle import EnginePaths, NativeEngine, logfile, netconf, procs
+from engine.lifecycle.base import EngineState, EngineStatus
+from engine.lifecycle.native import complete_daemon_config, find_program, write_json_atomic
+from engine.lifecycle.paths import HOME_ENV
+
+
+def test_paths_at_short_root_keep_everything_inside() -> None:
+    paths = EnginePaths.at("/tmp/pst-x")
+    assert paths.data_root == Path("/tmp/pst-x/data")
+    assert paths.socket == Path("/tmp/pst-x/run/docker.sock")
+    assert paths.exec_root == Path("/tmp/pst-x/run/exec")
+    assert paths.endpoint == "unix:///tmp/pst-x/run/docker.sock"
+    assert {paths.daemon_json, paths.log_file, paths.lock_file, paths.state_file} <= {
+        Path("/tmp/pst-x", name)
+        for name in ("daemon.json", "engine.log", "engine.lock", "state.json")
+    }
+
+
+def test_paths_at_long_root_move_sockets_to_a_short_folder() -> None:
+    root = Path("/tmp") / ("very-long-folder-name-" * 5)
+    paths = EnginePaths.at(root)
+    assert paths.data_root == root / "data"  # data may stay long
+    assert len(os.fsencode(paths.socket)) < 100
+    assert len(os.fsencode(paths.exec_root / "containerd/containerd.sock.ttrpc")) < 107
+    assert paths.socket.parent.parent == Path(f"/tmp/portside-{os.getuid()}")
+    assert EnginePaths.at(root).socket == paths.socket  # stable for one root
+
+
+def test_paths_default_respects_portside_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HOME_ENV, "/tmp/pst-home-test")
+    assert EnginePaths.default() == EnginePaths.at("/tmp/pst-home-test")
+
+
+def test_paths_default_without_runtime_dir_uses_short_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    paths = EnginePaths.default()  # must not warn (filterwarnings = error)
+    assert str(paths.socket).startswith(f"/tmp/portside-{os.getuid()}/")
+    assert paths.data_root.parts[-3:] == ("portside", "engine", "data")
+
+
+def test_bridge_names_fit_ifnamsiz_and_differ_per_data_root() -> None:
+    a = netconf.bridge_name_for(Path("/tmp/a/data"))
+    b = netconf.bridge_name_for(Path("/tmp/b/data"))
+    assert a != b
+    assert a.startswith("pst") and len(a) <= netconf.IFNAMSIZ
+
+
+def test_pick_subnet_avoids_every_used_network() -> None:
+    pool = ipaddress.IPv4Network("10.9.0.0/22")  # four /24s
+    used = [ipaddress.IPv4Network("10.9.0.0/24"), ipaddress.IPv4Network("10.9.2.7/32")]
+    picks = {netconf.pick_subnet(used, pool=pool, rng=random.Random(i)) for i in range(40)}
+    assert picks == {ipaddress.IPv4Network("10.9.1.0/24"), ipaddress.IPv4Network("10.9.3.0/24")}
+
+
+def test_pick_subnet_says_what_to_do_when_the_pool_is_full() -> None:
+    pool = ipaddress.IPv4Network("10.9.0.0/24")
+    with pytest.raises(LifecycleError, match="fixed-cidr"):
+        netconf.pick_subnet([ipaddress.IPv4Network("10.0.0.0/8")], pool=pool)
+
+
+def test_used_networks_include_this_hosts_addresses() -> None:
+    used = netconf.used_networks()
+    assert any(ipaddress.IPv4Address("127.0.0.1") in net for net in used)
+
+
+def test_complete_daemon_config_adds_bridge_and_keeps_user_keys() -> None:
+    subnet = ipaddress.IPv4Network("10.201.3.0/24")
+    user = {"log-level": "debug", "registry-mirrors": ["http://m"], "x-unknown": {"a": 1}}
+    out = complete_daemon_config(user, rootless=False, bridge="pstabc", subnet=subnet)
+    assert out == {**user, "bridge": "pstabc", "fixed-cidr": "10.201.3.0/24"}
+    assert "bridge" not in user  # the input is not modified
+
+
+def test_complete_daemon_config_respects_the_users_network_choices() -> None:
+    sub = ipaddress.IPv4Network("10.201.3.0/24")
+    assert complete_daemon_config(
+        {"bip": "10.5.0.1/24"}, rootless=False, bridge="p", subnet=sub
+    ) == {"bip": "10.5.0.1/24"}
+    mine = {"bridge": "br0", "fixed-cidr": "10.1.0.0/25"}
+    assert complete_daemon_config(mine, rootless=False, bridge="p", subnet=sub) == mine
+    assert complete_daemon_config({}, rootless=True, bridge="p", subnet=sub) == {}
+
+
+def test_write_json_atomic_keeps_a_backup(tmp_path: Path) -> None:
+    target = tmp_path / "daemon.json"
+    target.write_text('{"old": true}')
+    write_json_atomic(target, {"new": True}, backup=True)
+    assert json.loads(target.read_text()) == {"new": True}
+    assert json.loads((tmp_path / "daemon.json.bak").read_text()) == {"old": True}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_mountinfo_parsing_unescapes_and_sorts_deepest_first() -> None:
+    text = (
+        "36 25 0:32 / /tmp/e/data rw - ext4 /dev/vda rw\n"
+        "37 36 0:33 / /tmp/e/data/overlay2/abc/merged rw - overlay overlay rw\n"
+        "38 25 0:34 / /tmp/e/data2 rw - ext4 /dev/vda rw\n"
+        "39 25 0:35 / /tmp/e/run/exec/netns\\040x rw - nsfs nsfs rw\n"
+        "40 25 0:36 / /proc rw - proc proc rw\n"
+    )
+    assert procs.parse_mountinfo(text)[3] == "/tmp/e/run/exec/netns x"
+    hits = procs.mounts_under([Path("/tmp/e/data"), Path("/tmp/e/run/exec")], text)
+    assert hits == ["/tmp/e/data/overlay2/abc/merged", "/tmp/e/run/exec/netns x", "/tmp/e/data"]
+
+
+def test_find_program_searches_bundle_then_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    fake = bundle / "dockerd"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PORTSIDE_BUNDLE_DIR", str(bundle))
+    assert find_program("dockerd") == str(fake)  # bundle wins over /usr/sbin/dockerd
+    monkeypatch.setenv("PORTSIDE_BUNDLE_DIR", str(tmp_path / "empty"))
+    assert find_program("dockerd", path="", system_dirs=()) is None
+    assert find_program("dockerd", path="") == "/usr/sbin/dockerd"  # sbin is searched anyway
+
+
+def test_explicit_missing_dockerd_says_how_to_install(tmp_path: Path) -> None:
+    import asyncio
+
+    engine = NativeEngine(EnginePaths.at(tmp_path), dockerd=str(tmp_path / "nope" / "dockerd"))
+    seen: list[EngineStatus] = []
+    engine.subscribe(seen.append)
+    with pytest.raises(EngineNotInstalled) as info:
+        asyncio.run(engine.start())
+    message = str(info.value)
+    assert str(tmp_path / "nope" / "dockerd") in message
+    assert "sudo apt-get install docker.io" in message and "PORTSIDE_BUNDLE_DIR" in message
+    assert [s.state for s in seen] == [EngineState.FAILED]
+    assert not (tmp_path / "engine.lock").exists()  # failed before taking anything
+
+
+def test_bridge_name_is_validated() -> None:
+    with pytest.raises(LifecycleError, match="15 characters"):
+        NativeEngine(EnginePaths.at("/tmp/pst-x"), bridge="a-much-too-long-bridge")
+
+
+def test_rotating_log_writer_caps_the_file_and_keeps_three_backups(tmp_path: Path) -> None:
+    log = tmp_path / "engine.log"
+    read_fd, write_fd = os.pipe()
+    writer = logfile.RotatingLogWriter(read_fd, log, max_bytes=1000, backups=3)
+    writer.start()
+    line = b"x" * 99 + b"\n"
+
+    def produce() -> None:
+        for i in range(100):
+            os.write(write_fd, str(i).encode().rjust(4) + line)
+        os.close(write_fd)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    producer.join()
+    writer.join(5)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["engine.log", "engine.log.1", "engine.log.2", "engine.log.3"]
+    assert all((tmp_path / f).stat().st_size <= 1000 for f in files)
+    assert log.read_bytes().endswith(b"  99" + line)  # the newest output is in engine.log
+    assert logfile.tail(log, 2).splitlines()[-1].startswith("  99")
+
+
+def test_tail_of_this_run_skips_earlier_runs(tmp_path: Path) -> None:
+    log = tmp_path / "engine.log"
+    log.write_text(
+        f"old line\n{logfile.START_MARKER}1: starting\nfirst run\n"
+        f"{logfile.START_MARKER}2: starting\nsecond run error\n"
+    )
+    assert logfile.tail(log, 10, this_run=True) == "second run error"
+    assert "old line" in logfile.tail(log, 10)
