@@ -75,7 +75,7 @@ async def test_push_without_credentials_fails_in_the_stream(
     ref = f"{registry.host}/portside/noauth-{uuid.uuid4().hex[:8]}:v1"
     await client.images.tag(test_image, ref)
     try:
-        with pytest.raises(StreamError, match="(?i)no basic auth credentials|unauthorized"):
+        with pytest.raises(StreamError, match=r"(?i)no basic auth credentials|unauthorized"):
             async for _ in client.images.push(ref):
                 pass
     finally:
