@@ -409,7 +409,7 @@ def build_run_spec(form: RunForm) -> RunSpec:
         host_config["PortBindings"] = bindings
     if mounts:
         binds = [m.bind_string() for m in mounts if m.source]
-        anonymous = {m.target: {} for m in mounts if not m.source}
+        anonymous: dict[str, dict[str, Any]] = {m.target: {} for m in mounts if not m.source}
         if binds:
             host_config["Binds"] = binds
         if anonymous:

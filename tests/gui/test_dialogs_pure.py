@@ -308,7 +308,6 @@ def test_auth_error_detection() -> None:
 
 
 def test_reference_validation() -> None:
-    pytest.importorskip("engine.registry")
     assert "busybox" in validate_reference("busybox")
     for bad in ("", "UPPER/case", "bad ref", "x:"):
         with pytest.raises(ValueError):

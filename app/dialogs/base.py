@@ -1,0 +1,267 @@
+"""What the Images/Volumes/Networks views share: state page + table + toolbar, and small dialogs.
+
+:class:`ResourceView` stacks the engine state page over the content, keeps a keyed model behind a
+sort/filter proxy, does ONE full resync when ``ctx.client_changed`` brings a client (through the
+runner, keyed so a newer resync supersedes an older one) and hands every ``ctx.engine_event`` to
+:meth:`ResourceView.on_event` for a diff update. Nothing polls.
+
+Questions to the user go through :meth:`ResourceView.ask` and friends so tests can answer them
+without a modal loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.keyed import ID_ROLE, SEARCH_ROLE, SORT_ROLE, KeyedTableModel
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def make_icon(name: str) -> Any:
+    """``app.resources.icon(name)``, or an empty icon when the SVG is missing."""
+    from PySide6.QtGui import QIcon
+
+    try:
+        from app.resources import icon
+
+        return icon(name)
+    except (FileNotFoundError, ImportError):
+        return QIcon()
+
+
+class ResourceView(QWidget):
+    """Base of the list views: a state page when disconnected, else toolbar + search + table."""
+
+    #: Runner key of the full resync ("images.refresh", ...).
+    refresh_key = "resource.refresh"
+    #: What the state page says this view lists.
+    what = "items"
+    #: Title used for runner errors of the resync.
+    refresh_title = "Refresh"
+
+    def __init__(self, ctx: AppContext, model: KeyedTableModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = model
+        model.setParent(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setFilterRole(SEARCH_ROLE)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(0)
+
+        from app.widgets.state_page import EngineStatePage
+
+        self.state_page = EngineStatePage(ctx, self, what=self.what)
+        self.toolbar = QToolBar(self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(f"Search {self.what}…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _i: self.on_activated())
+        self.status = QLabel(self)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        content = QWidget(self)
+        top = QHBoxLayout()
+        top.addWidget(self.toolbar, 1)
+        top.addWidget(self.search)
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(top)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.status)
+        self.content = content
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.state_page)
+        self.stack.addWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: self.search.setFocus())
+        self.addAction(find)
+        refresh = QAction(self)
+        refresh.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh.triggered.connect(self.resync)
+        self.addAction(refresh)
+
+        self._selection_actions: list[QAction] = []
+        ctx.client_changed.connect(self._on_client_changed)
+        ctx.engine_event.connect(self._on_engine_event)
+
+    # -- building the toolbar -------------------------------------------------------------------
+    def add_action(
+        self,
+        text: str,
+        slot: Callable[[], Any],
+        *,
+        icon: str | None = None,
+        needs_selection: bool = False,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(make_icon(icon))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        if tip:
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.toolbar.addAction(action)
+        if needs_selection:
+            action.setEnabled(False)
+            self._selection_actions.append(action)
+        return action
+
+    def finish_setup(self) -> None:
+        """Call at the end of a subclass __init__: shows the right page and resyncs."""
+        self._on_client_changed(self.ctx.client)
+
+    # -- selection ------------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        rows = self.table.selectionModel().selectedRows()
+        ids = [self.proxy.data(index, ID_ROLE) for index in rows]
+        return [i for i in ids if i]
+
+    def select_ids(self, ids: list[str]) -> None:
+        """Select the rows of ``ids`` (used by tests and after actions)."""
+        sel = self.table.selectionModel()
+        sel.clearSelection()
+        for row_id in ids:
+            src = self.model.index_for(row_id)
+            if src.isValid():
+                idx = self.proxy.mapFromSource(src)
+                sel.select(
+                    idx,
+                    sel.SelectionFlag.Select | sel.SelectionFlag.Rows,
+                )
+
+    @Slot()
+    def _selection_changed(self) -> None:
+        has = bool(self.table.selectionModel().selectedRows())
+        for action in self._selection_actions:
+            action.setEnabled(has)
+
+    def on_activated(self) -> None:
+        """Double-click / Enter on a row; subclasses override."""
+
+    # -- connection and events ------------------------------------------------------------------
+    @Slot(object)
+    def _on_client_changed(self, client: Any) -> None:
+        if client is None:
+            self.stack.setCurrentWidget(self.state_page)
+            return
+        self.stack.setCurrentWidget(self.content)
+        self.resync()
+
+    def resync(self) -> None:
+        """One full resync over the current client (the only time this view lists everything)."""
+        client = self.ctx.client
+        if client is None:
+            return
+
+        async def fetch() -> Any:
+            return await self.fetch_all(client)
+
+        self.ctx.runner.run(
+            fetch, key=self.refresh_key, title=self.refresh_title, on_done=self.apply_all
+        )
+
+    async def fetch_all(self, client: Any) -> Any:
+        raise NotImplementedError
+
+    def apply_all(self, result: Any) -> None:
+        raise NotImplementedError
+
+    @Slot(object)
+    def _on_engine_event(self, event: Any) -> None:
+        if self.ctx.client is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception:  # a malformed event must not break the others
+            log.exception("%s: applying event %r failed", type(self).__name__, event)
+
+    def on_event(self, event: Any) -> None:
+        """Apply one engine event as a diff; subclasses override."""
+
+    def run(self, factory: Callable[[], Any], **kwargs: Any) -> Any:
+        """Shorthand for ``ctx.runner.run`` that refuses politely when disconnected."""
+        if self.ctx.client is None:
+            self.say("Not connected to the engine.")
+            return None
+        return self.ctx.runner.run(factory, **kwargs)
+
+    # -- talking to the user (overridable in tests) ---------------------------------------------
+    def say(self, text: str) -> None:
+        """Show a short result line under the table (e.g. space reclaimed)."""
+        self.status.setText(text)
+
+    def ask(self, title: str, text: str, *, ok: str = "Remove") -> bool:
+        """Confirm a destructive action."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes
+
+
+class FieldErrorLabel(QLabel):
+    """A red-ish, word-wrapped label under a form field; hidden while empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setObjectName("fieldError")
+        # A mid red stays readable on light and dark backgrounds alike.
+        self.setStyleSheet("QLabel#fieldError { color: #d9534f; }")
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))

@@ -1,0 +1,87 @@
+"""An image's history (its layers, newest first): created, created by, size, comment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableView, QVBoxLayout, QWidget
+
+from app.dialogs.base import FieldErrorLabel
+from app.dialogs.common import human_age, human_size, short_id
+from app.dialogs.operation import describe
+from app.models.keyed import RIGHT, Column, KeyedTableModel
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+HISTORY_COLUMNS = (
+    Column("created", "Created", format=human_age),
+    Column("created_by", "Created by"),
+    Column("size", "Size", align=RIGHT, format=human_size),
+    Column("comment", "Comment"),
+    Column("layer", "ID"),
+)
+
+
+def history_rows(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows keyed by position (history ids are ``<missing>`` for layers from a registry)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for n, entry in enumerate(entries):
+        created_by = str(entry.get("CreatedBy") or "")
+        created_by = created_by.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
+        rows[str(n)] = {
+            "created": entry.get("Created"),
+            "created_by": created_by.strip(),
+            "size": int(entry.get("Size") or 0),
+            "comment": str(entry.get("Comment") or ""),
+            "layer": short_id(str(entry.get("Id") or "")),
+            "_search": " ".join(str(t) for t in entry.get("Tags") or ()),
+        }
+    return rows
+
+
+class HistoryDialog(QDialog):
+    """Loads ``GET /images/{name}/history`` through the runner and shows it in a table."""
+
+    def __init__(self, ctx: AppContext, image: str, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(f"History of {title}")
+        self.resize(820, 420)
+        self.model = KeyedTableModel(HISTORY_COLUMNS, self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(1, 420)
+        self.summary = QLabel("Loading…", self)
+        self.error = FieldErrorLabel(self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.task = None
+        client = ctx.client
+        if client is None:
+            self.error.show_error("Not connected to the engine.")
+            return
+        self.task = ctx.runner.run(
+            lambda: client.images.history(image),
+            key=f"images.history.{image}",
+            title="Image history",
+            on_done=self._loaded,
+            on_error=self._failed,
+        )
+
+    def _loaded(self, entries: list[dict[str, Any]]) -> None:
+        self.model.set_rows(history_rows(entries))
+        total = sum(int(e.get("Size") or 0) for e in entries)
+        self.summary.setText(f"{len(entries)} layers, {human_size(total)} in total")
+
+    def _failed(self, exc: BaseException) -> bool:
+        self.summary.setText("")
+        self.error.show_error(describe(exc))
+        return True

@@ -1,0 +1,198 @@
+"""The "Run image" dialog: validated form → create + start; engine errors land next to their field.
+
+Validation is :mod:`app.dialogs.run_spec` (pure). When the engine refuses the start (a host port
+already taken, a bad bind, a missing executable…) the container just created is removed again, so a
+failed run leaves nothing behind, and the engine's own message is shown under the field it
+concerns (ports for "port is already allocated" / "address already in use").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dialogs import run_spec as rs
+from app.dialogs.base import FieldErrorLabel
+from app.dialogs.operation import describe
+from engine.errors import NotFound, PortsideError
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+class RunDialog(QDialog):
+    """Name, ports, env, volumes/binds, command, restart policy, remove-when-exited.
+
+    Signals:
+        started(str): the id of the container that was created and started.
+    """
+
+    started = Signal(str)
+
+    def __init__(self, ctx: AppContext, image: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Run image")
+        self.setMinimumWidth(560)
+        self.task: asyncio.Task[Any] | None = None
+        self.container_id = ""
+
+        self.image = QLineEdit(image, self)
+        self.name = QLineEdit(self)
+        self.name.setPlaceholderText("optional, e.g. web")
+        self.ports = QLineEdit(self)
+        self.ports.setPlaceholderText("8080:80, 127.0.0.1:5353:53/udp")
+        self.env = QPlainTextEdit(self)
+        self.env.setPlaceholderText("KEY=VALUE, one per line")
+        self.env.setFixedHeight(70)
+        self.volumes = QPlainTextEdit(self)
+        self.volumes.setPlaceholderText("data:/var/lib/data\n/host/dir:/srv:ro")
+        self.volumes.setFixedHeight(70)
+        self.command = QLineEdit(self)
+        self.command.setPlaceholderText("empty: the image's default command")
+        self.restart = QComboBox(self)
+        self.restart.setEditable(True)
+        self.restart.addItems(["no", "always", "unless-stopped", "on-failure", "on-failure:3"])
+        self.auto_remove = QCheckBox("Remove the container when it exits", self)
+
+        self.field_errors: dict[str, FieldErrorLabel] = {}
+        form = QFormLayout()
+        for key, label, widget in (
+            (rs.IMAGE, "Image", self.image),
+            (rs.NAME, "Name", self.name),
+            (rs.PORTS, "Ports", self.ports),
+            (rs.ENV, "Environment", self.env),
+            (rs.VOLUMES, "Volumes / binds", self.volumes),
+            (rs.COMMAND, "Command", self.command),
+            (rs.RESTART, "Restart policy", self.restart),
+        ):
+            err = FieldErrorLabel(self)
+            self.field_errors[key] = err
+            form.addRow(label, widget)
+            form.addRow("", err)
+        form.addRow("", self.auto_remove)
+        self.general_error = FieldErrorLabel(self)
+        self.buttons = QDialogButtonBox(self)
+        self.run_button = self.buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.run_button.clicked.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.general_error)
+        lay.addWidget(self.buttons)
+
+    # -- errors ---------------------------------------------------------------------------------
+    def errors(self) -> dict[str, str]:
+        """The error texts currently shown, by field (``""`` for the general one)."""
+        out = {k: w.text() for k, w in self.field_errors.items() if w.text()}
+        if self.general_error.text():
+            out[""] = self.general_error.text()
+        return out
+
+    def clear_errors(self) -> None:
+        for w in self.field_errors.values():
+            w.show_error("")
+        self.general_error.show_error("")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for key, text in errors.items():
+            self.field_errors.get(key, self.general_error).show_error(text)
+
+    def form_values(self) -> rs.RunForm:
+        return rs.RunForm(
+            image=self.image.text(),
+            name=self.name.text(),
+            ports=self.ports.text(),
+            env=self.env.toPlainText(),
+            volumes=self.volumes.toPlainText(),
+            command=self.command.text(),
+            restart=self.restart.currentText(),
+            auto_remove=self.auto_remove.isChecked(),
+        )
+
+    # -- running --------------------------------------------------------------------------------
+    def submit(self) -> asyncio.Task[Any] | None:
+        """Validate, then create + start; returns the task, or None when the form is invalid."""
+        if self.task is not None and not self.task.done():
+            return self.task
+        self.clear_errors()
+        try:
+            spec = rs.build_run_spec(self.form_values())
+        except rs.RunFormErrors as exc:
+            self.show_errors(exc.errors)
+            return None
+        client = self.ctx.client
+        if client is None:
+            self.general_error.show_error("Not connected to the engine. Start it, then retry.")
+            return None
+        self.run_button.setEnabled(False)
+        self.task = self.ctx.runner.run(
+            lambda: self._create_and_start(client, spec),
+            title="Run image",
+            on_done=self._on_started,
+            on_error=self._on_error,
+        )
+        self.task.add_done_callback(lambda _t: self.run_button.setEnabled(True))
+        return self.task
+
+    async def _create_and_start(self, client: Any, spec: rs.RunSpec) -> str:
+        try:
+            container_id: str = await client.containers.create(spec.config, name=spec.name)
+        except NotFound as exc:
+            if "image" in str(exc).lower():
+                raise _FieldFailure(
+                    rs.IMAGE, f"{describe(exc)} — pull it first (Images → Pull…)."
+                ) from exc
+            raise
+        try:
+            await client.containers.start(container_id)
+        except BaseException:
+            # Never leave a created-but-never-started container behind.
+            with contextlib.suppress(PortsideError, OSError):
+                await asyncio.shield(
+                    client.containers.remove(container_id, force=True, volumes=True)
+                )
+            raise
+        return container_id
+
+    def _on_started(self, container_id: str) -> None:
+        self.container_id = container_id
+        self.started.emit(container_id)
+        self.accept()
+
+    def _on_error(self, exc: BaseException) -> bool:
+        if isinstance(exc, _FieldFailure):
+            self.show_errors({exc.field: exc.message})
+            return True
+        text = describe(exc)
+        field = rs.field_for_engine_error(text)
+        if field is not None:
+            self.field_errors[field].show_error(text)
+        else:
+            self.general_error.show_error(text)
+        return True
+
+
+class _FieldFailure(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

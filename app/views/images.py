@@ -1,0 +1,391 @@
+"""The Images view: list, pull, run, remove/untag, tag, push, history, save/load, build, prune.
+
+Rows are keyed by image id. A full list happens only when a client (re)connects; afterwards image
+events (pull, tag, untag, load, import, delete) update single rows — the image named by the event
+is inspected and its row upserted (or removed when it is gone) — and container create/destroy
+events move the "In use" counts. No polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QInputDialog, QMessageBox, QWidget
+
+from app.dialogs.base import ResourceView
+from app.dialogs.build import BuildDialog
+from app.dialogs.common import human_size, validate_tag_target
+from app.dialogs.history import HistoryDialog
+from app.dialogs.operation import LoadDialog, PullDialog, PushDialog, SaveDialog, describe
+from app.dialogs.run import RunDialog
+from app.models.images import ImagesModel, row_from_details, row_from_summary
+from engine.errors import NotFound
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+log = logging.getLogger(__name__)
+
+_REFRESH_ACTIONS = {"pull", "tag", "untag", "import", "load", "push", "save"}
+
+
+class ImagesView(ResourceView):
+    """Images keyed by id, diffed from events; every long operation in its own dialog."""
+
+    refresh_key = "images.refresh"
+    refresh_title = "List images"
+    what = "images"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, ImagesModel(), parent)
+        self.model: ImagesModel
+        self._container_image: dict[str, str] = {}  # container id -> image id
+        self._dialogs: list[QWidget] = []
+        self.add_action("Pull…", self.open_pull, icon="image-pull", tip="Pull an image")
+        self.add_action("Build…", self.open_build, icon="image-build")
+        self.add_action("Load…", self.open_load, icon="image-load")
+        self.toolbar.addSeparator()
+        self.add_action("Run…", self.open_run, icon="action-start", needs_selection=True)
+        self.add_action("Tag…", self.open_tag, icon="image-tag", needs_selection=True)
+        self.add_action("Push…", self.open_push, icon="image-push", needs_selection=True)
+        self.add_action("History", self.open_history, icon="image-history", needs_selection=True)
+        self.add_action("Save…", self.open_save, icon="image-save", needs_selection=True)
+        self.add_action(
+            "Remove",
+            self.remove_selected,
+            icon="action-remove",
+            needs_selection=True,
+            shortcut="Delete",
+        )
+        self.toolbar.addSeparator()
+        self.add_action("Prune…", self.prune_dialog, icon="image-prune", tip="Remove unused images")
+        self.table.setColumnWidth(0, 320)
+        self.finish_setup()
+
+    # -- full resync ----------------------------------------------------------------------------
+    async def fetch_all(self, client: Any) -> Any:
+        images, containers = await asyncio.gather(
+            client.images.list(), client.containers.list(all=True)
+        )
+        return images, containers
+
+    def apply_all(self, result: Any) -> None:
+        images, containers = result
+        self._container_image = {c.id: c.image_id for c in containers}
+        counts = Counter(self._container_image.values())
+        self.model.set_rows({i.id: row_from_summary(i, counts.get(i.id, 0)) for i in images})
+        self.say(f"{len(images)} images")
+
+    def in_use(self, image_id: str) -> int:
+        return sum(1 for v in self._container_image.values() if v == image_id)
+
+    # -- diffs from events ----------------------------------------------------------------------
+    def on_event(self, event: Any) -> None:
+        if event.type == "image":
+            if event.action == "delete":
+                self.model.remove(event.actor_id)
+            elif event.action in _REFRESH_ACTIONS:
+                self.refresh_image(event.actor_id)
+        elif event.type == "container":
+            if event.action == "create":
+                self._container_created(event.actor_id)
+            elif event.action == "destroy":
+                image_id = self._container_image.pop(event.actor_id, None)
+                if image_id:
+                    self.model.update_fields(image_id, in_use=self.in_use(image_id))
+
+    def refresh_image(self, name: str) -> None:
+        """Inspect one image (by id or reference) and upsert its row; remove it when gone."""
+        client = self.ctx.client
+        if client is None:
+            return
+
+        def done(details: Any) -> None:
+            self.model.upsert(details.id, row_from_details(details, self.in_use(details.id)))
+            self._drop_moved_tags(details.id)
+
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, NotFound):
+                if name.startswith("sha256:"):
+                    self.model.remove(name)
+                return True
+            log.warning("refreshing image %s failed: %s", name, exc)
+            return True
+
+        self.ctx.runner.run(
+            lambda: client.images.inspect(name),
+            key=f"images.event.{name}",
+            title="Update image",
+            on_done=done,
+            on_error=failed,
+        )
+
+    def _drop_moved_tags(self, image_id: str) -> None:
+        """A tag names one image: other rows still showing it lost it (re-tag, rebuild)."""
+        tags = set(self.model.tags_of(image_id))
+        if not tags:
+            return
+        for other in self.model.ids():
+            if other != image_id and tags & set(self.model.tags_of(other)):
+                self.refresh_image(other)
+
+    def _container_created(self, container_id: str) -> None:
+        client = self.ctx.client
+        if client is None:
+            return
+
+        def done(details: Any) -> None:
+            if details.image_id:
+                self._container_image[container_id] = details.image_id
+                self.model.update_fields(details.image_id, in_use=self.in_use(details.image_id))
+
+        self.ctx.runner.run(
+            lambda: client.containers.inspect(container_id),
+            key=f"images.container.{container_id}",
+            title="Update image usage",
+            on_done=done,
+            on_error=lambda exc: isinstance(exc, NotFound) or _log_false(exc),
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _keep(self, dialog: QWidget) -> QWidget:
+        """Keep a modeless dialog alive until it closes."""
+        self._dialogs.append(dialog)
+        dialog.finished.connect(  # type: ignore[attr-defined]
+            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
+        )
+        return dialog
+
+    def _refresh_if_named(self, name: str) -> None:
+        if name:
+            self.refresh_image(name)
+
+    def _refresh_names(self, names: list[str]) -> None:
+        for name in names:
+            self.refresh_image(name)
+
+    def _name_for(self, image_id: str) -> str:
+        tags = self.model.tags_of(image_id)
+        return tags[0] if tags else image_id
+
+    # -- actions --------------------------------------------------------------------------------
+    def open_pull(self, reference: str = "") -> PullDialog:
+        dialog = PullDialog(self.ctx, self, reference=reference)
+        dialog.succeeded.connect(self.refresh_image)
+        self._keep(dialog).show()
+        return dialog
+
+    def open_build(self) -> BuildDialog:
+        dialog = BuildDialog(self.ctx, self)
+        dialog.succeeded.connect(self._refresh_if_named)
+        self._keep(dialog).show()
+        return dialog
+
+    def choose_load_path(self) -> Path | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load images from", "", "Image archives (*.tar *.tar.gz *.tgz);;All files (*)"
+        )
+        return Path(path) if path else None
+
+    def choose_save_path(self, suggested: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save images to", suggested, "Image archives (*.tar)"
+        )
+        return Path(path) if path else None
+
+    def open_load(self) -> LoadDialog | None:
+        path = self.choose_load_path()
+        if path is None:
+            return None
+        dialog = LoadDialog(self.ctx, path, self)
+        dialog.succeeded.connect(self._refresh_names)
+        self._keep(dialog).show()
+        dialog.start()
+        return dialog
+
+    def open_save(self) -> SaveDialog | None:
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        names = [self._name_for(i) for i in ids]
+        first = names[0].split("/")[-1].replace(":", "_").replace("sha256_", "")[:40]
+        path = self.choose_save_path(f"{first}.tar")
+        if path is None:
+            return None
+        dialog = SaveDialog(self.ctx, names, path, self)
+        self._keep(dialog).show()
+        dialog.start()
+        return dialog
+
+    def open_run(self) -> RunDialog | None:
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        dialog = RunDialog(self.ctx, self._name_for(ids[0]), self)
+        dialog.started.connect(lambda cid: self.say(f"Started container {cid[:12]}."))
+        self._keep(dialog).show()
+        return dialog
+
+    def open_push(self) -> PushDialog | None:
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        tags = list(self.model.tags_of(ids[0]))
+        if not tags:
+            self.say("This image has no tag to push: tag it first (Tag…).")
+            return None
+        dialog = PushDialog(self.ctx, tags, self)
+        self._keep(dialog).show()
+        return dialog
+
+    def open_history(self) -> HistoryDialog | None:
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        dialog = HistoryDialog(self.ctx, ids[0], self._name_for(ids[0]), self)
+        self._keep(dialog).show()
+        return dialog
+
+    def on_activated(self) -> None:
+        self.open_history()
+
+    def open_tag(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        current = self._name_for(ids[0])
+        text, ok = QInputDialog.getText(
+            self,
+            "Tag image",
+            f"New name for {current} (repository[:tag]):",
+            text=current if not current.startswith("sha256:") else "",
+        )
+        if ok and self.tag_image(ids[0], text) is None and self.ctx.client is not None:
+            QMessageBox.warning(self, "Tag image", self.status.text())
+
+    def tag_image(self, image_id: str, target: str) -> asyncio.Task[Any] | None:
+        """Tag ``image_id`` as ``target``; None (and the reason under the table) when invalid."""
+        try:
+            repo, tag = validate_tag_target(target)
+        except ValueError as exc:
+            self.say(str(exc))
+            return None
+        client = self.ctx.client
+        shown = f"{repo}:{tag or 'latest'}"
+        return self.run(  # type: ignore[no-any-return]
+            lambda: client.images.tag(image_id, repo, tag),
+            title="Tag image",
+            on_done=lambda _r: self.say(f"Tagged {shown}."),
+        )
+
+    def ask_remove(self, ids: list[str]) -> tuple[str, bool] | None:
+        """("untag" | "remove", force) or None when cancelled."""
+        names = [self._name_for(i) for i in ids]
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove images", "", parent=self)
+        listing = "\n".join(f"• {n}" for n in names[:15])
+        if len(names) > 15:
+            listing += f"\n… and {len(names) - 15} more"
+        box.setText(f"Remove {len(ids)} image(s)?\n\n{listing}")
+        untag = None
+        if len(ids) == 1 and len(self.model.tags_of(ids[0])) > 1:
+            untag = box.addButton(f"Untag {names[0]}", QMessageBox.ButtonRole.ActionRole)
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        force = QCheckBox("Force (remove every tag, even if stopped containers use it)")
+        box.setCheckBox(force)
+        box.exec()
+        clicked = box.clickedButton()
+        if untag is not None and clicked is untag:
+            return "untag", False
+        if clicked is remove:
+            return "remove", force.isChecked()
+        return None
+
+    def remove_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        answer = self.ask_remove(ids)
+        if answer is None:
+            return
+        mode, force = answer
+        if mode == "untag":
+            self.remove_images([self._name_for(ids[0])], force=False)
+        else:
+            self.remove_images(ids, force=force)
+
+    def remove_images(self, targets: list[str], *, force: bool) -> asyncio.Task[Any] | None:
+        """Remove (or, for a reference, untag) each target; the rows follow from the events."""
+        client = self.ctx.client
+
+        async def remove_all() -> tuple[int, int, list[str]]:
+            untagged = deleted = 0
+            problems: list[str] = []
+            for target in targets:
+                try:
+                    result = await client.images.remove(target, force=force)
+                except NotFound:
+                    continue
+                except Exception as exc:  # keep going; report every failure at the end
+                    problems.append(f"{self._name_for(target)}: {describe(exc)}")
+                    continue
+                untagged += sum(1 for r in result if "Untagged" in r)
+                deleted += sum(1 for r in result if "Deleted" in r)
+            return untagged, deleted, problems
+
+        def done(result: tuple[int, int, list[str]]) -> None:
+            untagged, deleted, problems = result
+            self.say(f"Untagged {untagged}, deleted {deleted} layer(s).")
+            if problems:
+                text = "\n".join(problems)
+                if not force and any("force" in p or "must be forced" in p for p in problems):
+                    text += "\n\nTick “Force” to remove them anyway."
+                self.ctx.runner.report("Remove images", RuntimeError(text))
+
+        return self.run(remove_all, title="Remove images", on_done=done)  # type: ignore[no-any-return]
+
+    def ask_prune(self) -> bool | None:
+        """None when cancelled, else whether to prune all unused images (not only dangling)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Prune images",
+            "Remove dangling images (untagged and unused by any container)?",
+            parent=self,
+        )
+        prune = box.addButton("Prune", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        all_unused = QCheckBox("Also remove tagged images no container uses")
+        box.setCheckBox(all_unused)
+        box.exec()
+        return all_unused.isChecked() if box.clickedButton() is prune else None
+
+    def prune_dialog(self) -> None:
+        answer = self.ask_prune()
+        if answer is not None:
+            self.prune(all_unused=answer)
+
+    def prune(self, *, all_unused: bool = False) -> asyncio.Task[Any] | None:
+        client = self.ctx.client
+        filters = {"dangling": ["false"]} if all_unused else {"dangling": ["true"]}
+
+        def done(result: Any) -> None:
+            self.say(
+                f"Pruned {len(result.deleted)} image layer(s); reclaimed "
+                f"{human_size(result.space_reclaimed)}."
+            )
+
+        return self.run(  # type: ignore[no-any-return]
+            lambda: client.images.prune(filters=filters),
+            title="Prune images",
+            on_done=done,
+            notify_when_hidden=True,
+        )
+
+
+def _log_false(exc: BaseException) -> bool:
+    log.warning("image usage update failed: %s", exc)
+    return True

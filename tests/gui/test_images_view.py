@@ -1,0 +1,339 @@
+"""Images view against the real engine: list, events, pull (local registry), tag/remove/prune,
+run dialog validation and engine errors, build, save/load, history."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.dialogs import run_spec as rs
+from app.dialogs.build_context import make_context_tar
+from app.dialogs.run import RunDialog
+from app.views.images import ImagesView
+from engine.registry import AuthConfig
+from tests.gui.conftest import run_async, wait_for
+
+# Showing a top-level dialog on the offscreen platform logs this harmless warning.
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.engine,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def view(app_ctx: Any, qtbot: Any, test_image: str) -> ImagesView:
+    v = ImagesView(app_ctx)
+    qtbot.addWidget(v)
+    wait_for(qtbot, lambda: any(test_image in v.model.tags_of(i) for i in v.model.ids()))
+    return v
+
+
+def _id_with_tag(view: ImagesView, tag: str) -> str | None:
+    for image_id in view.model.ids():
+        if tag in view.model.tags_of(image_id):
+            return image_id
+    return None
+
+
+def test_list_model_and_state_page(view: ImagesView, qtmodeltester: Any, test_image: str) -> None:
+    qtmodeltester.check(view.model)
+    assert view.stack.currentWidget() is view.content
+    image_id = _id_with_tag(view, test_image)
+    assert image_id is not None
+    row = view.model.get(image_id)
+    assert row is not None and row["size"] > 0 and row["dangling"] is False
+    # The search box filters through the proxy on tags.
+    view.search.setText("no-such-image-anywhere")
+    assert view.proxy.rowCount() == 0
+    view.search.setText(test_image.split("/")[-1].split(":")[0])
+    assert view.proxy.rowCount() >= 1
+    # Disconnect: the state page replaces the table.
+    view.ctx.client_changed.emit(None)
+    assert view.stack.currentWidget() is view.state_page
+    view.ctx.client_changed.emit(view.ctx.client)
+    assert view.stack.currentWidget() is view.content
+
+
+def test_tag_untag_and_in_use_follow_events(
+    view: ImagesView, qtbot: Any, test_image: str, containers: Any
+) -> None:
+    image_id = _id_with_tag(view, test_image)
+    assert image_id is not None
+    new_tag = f"portside-views/tagged:{uuid.uuid4().hex[:6]}"
+    view.tag_image(image_id, new_tag)
+    wait_for(qtbot, lambda: new_tag in view.model.tags_of(image_id))
+    # A bad tag is refused before reaching the engine, with the reason shown.
+    assert view.tag_image(image_id, "Bad Tag!") is None
+    assert "not a valid image name" in view.status.text()
+    before = view.model.get(image_id)["in_use"]  # type: ignore[index]
+    cid = containers.create("inuse")
+    wait_for(qtbot, lambda: view.model.get(image_id)["in_use"] == before + 1)  # type: ignore[index]
+    run_async(qtbot, view.ctx.client.containers.remove(cid, force=True))
+    wait_for(qtbot, lambda: view.model.get(image_id)["in_use"] == before)  # type: ignore[index]
+    # Untag (remove by reference): the row stays, the tag goes.
+    view.remove_images([new_tag], force=False)
+    wait_for(qtbot, lambda: new_tag not in view.model.tags_of(image_id))
+    assert image_id in view.model
+
+
+def _build_folder(tmp_path: Path, base: str, label: str) -> Path:
+    folder = tmp_path / f"ctx-{label}"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM {base}\nCOPY hello.txt /hello.txt\nLABEL v={label}\n")
+    (folder / "hello.txt").write_text(label)
+    (folder / "secret.key").write_text("nope")
+    (folder / ".dockerignore").write_text("*.key\n")
+    return folder
+
+
+def test_build_streams_output_then_prune_dangling(
+    view: ImagesView, qtbot: Any, test_image: str, tmp_path: Path
+) -> None:
+    tag = f"portside-views/built:{uuid.uuid4().hex[:6]}"
+    dialog = view.open_build()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(_build_folder(tmp_path, test_image, "one")))
+    dialog.tag.setText("Bad Tag!")
+    assert dialog.start() is None and dialog.tag_error.text()
+    dialog.tag.setText(tag)
+    with qtbot.waitSignal(dialog.succeeded, timeout=60000):
+        dialog.start()
+    assert dialog.log is not None and "Step" in dialog.log.toPlainText()
+    wait_for(qtbot, lambda: _id_with_tag(view, tag) is not None)
+    first_id = _id_with_tag(view, tag)
+    assert first_id is not None
+    # Rebuild with a change under the same tag: the first image loses its tag (dangling).
+    dialog.folder.setText(str(_build_folder(tmp_path, test_image, "two")))
+    with qtbot.waitSignal(dialog.succeeded, timeout=60000):
+        dialog.start()
+    wait_for(qtbot, lambda: _id_with_tag(view, tag) not in (None, first_id))
+    wait_for(qtbot, lambda: (view.model.get(first_id) or {}).get("dangling") is True)
+    view.prune()
+    wait_for(qtbot, lambda: first_id not in view.model)
+    wait_for(qtbot, lambda: "reclaimed" in view.status.text())
+    dialog.close()
+    second = _id_with_tag(view, tag)
+    assert second is not None
+    view.remove_images([second], force=True)
+    wait_for(qtbot, lambda: second not in view.model)
+
+
+def test_build_dialog_rejects_missing_dockerfile(
+    view: ImagesView, qtbot: Any, tmp_path: Path
+) -> None:
+    dialog = view.open_build()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path))
+    assert dialog.start() is None
+    assert "no Dockerfile" in dialog.dockerfile_error.text()
+    dialog.close()
+
+
+def test_run_dialog_rejects_bad_input(app_ctx: Any, qtbot: Any, test_image: str) -> None:
+    dialog = RunDialog(app_ctx, test_image)
+    qtbot.addWidget(dialog)
+    dialog.ports.setText("8080:http")
+    dialog.env.setPlainText("NOEQUALS")
+    dialog.volumes.setPlainText("data:relative/path")
+    assert dialog.submit() is None
+    errors = dialog.errors()
+    assert set(errors) == {rs.PORTS, rs.ENV, rs.VOLUMES}
+    assert "not a number" in errors[rs.PORTS]
+    assert "KEY=VALUE" in errors[rs.ENV]
+    assert "absolute" in errors[rs.VOLUMES]
+    assert dialog.field_errors[rs.PORTS].isVisibleTo(dialog)
+
+
+def _containers_named(qtbot: Any, ctx: Any, name: str) -> list[Any]:
+    async def go() -> list[Any]:
+        listed = await ctx.client.containers.list(all=True, filters={"name": [name]})
+        return [c for c in listed if c.name == name]
+
+    return run_async(qtbot, go())
+
+
+def test_run_dialog_taken_port_error_next_to_ports(
+    app_ctx: Any, qtbot: Any, test_image: str, containers: Any
+) -> None:
+    port = _free_port()
+    containers.create(
+        "holder",
+        cmd=["httpd", "-f", "-p", "80"],
+        start=True,
+        extra={
+            "ExposedPorts": {"80/tcp": {}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": str(port)}]}},
+        },
+    )
+    name = containers.name("second")
+    dialog = RunDialog(app_ctx, test_image)
+    qtbot.addWidget(dialog)
+    dialog.name.setText(name)
+    dialog.ports.setText(f"{port}:80")
+    dialog.command.setText("httpd -f -p 80")
+    task = dialog.submit()
+    assert task is not None
+    wait_for(qtbot, task.done, timeout=30)
+    text = dialog.errors().get(rs.PORTS, "")
+    assert "already allocated" in text or "already in use" in text, dialog.errors()
+    # The container created for the failed run was removed again.
+    assert _containers_named(qtbot, app_ctx, name) == []
+
+
+def test_run_dialog_taken_port_by_a_host_socket(
+    app_ctx: Any, qtbot: Any, test_image: str, containers: Any
+) -> None:
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", 0))
+    holder.listen(1)
+    port = holder.getsockname()[1]
+    try:
+        name = containers.name("sock")
+        dialog = RunDialog(app_ctx, test_image)
+        qtbot.addWidget(dialog)
+        dialog.name.setText(name)
+        dialog.ports.setText(f"{port}:80")
+        dialog.command.setText("sleep 30")
+        task = dialog.submit()
+        assert task is not None
+        wait_for(qtbot, task.done, timeout=30)
+        text = dialog.errors().get(rs.PORTS, "")
+        assert "already in use" in text or "already allocated" in text, dialog.errors()
+        assert _containers_named(qtbot, app_ctx, name) == []
+    finally:
+        holder.close()
+
+
+def test_run_dialog_starts_a_container(
+    app_ctx: Any, qtbot: Any, test_image: str, containers: Any
+) -> None:
+    name = containers.name("ok")
+    dialog = RunDialog(app_ctx, test_image)
+    qtbot.addWidget(dialog)
+    dialog.name.setText(name)
+    dialog.env.setPlainText("GREETING=hello world")
+    dialog.command.setText("sh -c 'echo $GREETING; sleep 30'")
+    dialog.volumes.setPlainText(f"{name}-vol:/data")
+    with qtbot.waitSignal(dialog.started, timeout=30000) as blocker:
+        dialog.submit()
+    cid = blocker.args[0]
+    containers.ids.append(cid)
+    details = run_async(qtbot, app_ctx.client.containers.inspect(cid))
+    assert details.running and "GREETING=hello world" in details.env
+    run_async(qtbot, app_ctx.client.containers.remove(cid, force=True))
+    with contextlib.suppress(Exception):
+        run_async(qtbot, app_ctx.client.volumes.remove(f"{name}-vol"))
+
+
+def test_pull_from_registry_with_progress(
+    view: ImagesView, qtbot: Any, test_image: str, registry: Any, tmp_path: Path
+) -> None:
+    client = view.ctx.client
+    auth = AuthConfig(
+        username=registry.username, password=registry.password, serveraddress=registry.host
+    )
+    remote = f"{registry.host}/views/busybox:{uuid.uuid4().hex[:6]}"
+
+    # An image with a layer of its own (random bytes), so the pull really downloads something.
+    folder = tmp_path / "pullctx"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM {test_image}\nCOPY blob /blob\n")
+    (folder / "blob").write_bytes(os.urandom(3_000_000))
+
+    async def push() -> None:
+        async for _ in client.images.build(make_context_tar(folder), tag=remote):
+            pass
+        async for _ in client.images.push(remote, auth=auth):
+            pass
+        await client.images.remove(remote)
+
+    run_async(qtbot, push(), timeout=60)
+    wait_for(qtbot, lambda: _id_with_tag(view, remote) is None)
+
+    # Without credentials the registry refuses, and the dialog offers to sign in.
+    async def no_auth(_ref: str) -> None:
+        return None
+
+    dialog = view.open_pull(remote)
+    qtbot.addWidget(dialog)
+    dialog.auth_provider = no_auth
+    with qtbot.waitSignal(dialog.failed, timeout=30000):
+        dialog.start()
+    assert dialog.signin_button.isVisibleTo(dialog)
+    assert registry.host in dialog.error.text()
+
+    # A malformed reference never reaches the engine.
+    dialog.reference.setText("Not A Reference")
+    assert dialog.start() is None and dialog.reference_error.text()
+
+    async def with_auth(_ref: str) -> AuthConfig:
+        return auth
+
+    seen: list[int] = []
+    dialog.bar.valueChanged.connect(seen.append)
+    dialog.auth_provider = with_auth
+    dialog.reference.setText(remote)
+    with qtbot.waitSignal(dialog.succeeded, timeout=60000):
+        dialog.start()
+    assert dialog.fold.layers_seen >= 2 and dialog.fold.complete
+    assert dialog.fold.total >= 1_000_000  # the blob layer's bytes were counted
+    assert 0 < min(v for v in seen if v > 0) < 1000  # the bar moved through partial values
+    assert dialog.bar.value() == 1000 and seen
+    wait_for(qtbot, lambda: _id_with_tag(view, remote) is not None)
+    dialog.close()
+    run_async(qtbot, client.images.remove(remote))
+
+
+def test_save_load_round_trip_and_history(
+    view: ImagesView, qtbot: Any, test_image: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    client = view.ctx.client
+    tag = f"portside-views/saved:{uuid.uuid4().hex[:6]}"
+    run_async(qtbot, client.images.tag(test_image, tag))
+    wait_for(qtbot, lambda: _id_with_tag(view, tag) is not None)
+    image_id = _id_with_tag(view, tag)
+    # Select the row with only that tag's image and save through the view.
+    view.select_ids([image_id])  # type: ignore[list-item]
+    target = tmp_path / "saved.tar"
+    monkeypatch.setattr(view, "choose_save_path", lambda _s: target)
+    monkeypatch.setattr(view, "_name_for", lambda _i: tag)
+    save = view.open_save()
+    assert save is not None
+    qtbot.addWidget(save)
+    wait_for(qtbot, lambda: save.result_value is not None, timeout=60)
+    assert target.stat().st_size > 100_000 and not (tmp_path / "saved.tar.part").exists()
+    save.close()
+
+    run_async(qtbot, client.images.remove(tag))
+    wait_for(qtbot, lambda: tag not in view.model.tags_of(image_id))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(view, "choose_load_path", lambda: target)
+    load = view.open_load()
+    assert load is not None
+    qtbot.addWidget(load)
+    wait_for(qtbot, lambda: load.result_value is not None, timeout=60)
+    assert tag in load.result_value
+    wait_for(qtbot, lambda: tag in view.model.tags_of(image_id))  # type: ignore[arg-type]
+    load.close()
+
+    history = view.open_history()
+    assert history is not None
+    qtbot.addWidget(history)
+    wait_for(qtbot, lambda: len(history.model) >= 1)
+    assert "layers" in history.summary.text()
+    history.close()
+    run_async(qtbot, client.images.remove(tag))
