@@ -1,0 +1,119 @@
+"""``get`` latency: docker-credential-portside vs Debian's docker-credential-secretservice.
+
+Both helpers read the same login from the same gnome-keyring, alternating call by call, so
+machine noise hits both alike. Three Portside variants: the fast launcher that Portside puts on
+PATH (``python -IS``), and the pip console script in ``.venv/bin`` (runs ``site``).
+
+Run (starts its own D-Bus session and throw-away keyring when none is running)::
+
+    .venv/bin/python benchmarks/credential_get.py [--runs 200] [--write]
+
+``--write`` replaces the "Credential helper" section of docs/benchmarks.md with the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SERVER = "bench-registry.test:5000"
+PEER = "docker-credential-secretservice"
+SECTION = "## Credential helper"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+
+    if "PORTSIDE_BENCH_INNER" not in os.environ:  # private D-Bus session + throw-away keyring
+        os.environ["PORTSIDE_BENCH_INNER"] = "1"
+        cmd = ["dbus-run-session", "--", "bash", str(ROOT / "scripts" / "with-keyring.sh"),
+               sys.executable, *sys.argv]
+        return subprocess.run(cmd).returncode
+
+    if shutil.which(PEER) is None:
+        print(f"{PEER} is missing: apt-get install golang-docker-credential-helpers")
+        return 1
+    from engine.credentials.install import install_helper
+
+    work = Path(tempfile.mkdtemp(prefix="portside-bench-"))
+    os.environ["PORTSIDE_CONFIG_DIR"] = str(work / "config")
+    launcher = install_helper(work / "bin", path_env=str(work / "bin")).path
+    console = str(Path(sys.executable).parent / "docker-credential-portside")
+    payload = json.dumps({"ServerURL": SERVER, "Username": "bench", "Secret": "s3cret"})
+    contenders = {
+        "portside (launcher on PATH, python -IS)": [launcher, "get"],
+        "portside (pip console script)": [console, "get"],
+        f"{PEER} (Go, libsecret)": [PEER, "get"],
+    }
+    for argv in ([launcher, "store"], [PEER, "store"]):
+        subprocess.run(argv, input=payload.encode(), check=True, capture_output=True)
+    try:
+        for argv in contenders.values():  # warm-up, and check each answers correctly
+            out = subprocess.run(argv, input=SERVER.encode(), capture_output=True, check=True)
+            assert json.loads(out.stdout)["Secret"] == "s3cret", out.stdout
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        for _ in range(args.runs):
+            for name, argv in contenders.items():
+                start = time.perf_counter()
+                subprocess.run(argv, input=SERVER.encode(), capture_output=True, check=True)
+                samples[name].append((time.perf_counter() - start) * 1000)
+    finally:
+        for argv in ([launcher, "erase"], [PEER, "erase"]):
+            subprocess.run(argv, input=SERVER.encode(), capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    peer = statistics.median(samples[f"{PEER} (Go, libsecret)"])
+    rows = []
+    for name, values in samples.items():
+        values.sort()
+        med = statistics.median(values)
+        p95 = values[int(len(values) * 0.95) - 1]
+        rows.append(f"| {name} | {statistics.mean(values):.1f} | {med:.1f} | {p95:.1f} | "
+                    f"{med / peer:.2f}x |")
+    table = "\n".join(["| helper `get` | mean ms | median ms | p95 ms | median vs Go |",
+                       "|---|---|---|---|---|", *rows])
+    print(table)
+    if args.write:
+        _write_section(table, args.runs)
+    return 0
+
+
+def _write_section(table: str, runs: int) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text(encoding="utf-8")  # re-read right before editing: others edit it too
+    section = (
+        f"{SECTION}\n\n"
+        "`docker-credential-portside get` against Debian's `docker-credential-secretservice get`, "
+        "same login in the same gnome-keyring, alternating call by call "
+        f"({runs} calls each, wall time of the whole process including fork/exec).\n\n"
+        "Command: `.venv/bin/python benchmarks/credential_get.py --runs "
+        f"{runs} --write`\n\n{table}\n\n"
+        "Goal: within 2.5x of the Go helper. The launcher Portside installs on PATH runs "
+        "`python -IS` and talks D-Bus itself (no jeepney/keyring imports); the pip console "
+        "script pays for `site` and setuptools' editable-install finder.\n"
+    )
+    start = text.find(SECTION)
+    if start >= 0:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    doc.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
