@@ -1,0 +1,169 @@
+"""``portside`` (the desktop app): the qasync loop, the engine choice, the window and the tray.
+
+By default Portside starts its own engine (``NativeEngine`` with ``EnginePaths.default()``) and
+stops it on quit (asking first when containers run). With ``DOCKER_HOST`` set or ``--host URL``
+it attaches to that engine (``ExternalEngine``), says so in the footer and leaves it running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("portside")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="portside",
+        description="Portside: a desktop app for containers. "
+        "`portside engine --help` for the headless engine commands.",
+    )
+    parser.add_argument(
+        "--host",
+        "-H",
+        metavar="URL",
+        help="attach to this Docker engine (unix:///path or tcp://host:port) instead of "
+        "starting Portside's own; DOCKER_HOST does the same",
+    )
+    parser.add_argument("--hidden", action="store_true", help="start in the tray, window hidden")
+    parser.add_argument("--debug", action="store_true", help="log debug messages")
+    return parser.parse_args(argv)
+
+
+def setup_logging(debug: bool) -> Path | None:
+    import platformdirs
+
+    level = logging.DEBUG if debug else logging.INFO
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    log_dir = Path(os.environ.get("PORTSIDE_LOG_DIR") or platformdirs.user_log_dir("portside"))
+    log_file: Path | None = log_dir / "portside.log"
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        from logging.handlers import RotatingFileHandler
+
+        handlers.append(RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=2))
+    except OSError:
+        log_file = None
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    return log_file
+
+
+def choose_engine(host: str | None) -> tuple[Any, bool]:
+    """(engine, attached): ``--host``/``DOCKER_HOST`` -> ExternalEngine, else NativeEngine."""
+    from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
+
+    if host:
+        return ExternalEngine(host), True
+    if os.environ.get("DOCKER_HOST"):
+        return ExternalEngine(None), True
+    return NativeEngine(EnginePaths.default()), False
+
+
+def run_gui(argv: list[str]) -> int:
+    """Run the app until the user quits; returns the exit code."""
+    args = parse_args(argv)
+    setup_logging(args.debug)
+
+    import qasync
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+    from app.context import AppContext
+    from app.main_window import MainWindow
+    from app.resources import clear_cache, icon
+    from app.runner import Runner, install_crash_hook
+    from app.settings import Settings
+    from app.tray import Tray
+    from engine.errors import PortsideError
+
+    try:
+        engine, attached = choose_engine(args.host)
+    except PortsideError as exc:
+        print(f"portside: {exc}", file=sys.stderr)
+        return 2
+
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setApplicationName("Portside")
+    qt_app.setDesktopFileName("portside")
+    qt_app.setWindowIcon(icon("portside"))
+    qt_app.setQuitOnLastWindowClosed(False)
+    # Light/dark follows the system: re-tint the monochrome icons when the scheme changes.
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "colorSchemeChanged"):
+        hints.colorSchemeChanged.connect(lambda _scheme: clear_cache())
+
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    install_crash_hook(loop)
+
+    settings = Settings.load()
+    runner = Runner()
+    ctx = AppContext(engine, attached=attached, runner=runner)
+    window = MainWindow(ctx, settings)
+    done = asyncio.Event()
+
+    def open_window() -> None:
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    quitting = False
+
+    async def quit_app() -> None:
+        nonlocal quitting
+        if quitting:
+            return
+        quitting = True
+        try:
+            if not await window.confirm_quit():
+                quitting = False
+                return
+            window.save_state()
+            window.hide()
+            await ctx.shutdown()
+        finally:
+            if quitting:
+                done.set()
+
+    quit_tasks: set[asyncio.Task[None]] = set()
+
+    def request_quit() -> None:
+        task = asyncio.ensure_future(quit_app())
+        quit_tasks.add(task)
+        task.add_done_callback(quit_tasks.discard)
+
+    tray = Tray(ctx, open_window, request_quit)
+    tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
+    window.tray_available = lambda: tray_ok and tray.isVisible()
+    if tray_ok:
+        tray.show()
+    window.quit_requested.connect(request_quit)
+
+    async def main() -> None:
+        if not args.hidden or not tray_ok:
+            window.show()
+        ctx.start()
+        await done.wait()
+
+    try:
+        with loop:
+            loop.run_until_complete(main())
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        tray.hide()
+    return 0

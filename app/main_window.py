@@ -1,0 +1,256 @@
+"""The main window: sidebar of views, the current view, and a footer with the engine's state.
+
+Views are imported lazily by module path; one that is not there yet is skipped (and logged), so
+the window works while other parts are still being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
+
+from app.resources import icon
+from app.settings import Settings
+from engine.lifecycle.base import EngineState, EngineStatus
+
+log = logging.getLogger(__name__)
+
+# (key, sidebar title, icon, module, class)
+VIEWS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("containers", "Containers", "nav-containers", "app.views.containers", "ContainersView"),
+    ("images", "Images", "nav-images", "app.views.images", "ImagesView"),
+    ("volumes", "Volumes", "nav-volumes", "app.views.volumes", "VolumesView"),
+    ("networks", "Networks", "nav-networks", "app.views.networks", "NetworksView"),
+    ("disk", "Disk usage", "nav-disk", "app.views.disk", "DiskUsageView"),
+    ("accounts", "Accounts", "nav-accounts", "app.views.accounts", "AccountsView"),
+)
+
+STATE_TEXT = {
+    EngineState.RUNNING: "Engine running",
+    EngineState.STARTING: "Engine starting…",
+    EngineState.STOPPING: "Engine stopping…",
+    EngineState.STOPPED: "Engine stopped",
+    EngineState.FAILED: "Engine failed",
+}
+
+
+def load_view_class(module: str, cls: str) -> type[QWidget] | None:
+    """The view class, or None (logged) when its module is not there yet."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            log.info("view %s is not available yet; skipping it", module)
+            return None
+        raise
+    view_cls = getattr(mod, cls, None)
+    if view_cls is None:
+        log.warning("%s has no %s; skipping it", module, cls)
+    return view_cls
+
+
+class Footer(QWidget):
+    """Engine state + version + where it runs, and Start/Stop/Restart."""
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.state_icon = QLabel()
+        self.state_label = QLabel()
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.start_button = QPushButton(icon("action-start"), "Start")
+        self.stop_button = QPushButton(icon("action-stop"), "Stop")
+        self.restart_button = QPushButton(icon("action-restart"), "Restart")
+        for b in (self.start_button, self.stop_button, self.restart_button):
+            b.setFlat(True)
+        self.start_button.clicked.connect(ctx.start_engine)
+        self.stop_button.clicked.connect(ctx.stop_engine)
+        self.restart_button.clicked.connect(ctx.restart_engine)
+        self.busy_label = QLabel()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 2, 8, 2)
+        layout.addWidget(self.state_icon)
+        layout.addWidget(self.state_label, 1)
+        layout.addWidget(self.busy_label)
+        layout.addWidget(self.start_button)
+        layout.addWidget(self.stop_button)
+        layout.addWidget(self.restart_button)
+        ctx.engine_status_changed.connect(self.refresh)
+        ctx.connection_changed.connect(self.refresh)
+        ctx.client_changed.connect(self.refresh)
+        ctx.runner.busy_changed.connect(self._on_busy)
+        self.refresh()
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_label.setText("Working…" if busy else "")
+
+    def refresh(self, *_: Any) -> None:
+        from app.tray import STATE_ICONS
+
+        status: EngineStatus = self.ctx.engine.status
+        self.state_icon.setPixmap(icon(STATE_ICONS[status.state]).pixmap(18, 18))
+        parts = [STATE_TEXT[status.state]]
+        if status.state == EngineState.RUNNING and self.ctx.client is not None:
+            if self.ctx.server_version:
+                parts.append(f"Docker {self.ctx.server_version} (API {self.ctx.api_version})")
+        elif status.state == EngineState.RUNNING:
+            parts.append("connecting…")
+        if self.ctx.attached:
+            parts.append(f"attached to {status.endpoint or self.ctx.engine.endpoint}")
+        else:
+            parts.append("Portside's own engine")
+        if status.state == EngineState.FAILED and status.detail:
+            parts.append(status.detail.splitlines()[0][:160])
+        self.state_label.setText(" · ".join(parts))
+        self.state_label.setToolTip(status.detail or "")
+        running = status.state == EngineState.RUNNING
+        busy = status.state in (EngineState.STARTING, EngineState.STOPPING)
+        self.start_button.setVisible(not running and not busy)
+        self.start_button.setText("Retry" if self.ctx.attached else "Start")
+        self.stop_button.setVisible(running and not self.ctx.attached)
+        self.restart_button.setVisible(running and not self.ctx.attached)
+
+
+class MainWindow(QMainWindow):
+    """Sidebar + stacked views + footer. Closing hides to the tray when that setting is on."""
+
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        ctx: Any,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+        *,
+        views: tuple[tuple[str, str, str, str, str], ...] = VIEWS,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.settings = settings or Settings()
+        self.tray_available: Callable[[], bool] = lambda: False
+        self.setWindowTitle("Portside")
+        self.setWindowIcon(icon("portside"))
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setFixedWidth(180)
+        self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self.sidebar.setSpacing(2)
+        self.stack = QStackedWidget()
+        self.views: dict[str, QWidget] = {}
+        for key, title, icon_name, module, cls in views:
+            view_cls = load_view_class(module, cls)
+            if view_cls is None:
+                continue
+            view = view_cls(ctx)  # type: ignore[call-arg]
+            self.views[key] = view
+            self.stack.addWidget(view)
+            item = QListWidgetItem(icon(icon_name), title)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setSizeHint(QSize(160, 34))
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._on_nav)
+
+        body = QWidget()
+        layout = QHBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
+        self.footer = Footer(ctx)
+        self.statusBar().addWidget(self.footer, 1)
+        self.statusBar().setSizeGripEnabled(True)
+
+        QShortcut(QKeySequence(Qt.Key.Key_F5), self, ctx.resync)
+        QShortcut(QKeySequence.StandardKey.Quit, self, self.quit_requested.emit)
+        ctx.set_visibility_provider(self._visible)
+        ctx.runner.dialog_parent = lambda: self if shiboken6.isValid(self) else None
+
+        keys = list(self.views)
+        start = keys.index(self.settings.last_view) if self.settings.last_view in keys else 0
+        self.sidebar.setCurrentRow(start)
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        else:
+            self.resize(1200, 720)
+
+    def _visible(self) -> bool:
+        return shiboken6.isValid(self) and self.isVisible() and not self.isMinimized()
+
+    def show_view(self, key: str) -> QWidget:
+        keys = list(self.views)
+        self.sidebar.setCurrentRow(keys.index(key))
+        return self.views[key]
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        key = self.sidebar.item(row).data(Qt.ItemDataRole.UserRole)
+        self.settings.last_view = str(key)
+
+    def save_state(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        try:
+            self.settings.save()
+        except OSError as exc:
+            log.warning("could not save settings to %s: %s", self.settings.path, exc)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        if self.settings.close_to_tray and self.tray_available():
+            event.ignore()
+            self.hide()
+            self.ctx.notify("Portside is still running", "Open it again from the tray icon.")
+            return
+        event.ignore()
+        self.quit_requested.emit()
+
+    async def confirm_quit(self) -> bool:
+        """Ask before stopping Portside's own engine while containers run."""
+        if self.ctx.attached or self.ctx.client is None:
+            return True
+        try:
+            running = await self.ctx.client.containers.list()
+        except Exception:  # the engine is unreachable: nothing to lose by stopping it
+            log.info("could not list containers before quitting", exc_info=True)
+            return True
+        if not running:
+            return True
+        if not self.isVisible():
+            self.show()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit Portside",
+            f"{len(running)} container{'s are' if len(running) != 1 else ' is'} running. "
+            "Quitting stops Portside's engine and them with it.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        stop = box.addButton("Stop engine and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        box.finished.connect(
+            lambda _r: future.done() or future.set_result(box.clickedButton() is stop)
+        )
+        box.open()
+        return await future

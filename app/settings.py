@@ -1,0 +1,96 @@
+"""GUI settings: a small JSON file under the user's config folder (never any secret).
+
+Written atomically (temp file + ``os.replace``) with the previous version kept as ``.bak``; keys
+this version does not know are preserved, so an older Portside never drops a newer one's settings.
+A corrupt file is moved aside (``.corrupt``) and defaults are used, with a warning in the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+SECRET_WORDS = ("password", "secret", "token", "auth")
+
+
+def default_path() -> Path:
+    base = os.environ.get("PORTSIDE_CONFIG_DIR") or platformdirs.user_config_dir("portside")
+    return Path(base) / "settings.json"
+
+
+@dataclass
+class Settings:
+    """Settings the shell uses. ``extra`` keeps unknown keys as they were."""
+
+    close_to_tray: bool = True
+    window_geometry: str = ""
+    last_view: str = "containers"
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path = field(default_factory=default_path)
+
+    KNOWN = ("close_to_tray", "window_geometry", "last_view")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or default_path()
+        settings = cls(path=path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return settings
+        except (OSError, ValueError) as exc:
+            aside = path.with_suffix(".json.corrupt")
+            log.warning("%s is unreadable (%s); moved to %s, using defaults", path, exc, aside)
+            with contextlib.suppress(OSError):
+                os.replace(path, aside)
+            return settings
+        if not isinstance(data, dict):
+            return settings
+        settings.close_to_tray = bool(data.get("close_to_tray", True))
+        settings.window_geometry = str(data.get("window_geometry", ""))
+        settings.last_view = str(data.get("last_view", "containers"))
+        settings.extra = {k: v for k, v in data.items() if k not in cls.KNOWN}
+        return settings
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.extra)
+        data.update(
+            close_to_tray=self.close_to_tray,
+            window_geometry=self.window_geometry,
+            last_view=self.last_view,
+        )
+        for key in data:
+            if any(word in key.lower() for word in SECRET_WORDS):
+                raise ValueError(f"refusing to write {key!r} to {self.path}: no secrets here")
+        return data
+
+    def save(self) -> None:
+        data = self.to_dict()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            backup = self.path.with_suffix(".json.bak")
+            try:
+                backup.write_bytes(self.path.read_bytes())
+            except OSError as exc:
+                log.warning("could not back up %s: %s", self.path, exc)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2, sort_keys=True)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,161 @@
+"""The main window, footer, tray and the engine lifecycle seen from the GUI (real engines)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.context import AppContext
+from app.main_window import VIEWS, MainWindow
+from app.runner import Runner
+from app.settings import Settings
+from app.tray import Tray
+from engine.lifecycle import EnginePaths, NativeEngine
+from engine.lifecycle.base import EngineState
+from tests.gui.conftest import run_async, wait_for
+from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+
+def test_window_lists_views_and_footer_shows_attached_engine(
+    app_ctx: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    settings = Settings(path=tmp_path / "settings.json", last_view="images")
+    window = MainWindow(app_ctx, settings)
+    qtbot.addWidget(window)
+    window.show()
+    titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert titles[:1] == ["Containers"]
+    # every view that exists is in the sidebar, in order
+    assert titles == [t for k, t, *_ in VIEWS if k in window.views]
+    assert window.stack.currentWidget() is window.views.get("images", window.views["containers"])
+    wait_for(qtbot, lambda: "Docker 20.10" in window.footer.state_label.text())
+    text = window.footer.state_label.text()
+    assert "Engine running" in text and "attached to unix://" in text
+    assert not window.footer.stop_button.isVisible()  # an attached engine is not ours to stop
+
+    # F5 -> one full resync of every view
+    containers = window.show_view("containers")
+    with qtbot.waitSignal(containers.store.synced, timeout=10000):
+        app_ctx.resync()
+
+    # closing without a tray quits (asks the app); settings are written atomically
+    quit_seen: list[bool] = []
+    window.quit_requested.connect(lambda: quit_seen.append(True))
+    window.close()
+    assert quit_seen == [True]
+    saved = Settings.load(settings.path)
+    assert saved.last_view == "containers" and saved.window_geometry
+
+
+def test_close_to_tray_hides_and_tray_follows_engine_state(
+    app_ctx: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    window = MainWindow(app_ctx, Settings(path=tmp_path / "s.json"))
+    qtbot.addWidget(window)
+    tray = Tray(app_ctx, window.show, lambda: None)
+    window.tray_available = lambda: True
+    window.show()
+    window.close()
+    assert not window.isVisible()
+    assert not app_ctx.window_visible()
+    assert tray.notifications[-1][0] == "Portside is still running"
+    assert "running" in tray.toolTip()
+    assert tray.start_action.isEnabled() is False
+    assert not tray.stop_action.isVisible()  # attached: no stop
+
+    # a long operation that finishes while hidden notifies through the tray
+    async def _op() -> int:
+        return 1
+
+    task = app_ctx.runner.run(_op, title="Pull busybox", notify_when_hidden=True)
+    wait_for(qtbot, task.done)
+    wait_for(qtbot, lambda: tray.notifications[-1] == ("Pull busybox", "Finished."))
+
+
+def test_settings_keep_unknown_keys_and_refuse_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"future_key": [1, 2], "close_to_tray": false}')
+    s = Settings.load(path)
+    assert s.close_to_tray is False and s.extra == {"future_key": [1, 2]}
+    s.last_view = "volumes"
+    s.save()
+    assert (tmp_path / "settings.json.bak").read_text().startswith('{"future_key"')
+    again = Settings.load(path)
+    assert again.extra == {"future_key": [1, 2]} and again.last_view == "volumes"
+    s.extra["registry_password"] = "x"
+    with pytest.raises(ValueError, match="no secrets"):
+        s.save()
+    path.write_text("{not json")
+    assert Settings.load(path).close_to_tray is True
+    assert (tmp_path / "settings.json.corrupt").exists()
+
+
+@pytest.fixture
+def own_engine_root() -> Any:
+    root = Path(tempfile.mkdtemp(prefix="pstg-", dir="/tmp"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_engine_stopping_mid_session_shows_state_and_recovers(
+    qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path
+) -> None:
+    engine = NativeEngine(EnginePaths.at(own_engine_root), iptables=False, start_timeout=60)
+    runner = Runner(show_dialogs=False)
+    errors: list[tuple[str, str]] = []
+    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
+    ctx = AppContext(engine, attached=False, runner=runner)
+    window = MainWindow(ctx, Settings(path=tmp_path / "s.json"))
+    qtbot.addWidget(window)
+    window.show()
+    view = window.views["containers"]
+    assert view.stack.currentIndex() == 0  # state page before anything runs
+    try:
+        ctx.start()
+        wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
+        wait_for(qtbot, lambda: view.store.synced_once)
+        assert view.stack.currentIndex() == 1
+        assert "Portside's own engine" in window.footer.state_label.text()
+        run_async(qtbot, build_image(engine.endpoint, busybox_context(), TEST_IMAGE), 120)
+
+        async def _create() -> str:
+            return str(
+                await ctx.client.containers.create(
+                    {"Image": TEST_IMAGE, "Cmd": ["sleep", "300"]}, name="survivor"
+                )
+            )
+
+        cid = run_async(qtbot, _create())
+        wait_for(qtbot, lambda: cid in view.model)
+
+        # the engine stops mid-session: every view shows the state page, footer says stopped
+        ctx.stop_engine()
+        wait_for(qtbot, lambda: engine.status.state == EngineState.STOPPED, timeout=60)
+        wait_for(qtbot, lambda: ctx.client is None)
+        assert view.stack.currentIndex() == 0
+        assert view.state_page.headline.text() == "The engine is stopped"
+        assert view.state_page.start_button.isVisible()
+        assert "Engine stopped" in window.footer.state_label.text()
+        for other in window.views.values():
+            stack = getattr(other, "stack", None)
+            if stack is not None:
+                assert (
+                    stack.currentIndex() == 0
+                    or stack.currentWidget().objectName() == "engineStatePage"
+                ), type(other).__name__
+
+        # ...and recovers on restart, from the state page's own button
+        view.state_page.start_button.click()
+        wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
+        wait_for(qtbot, lambda: view.stack.currentIndex() == 1)
+        wait_for(qtbot, lambda: cid in view.model and view.model.get(cid)["name"] == "survivor")
+        assert errors == []
+    finally:
+        run_async(qtbot, ctx.shutdown(), timeout=60)
+    assert engine.status.state == EngineState.STOPPED
