@@ -35,7 +35,7 @@ from engine.lifecycle import (
     netconf,
     procs,
 )
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+from tests.support.engine_fixtures import TEST_IMAGE, import_image
 
 pytestmark = pytest.mark.engine
 
@@ -146,7 +146,7 @@ async def test_crash_is_noticed_within_two_seconds_and_cleaned_up(
     engine.subscribe(seen.append)
     status = await engine.start()
     assert status.pid is not None
-    await build_image(paths.endpoint, busybox_context(), TEST_IMAGE)
+    await import_image(paths.endpoint, TEST_IMAGE)
     async with EngineClient(paths.endpoint) as client:
         cid = await client.containers.create({"Image": TEST_IMAGE, "Cmd": ["sleep", "300"]})
         await client.containers.start(cid)

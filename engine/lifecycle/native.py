@@ -588,12 +588,17 @@ class NativeEngine(Engine):
             ids = [entry.name for entry in containers.iterdir()] if containers.is_dir() else []
         except OSError:
             ids = []
-        procs.terminate(procs.processes_in_containers(ids), timeout=2.0)
+        # the engine is gone, so nothing can stop these gracefully any more
+        procs.kill(procs.processes_in_containers(ids))
         procs.terminate(procs.processes_naming([paths.exec_root, paths.data_root]), timeout=5.0)
         if os.geteuid() == 0:
             left = procs.unmount_all([paths.data_root, paths.exec_root])
             if left:
                 raise LifecycleError("Could not unmount: " + "; ".join(left))
+        if not procs.mounts_under([paths.exec_root]):
+            # runtime state only (what a reboot clears); stale pidfiles in it would make the next
+            # dockerd wait for a containerd that is merely an unreaped zombie
+            shutil.rmtree(paths.exec_root, ignore_errors=True)
         for stale in (paths.socket, paths.pidfile):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()

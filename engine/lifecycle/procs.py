@@ -91,7 +91,7 @@ def terminate(pids: Iterable[int], timeout: float = 5.0) -> None:
     pending = [pid for pid in pids if pid_alive(pid)]
     for pid in pending:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM if timeout > 0 else signal.SIGKILL)
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         pending = [pid for pid in pending if pid_alive(pid)]
@@ -100,6 +100,17 @@ def terminate(pids: Iterable[int], timeout: float = 5.0) -> None:
     for pid in pending:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def kill(pids: Iterable[int], timeout: float = 5.0) -> None:
+    """SIGKILL each pid and wait (up to ``timeout``) until they are gone."""
+    pids = list(pids)
+    terminate(pids, timeout=0.0)
+    pending = [pid for pid in pids if pid_alive(pid)]
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+        pending = [pid for pid in pending if pid_alive(pid)]
 
 
 def _unescape(field: str) -> str:
