@@ -1,0 +1,245 @@
+"""Accounts: the registries Portside holds logins for, sign in/out, and docker CLI integration.
+
+Lists ``{server: user}`` from the credential store (the same logins ``docker login`` makes
+through ``docker-credential-portside``); passwords are never shown. Reading the store does not
+need the engine, so this view has no engine state page; signing in does, and the dialog says so.
+It also shows whether the docker CLI uses Portside's keyring (``credsStore``) and offers to turn
+that on, moving plaintext logins from config.json into the keyring after asking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dialogs.signin import SignInDialog, display_server
+from app.models.keyed import Column, KeyedTableModel
+from engine.credentials.servers import HUB_SERVER
+from engine.errors import CredentialsError
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from engine.credentials.store import CredentialStore
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    Column("registry", "Registry"),
+    Column("username", "User", format=lambda v: "(access token)" if v == "<token>" else v or ""),
+)
+
+
+class AccountsView(QWidget):
+    """Registry logins with sign in / sign out; exposes the signed-in Docker Hub user.
+
+    Signals:
+        hub_user_changed(str): the Docker Hub user name, "" when signed out of Hub.
+        logins_changed(): the list was reloaded.
+    """
+
+    hub_user_changed = Signal(str)
+    logins_changed = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 store: CredentialStore | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._store = store
+        self._hub_user = ""
+        self.model = KeyedTableModel(COLUMNS, self)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.sign_in_button = QPushButton("Sign in…")
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.setEnabled(False)
+        self.cli_label = QLabel()
+        self.cli_label.setWordWrap(True)
+        self.cli_button = QPushButton("Use for the docker CLI")
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sign_in_button)
+        buttons.addWidget(self.sign_out_button)
+        buttons.addStretch(1)
+        cli_row = QHBoxLayout()
+        cli_row.addWidget(self.cli_label, 1)
+        cli_row.addWidget(self.cli_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(cli_row)
+
+        self.sign_in_button.clicked.connect(lambda: self.open_sign_in())
+        self.sign_out_button.clicked.connect(self.sign_out_selected)
+        self.cli_button.clicked.connect(self.enable_docker_cli)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.dialog: SignInDialog | None = None
+        self.refresh()
+
+    # -- data ----------------------------------------------------------------------------------
+    @property
+    def store(self) -> CredentialStore:
+        if self._store is None:
+            from engine.credentials.store import CredentialStore
+
+            self._store = CredentialStore()
+        return self._store
+
+    @property
+    def hub_user(self) -> str:
+        """The signed-in Docker Hub user name ("" when not signed in to Hub)."""
+        return self._hub_user
+
+    def refresh(self) -> asyncio.Task[Any]:
+        """Reload the logins and the docker CLI status (blocking reads run in a thread)."""
+
+        async def _load() -> tuple[dict[str, str], str, bool]:
+            logins = await asyncio.to_thread(self.store.logins)
+            cli_text, enabled = await asyncio.to_thread(_cli_status)
+            return logins, cli_text, enabled
+
+        return self.ctx.runner.run(_load, key="accounts.refresh", title="Accounts",
+                                   on_done=self._loaded, on_error=self._load_failed)
+
+    def _loaded(self, result: tuple[dict[str, str], str, bool]) -> None:
+        logins, cli_text, enabled = result
+        self.model.set_rows({
+            server: {"registry": display_server(server), "username": user, "server": server}
+            for server, user in logins.items()
+        })
+        self.message.setText("" if logins else
+                             "No registry logins yet. Sign in to pull and push private images.")
+        self.cli_label.setText(cli_text)
+        self.cli_button.setVisible(not enabled)
+        hub = logins.get(HUB_SERVER, "")
+        if hub != self._hub_user:
+            self._hub_user = hub
+            self.hub_user_changed.emit(hub)
+        self._on_selection()
+        self.logins_changed.emit()
+
+    def _load_failed(self, exc: BaseException) -> bool:
+        if isinstance(exc, CredentialsError):
+            self.message.setText(str(exc))
+            self.model.set_rows({})
+            self.logins_changed.emit()
+            return True
+        return False
+
+    def selected_server(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        proxy = self.table.model()
+        assert isinstance(proxy, QSortFilterProxyModel)
+        return self.model.id_at(proxy.mapToSource(rows[0]).row())
+
+    def _on_selection(self, *_args: Any) -> None:
+        self.sign_out_button.setEnabled(self.selected_server() is not None)
+
+    # -- actions -------------------------------------------------------------------------------
+    def open_sign_in(self, server: str | None = None) -> SignInDialog:
+        """Open the sign-in dialog (non-modal); the list reloads after a successful sign-in."""
+        dialog = SignInDialog(self.ctx, server, self, store=self._store)
+        dialog.signed_in.connect(self._reload)
+        dialog.show()
+        self.dialog = dialog
+        return dialog
+
+    def sign_out(self, server: str) -> asyncio.Task[Any]:
+        """Forget the login for ``server`` (keyring and index)."""
+        return self.ctx.runner.run(lambda: asyncio.to_thread(self.store.erase, server),
+                                   key=f"accounts.signout.{server}",
+                                   title=f"Sign out of {display_server(server)}",
+                                   on_done=self._reload)
+
+    def _reload(self, *_args: Any) -> None:
+        self.refresh()
+
+    def sign_out_selected(self) -> None:
+        server = self.selected_server()
+        if server is not None:
+            self.sign_out(server)
+
+    def ask(self, title: str, text: str) -> bool:
+        """Yes/no question (tests replace this)."""
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def enable_docker_cli(self) -> asyncio.Task[Any] | None:
+        """Install the helper on PATH and set ``credsStore``; ask before moving plaintext logins."""
+        from engine.credentials import dockerconfig
+
+        try:
+            plaintext = dockerconfig.plaintext_logins()
+        except CredentialsError as exc:
+            self.ctx.runner.report("Docker CLI settings", exc)
+            return None
+        migrate = bool(plaintext) and self.ask(
+            "Move saved passwords into the keyring?",
+            "The docker CLI keeps these logins in plaintext in "
+            f"{dockerconfig.config_path()}:\n\n"
+            + "\n".join(f"  {display_server(p.server)} ({p.username})" for p in plaintext)
+            + "\n\nMove them into the keyring and remove them from the file? If you don't, "
+            "the docker CLI stops using them once Portside's keyring is on.",
+        )
+
+        def _enable() -> str:
+            from engine.credentials.install import install_helper
+
+            installed = install_helper()
+            result = dockerconfig.enable(migrate=migrate, store=self._store)
+            note = installed.hint
+            if result.migrated:
+                note += f" Moved {len(result.migrated)} login(s) into the keyring."
+            return note.strip()
+
+        def _done(note: str) -> None:
+            if note:
+                self.message.setText(note)
+            self.refresh()
+
+        return self.ctx.runner.run(lambda: asyncio.to_thread(_enable), key="accounts.cli",
+                                   title="Use Portside's keyring for the docker CLI",
+                                   on_done=_done)
+
+
+def _cli_status() -> tuple[str, bool]:
+    """A sentence about the docker CLI's credential store, and whether it is Portside's."""
+    from engine.credentials import dockerconfig
+    from engine.credentials.install import helper_status
+
+    try:
+        status = dockerconfig.status()
+    except CredentialsError as exc:
+        return str(exc), False
+    helper = helper_status()
+    if status.enabled and helper.ours:
+        return "The docker CLI keeps its logins in Portside's keyring.", True
+    if status.enabled:
+        return f"The docker CLI is set to use Portside's keyring, but {helper.message}", False
+    current = f"“{status.creds_store}”" if status.creds_store else "plaintext in config.json"
+    return f"The docker CLI keeps its logins in {current}.", False
