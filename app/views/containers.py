@@ -515,6 +515,9 @@ class ContainersView(QWidget):
         self.model.rowsInserted.connect(self._update_count)
         self.model.rowsRemoved.connect(self._update_count)
         self.tree.verticalScrollBar().valueChanged.connect(self._schedule_stats)
+        self.tree.expanded.connect(self._schedule_stats)
+        self.tree.collapsed.connect(self._schedule_stats)
+        self.tree.viewport().installEventFilter(self)
         self.store.row_updated.connect(self._on_row_updated)
         self.store.synced.connect(self._schedule_stats)
 

@@ -1,0 +1,77 @@
+"""Render every view of the main window (with real data) and save PNGs to $PORTSIDE_SCREENSHOTS.
+
+Without PORTSIDE_SCREENSHOTS the images are still rendered and checked (non-empty, not blank);
+only writing them is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QImage
+
+from app.main_window import MainWindow
+from app.settings import Settings
+from tests.gui.conftest import wait_for
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+
+def _distinct_colours(image: QImage, step: int = 7) -> int:
+    seen = set()
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            seen.add(image.pixel(x, y))
+            if len(seen) > 20:
+                return len(seen)
+    return len(seen)
+
+
+def test_screenshots_of_every_view(
+    app_ctx: Any, containers: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    project = containers.prefix + "-shop"
+    containers.create(
+        "web",
+        start=True,
+        extra={
+            "ExposedPorts": {"80/tcp": {}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "0"}]}},
+        },
+    )
+    containers.create("db-1", labels={"com.docker.compose.project": project}, start=True)
+    containers.create("api-1", labels={"com.docker.compose.project": project})
+    containers.create("job", cmd=["true"])
+
+    window = MainWindow(app_ctx, Settings(path=tmp_path / "s.json"))
+    qtbot.addWidget(window)
+    window.resize(1280, 760)
+    window.show()
+    view = window.show_view("containers")
+    wait_for(qtbot, lambda: len(view.model) >= 4)
+    running = [c for c in view.model.ids() if (view.model.get(c) or {}).get("state") == "running"]
+    assert len(running) == 2
+    # every visible running row gets CPU/memory from its stats stream
+    wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("mem") for c in running), timeout=15)
+    shots = {}
+    for key in window.views:
+        widget = window.show_view(key)
+        qtbot.wait(400)  # let the view's first refresh land
+        image = window.grab().toImage()
+        assert not image.isNull() and image.width() >= 1000, key
+        assert _distinct_colours(image) > 5, f"{key} rendered blank"
+        shots[key] = image
+        assert widget.isVisible()
+    window.show_view("containers")
+    view.select([containers.ids[0]])
+    view.open_selected()
+    qtbot.wait(600)
+    shots["containers-details"] = window.grab().toImage()
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        for key, image in shots.items():
+            assert image.save(str(Path(out) / f"{key}.png")), key
