@@ -373,6 +373,8 @@ class ImagesView(ResourceView):
         filters = {"dangling": ["false"]} if all_unused else {"dangling": ["true"]}
 
         def done(result: Any) -> None:
+            for deleted in result.deleted:
+                self.model.remove(deleted)
             self.say(
                 f"Pruned {len(result.deleted)} image layer(s); reclaimed "
                 f"{human_size(result.space_reclaimed)}."

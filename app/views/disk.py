@@ -1,0 +1,258 @@
+"""The Disk usage view: images, containers, local volumes, build cache — size, reclaimable, prune.
+
+Numbers come from ``/system/df``, computed like ``docker system df``. That call is expensive for
+the engine, so it runs when a client (re)connects, after a prune, on Refresh — and, when events
+say something changed (image/container/volume/build events), once the view is shown again (or
+after a short quiet period while it is visible). Never on a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dialogs.base import make_icon
+from app.dialogs.common import human_size
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+log = logging.getLogger(__name__)
+
+KINDS = (
+    ("Images", "images"),
+    ("Containers", "containers"),
+    ("Local Volumes", "volumes"),
+    ("Build Cache", "build_cache"),
+)
+_DIRTY_EVENT_TYPES = {"image", "container", "volume", "builder"}
+_DIRTY_ACTIONS = {
+    "pull",
+    "tag",
+    "untag",
+    "delete",
+    "load",
+    "import",
+    "create",
+    "destroy",
+    "commit",
+    "prune",
+    "die",
+    "start",
+}
+
+
+async def prune_build_cache(client: Any) -> Any:
+    """``POST /build/prune``.
+
+    The client contract has no build-cache call yet; use it when it exists, else send the request
+    through the client's own request/response handling (same errors, same version prefix).
+    """
+    for name in ("build_prune", "prune_build_cache"):
+        method = getattr(client, name, None)
+        if method is not None:
+            return await method()
+    from engine import models
+    from engine.client import build_request
+
+    data = await client._json(build_request("POST", "/build/prune"), read_timeout=None)
+    return models.PruneResult.from_api(data or {})
+
+
+class DiskUsageView(QWidget):
+    """Four rows (images, containers, volumes, build cache) with a Prune button each."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        from app.widgets.state_page import EngineStatePage
+
+        self.state_page = EngineStatePage(ctx, self, what="disk usage")
+        self.usage: Any = None
+        self._dirty = False
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(1500)
+        self._debounce.timeout.connect(self._refresh_if_dirty)
+
+        content = QWidget(self)
+        grid = QGridLayout()
+        headers = ("", "Total", "Active", "Size", "Reclaimable", "")
+        for col, text in enumerate(headers):
+            label = QLabel(f"<b>{text}</b>")
+            label.setAlignment(
+                Qt.AlignmentFlag.AlignRight if 0 < col < 5 else Qt.AlignmentFlag.AlignLeft
+            )
+            grid.addWidget(label, 0, col)
+        self.cells: dict[str, dict[str, QLabel]] = {}
+        self.prune_buttons: dict[str, QPushButton] = {}
+        for row, (title, key) in enumerate(KINDS, start=1):
+            grid.addWidget(QLabel(title), row, 0)
+            cells = {}
+            for col, field in enumerate(("total", "active", "size", "reclaimable"), start=1):
+                label = QLabel("—")
+                label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                grid.addWidget(label, row, col)
+                cells[field] = label
+            self.cells[key] = cells
+            button = QPushButton(make_icon("image-prune"), "Prune…")
+            button.clicked.connect(lambda _c=False, k=key: self.prune_clicked(k))
+            grid.addWidget(button, row, 5)
+            self.prune_buttons[key] = button
+        grid.setColumnStretch(0, 2)
+        for col in range(1, 5):
+            grid.setColumnStretch(col, 1)
+        self.total_label = QLabel()
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        refresh = QPushButton(make_icon("action-refresh"), "Refresh")
+        refresh.clicked.connect(self.refresh)
+        self.refresh_button = refresh
+        top = QHBoxLayout()
+        top.addWidget(self.total_label, 1)
+        top.addWidget(refresh)
+        lay = QVBoxLayout(content)
+        lay.addLayout(top)
+        lay.addLayout(grid)
+        lay.addWidget(self.result_label)
+        lay.addStretch(1)
+        self.content = content
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.state_page)
+        self.stack.addWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        ctx.client_changed.connect(self._on_client_changed)
+        ctx.engine_event.connect(self._on_event)
+        self._on_client_changed(ctx.client)
+
+    # -- data -----------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_client_changed(self, client: Any) -> None:
+        if client is None:
+            self.stack.setCurrentWidget(self.state_page)
+            return
+        self.stack.setCurrentWidget(self.content)
+        self.refresh()
+
+    def refresh(self) -> asyncio.Task[Any] | None:
+        client = self.ctx.client
+        if client is None:
+            return None
+        self._dirty = False
+        return self.ctx.runner.run(
+            lambda: client.df(), key="disk.refresh", title="Disk usage", on_done=self.apply
+        )
+
+    def apply(self, usage: Any) -> None:
+        self.usage = usage
+        by_kind = {c.kind: c for c in usage.categories}
+        total = reclaimable = 0
+        for title, key in KINDS:
+            cat = by_kind.get(title)
+            cells = self.cells[key]
+            if cat is None:
+                for label in cells.values():
+                    label.setText("—")
+                continue
+            cells["total"].setText(str(cat.total))
+            cells["active"].setText(str(cat.active))
+            cells["size"].setText(human_size(cat.size))
+            cells["reclaimable"].setText(
+                f"{human_size(cat.reclaimable)} ({cat.reclaimable_percent:.0f}%)"
+            )
+            total += cat.size
+            reclaimable += cat.reclaimable
+        self.total_label.setText(
+            f"Using {human_size(total)} in total; {human_size(reclaimable)} reclaimable."
+        )
+
+    def numbers(self, key: str) -> dict[str, str]:
+        return {k: v.text() for k, v in self.cells[key].items()}
+
+    @Slot(object)
+    def _on_event(self, event: Any) -> None:
+        if event.type in _DIRTY_EVENT_TYPES and (
+            event.action in _DIRTY_ACTIONS or event.type == "builder"
+        ):
+            self._dirty = True
+            if self.isVisible():
+                self._debounce.start()
+
+    def _refresh_if_dirty(self) -> None:
+        if self._dirty and self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._debounce.start(0)
+
+    # -- prune ----------------------------------------------------------------------------------
+    def ask(self, title: str, text: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        yes = box.addButton("Prune", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes
+
+    _PRUNE_TEXT: ClassVar[dict[str, str]] = {
+        "images": "Remove dangling images (untagged, unused by any container)?",
+        "containers": "Remove every stopped container?",
+        "volumes": "Remove every volume no container uses? Their data is lost.",
+        "build_cache": "Remove the build cache?",
+    }
+
+    def prune_clicked(self, key: str) -> None:
+        if self.ask("Prune", self._PRUNE_TEXT[key]):
+            self.prune(key)
+
+    def prune(self, key: str) -> asyncio.Task[Any] | None:
+        client = self.ctx.client
+        if client is None:
+            return None
+
+        async def go() -> Any:
+            if key == "images":
+                return await client.images.prune(filters={"dangling": ["true"]})
+            if key == "containers":
+                return await client.containers.prune()
+            if key == "volumes":
+                return await client.volumes.prune(all=True)
+            return await prune_build_cache(client)
+
+        title = {k: t for t, k in KINDS}[key].capitalize()
+
+        def done(result: Any) -> None:
+            self.result_label.setText(
+                f"{title}: removed {len(result.deleted)} item(s), reclaimed "
+                f"{human_size(result.space_reclaimed)}."
+            )
+            self.refresh()
+
+        return self.ctx.runner.run(
+            go,
+            key=f"disk.prune.{key}",
+            title=f"Prune {title.lower()}",
+            on_done=done,
+            notify_when_hidden=True,
+        )
