@@ -120,9 +120,7 @@ def do_erase(stdin: bytes) -> str:
 
     key = _key(_read_url(stdin))
     existed = open_backend().delete(key)
-    index = ServerIndex()
-    if key in index.read() or not existed:
-        index.remove(key)
+    ServerIndex().remove(key)  # also heals an index entry whose secret was removed elsewhere
     if not existed:
         raise ProtocolError(NOT_FOUND)
     return ""
