@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -45,6 +46,7 @@ MULTIPLEXED_CONTENT_TYPE = "application/vnd.docker.multiplexed-stream"
 RAW_CONTENT_TYPE = "application/vnd.docker.raw-stream"
 
 HEADER_SIZE = 8
+_HEADER = struct.Struct(">B3sL")  # stream id, 3 padding bytes (always zero), payload size
 # How much of a bad line or payload to quote in an error message.
 _QUOTE_LIMIT = 200
 
@@ -58,7 +60,10 @@ class StreamKind(IntEnum):
     SYSTEM_ERROR = 3
 
 
-@dataclass(frozen=True)
+_KINDS = tuple(StreamKind)  # index by stream id: cheaper than StreamKind(id) per frame
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One frame of output: which stream, and its bytes (never empty)."""
 
@@ -83,40 +88,53 @@ class FrameDecoder:
     """
 
     def __init__(self) -> None:
+        # Bytes of an unfinished frame, and how many bytes it needs before parsing can go on, so
+        # a large frame arriving in many chunks is only appended to, never re-parsed.
         self._buffer = bytearray()
+        self._need = HEADER_SIZE
         self._error: StreamError | None = None
 
     def feed(self, chunk: bytes) -> list[Frame]:
         """Add bytes read from the socket; return the frames they complete."""
         self._raise_pending()
-        self._buffer += chunk
+        if self._buffer:
+            self._buffer += chunk
+            if len(self._buffer) < self._need:
+                return []
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(chunk)
         frames: list[Frame] = []
-        buf = self._buffer
         offset = 0
-        while len(buf) - offset >= HEADER_SIZE:
-            stream_id = buf[offset]
-            if buf[offset + 1 : offset + 4] != b"\x00\x00\x00" or stream_id > 3:
+        total = len(data)
+        unpack = _HEADER.unpack_from
+        while total - offset >= HEADER_SIZE:
+            stream_id, padding, size = unpack(data, offset)
+            if padding != b"\x00\x00\x00" or stream_id > 3:
                 self._error = StreamError(
                     "The engine's multiplexed stream is corrupt or out of sync: unexpected frame "
-                    f"header {bytes(buf[offset : offset + HEADER_SIZE]).hex(' ')} "
+                    f"header {data[offset : offset + HEADER_SIZE].hex(' ')} "
                     f"(stream id {stream_id}). Output after this point cannot be trusted."
                 )
                 break
-            size = int.from_bytes(buf[offset + 4 : offset + HEADER_SIZE], "big")
             end = offset + HEADER_SIZE + size
-            if len(buf) < end:
+            if total < end:
                 break
-            payload = bytes(buf[offset + HEADER_SIZE : end])
+            payload = data[offset + HEADER_SIZE : end]
             offset = end
-            if stream_id == StreamKind.SYSTEM_ERROR:
+            if stream_id == 3:
                 message = payload.decode("utf-8", errors="replace").strip()
                 self._error = StreamError(
                     f"Error from the engine in the stream: {message or '(no message)'}"
                 )
                 break
             if payload:
-                frames.append(Frame(StreamKind(stream_id), payload))
-        del buf[:offset]
+                frames.append(Frame(_KINDS[stream_id], payload))
+        if self._error is None and offset < total:
+            self._buffer += data[offset:]
+            left = total - offset
+            self._need = HEADER_SIZE + (unpack(data, offset)[2] if left >= HEADER_SIZE else 0)
         if self._error is not None and not frames:
             self._raise_pending()
         return frames
