@@ -150,7 +150,8 @@ def test_copy_as_docker_run_recreates_the_container(
     task = view.copy_run_selected()
     assert task is not None
     command = run_async(qtbot, task)
-    assert QApplication.clipboard().text() == command
+    # on_done runs from the task's done callback, one loop turn after done() turns True
+    wait_for(qtbot, lambda: QApplication.clipboard().text() == command)
     argv = shlex.split(command)
     assert argv[:3] == ["docker", "run", "--detach"]
     assert "--restart" in argv and "on-failure:3" in argv
