@@ -42,21 +42,13 @@ if TYPE_CHECKING:
     from engine.credentials.store import CredentialStore, StoredLogin
 
 _TLS_WORDS = ("x509", "certificate", "tls:", "tls handshake", "https client")
-_NETWORK_WORDS = (
-    "connection refused",
-    "no such host",
-    "dial tcp",
-    "i/o timeout",
-    "timeout",
-    "network is unreachable",
-    "no route to host",
-    "lookup ",
-    "connection reset",
-)
+_NETWORK_WORDS = ("connection refused", "no such host", "dial tcp", "i/o timeout",
+                  "timeout", "network is unreachable", "no route to host", "lookup ",
+                  "connection reset")
 
 
 def display_server(server: str) -> str:
-    """ "Docker Hub" for Hub's key, else the key itself."""
+    """"Docker Hub" for Hub's key, else the key itself."""
     return "Docker Hub" if server == HUB_SERVER else server
 
 
@@ -69,31 +61,20 @@ def explain_error(exc: BaseException, server: str) -> str:
         return f"Portside checks your password through the engine, which is not reachable. {exc}"
     raw = exc.explanation if isinstance(exc, EngineAPIError) else str(exc)
     low = raw.lower()
-    if (
-        isinstance(exc, (AuthDenied, AuthRequired))
-        or "unauthorized" in low
-        or ("incorrect username or password" in low)
-    ):
-        hint = (
-            " On Docker Hub with two-factor authentication, use a personal access token as "
-            "the password."
-            if server == HUB_SERVER
-            else ""
-        )
+    if isinstance(exc, (AuthDenied, AuthRequired)) or "unauthorized" in low or (
+        "incorrect username or password" in low):
+        hint = (" On Docker Hub with two-factor authentication, use a personal access token as "
+                "the password." if server == HUB_SERVER else "")
         return f"{where} refused the user name or password.{hint} (Registry said: {raw})"
     if any(word in low for word in _TLS_WORDS):
         host = server_key(server) if server != HUB_SERVER else "index.docker.io"
-        return (
-            f"TLS problem talking to {where}: {raw}. If the registry uses a private "
-            f"certificate authority, put its certificate in /etc/docker/certs.d/{host}/ca.crt "
-            "on the engine's machine; if it only speaks plain HTTP, add it to the engine's "
-            "insecure-registries."
-        )
+        return (f"TLS problem talking to {where}: {raw}. If the registry uses a private "
+                f"certificate authority, put its certificate in /etc/docker/certs.d/{host}/ca.crt "
+                "on the engine's machine; if it only speaks plain HTTP, add it to the engine's "
+                "insecure-registries.")
     if any(word in low for word in _NETWORK_WORDS):
-        return (
-            f"Cannot reach {where}: {raw}. Check the address (host[:port]) and that the "
-            "engine's machine can reach it."
-        )
+        return (f"Cannot reach {where}: {raw}. Check the address (host[:port]) and that the "
+                "engine's machine can reach it.")
     if isinstance(exc, (PortsideError, StreamError)):
         return f"Sign-in to {where} failed: {raw}"
     return f"Sign-in to {where} failed unexpectedly: {type(exc).__name__}: {exc}"
@@ -108,14 +89,8 @@ class SignInDialog(QDialog):
 
     signed_in = Signal(str, str)
 
-    def __init__(
-        self,
-        ctx: AppContext,
-        server: str | None = None,
-        parent: QWidget | None = None,
-        *,
-        store: CredentialStore | None = None,
-    ) -> None:
+    def __init__(self, ctx: AppContext, server: str | None = None, parent: QWidget | None = None,
+                 *, store: CredentialStore | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._store = store
@@ -146,8 +121,7 @@ class SignInDialog(QDialog):
         form.addRow("Password or token:", self.password_edit)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_in_button = self.buttons.addButton(
-            "Sign in", QDialogButtonBox.ButtonRole.AcceptRole
-        )
+            "Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
         self.sign_in_button.setDefault(True)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
@@ -207,11 +181,8 @@ class SignInDialog(QDialog):
             return
         client = self.ctx.client
         if client is None:
-            self.show_status(
-                "The engine is not running. Portside checks your password through "
-                "the engine: start it, then sign in.",
-                error=True,
-            )
+            self.show_status("The engine is not running. Portside checks your password through "
+                             "the engine: start it, then sign in.", error=True)
             return
         auth = AuthConfig(username=username, password=password, serveraddress=server)
         self._set_busy(True, f"Checking with {display_server(server)}…")
@@ -238,18 +209,12 @@ class SignInDialog(QDialog):
             self.password_edit.setFocus()
             return True  # shown in the dialog; no second message box
 
-        self.task = self.ctx.runner.run(
-            _go, key="signin", title="Sign in", on_done=_done, on_error=_failed
-        )
+        self.task = self.ctx.runner.run(_go, key="signin", title="Sign in", on_done=_done,
+                                        on_error=_failed)
 
     def _set_busy(self, busy: bool, text: str) -> None:
-        for widget in (
-            self.hub_radio,
-            self.other_radio,
-            self.username_edit,
-            self.password_edit,
-            self.sign_in_button,
-        ):
+        for widget in (self.hub_radio, self.other_radio, self.username_edit, self.password_edit,
+                       self.sign_in_button):
             widget.setEnabled(not busy)
         self.server_edit.setEnabled(not busy and self.other_radio.isChecked())
         self.show_status(text)
