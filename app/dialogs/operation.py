@@ -57,7 +57,7 @@ async def stored_auth_for(reference: str) -> AuthConfig | None:
         return None
     try:
         result: AuthConfig | None = await asyncio.to_thread(auth_for, reference)
-    except CredentialsError as exc:
+    except (CredentialsError, ValueError) as exc:
         log.warning("stored credentials unavailable for %s: %s", reference, exc)
         return None
     return result
@@ -110,6 +110,7 @@ class OperationDialog(QDialog):
         self.signin_button.hide()
         self.signin_button.clicked.connect(self.open_signin)
         self._signin_server: str | None = None
+        self.signin_dialog: QDialog | None = None
         self.buttons = QDialogButtonBox(self)
         self.start_button = self.buttons.addButton(
             self.start_text, QDialogButtonBox.ButtonRole.AcceptRole
@@ -225,9 +226,10 @@ class OperationDialog(QDialog):
                 f"{self.start_button.text()} again."
             )
             return
-        dialog = SignInDialog(self.ctx, server=self._signin_server)
-        dialog.setParent(self, dialog.windowFlags())
-        dialog.accepted.connect(self.start)
+        dialog = SignInDialog(self.ctx, server=self._signin_server, parent=self)
+        # Retry as soon as the login was checked and stored.
+        dialog.signed_in.connect(lambda _server, _user: self.start())
+        self.signin_dialog = dialog
         dialog.open()
 
     # -- progress -----------------------------------------------------------------------------
@@ -318,8 +320,9 @@ class PullDialog(ProgressOperation):
         ref = self.canonical
         auth = await self.auth_provider(ref)
         self.status_label.setText(f"Pulling {ref}…")
-        async for progress in client.images.pull(ref, auth=auth):
-            self.consume(progress)
+        async with contextlib.aclosing(client.images.pull(ref, auth=auth)) as stream:
+            async for progress in stream:
+                self.consume(progress)
         return ref
 
     def done_text(self, result: Any) -> str:
@@ -380,8 +383,9 @@ class PushDialog(ProgressOperation):
         ref = self.canonical
         auth = await self.auth_provider(ref)
         self.status_label.setText(f"Pushing {ref}…")
-        async for progress in client.images.push(ref, auth=auth):
-            self.consume(progress)
+        async with contextlib.aclosing(client.images.push(ref, auth=auth)) as stream:
+            async for progress in stream:
+                self.consume(progress)
         return ref
 
     def done_text(self, result: Any) -> str:

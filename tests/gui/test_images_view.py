@@ -337,3 +337,56 @@ def test_save_load_round_trip_and_history(
     assert "layers" in history.summary.text()
     history.close()
     run_async(qtbot, client.images.remove(tag))
+
+
+@pytest.mark.keyring
+@pytest.mark.registry
+def test_push_with_stored_credentials_and_pull_retry_after_sign_in(
+    view: ImagesView,
+    qtbot: Any,
+    test_image: str,
+    registry: Any,
+    keyring_backend: Any,
+    tmp_path: Path,
+) -> None:
+    from app.dialogs.operation import PushDialog
+    from engine.credentials.index import ServerIndex
+    from engine.credentials.store import CredentialStore
+
+    client = view.ctx.client
+    remote = f"{registry.host}/views/pushed:{uuid.uuid4().hex[:6]}"
+    run_async(qtbot, client.images.tag(test_image, remote))
+    store = CredentialStore(index=ServerIndex(str(tmp_path / "index.json")))
+    store.put(registry.host, registry.username, registry.password)
+    try:
+        # Push picks up the stored login by itself (default auth provider: the keyring).
+        push = PushDialog(view.ctx, [remote], view)
+        qtbot.addWidget(push)
+        with qtbot.waitSignal(push.succeeded, timeout=60000):
+            push.start()
+        assert push.fold.complete
+        push.close()
+        run_async(qtbot, client.images.remove(remote))
+        wait_for(qtbot, lambda: _id_with_tag(view, remote) is None)
+
+        # Signed out: the pull is refused and the dialog offers to sign in.
+        store.erase(registry.host)
+        pull = view.open_pull(remote)
+        qtbot.addWidget(pull)
+        with qtbot.waitSignal(pull.failed, timeout=30000):
+            pull.start()
+        assert pull.signin_button.isVisibleTo(pull)
+        # Sign in (the sign-in dialog checks the login and stores it, then reports success):
+        # the pull is retried with the stored credentials and succeeds.
+        pull.open_signin()
+        signin = pull.signin_dialog
+        assert signin is not None
+        store.put(registry.host, registry.username, registry.password)
+        with qtbot.waitSignal(pull.succeeded, timeout=60000):
+            signin.signed_in.emit(registry.host, registry.username)  # type: ignore[attr-defined]
+        wait_for(qtbot, lambda: _id_with_tag(view, remote) is not None)
+        signin.close()
+        pull.close()
+    finally:
+        store.erase(registry.host)
+        run_async(qtbot, client.images.remove(remote))
