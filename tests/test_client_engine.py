@@ -521,3 +521,23 @@ async def test_networks(client: EngineClient, make_container: Make, uid: str) ->
     await client.networks.create(f"prune-{uid}", labels={LABEL: f"prune-{uid}"})
     result = await client.networks.prune(filters={"label": [f"{LABEL}=prune-{uid}"]})
     assert result.deleted == [f"prune-{uid}"]
+
+
+async def test_docker_host_from_the_environment_is_used(
+    engine_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", engine_endpoint)
+    async with EngineClient() as c:
+        assert c.endpoint.url == engine_endpoint
+        assert await c.ping() is True
+
+
+async def test_writing_to_an_exec_without_stdin_says_what_to_do(
+    client: EngineClient, make_container: Make
+) -> None:
+    cid = await make_container(["sleep", "300"])
+    async with client.execs.start(await client.execs.create(cid, ["true"])) as session:
+        with pytest.raises(ValueError, match="stdin=True"):
+            await session.write(b"x")
+        assert [f async for f in session] == []
+    assert await session.exit_code() == 0

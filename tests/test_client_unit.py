@@ -29,6 +29,7 @@ from engine.errors import (
     Conflict,
     EngineAPIError,
     EngineUnreachable,
+    InvalidEndpoint,
     NotFound,
     StreamError,
 )
@@ -373,3 +374,11 @@ async def test_engine_dying_mid_stream_is_unreachable() -> None:
             async for event in c.events():
                 got.append(event.action)
     assert got == ["start"]
+
+
+def test_client_with_a_malformed_docker_host_fails_at_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://h:notaport")
+    with pytest.raises(InvalidEndpoint, match=r"DOCKER_HOST is invalid: 'tcp://h:notaport'"):
+        EngineClient()
