@@ -78,7 +78,7 @@ class ImagesView(ResourceView):
         self._container_image = {c.id: c.image_id for c in containers}
         counts = Counter(self._container_image.values())
         self.model.set_rows({i.id: row_from_summary(i, counts.get(i.id, 0)) for i in images})
-        self.say(f"{len(images)} images")
+        self.say(f"{len(images)} image{'s' if len(images) != 1 else ''}")
 
     def in_use(self, image_id: str) -> int:
         return sum(1 for v in self._container_image.values() if v == image_id)
@@ -92,11 +92,30 @@ class ImagesView(ResourceView):
                 self.refresh_image(event.actor_id)
         elif event.type == "container":
             if event.action == "create":
-                self._container_created(event.actor_id)
+                image_id = self.resolve(str(event.attributes.get("image", "")))
+                if image_id:
+                    self._container_image[event.actor_id] = image_id
+                    self.model.update_fields(image_id, in_use=self.in_use(image_id))
+                else:  # a name we can't map locally (e.g. docker.io/library/x): ask the engine
+                    self._container_created(event.actor_id)
             elif event.action == "destroy":
                 image_id = self._container_image.pop(event.actor_id, None)
                 if image_id:
                     self.model.update_fields(image_id, in_use=self.in_use(image_id))
+
+    def resolve(self, name: str) -> str | None:
+        """The image id a container event's ``image`` attribute names, if the model knows it."""
+        if not name:
+            return None
+        if name in self.model:
+            return name
+        if name.startswith("sha256:"):
+            return None
+        candidates = {name} if ":" in name.rsplit("/", 1)[-1] else {name, f"{name}:latest"}
+        for image_id in self.model.ids():
+            if candidates & set(self.model.tags_of(image_id)):
+                return image_id
+        return None
 
     def refresh_image(self, name: str) -> None:
         """Inspect one image (by id or reference) and upsert its row; remove it when gone."""

@@ -109,7 +109,7 @@ class NetworksView(ResourceView):
 
     def apply_all(self, networks: Any) -> None:
         self.model.set_rows({n.id: network_row(n, endpoints_of(n)) for n in networks})
-        self.say(f"{len(networks)} networks")
+        self.say(f"{len(networks)} network{'s' if len(networks) != 1 else ''}")
 
     # -- diffs ----------------------------------------------------------------------------------
     def on_event(self, event: Any) -> None:

@@ -107,7 +107,7 @@ class VolumesView(ResourceView):
         self.model.set_rows(
             {v.name: volume_row(v, sizes.get(v.name), users.get(v.name, {})) for v in volumes}
         )
-        self.say(f"{len(volumes)} volumes")
+        self.say(f"{len(volumes)} volume{'s' if len(volumes) != 1 else ''}")
 
     @staticmethod
     def _sizes(df: Any) -> dict[str, int | None]:

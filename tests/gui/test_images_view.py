@@ -299,7 +299,12 @@ def test_pull_from_registry_with_progress(
 
 
 def test_save_load_round_trip_and_history(
-    view: ImagesView, qtbot: Any, test_image: str, tmp_path: Path, monkeypatch: Any
+    view: ImagesView,
+    qtbot: Any,
+    test_image: str,
+    tmp_path: Path,
+    monkeypatch: Any,
+    qtmodeltester: Any,
 ) -> None:
     client = view.ctx.client
     tag = f"portside-views/saved:{uuid.uuid4().hex[:6]}"
@@ -334,6 +339,7 @@ def test_save_load_round_trip_and_history(
     assert history is not None
     qtbot.addWidget(history)
     wait_for(qtbot, lambda: len(history.model) >= 1)
+    qtmodeltester.check(history.model)
     assert "layers" in history.summary.text()
     history.close()
     run_async(qtbot, client.images.remove(tag))

@@ -24,7 +24,7 @@ pytestmark = [
 def view(app_ctx: Any, qtbot: Any) -> NetworksView:
     v = NetworksView(app_ctx)
     qtbot.addWidget(v)
-    wait_for(qtbot, lambda: any(r["name"] == "bridge" for r in map(v.model.get, v.model.ids())))
+    wait_for(qtbot, lambda: _id_named(v, "bridge") is not None)
     return v
 
 
