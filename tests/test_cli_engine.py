@@ -18,7 +18,7 @@ import pytest
 
 from engine.lifecycle import EnginePaths, procs
 from engine.lifecycle.native import read_state
-from tests.support.engine_fixtures import DOCKER_CLI, TEST_IMAGE, build_image, busybox_context
+from tests.support.engine_fixtures import DOCKER_CLI, TEST_IMAGE, import_image
 
 pytestmark = pytest.mark.engine
 REPO = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_start_run_stop_leaves_nothing_behind(portside: Portside) -> None:
     # the CLI has exited; the engine must still serve the real docker CLI
     import asyncio
 
-    asyncio.run(build_image(portside.paths.endpoint, busybox_context(), TEST_IMAGE))
+    asyncio.run(import_image(portside.paths.endpoint, TEST_IMAGE))
     ran = portside.docker("run", "--rm", TEST_IMAGE, "echo", "hi")
     assert (ran.returncode, ran.stdout) == (0, "hi\n"), ran.stderr
 

@@ -57,6 +57,8 @@ ROOTLESS_SCRIPT_DIRS: tuple[str, ...] = (
     "/usr/share/docker/contrib",
 )
 PR_SET_PDEATHSIG = 1
+#: Seconds between ``/_ping`` attempts while dockerd starts (a refused unix connect is cheap).
+PING_INTERVAL = 0.02
 
 INSTALL_HINT = (
     "Install a Docker engine: on Debian/Ubuntu `sudo apt-get install docker.io`, on Fedora "
@@ -132,11 +134,22 @@ def rootless_requirements(
     return found, missing
 
 
+_libc: ctypes.CDLL | None = None
+
+
+def _load_libc() -> ctypes.CDLL:
+    # looked up once, in the parent: find_library runs ldconfig, far too slow for a forked child
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     # dockerd gets SIGTERM (a clean shutdown) if its owner dies without stopping it, so no engine
     # is left running without a lock holder. Note: Linux ties this to the forking *thread*.
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    assert _libc is not None
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any], *, backup: bool = False) -> None:
@@ -420,7 +433,11 @@ class NativeEngine(Engine):
             # nobody holds the lock, so this dockerd outlived its owner: it is ours to end
             log.warning("ending orphaned dockerd (pid %s) of %s", pid, paths.data_root)
             procs.terminate([pid], timeout=20.0)
-        self._cleanup()
+        traces = (paths.pidfile, paths.socket, paths.exec_root)
+        if any(t.exists() for t in traces) or procs.mounts_under([paths.data_root]):
+            self._cleanup()  # an earlier run did not end cleanly
+        else:
+            self._delete_bridge()
 
     def _prepare_config(self) -> dict[str, Any] | None:
         """daemon.json completed with the engine's bridge; None when it is not valid JSON.
@@ -469,6 +486,9 @@ class NativeEngine(Engine):
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         with open(self.paths.log_file, "ab") as handle:
             handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
+        linux = sys.platform.startswith("linux")
+        if linux:
+            _load_libc()
         read_fd, write_fd = os.pipe()
         try:
             proc = subprocess.Popen(
@@ -479,7 +499,7 @@ class NativeEngine(Engine):
                 env=env,
                 close_fds=True,
                 start_new_session=True,  # terminal signals (Ctrl-C) must not reach dockerd
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=_die_with_parent if linux else None,
             )
         except OSError as exc:
             os.close(read_fd)
@@ -520,7 +540,7 @@ class NativeEngine(Engine):
                         f"{self.start_timeout:.0f} s.",
                         self.log_tail(),
                     )
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(PING_INTERVAL)
 
     # -- exits and clean-up ---------------------------------------------------------------------
 
@@ -602,8 +622,11 @@ class NativeEngine(Engine):
         for stale in (paths.socket, paths.pidfile):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
+        self._delete_bridge()
+
+    def _delete_bridge(self) -> None:
         bridge = self._bridge_in_use or self._configured_bridge()
-        if bridge and bridge in {self._bridge, netconf.bridge_name_for(paths.data_root)}:
+        if bridge and bridge in {self._bridge, netconf.bridge_name_for(self.paths.data_root)}:
             with contextlib.suppress(LifecycleError):
                 netconf.delete_bridge(bridge)
         self._bridge_in_use = None

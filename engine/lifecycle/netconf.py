@@ -93,7 +93,16 @@ def ensure_bridge(name: str, subnet: ipaddress.IPv4Network) -> None:
     """Create bridge ``name`` with the subnet's first address, and bring it up (root only)."""
     gateway = f"{next(subnet.hosts())}/{subnet.prefixlen}"
     if not bridge_exists(name):
-        _run_ip("link", "add", name, "type", "bridge")
+        # one `ip` process for the usual case (start-up time counts)
+        script = (
+            f"link add {name} type bridge\naddr add {gateway} dev {name}\nlink set {name} up\n"
+        )
+        result = subprocess.run(
+            [_ip(), "-batch", "-"], input=script, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise LifecycleError(f"Creating bridge {name} failed: {result.stderr.strip()}")
+        return
     addrs = json.loads(_run_ip("-j", "-4", "addr", "show", "dev", name) or "[]")
     have = {
         f"{a['local']}/{a['prefixlen']}"
