@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Slot
+import shiboken6
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +38,24 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 log = logging.getLogger(__name__)
+
+
+def guarded(widget: QObject, fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """Wrap a runner callback so it does nothing once ``widget`` was deleted.
+
+    Work finishes asynchronously: a view or dialog may be gone (window closed, test torn down) by
+    the time its result arrives. Errors for a deleted widget count as handled (logged).
+    """
+    if fn is None:
+        return None
+
+    def call(value: Any) -> Any:
+        if not shiboken6.isValid(widget):
+            log.debug("dropping a result for a deleted %s: %r", type(widget).__name__, value)
+            return True
+        return fn(value)
+
+    return call
 
 
 def make_icon(name: str) -> Any:
@@ -206,9 +225,7 @@ class ResourceView(QWidget):
         async def fetch() -> Any:
             return await self.fetch_all(client)
 
-        self.ctx.runner.run(
-            fetch, key=self.refresh_key, title=self.refresh_title, on_done=self.apply_all
-        )
+        self.launch(fetch, key=self.refresh_key, title=self.refresh_title, on_done=self.apply_all)
 
     async def fetch_all(self, client: Any) -> Any:
         raise NotImplementedError
@@ -228,12 +245,25 @@ class ResourceView(QWidget):
     def on_event(self, event: Any) -> None:
         """Apply one engine event as a diff; subclasses override."""
 
+    def launch(
+        self,
+        factory: Callable[[], Any],
+        *,
+        on_done: Callable[[Any], Any] | None = None,
+        on_error: Callable[[BaseException], bool] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``ctx.runner.run`` with callbacks that are dropped once this view is deleted."""
+        return self.ctx.runner.run(
+            factory, on_done=guarded(self, on_done), on_error=guarded(self, on_error), **kwargs
+        )
+
     def run(self, factory: Callable[[], Any], **kwargs: Any) -> Any:
-        """Shorthand for ``ctx.runner.run`` that refuses politely when disconnected."""
+        """:meth:`launch` for user actions: refuses politely when disconnected."""
         if self.ctx.client is None:
             self.say("Not connected to the engine.")
             return None
-        return self.ctx.runner.run(factory, **kwargs)
+        return self.launch(factory, **kwargs)
 
     # -- talking to the user (overridable in tests) ---------------------------------------------
     def say(self, text: str) -> None:

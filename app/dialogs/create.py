@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import FieldErrorLabel
+from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import validate_gateway, validate_resource_name, validate_subnet
 from app.dialogs.operation import describe
 
@@ -82,10 +83,17 @@ class _CreateDialog(QDialog):
             return None
         self.create_button.setEnabled(False)
         self.task = self.ctx.runner.run(
-            factory, title=self.title, on_done=self._done, on_error=self._error
+            factory,
+            title=self.title,
+            on_done=guarded(self, self._done),
+            on_error=guarded(self, self._error),
         )
-        self.task.add_done_callback(lambda _t: self.create_button.setEnabled(True))
+        self.task.add_done_callback(self._task_finished)
         return self.task
+
+    def _task_finished(self, _task: asyncio.Task[Any]) -> None:
+        if shiboken6.isValid(self):
+            self.create_button.setEnabled(True)
 
     def _done(self, result: Any) -> None:
         self.result_id = str(result)

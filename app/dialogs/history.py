@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableView, QVBoxLayout, QWidget
 
-from app.dialogs.base import FieldErrorLabel
+from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import human_age, human_size, short_id
 from app.dialogs.operation import describe
 from app.models.keyed import RIGHT, Column, KeyedTableModel
@@ -72,8 +72,8 @@ class HistoryDialog(QDialog):
             lambda: client.images.history(image),
             key=f"images.history.{image}",
             title="Image history",
-            on_done=self._loaded,
-            on_error=self._failed,
+            on_done=guarded(self, self._loaded),
+            on_error=guarded(self, self._failed),
         )
 
     def _loaded(self, entries: list[dict[str, Any]]) -> None:

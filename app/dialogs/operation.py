@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import FieldErrorLabel
+from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import human_size, is_auth_error, registry_host, validate_reference
 from app.dialogs.progress import ProgressFold
 from engine.errors import CredentialsError, PortsideError
@@ -169,8 +170,8 @@ class OperationDialog(QDialog):
         self.task = self.ctx.runner.run(
             lambda: self.body(client),
             title=self.op_title,
-            on_done=self._on_done,
-            on_error=self._on_error,
+            on_done=guarded(self, self._on_done),
+            on_error=guarded(self, self._on_error),
             notify_when_hidden=True,
         )
         self.task.add_done_callback(self._on_task_finished)
@@ -182,6 +183,8 @@ class OperationDialog(QDialog):
             self.status_label.setText("Cancelled.")
 
     def _on_task_finished(self, task: asyncio.Task[Any]) -> None:
+        if not shiboken6.isValid(self):
+            return
         self._set_running(False)
         if task.cancelled():
             self.set_fraction(0.0)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.dialogs import run_spec as rs
-from app.dialogs.base import FieldErrorLabel
+from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.operation import describe
 from engine.errors import NotFound, PortsideError
 
@@ -147,11 +148,15 @@ class RunDialog(QDialog):
         self.task = self.ctx.runner.run(
             lambda: self._create_and_start(client, spec),
             title="Run image",
-            on_done=self._on_started,
-            on_error=self._on_error,
+            on_done=guarded(self, self._on_started),
+            on_error=guarded(self, self._on_error),
         )
-        self.task.add_done_callback(lambda _t: self.run_button.setEnabled(True))
+        self.task.add_done_callback(self._task_finished)
         return self.task
+
+    def _task_finished(self, _task: asyncio.Task[Any]) -> None:
+        if shiboken6.isValid(self):
+            self.run_button.setEnabled(True)
 
     async def _create_and_start(self, client: Any, spec: rs.RunSpec) -> str:
         try:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import make_icon
+from app.dialogs.base import guarded, make_icon
 from app.dialogs.common import human_size
 
 if TYPE_CHECKING:
@@ -158,7 +158,10 @@ class DiskUsageView(QWidget):
             return None
         self._dirty = False
         return self.ctx.runner.run(
-            lambda: client.df(), key="disk.refresh", title="Disk usage", on_done=self.apply
+            lambda: client.df(),
+            key="disk.refresh",
+            title="Disk usage",
+            on_done=guarded(self, self.apply),
         )
 
     def apply(self, usage: Any) -> None:

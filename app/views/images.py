@@ -135,7 +135,7 @@ class ImagesView(ResourceView):
             log.warning("refreshing image %s failed: %s", name, exc)
             return True
 
-        self.ctx.runner.run(
+        self.launch(
             lambda: client.images.inspect(name),
             key=f"images.event.{name}",
             title="Update image",
@@ -162,7 +162,7 @@ class ImagesView(ResourceView):
                 self._container_image[container_id] = details.image_id
                 self.model.update_fields(details.image_id, in_use=self.in_use(details.image_id))
 
-        self.ctx.runner.run(
+        self.launch(
             lambda: client.containers.inspect(container_id),
             key=f"images.container.{container_id}",
             title="Update image usage",

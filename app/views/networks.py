@@ -137,7 +137,7 @@ class NetworksView(ResourceView):
                 log.warning("refreshing network %s failed: %s", network_id, exc)
             return True
 
-        self.ctx.runner.run(
+        self.launch(
             lambda: client.networks.inspect(network_id),
             key=f"networks.event.{network_id}",
             title="Update network",

@@ -172,7 +172,7 @@ class VolumesView(ResourceView):
                 log.warning("refreshing volume %s failed: %s", name, exc)
             return True
 
-        self.ctx.runner.run(
+        self.launch(
             lambda: client.volumes.inspect(name),
             key=f"volumes.event.{name}",
             title="Update volume",
@@ -198,7 +198,7 @@ class VolumesView(ResourceView):
                 log.warning("reading container %s mounts failed: %s", container_id, exc)
             return True
 
-        self.ctx.runner.run(
+        self.launch(
             lambda: client.containers.inspect(container_id),
             key=f"volumes.container.{container_id}",
             title="Update volume usage",
