@@ -221,3 +221,28 @@ def test_status_json_and_env(portside: Portside) -> None:
     assert json.loads(status.stdout)["state"] == "stopped"
     env = portside("env")
     assert env.stdout == f"export DOCKER_HOST={portside.paths.endpoint}\n"
+
+
+def test_logs_follow_prints_new_lines_as_they_come(portside: Portside) -> None:
+    log = portside.paths.log_file
+    log.write_text("first line\n")
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "app", "engine", "logs", "--follow"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=portside.env(),
+        cwd=REPO,
+    )
+    try:
+        assert follower.stdout is not None
+        assert follower.stdout.readline() == "first line\n"
+        with open(log, "a") as handle:
+            handle.write("appended later\n")
+        assert follower.stdout.readline() == "appended later\n"
+        os.replace(log, log.with_name("engine.log.1"))  # rotation: follow the new file
+        log.write_text("after rotation\n")
+        assert follower.stdout.readline() == "after rotation\n"
+    finally:
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(10) == 0
+        follower.stdout.close()  # type: ignore[union-attr]
