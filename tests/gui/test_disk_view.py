@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,11 +14,13 @@ pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 
 @pytest.fixture
-def view(app_ctx: Any, qtbot: Any, test_image: str) -> DiskUsageView:
+def view(app_ctx: Any, qtbot: Any, test_image: str) -> Iterator[DiskUsageView]:
     v = DiskUsageView(app_ctx)
     qtbot.addWidget(v)
     wait_for(qtbot, lambda: v.usage is not None)
-    return v
+    yield v
+    # Let work the test started (e.g. a resync after a prune event) finish before teardown.
+    wait_for(qtbot, lambda: not v.ctx.runner.busy, timeout=30)
 
 
 def test_numbers_and_prune(view: DiskUsageView, qtbot: Any, containers: Any) -> None:

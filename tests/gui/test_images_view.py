@@ -7,6 +7,7 @@ import contextlib
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def view(app_ctx: Any, qtbot: Any, test_image: str) -> ImagesView:
+def view(app_ctx: Any, qtbot: Any, test_image: str) -> Iterator[ImagesView]:
     v = ImagesView(app_ctx)
     qtbot.addWidget(v)
     wait_for(qtbot, lambda: any(test_image in v.model.tags_of(i) for i in v.model.ids()))
-    return v
+    yield v
+    # Let work the test started (e.g. a resync after a prune event) finish before teardown.
+    wait_for(qtbot, lambda: not v.ctx.runner.busy, timeout=30)
 
 
 def _id_with_tag(view: ImagesView, tag: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,11 +22,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def view(app_ctx: Any, qtbot: Any) -> NetworksView:
+def view(app_ctx: Any, qtbot: Any) -> Iterator[NetworksView]:
     v = NetworksView(app_ctx)
     qtbot.addWidget(v)
     wait_for(qtbot, lambda: _id_named(v, "bridge") is not None)
-    return v
+    yield v
+    # Let work the test started (e.g. a resync after a prune event) finish before teardown.
+    wait_for(qtbot, lambda: not v.ctx.runner.busy, timeout=30)
 
 
 def _id_named(view: NetworksView, name: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,11 +20,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def view(app_ctx: Any, qtbot: Any) -> VolumesView:
+def view(app_ctx: Any, qtbot: Any) -> Iterator[VolumesView]:
     v = VolumesView(app_ctx)
     qtbot.addWidget(v)
     wait_for(qtbot, lambda: not app_ctx.runner.in_flight("volumes.refresh"))
-    return v
+    yield v
+    # Let work the test started (e.g. a resync after a prune event) finish before teardown.
+    wait_for(qtbot, lambda: not v.ctx.runner.busy, timeout=30)
 
 
 def test_create_use_remove_prune(
