@@ -190,6 +190,7 @@ def render(times: dict[str, list[float]], rounds: int, command: str) -> str:
         "Portside's extra work per start (lock, stale pidfile/socket/mount check, daemon.json, "
         "bridge check, log pipe and watcher thread) is small next to dockerd's own start-up. "
         "The CLI's `portside engine start` adds one Python process start (the supervisor) on top.",
+        f"1-minute load average at the end of the run: {os.getloadavg()[0]:.1f} (shared machine).",
     ]
     return "\n".join(rows) + "\n"
 
