@@ -7,6 +7,7 @@ import ipaddress
 import json
 import os
 import random
+import stat
 import threading
 from pathlib import Path
 
@@ -39,6 +40,17 @@ def test_paths_at_long_root_move_sockets_to_a_short_folder() -> None:
     assert len(os.fsencode(paths.exec_root / "containerd/containerd.sock.ttrpc")) < 107
     assert paths.socket.parent.parent == Path(f"/tmp/portside-{os.getuid()}")
     assert EnginePaths.at(root).socket == paths.socket  # stable for one root
+
+
+def test_short_runtime_folder_is_private(tmp_path: Path) -> None:
+    paths = EnginePaths.at(tmp_path / ("long-name-" * 8))
+    paths.ensure()
+    try:
+        for folder in (paths.socket.parent, paths.socket.parent.parent):
+            info = folder.stat()
+            assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (os.getuid(), 0o700)
+    finally:
+        paths.socket.parent.rmdir()
 
 
 def test_paths_default_respects_portside_home(monkeypatch: pytest.MonkeyPatch) -> None:

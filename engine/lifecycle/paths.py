@@ -105,7 +105,7 @@ class EnginePaths:
         """Create the folders (private to the user) that dockerd does not create itself."""
         for folder in (self.root, self.socket.parent):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self.socket.parent.parent == Path(_short_base()):
+        if self.socket.parent.parent.parent == Path(_short_base()):
             _check_private(self.socket.parent)
 
 
