@@ -63,7 +63,6 @@ class ImagesView(ResourceView):
         )
         self.toolbar.addSeparator()
         self.add_action("Prune…", self.prune_dialog, icon="image-prune", tip="Remove unused images")
-        self.table.setColumnWidth(0, 320)
         self.finish_setup()
 
     # -- full resync ----------------------------------------------------------------------------

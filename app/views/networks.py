@@ -95,7 +95,6 @@ class NetworksView(ResourceView):
             shortcut="Delete",
         )
         self.add_action("Prune…", self.prune_dialog, icon="image-prune")
-        self.table.setColumnWidth(0, 240)
         self.finish_setup()
 
     # -- full resync ----------------------------------------------------------------------------

@@ -87,7 +87,7 @@ class VolumesView(ResourceView):
         )
         self.add_action("Prune…", self.prune_dialog, icon="image-prune")
         self.add_action("Refresh sizes", self.refresh_sizes, icon="action-refresh")
-        self.table.setColumnWidth(0, 300)
+        self.table.setColumnWidth(4, 380)  # mountpoints are long paths
         self.finish_setup()
 
     # -- full resync ----------------------------------------------------------------------------
