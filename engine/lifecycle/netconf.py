@@ -94,9 +94,7 @@ def ensure_bridge(name: str, subnet: ipaddress.IPv4Network) -> None:
     gateway = f"{next(subnet.hosts())}/{subnet.prefixlen}"
     if not bridge_exists(name):
         # one `ip` process for the usual case (start-up time counts)
-        script = (
-            f"link add {name} type bridge\naddr add {gateway} dev {name}\nlink set {name} up\n"
-        )
+        script = f"link add {name} type bridge\naddr add {gateway} dev {name}\nlink set {name} up\n"
         result = subprocess.run(
             [_ip(), "-batch", "-"], input=script, capture_output=True, text=True, check=False
         )
