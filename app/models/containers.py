@@ -387,6 +387,16 @@ class ContainersModel(QAbstractItemModel):
         """Make the model hold exactly ``rows`` (id -> row) with minimal change signals."""
         for cid in [c for c in self._rows if c not in rows]:
             self.remove(cid)
+        fresh = [c for c, r in rows.items() if c not in self._rows and not r.get("project")]
+        if fresh:
+            first = len(self._top)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            for n, cid in enumerate(fresh):
+                self._top.append(cid)
+                self._top_pos[cid] = first + n
+                self._rows[cid] = rows[cid]
+                self._parent[cid] = None
+            self.endInsertRows()
         for cid, row in rows.items():
             self.upsert(cid, row)
 

@@ -1,0 +1,206 @@
+"""GUI shell benchmarks on a private engine (run: ``python benchmarks/gui_shell.py``).
+
+(a) launch: AppContext + MainWindow created -> the Containers view shows N containers (default
+    1,000, created but not started);
+(b) idle: CPU time and wake-ups of this process over D seconds with 100 containers (50 running
+    ``sleep``), window open on the Containers view (stats streams for the visible running rows);
+(c) event -> row: a burst of 200 container starts; for each, the engine's event time to the
+    model row showing "running" (median, p95).
+Peer for (c): a ``docker ps`` polling loop at 1 s sees a change after 0.5 s on average.
+
+Needs root (a private dockerd with its own data root, bridge and subnet). Cleans up after itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.context import AppContext
+from app.main_window import MainWindow
+from app.runner import Runner
+from app.settings import Settings
+from engine.client import EngineClient
+from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
+from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+
+
+async def wait_until(pred: Any, limit: float = 120.0) -> None:
+    end = time.monotonic() + limit
+    while not pred():
+        if time.monotonic() > end:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.005)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+async def create_many(client: EngineClient, n: int, prefix: str) -> list[str]:
+    sem = asyncio.Semaphore(16)
+
+    async def one(i: int) -> str:
+        async with sem:
+            return await client.containers.create(
+                {"Image": TEST_IMAGE, "Cmd": ["sleep", "3600"], "StopSignal": "SIGKILL"},
+                name=f"{prefix}{i}",
+            )
+
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+async def remove_all(client: EngineClient, ids: list[str]) -> None:
+    sem = asyncio.Semaphore(16)
+
+    async def one(cid: str) -> None:
+        async with sem:
+            await client.containers.remove(cid, force=True)
+
+    await asyncio.gather(*(one(c) for c in ids))
+
+
+async def open_window(endpoint: str) -> tuple[AppContext, MainWindow, Any]:
+    ctx = AppContext(ExternalEngine(endpoint), attached=True, runner=Runner(show_dialogs=False))
+    window = MainWindow(ctx, Settings(path=Path(tempfile.mkdtemp()) / "s.json", last_view="x"))
+    window.resize(1280, 800)
+    window.show()
+    ctx.start()
+    return ctx, window, window.views["containers"]
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="pstb-", dir="/tmp"))
+    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
+    await engine.start()
+    results: dict[str, Any] = {}
+    try:
+        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
+        async with EngineClient(engine.endpoint, timeout=120) as client:
+            # (a) launch to N rows
+            ids = await create_many(client, args.launch, "la")
+            t0 = time.perf_counter()
+            ctx, window, view = await open_window(engine.endpoint)
+            await wait_until(lambda: len(view.model) >= args.launch and view.isVisible())
+            results["launch_s"] = time.perf_counter() - t0
+            await ctx.shutdown()
+            window.close()
+            window.deleteLater()
+            await remove_all(client, ids)
+
+            # (c) event -> row during a burst of starts
+            ids = await create_many(client, args.burst, "bu")
+            ctx, window, view = await open_window(engine.endpoint)
+            await wait_until(lambda: len(view.model) >= args.burst)
+            seen: dict[str, float] = {}
+            event_time: dict[str, float] = {}
+
+            def on_event(ev: Any) -> None:
+                if ev.type == "container" and ev.action == "start":
+                    event_time.setdefault(ev.actor_id, ev.time_nano / 1e9)
+
+            def on_change(*_a: Any) -> None:
+                now = time.time()
+                for cid in ids:
+                    if cid not in seen and (view.model.get(cid) or {}).get("state") == "running":
+                        seen[cid] = now
+
+            ctx.engine_event.connect(on_event)
+            view.model.dataChanged.connect(on_change)
+            sem = asyncio.Semaphore(16)
+
+            async def start(cid: str) -> None:
+                async with sem:
+                    await client.containers.start(cid)
+
+            await asyncio.gather(*(start(c) for c in ids))
+            await wait_until(lambda: len(seen) >= len(ids))
+            lat = [seen[c] - event_time[c] for c in ids if c in event_time]
+            results["event_to_row_ms"] = (
+                statistics.median(lat) * 1000,
+                pct(lat, 0.95) * 1000,
+                len(lat),
+            )
+            await ctx.shutdown()
+            window.close()
+            window.deleteLater()
+            await remove_all(client, ids)
+
+            # (b) idle with 100 containers, 50 running
+            ids = await create_many(client, 100, "id")
+            await asyncio.gather(*(client.containers.start(c) for c in ids[:50]))
+            ctx, window, view = await open_window(engine.endpoint)
+            await wait_until(lambda: len(view.model) >= 100)
+            for label, show in (("idle", "containers"), ("idle_other_view", "volumes")):
+                if show in window.views:
+                    window.show_view(show)
+                await asyncio.sleep(3)  # settle: first list, stats streams open/close
+                r0, c0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+                await asyncio.sleep(args.idle)
+                r1, c1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+                cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+                results[label] = {
+                    "view": show,
+                    "seconds": c1 - c0,
+                    "cpu_percent_of_core": 100 * cpu / (c1 - c0),
+                    "wakeups_per_s": ((r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw))
+                    / (c1 - c0),
+                    "stats_streams": len(view.store.stats_streams),
+                    "rss_mib": r1.ru_maxrss / 1024,
+                }
+            await ctx.shutdown()
+            window.close()
+            await remove_all(client, ids)
+    finally:
+        await engine.stop(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launch", type=int, default=1000, help="containers for (a)")
+    parser.add_argument("--burst", type=int, default=200, help="container starts for (c)")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds for (b)")
+    args = parser.parse_args()
+    qt_app = QApplication([])
+    qt_app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        res = loop.run_until_complete(bench(args))
+    print(f"(a) launch to window showing {args.launch} containers: {res['launch_s']:.2f} s")
+    med, p95, n = res["event_to_row_ms"]
+    print(
+        f"(c) event -> row during {args.burst} starts: median {med:.1f} ms, p95 {p95:.1f} ms "
+        f"(n={n})"
+    )
+    for key in ("idle", "idle_other_view"):
+        idle = res[key]
+        print(
+            f"(b) idle {idle['seconds']:.0f} s, 100 containers (50 running), window open on "
+            f"{idle['view']}: CPU {idle['cpu_percent_of_core']:.2f} % of a core, "
+            f"{idle['wakeups_per_s']:.1f} context switches/s, {idle['stats_streams']} stats "
+            f"streams, max RSS {idle['rss_mib']:.0f} MiB"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
