@@ -42,14 +42,16 @@ def setup_logging(debug: bool) -> Path | None:
     level = logging.DEBUG if debug else logging.INFO
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     log_dir = Path(os.environ.get("PORTSIDE_LOG_DIR") or platformdirs.user_log_dir("portside"))
-    log_file: Path | None = log_dir / "portside.log"
+    log_file: Path | None = None
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         from logging.handlers import RotatingFileHandler
 
-        handlers.append(RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=2))
+        path = log_dir / "portside.log"
+        handlers.append(RotatingFileHandler(path, maxBytes=5_000_000, backupCount=2))
+        log_file = path
     except OSError:
-        log_file = None
+        pass
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

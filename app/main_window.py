@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
             view_cls = load_view_class(module, cls)
             if view_cls is None:
                 continue
-            view = view_cls(ctx)  # type: ignore[call-arg]
+            view = view_cls(ctx)
             self.views[key] = view
             self.stack.addWidget(view)
             item = QListWidgetItem(icon(icon_name), title)
@@ -249,8 +249,11 @@ class MainWindow(QMainWindow):
         stop = box.addButton("Stop engine and quit", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        box.finished.connect(
-            lambda _r: future.done() or future.set_result(box.clickedButton() is stop)
-        )
+
+        def _answered(_result: int) -> None:
+            if not future.done():
+                future.set_result(box.clickedButton() is stop)
+
+        box.finished.connect(_answered)
         box.open()
         return await future

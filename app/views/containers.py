@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -224,7 +225,7 @@ class ContainerStore(QObject):
             if cid not in self._stats:
                 task = asyncio.ensure_future(self._stream_stats(client, cid))
                 self._stats[cid] = task
-                task.add_done_callback(lambda t, c=cid: self._stats_done(c, t))
+                task.add_done_callback(functools.partial(self._stats_done, cid))
 
     @property
     def stats_streams(self) -> set[str]:
@@ -688,7 +689,10 @@ class ContainersView(QWidget):
                 raise EngineError("\n".join(errors))
 
         title = f"{verb.capitalize()} {names[0] if len(names) == 1 else f'{len(names)} containers'}"
-        return self.ctx.runner.run(_do, title=title, notify_when_hidden=len(ids) > 3)
+        task: asyncio.Task[None] = self.ctx.runner.run(
+            _do, title=title, notify_when_hidden=len(ids) > 3
+        )
+        return task
 
     def toggle_pause(self) -> None:
         ids = self.selected_ids()
@@ -727,7 +731,10 @@ class ContainersView(QWidget):
             if errors:
                 raise EngineError("\n".join(errors))
 
-        return self.ctx.runner.run(_do, title="Remove containers", notify_when_hidden=True)
+        task: asyncio.Task[None] = self.ctx.runner.run(
+            _do, title="Remove containers", notify_when_hidden=True
+        )
+        return task
 
     def rename_selected(self) -> None:
         ids = self.selected_ids()
@@ -742,9 +749,10 @@ class ContainersView(QWidget):
         client = self.ctx.client
         if client is None:
             return None
-        return self.ctx.runner.run(
+        task: asyncio.Task[None] = self.ctx.runner.run(
             lambda: client.containers.rename(cid, new_name), title=f"Rename to {new_name}"
         )
+        return task
 
     def copy_run_selected(self) -> asyncio.Task[str] | None:
         ids = self.selected_ids()
@@ -767,7 +775,10 @@ class ContainersView(QWidget):
             if not self.ctx.window_visible():
                 self.ctx.notify("Copied", "The docker run command is on the clipboard.")
 
-        return self.ctx.runner.run(_build, title="Copy as docker run", on_done=_copy)
+        task: asyncio.Task[str] = self.ctx.runner.run(
+            _build, title="Copy as docker run", on_done=_copy
+        )
+        return task
 
     def open_selected(self) -> None:
         ids = self.selected_ids()
