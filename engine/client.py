@@ -26,8 +26,8 @@ import asyncio
 import base64
 import builtins
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -415,7 +415,7 @@ class EngineClient:
         finally:
             await resp.aclose()
 
-    async def _chunks(self, resp: httpx.Response) -> AsyncIterator[bytes]:
+    async def _chunks(self, resp: httpx.Response) -> AsyncGenerator[bytes, None]:
         try:
             async for chunk in resp.aiter_bytes():
                 if chunk:
@@ -431,18 +431,20 @@ class EngineClient:
         """A JSON-lines progress stream; ``errorDetail`` inside it raises :class:`StreamError`."""
         decoder = JSONLinesDecoder()
         async with self._stream(spec) as resp:
-            async for chunk in self._chunks(resp):
-                for msg in decoder.feed(chunk):
-                    yield Progress.from_message(check_progress(msg))
+            async with aclosing(self._chunks(resp)) as chunks:
+                async for chunk in chunks:
+                    for msg in decoder.feed(chunk):
+                        yield Progress.from_message(check_progress(msg))
             for msg in decoder.close():
                 yield Progress.from_message(check_progress(msg))
 
     async def _json_lines(self, spec: RequestSpec) -> AsyncIterator[dict[str, Any]]:
         decoder = JSONLinesDecoder()
         async with self._stream(spec) as resp:
-            async for chunk in self._chunks(resp):
-                for msg in decoder.feed(chunk):
-                    yield msg
+            async with aclosing(self._chunks(resp)) as chunks:
+                async for chunk in chunks:
+                    for msg in decoder.feed(chunk):
+                        yield msg
             for msg in decoder.close():
                 yield msg
 
@@ -492,6 +494,12 @@ class EngineClient:
         """``/system/df`` (it walks every layer and volume: can take seconds)."""
         data = await self._json(build_request("GET", "/system/df"), read_timeout=None)
         return models.DiskUsage.from_api(data)
+
+    async def build_prune(self, *, all: bool = False) -> models.PruneResult:
+        """Delete the build cache (``POST /build/prune``); ``all`` also drops cache still in use."""
+        spec = build_request("POST", "/build/prune", params={"all": all} if all else None)
+        data = await self._json(spec, read_timeout=None)
+        return models.PruneResult.from_api(data or {})
 
     async def events(
         self,
@@ -713,11 +721,12 @@ class Containers(_Resource):
                 tty = (await self.inspect(container)).tty
             frames = decoder_for(content_type, tty)
             text = TextDecoder()
-            async for chunk in self._c._chunks(resp):
-                for frame in frames.feed(chunk):
-                    kind, piece = text.feed(frame)
-                    if piece:
-                        yield kind, piece
+            async with aclosing(self._c._chunks(resp)) as chunks:
+                async for chunk in chunks:
+                    for frame in frames.feed(chunk):
+                        kind, piece = text.feed(frame)
+                        if piece:
+                            yield kind, piece
             frames.close()
             for kind, piece in text.flush():
                 if piece:
@@ -945,8 +954,8 @@ class Images(_Resource):
     async def save(self, names: builtins.list[str]) -> AsyncIterator[bytes]:
         """Export images (with their tags) as one tar stream."""
         spec = build_request("GET", "/images/get", params={"names": list(names)})
-        async with self._c._stream(spec) as resp:
-            async for chunk in self._c._chunks(resp):
+        async with self._c._stream(spec) as resp, aclosing(self._c._chunks(resp)) as chunks:
+            async for chunk in chunks:
                 yield chunk
 
     async def import_(

@@ -541,3 +541,9 @@ async def test_writing_to_an_exec_without_stdin_says_what_to_do(
             await session.write(b"x")
         assert [f async for f in session] == []
     assert await session.exit_code() == 0
+
+
+async def test_build_prune_empties_the_build_cache(client: EngineClient) -> None:
+    result = await client.build_prune(all=True)
+    assert result.space_reclaimed >= 0
+    assert (await client.df()).build_cache == ()

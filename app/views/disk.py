@@ -55,20 +55,8 @@ _DIRTY_ACTIONS = {
 
 
 async def prune_build_cache(client: Any) -> Any:
-    """``POST /build/prune``.
-
-    The client contract has no build-cache call yet; use it when it exists, else send the request
-    through the client's own request/response handling (same errors, same version prefix).
-    """
-    for name in ("build_prune", "prune_build_cache"):
-        method = getattr(client, name, None)
-        if method is not None:
-            return await method()
-    from engine import models
-    from engine.client import build_request
-
-    data = await client._json(build_request("POST", "/build/prune"), read_timeout=None)
-    return models.PruneResult.from_api(data or {})
+    """``POST /build/prune`` through the client."""
+    return await client.build_prune()
 
 
 class DiskUsageView(QWidget):
