@@ -1,7 +1,8 @@
 """The main window: sidebar of views, the current view, and a footer with the engine's state.
 
-Views are imported lazily by module path; one that is not there yet is skipped (and logged), so
-the window works while other parts are still being written.
+Views are named by module path and imported when the window is built, so ``portside --version``
+and ``portside engine`` never pay for them. Under the sidebar, the account button shows the
+signed-in Docker Hub user (or offers to sign in).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -52,18 +54,9 @@ STATE_TEXT = {
 }
 
 
-def load_view_class(module: str, cls: str) -> type[QWidget] | None:
-    """The view class, or None (logged) when its module is not there yet."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            log.info("view %s is not available yet; skipping it", module)
-            return None
-        raise
-    view_cls = getattr(mod, cls, None)
-    if view_cls is None:
-        log.warning("%s has no %s; skipping it", module, cls)
+def load_view_class(module: str, cls: str) -> type[QWidget]:
+    """The view class ``cls`` from ``module``."""
+    view_cls: type[QWidget] = getattr(importlib.import_module(module), cls)
     return view_cls
 
 
@@ -157,10 +150,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.views: dict[str, QWidget] = {}
         for key, title, icon_name, module, cls in views:
-            view_cls = load_view_class(module, cls)
-            if view_cls is None:
-                continue
-            view = view_cls(ctx)
+            view = load_view_class(module, cls)(ctx)
             self.views[key] = view
             self.stack.addWidget(view)
             item = QListWidgetItem(icon(icon_name), title)
@@ -173,8 +163,22 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 6)
+        side.addWidget(self.sidebar, 1)
+        self.account_button = QPushButton(icon("nav-accounts"), "")
+        self.account_button.setFlat(True)
+        self.account_button.setObjectName("accountButton")
+        self.account_button.clicked.connect(self._on_account_button)
+        side.addWidget(self.account_button)
+        layout.addLayout(side)
         layout.addWidget(self.stack, 1)
+        accounts = self.views.get("accounts")
+        if accounts is not None:
+            accounts.hub_user_changed.connect(self._show_hub_user)  # type: ignore[attr-defined]
+            self._show_hub_user(accounts.hub_user)  # type: ignore[attr-defined]
+        else:
+            self.account_button.hide()
         self.setCentralWidget(body)
         self.footer = Footer(ctx)
         self.statusBar().addWidget(self.footer, 1)
@@ -192,6 +196,22 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         else:
             self.resize(1200, 720)
+
+    def _show_hub_user(self, user: str) -> None:
+        """The signed-in Docker Hub user under the sidebar, or an offer to sign in."""
+        if user:
+            self.account_button.setText(user)
+            self.account_button.setToolTip(f"Signed in to Docker Hub as {user}")
+        else:
+            self.account_button.setText("Sign in to Docker Hub")
+            self.account_button.setToolTip("Sign in to Docker Hub or another registry")
+
+    def _on_account_button(self) -> None:
+        accounts = self.show_view("accounts")
+        if not accounts.hub_user:  # type: ignore[attr-defined]
+            from engine.registry import HUB_SERVER
+
+            accounts.open_sign_in(HUB_SERVER)  # type: ignore[attr-defined]
 
     def _visible(self) -> bool:
         return shiboken6.isValid(self) and self.isVisible() and not self.isMinimized()
