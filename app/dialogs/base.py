@@ -119,6 +119,10 @@ class ResourceView(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.on_activated())
         self.status = QLabel(self)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The count has its own label: a resync (e.g. after a prune event) must not replace the
+        # result line of the action the user just ran.
+        self.count_label = QLabel(self)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         content = QWidget(self)
         top = QHBoxLayout()
@@ -128,7 +132,10 @@ class ResourceView(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(top)
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.status)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.count_label)
+        lay.addLayout(bottom)
         self.content = content
 
         self.stack = QStackedWidget(self)
@@ -272,6 +279,10 @@ class ResourceView(QWidget):
     def say(self, text: str) -> None:
         """Show a short result line under the table (e.g. space reclaimed)."""
         self.status.setText(text)
+
+    def show_count(self, count: int, singular: str) -> None:
+        """Show how many rows the last full list had ("3 networks"), next to the result line."""
+        self.count_label.setText(f"{count} {singular}{'s' if count != 1 else ''}")
 
     def ask(self, title: str, text: str, *, ok: str = "Remove") -> bool:
         """Confirm a destructive action."""

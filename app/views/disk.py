@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -217,18 +218,24 @@ class DiskUsageView(QWidget):
         if self.ask("Prune", self._PRUNE_TEXT[key]):
             self.prune(key)
 
-    def prune(self, key: str) -> asyncio.Task[Any] | None:
+    def prune(
+        self, key: str, filters: Mapping[str, list[str]] | None = None
+    ) -> asyncio.Task[Any] | None:
+        """Prune one kind; ``filters`` (e.g. ``{"label": ["k=v"]}``) narrows an images,
+        containers or volumes prune (the build cache prune takes none)."""
         client = self.ctx.client
         if client is None:
             return None
+        if filters and key == "build_cache":
+            raise ValueError("the build cache prune takes no filters")
 
         async def go() -> Any:
             if key == "images":
-                return await client.images.prune(filters={"dangling": ["true"]})
+                return await client.images.prune(filters={**(filters or {}), "dangling": ["true"]})
             if key == "containers":
-                return await client.containers.prune()
+                return await client.containers.prune(filters=filters)
             if key == "volumes":
-                return await client.volumes.prune(all=True)
+                return await client.volumes.prune(filters=filters, all=True)
             return await prune_build_cache(client)
 
         title = {k: t for t, k in KINDS}[key].capitalize()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +78,7 @@ class ImagesView(ResourceView):
         self._container_image = {c.id: c.image_id for c in containers}
         counts = Counter(self._container_image.values())
         self.model.set_rows({i.id: row_from_summary(i, counts.get(i.id, 0)) for i in images})
-        self.say(f"{len(images)} image{'s' if len(images) != 1 else ''}")
+        self.show_count(len(images), "image")
 
     def in_use(self, image_id: str) -> int:
         return sum(1 for v in self._container_image.values() if v == image_id)
@@ -386,9 +387,13 @@ class ImagesView(ResourceView):
         if answer is not None:
             self.prune(all_unused=answer)
 
-    def prune(self, *, all_unused: bool = False) -> asyncio.Task[Any] | None:
+    def prune(
+        self, *, all_unused: bool = False, filters: Mapping[str, list[str]] | None = None
+    ) -> asyncio.Task[Any] | None:
+        """Remove dangling images (all unused ones with ``all_unused``); ``filters`` (e.g.
+        ``{"label": ["k=v"]}``) narrows the prune."""
         client = self.ctx.client
-        filters = {"dangling": ["false"]} if all_unused else {"dangling": ["true"]}
+        merged = {**(filters or {}), "dangling": ["false" if all_unused else "true"]}
 
         def done(result: Any) -> None:
             for deleted in result.deleted:
@@ -399,7 +404,7 @@ class ImagesView(ResourceView):
             )
 
         return self.run(  # type: ignore[no-any-return]
-            lambda: client.images.prune(filters=filters),
+            lambda: client.images.prune(filters=merged),
             title="Prune images",
             on_done=done,
             notify_when_hidden=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QInputDialog, QWidget
@@ -108,7 +109,7 @@ class NetworksView(ResourceView):
 
     def apply_all(self, networks: Any) -> None:
         self.model.set_rows({n.id: network_row(n, endpoints_of(n)) for n in networks})
-        self.say(f"{len(networks)} network{'s' if len(networks) != 1 else ''}")
+        self.show_count(len(networks), "network")
 
     # -- diffs ----------------------------------------------------------------------------------
     def on_event(self, event: Any) -> None:
@@ -196,7 +197,8 @@ class NetworksView(ResourceView):
         if self.ask("Prune networks", "Remove every network no container uses?", ok="Prune"):
             self.prune()
 
-    def prune(self) -> asyncio.Task[Any] | None:
+    def prune(self, filters: Mapping[str, list[str]] | None = None) -> asyncio.Task[Any] | None:
+        """Remove unused networks; ``filters`` (e.g. ``{"label": ["k=v"]}``) narrows the prune."""
         client = self.ctx.client
 
         def done(result: Any) -> None:
@@ -208,7 +210,7 @@ class NetworksView(ResourceView):
             self.say(f"Pruned {len(result.deleted)} network(s): {names}.")
 
         return self.run(  # type: ignore[no-any-return]
-            lambda: client.networks.prune(), title="Prune networks", on_done=done
+            lambda: client.networks.prune(filters=filters), title="Prune networks", on_done=done
         )
 
     def choose_container(self, title: str, choices: dict[str, str]) -> str | None:

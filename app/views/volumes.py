@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
@@ -107,7 +108,7 @@ class VolumesView(ResourceView):
         self.model.set_rows(
             {v.name: volume_row(v, sizes.get(v.name), users.get(v.name, {})) for v in volumes}
         )
-        self.say(f"{len(volumes)} volume{'s' if len(volumes) != 1 else ''}")
+        self.show_count(len(volumes), "volume")
 
     @staticmethod
     def _sizes(df: Any) -> dict[str, int | None]:
@@ -259,7 +260,9 @@ class VolumesView(ResourceView):
         ):
             self.prune()
 
-    def prune(self) -> asyncio.Task[Any] | None:
+    def prune(self, filters: Mapping[str, list[str]] | None = None) -> asyncio.Task[Any] | None:
+        """Remove every unused volume, named ones too (as the question says); ``filters`` (e.g.
+        ``{"label": ["k=v"]}``) narrows the prune."""
         client = self.ctx.client
 
         def done(result: Any) -> None:
@@ -272,7 +275,7 @@ class VolumesView(ResourceView):
             )
 
         return self.run(  # type: ignore[no-any-return]
-            lambda: client.volumes.prune(),
+            lambda: client.volumes.prune(filters=filters, all=True),
             title="Prune volumes",
             on_done=done,
             notify_when_hidden=True,

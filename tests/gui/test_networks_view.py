@@ -84,10 +84,29 @@ def test_create_connect_disconnect_remove(
 
 
 def test_prune_removes_unused_networks(view: NetworksView, qtbot: Any) -> None:
-    name = f"pst-net-{uuid.uuid4().hex[:6]}"
-    run_async(qtbot, view.ctx.client.networks.create(name))
-    wait_for(qtbot, lambda: _id_named(view, name) is not None)
-    view.prune()
-    wait_for(qtbot, lambda: _id_named(view, name) is None)
-    assert name in view.status.text()
-    assert _id_named(view, "bridge") is not None
+    uid = uuid.uuid4().hex[:6]
+    name, kept = f"pst-net-{uid}", f"pst-net-{uid}-kept"
+    label = f"portside.test.prune={uid}"
+    client = view.ctx.client
+    # Scoped with a label: the prune touches only what this test made (the engine is shared).
+    run_async(qtbot, client.networks.create(name, labels={"portside.test.prune": uid}))
+    run_async(qtbot, client.networks.create(kept))
+    wait_for(qtbot, lambda: None not in (_id_named(view, name), _id_named(view, kept)))
+    with qtbot.waitSignal(
+        view.ctx.engine_event,
+        timeout=15000,
+        check_params_cb=lambda e: (e.type, e.action) == ("network", "prune"),
+    ):
+        task = view.prune(filters={"label": [label]})
+        assert task is not None
+    # The engine's answer is shown and stays shown: the resync the prune event triggers updates
+    # the count beside it, not the result line.
+    wait_for(qtbot, lambda: view.status.text() == f"Pruned 1 network(s): {name}.")
+    assert _id_named(view, name) is None
+    wait_for(qtbot, lambda: not view.ctx.runner.busy)
+    assert view.status.text() == f"Pruned 1 network(s): {name}."
+    assert _id_named(view, name) is None
+    assert _id_named(view, kept) is not None and _id_named(view, "bridge") is not None
+    assert view.count_label.text().endswith("networks")
+    run_async(qtbot, client.networks.remove(kept))
+    wait_for(qtbot, lambda: _id_named(view, kept) is None)
