@@ -437,19 +437,27 @@ async def test_save_then_load(client: EngineClient, test_image: str, uid: str) -
 
 
 async def test_import_and_prune(client: EngineClient, uid: str) -> None:
+    # Labelled, so the prune below touches only this test's images (the engine is shared).
+    changes = [f"LABEL {LABEL}=prune-{uid}"]
     rootfs = _tar({"etc/motd": b"imported\n"})
-    progress = [p async for p in client.images.import_(rootfs, f"portside-test/imp-{uid}", "x")]
+    progress = [
+        p
+        async for p in client.images.import_(
+            rootfs, f"portside-test/imp-{uid}", "x", changes=changes
+        )
+    ]
     image_id = progress[-1].status
     assert image_id.startswith("sha256:")
     assert (await client.images.inspect(f"portside-test/imp-{uid}:x")).id == image_id
     # importing another image under the same tag leaves the first one dangling
     async for _ in client.images.import_(
-        _tar({"etc/motd": b"other\n"}), f"portside-test/imp-{uid}", "x"
+        _tar({"etc/motd": b"other\n"}), f"portside-test/imp-{uid}", "x", changes=changes
     ):
         pass
-    dangling = await client.images.list(filters={"dangling": True})
-    assert image_id in {i.id for i in dangling}
-    result = await client.images.prune(filters={"dangling": True})
+    scope = {"dangling": True, "label": [f"{LABEL}=prune-{uid}"]}
+    dangling = await client.images.list(filters=scope)
+    assert [i.id for i in dangling] == [image_id]
+    result = await client.images.prune(filters=scope)
     assert image_id in result.deleted
     with pytest.raises(NotFound):
         await client.images.inspect(image_id)

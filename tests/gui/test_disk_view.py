@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,30 +32,47 @@ def test_numbers_and_prune(view: DiskUsageView, qtbot: Any, containers: Any) -> 
     assert view.stack.currentWidget() is view.content
 
     # A stopped container with data in its writable layer is reclaimable; pruning removes it.
+    # Prunes are scoped with this test's label: the engine is shared with the other tests.
+    uid = uuid.uuid4().hex[:8]
+    scope = {"label": [f"portside.test.prune={uid}"]}
+    client = view.ctx.client
     cid = containers.create(
-        "stopped", cmd=["sh", "-c", "head -c 200000 /dev/zero > /junk"], start=True
+        "stopped",
+        cmd=["sh", "-c", "head -c 200000 /dev/zero > /junk"],
+        labels={"portside.test.prune": uid},
+        start=True,
     )
-    run_async(qtbot, view.ctx.client.containers.wait(cid))
+    keep = containers.create("kept", cmd=["true"])  # stopped too, but not in the scope
+    run_async(qtbot, client.containers.wait(cid))
     before = view.usage
     view.refresh()
     wait_for(qtbot, lambda: view.usage is not before)
-    assert int(view.numbers("containers")["total"]) >= 1
-    view.prune("containers")
+    assert int(view.numbers("containers")["total"]) >= 2
+    task = view.prune("containers", scope)
+    assert task is not None
     wait_for(qtbot, lambda: "Containers: removed" in view.result_label.text())
-    assert "reclaimed" in view.result_label.text()
+    assert task.result().deleted == [cid]
+    assert view.result_label.text().startswith("Containers: removed 1 item(s), reclaimed")
     assert "0 B" not in view.result_label.text()
 
-    async def gone() -> bool:
-        listed = await view.ctx.client.containers.list(all=True, filters={"id": [cid]})
-        return not listed
+    async def listed(ident: str) -> bool:
+        return bool(await client.containers.list(all=True, filters={"id": [ident]}))
 
-    assert run_async(qtbot, gone())
+    assert not run_async(qtbot, listed(cid))
+    assert run_async(qtbot, listed(keep))
 
-    # Build cache and volumes prune run and report too (possibly nothing to reclaim).
+    # Volumes: only the labelled unused one goes; the build cache prune runs and reports.
+    vol = f"pst-disk-{uid}"
+    run_async(qtbot, client.volumes.create(vol, labels={"portside.test.prune": uid}))
+    task = view.prune("volumes", scope)
+    assert task is not None
+    wait_for(qtbot, lambda: "Local volumes: removed" in view.result_label.text())
+    assert task.result().deleted == [vol]
+    assert view.result_label.text().startswith("Local volumes: removed 1 item(s)")
     view.prune("build_cache")
     wait_for(qtbot, lambda: "Build cache: removed" in view.result_label.text())
-    view.prune("volumes")
-    wait_for(qtbot, lambda: "Local volumes: removed" in view.result_label.text())
+    with pytest.raises(ValueError, match="no filters"):
+        view.prune("build_cache", scope)
 
 
 def test_state_page_when_disconnected(view: DiskUsageView) -> None:

@@ -92,10 +92,13 @@ def test_tag_untag_and_in_use_follow_events(
     assert image_id in view.model
 
 
-def _build_folder(tmp_path: Path, base: str, label: str) -> Path:
+def _build_folder(tmp_path: Path, base: str, label: str, scope: str = "") -> Path:
     folder = tmp_path / f"ctx-{label}"
     folder.mkdir()
-    (folder / "Dockerfile").write_text(f"FROM {base}\nCOPY hello.txt /hello.txt\nLABEL v={label}\n")
+    extra = f"LABEL portside.test.prune={scope}\n" if scope else ""
+    (folder / "Dockerfile").write_text(
+        f"FROM {base}\nCOPY hello.txt /hello.txt\nLABEL v={label}\n{extra}"
+    )
     (folder / "hello.txt").write_text(label)
     (folder / "secret.key").write_text("nope")
     (folder / ".dockerignore").write_text("*.key\n")
@@ -105,10 +108,11 @@ def _build_folder(tmp_path: Path, base: str, label: str) -> Path:
 def test_build_streams_output_then_prune_dangling(
     view: ImagesView, qtbot: Any, test_image: str, tmp_path: Path
 ) -> None:
-    tag = f"portside-views/built:{uuid.uuid4().hex[:6]}"
+    uid = uuid.uuid4().hex[:6]
+    tag = f"portside-views/built:{uid}"
     dialog = view.open_build()
     qtbot.addWidget(dialog)
-    dialog.folder.setText(str(_build_folder(tmp_path, test_image, "one")))
+    dialog.folder.setText(str(_build_folder(tmp_path, test_image, "one", uid)))
     dialog.tag.setText("Bad Tag!")
     assert dialog.start() is None and dialog.tag_error.text()
     dialog.tag.setText(tag)
@@ -119,14 +123,20 @@ def test_build_streams_output_then_prune_dangling(
     first_id = _id_with_tag(view, tag)
     assert first_id is not None
     # Rebuild with a change under the same tag: the first image loses its tag (dangling).
-    dialog.folder.setText(str(_build_folder(tmp_path, test_image, "two")))
+    dialog.folder.setText(str(_build_folder(tmp_path, test_image, "two", uid)))
     with qtbot.waitSignal(dialog.succeeded, timeout=60000):
         dialog.start()
     wait_for(qtbot, lambda: _id_with_tag(view, tag) not in (None, first_id))
     wait_for(qtbot, lambda: (view.model.get(first_id) or {}).get("dangling") is True)
-    view.prune()
-    wait_for(qtbot, lambda: first_id not in view.model)
+    # Scoped with the build's label: only this test's dangling image goes (the engine is shared).
+    task = view.prune(filters={"label": [f"portside.test.prune={uid}"]})
+    assert task is not None
     wait_for(qtbot, lambda: "reclaimed" in view.status.text())
+    result = task.result()
+    assert first_id in result.deleted
+    assert view.status.text().startswith(f"Pruned {len(result.deleted)} image layer(s)")
+    assert first_id not in view.model
+    assert _id_with_tag(view, test_image) is not None
     dialog.close()
     second = _id_with_tag(view, tag)
     assert second is not None

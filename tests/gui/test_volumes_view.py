@@ -62,13 +62,28 @@ def test_create_use_remove_prune(
     view.remove_selected()
     wait_for(qtbot, lambda: name not in view.model)
 
-    # Prune: an unused volume goes away and the space reclaimed is reported.
-    other = f"pst-vol-{uuid.uuid4().hex[:6]}"
-    run_async(qtbot, view.ctx.client.volumes.create(name=other))
-    wait_for(qtbot, lambda: other in view.model)
-    view.prune()
-    wait_for(qtbot, lambda: other not in view.model)
-    wait_for(qtbot, lambda: "reclaimed" in view.status.text())
+    # Prune: an unused volume goes away and the space reclaimed is reported. Scoped with a label
+    # (the engine is shared); an unlabelled unused volume stays.
+    uid = uuid.uuid4().hex[:6]
+    other, kept = f"pst-vol-{uid}", f"pst-vol-{uid}-kept"
+    client = view.ctx.client
+    run_async(qtbot, client.volumes.create(name=other, labels={"portside.test.prune": uid}))
+    run_async(qtbot, client.volumes.create(name=kept))
+    wait_for(qtbot, lambda: other in view.model and kept in view.model)
+    with qtbot.waitSignal(
+        view.ctx.engine_event,
+        timeout=15000,
+        check_params_cb=lambda e: (e.type, e.action) == ("volume", "prune"),
+    ):
+        view.prune(filters={"label": [f"portside.test.prune={uid}"]})
+    wait_for(qtbot, lambda: view.status.text().startswith("Pruned 1 volume(s); reclaimed"))
+    assert other not in view.model
+    # The resync the prune event triggers leaves the result line alone.
+    wait_for(qtbot, lambda: not view.ctx.runner.busy)
+    assert view.status.text().startswith("Pruned 1 volume(s); reclaimed")
+    assert other not in view.model and kept in view.model
+    run_async(qtbot, client.volumes.remove(kept))
+    wait_for(qtbot, lambda: kept not in view.model)
 
 
 def test_sizes_come_from_df(view: VolumesView, qtbot: Any, containers: Any) -> None:
@@ -82,7 +97,7 @@ def test_sizes_come_from_df(view: VolumesView, qtbot: Any, containers: Any) -> N
     run_async(qtbot, view.ctx.client.containers.wait(cid))
     wait_for(qtbot, lambda: name in view.model)
     view.refresh_sizes()
-    wait_for(qtbot, lambda: (view.model.get(name) or {}).get("size") or 0 >= 300000)
+    wait_for(qtbot, lambda: ((view.model.get(name) or {}).get("size") or 0) >= 300000)
     assert view.model.get(name)["size"] >= 300000  # type: ignore[index]
     run_async(qtbot, view.ctx.client.containers.remove(cid, force=True))
     run_async(qtbot, view.ctx.client.volumes.remove(name))
