@@ -15,6 +15,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -68,6 +69,50 @@ def _dead_pid() -> int:
     proc.wait()
     return proc.pid
 
+
+#: A stand-in dockerd: answers ``/_ping`` on the socket given by ``-H``/``--host``, writes its
+#: ``--pidfile``, and logs but ignores SIGTERM (a real dockerd cannot be made to hang on demand).
+STUBBORN_DOCKERD = r"""
+import asyncio, os, signal, sys
+
+opts, args = {}, sys.argv[1:]
+for i, arg in enumerate(args):
+    name, eq, value = arg.partition("=")
+    opts[{"-H": "--host"}.get(name, name)] = value if eq else (args[i + 1:] or [""])[0]
+
+
+def ignore(signum, frame):
+    print("stand-in: SIGTERM ignored", file=sys.stderr, flush=True)
+
+
+async def serve(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            method, target = head.split(b" ", 2)[:2]
+            ok = target == b"/_ping" and method in (b"GET", b"HEAD")
+            body = b"OK" if ok else b"not found"
+            writer.write(
+                b"HTTP/1.1 " + (b"200 OK" if ok else b"404 Not Found")
+                + b"\r\nApi-Version: 1.41\r\nContent-Type: text/plain\r\nContent-Length: "
+                + str(len(body)).encode() + b"\r\n\r\n" + (b"" if method == b"HEAD" else body)
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+async def main():
+    server = await asyncio.start_unix_server(serve, opts["--host"].removeprefix("unix://"))
+    with open(opts["--pidfile"], "w") as pidfile:
+        print(os.getpid(), file=pidfile)
+    print("stand-in: API listen on", opts["--host"], file=sys.stderr, flush=True)
+    await server.serve_forever()
+
+
+signal.signal(signal.SIGTERM, ignore)
+asyncio.run(main())
+"""
 
 def _lock_is_free(paths: EnginePaths) -> bool:
     with open(paths.lock_file) as lock:
@@ -219,6 +264,39 @@ async def test_engine_that_never_answers_times_out_with_its_log(
     assert "stand-in engine warming up" in info.value.log_tail
     assert procs.processes_naming([paths.data_root]) == []  # the stand-in was ended
     assert engine.status.state is EngineState.FAILED
+
+
+async def test_stop_kills_an_engine_that_ignores_sigterm(
+    root: Path, engines: list[NativeEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = root / "bin" / "dockerd"
+    fake.parent.mkdir()
+    fake.write_text(f"#!{sys.executable}\n{STUBBORN_DOCKERD}")
+    fake.chmod(0o755)
+    paths = EnginePaths.at(root)
+    paths.ensure()
+    paths.daemon_json.write_text('{"bridge": "none"}\n')  # a stand-in needs no bridge
+    engine = NativeEngine(paths, dockerd=str(fake), start_timeout=20)
+    engines.append(engine)
+    status = await engine.start()
+    assert status.state is EngineState.RUNNING and status.pid is not None
+    assert paths.pidfile.read_text().strip() == str(status.pid)
+    assert await _ping(paths) == 200
+    seen: list[EngineStatus] = []
+    engine.subscribe(seen.append)
+
+    began = time.monotonic()
+    await engine.stop(timeout=1)
+    took = time.monotonic() - began
+
+    assert 1.0 <= took < 5.0, f"stop took {took:.2f} s"  # waited for SIGTERM, then killed
+    assert "stand-in: SIGTERM ignored" in engine.log_tail()  # SIGTERM came first
+    assert f"dockerd (pid {status.pid}) ignored SIGTERM for 1 s; killing it" in caplog.text
+    assert [s.state for s in seen] == [EngineState.STOPPING, EngineState.STOPPED]
+    assert engine.status == EngineStatus(EngineState.STOPPED, paths.endpoint)
+    _assert_nothing_left(paths, status.pid)
+    assert _lock_is_free(paths)
+    assert json.loads(paths.state_file.read_text())["state"] == "stopped"
 
 
 async def test_external_engine_attaches_without_owning(engine_endpoint: str) -> None:
