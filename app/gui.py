@@ -74,6 +74,41 @@ def choose_engine(host: str | None) -> tuple[Any, bool]:
     return NativeEngine(EnginePaths.default()), False
 
 
+def install_signal_quit(on_signal: Any) -> Any:
+    """Call ``on_signal(signum)`` on the Qt loop when SIGINT, SIGTERM or SIGHUP arrives.
+
+    Qt's loop runs in C++, so Python signal handlers would only run at the next Python callback;
+    instead the signal number is written to a socket (``signal.set_wakeup_fd``) that a
+    QSocketNotifier watches: no timer, no idle wake-ups. Returns the notifier (keep it alive).
+    """
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    read_end, write_end = socket.socketpair()
+    read_end.setblocking(False)
+    write_end.setblocking(False)
+    signal.set_wakeup_fd(write_end.fileno())
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        # A Python-level handler keeps the default action (exit at once, engine orphaned) away;
+        # the real work happens when the notifier reads the number from the socket.
+        signal.signal(signum, lambda *_args: None)
+    notifier = QSocketNotifier(read_end.fileno(), QSocketNotifier.Type.Read)
+
+    def _read() -> None:
+        try:
+            data = read_end.recv(64)
+        except BlockingIOError:
+            return
+        for signum in data:
+            on_signal(signum)
+
+    notifier.activated.connect(_read)
+    notifier._sockets = (read_end, write_end)  # type: ignore[attr-defined]
+    return notifier
+
+
 def run_gui(argv: list[str]) -> int:
     """Run the app until the user quits; returns the exit code."""
     args = parse_args(argv)
@@ -125,13 +160,13 @@ def run_gui(argv: list[str]) -> int:
 
     quitting = False
 
-    async def quit_app() -> None:
+    async def quit_app(ask: bool = True) -> None:
         nonlocal quitting
         if quitting:
             return
         quitting = True
         try:
-            if not await window.confirm_quit():
+            if ask and not await window.confirm_quit():
                 quitting = False
                 return
             window.save_state()
@@ -143,17 +178,24 @@ def run_gui(argv: list[str]) -> int:
 
     quit_tasks: set[asyncio.Task[None]] = set()
 
-    def request_quit() -> None:
-        task = asyncio.ensure_future(quit_app())
+    def request_quit(ask: bool = True) -> None:
+        task = asyncio.ensure_future(quit_app(ask))
         quit_tasks.add(task)
         task.add_done_callback(quit_tasks.discard)
 
-    tray = Tray(ctx, open_window, request_quit)
+    def on_signal(signum: int) -> None:
+        # Ctrl+C, `kill`, a closed terminal or a logout: stop our engine cleanly without asking.
+        log.info("signal %d: quitting", signum)
+        request_quit(ask=False)
+
+    signal_notifier = install_signal_quit(on_signal)
+
+    tray = Tray(ctx, open_window, lambda: request_quit())
     tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
     window.tray_available = lambda: tray_ok and tray.isVisible()
     if tray_ok:
         tray.show()
-    window.quit_requested.connect(request_quit)
+    window.quit_requested.connect(lambda: request_quit())
 
     async def main() -> None:
         if not args.hidden or not tray_ok:
@@ -168,4 +210,5 @@ def run_gui(argv: list[str]) -> int:
         return 130
     finally:
         tray.hide()
+        signal_notifier.setEnabled(False)
     return 0
