@@ -83,7 +83,6 @@ async def test_connect_ping_version_info(client: EngineClient) -> None:
 
 async def test_df_counts_what_exists(client: EngineClient, make_container: Make) -> None:
     cid = await make_container(["sh", "-c", "echo x > /tmp/f; sleep 60"])
-    await asyncio.sleep(0.3)
     du = await client.df()
     ids = {c.id for c in du.containers}
     assert cid in ids
@@ -218,15 +217,20 @@ async def test_events_with_a_filter_see_a_container_start(
 ) -> None:
     cid = await make_container(["sleep", "300"], start=False)
     filters = {"type": ["container"], "container": [cid], "event": ["start"]}
+    # Subscribing "since" the engine's clock before the start replays the event even when the
+    # subscription reaches the engine after the start (no guessing how long that takes).
+    from engine.models import parse_time
+
+    since = parse_time((await client.info()).raw["SystemTime"])
+    assert since is not None
 
     async def first_event() -> models.Event:
-        async with aclosing(client.events(filters=filters)) as events:
+        async with aclosing(client.events(since=since.timestamp() - 1, filters=filters)) as events:
             async for event in events:
                 return event
         raise AssertionError("event stream ended")
 
     waiter = asyncio.create_task(first_event())
-    await asyncio.sleep(0.3)  # let the subscription reach the engine
     await client.containers.start(cid)
     event = await asyncio.wait_for(waiter, 10)
     assert (event.type, event.action, event.actor_id) == ("container", "start", cid)
@@ -270,7 +274,11 @@ async def test_commit_creates_an_image(
     client: EngineClient, make_container: Make, uid: str
 ) -> None:
     cid = await make_container(["sh", "-c", "echo committed > /marker; sleep 300"])
-    await asyncio.sleep(0.3)
+    # The marker is in the container once `cat` finds it (the main process writes it async).
+    for _ in range(200):
+        code, _out, _err = await client.execs.run(cid, ["cat", "/marker"])
+        if code == 0:
+            break
     image_id = await client.containers.commit(
         cid, f"portside-test/commit-{uid}", "v1", comment="by test", changes=["ENV FOO=bar"]
     )
@@ -278,6 +286,11 @@ async def test_commit_creates_an_image(
         img = await client.images.inspect(f"portside-test/commit-{uid}:v1")
         assert img.id == image_id and "FOO=bar" in img.env
         assert img.raw["Comment"] == "by test"
+        made = await make_container(["cat", "/marker"], start=False, Image=image_id)
+        await client.containers.start(made)
+        assert await client.containers.wait(made) == 0
+        assert "committed" in "".join([t async for _k, t in client.containers.logs(made)])
+        await client.containers.remove(made)
     finally:
         await client.images.remove(image_id, force=True)
 

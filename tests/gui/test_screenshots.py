@@ -19,6 +19,15 @@ from tests.gui.conftest import wait_for
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
+REFRESH_KEYS = (
+    "containers.refresh",
+    "images.refresh",
+    "volumes.refresh",
+    "networks.refresh",
+    "disk.refresh",
+    "accounts.refresh",
+)
+
 
 def _distinct_colours(image: QImage, step: int = 7) -> int:
     seen = set()
@@ -35,7 +44,7 @@ def test_screenshots_of_every_view(
 ) -> None:
     out = os.environ.get("PORTSIDE_SCREENSHOTS")
     project = containers.prefix + "-shop"
-    containers.create(
+    web = containers.create(
         "web",
         start=True,
         extra={
@@ -43,7 +52,7 @@ def test_screenshots_of_every_view(
             "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "0"}]}},
         },
     )
-    containers.create("db-1", labels={"com.docker.compose.project": project}, start=True)
+    db = containers.create("db-1", labels={"com.docker.compose.project": project}, start=True)
     containers.create("api-1", labels={"com.docker.compose.project": project})
     containers.create("job", cmd=["true"])
 
@@ -52,15 +61,19 @@ def test_screenshots_of_every_view(
     window.resize(1280, 760)
     window.show()
     view = window.show_view("containers")
-    wait_for(qtbot, lambda: len(view.model) >= 4)
-    running = [c for c in view.model.ids() if (view.model.get(c) or {}).get("state") == "running"]
-    assert len(running) == 2
+    # Only this test's containers are looked at: the engine is shared with the other tests.
+    wait_for(qtbot, lambda: all(c in view.model for c in containers.ids))
+    running = [web, db]
+    wait_for(qtbot, lambda: all(view.model.get(c)["state"] == "running" for c in running))  # type: ignore[index]
+    states = {c: view.model.get(c)["state"] for c in containers.ids}  # type: ignore[index]
+    assert list(states.values()).count("running") == 2, states
     # every visible running row gets CPU/memory from its stats stream
     wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("mem") for c in running), timeout=15)
     shots = {}
     for key in window.views:
         widget = window.show_view(key)
-        qtbot.wait(400)  # let the view's first refresh land
+        # let the view's first full list land (each view lists under its own runner key)
+        wait_for(qtbot, lambda: not any(app_ctx.runner.in_flight(k) for k in REFRESH_KEYS))
         image = window.grab().toImage()
         assert not image.isNull() and image.width() >= 1000, key
         assert _distinct_colours(image) > 5, f"{key} rendered blank"
@@ -69,7 +82,7 @@ def test_screenshots_of_every_view(
     window.show_view("containers")
     view.select([containers.ids[0]])
     view.open_selected()
-    qtbot.wait(600)
+    wait_for(qtbot, lambda: containers.ids[0] in view.details.raw.toPlainText())
     shots["containers-details"] = window.grab().toImage()
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
