@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from engine.lifecycle import EnginePaths, procs
-from engine.lifecycle.native import read_state
+from engine.lifecycle.native import ROOTLESS_SCRIPT_DIRS, SYSTEM_DIRS, read_state
 from tests.support.engine_fixtures import DOCKER_CLI, TEST_IMAGE, import_image
 
 pytestmark = pytest.mark.engine
@@ -184,35 +185,72 @@ def test_missing_dockerd_says_what_to_install(portside: Portside) -> None:
     assert "moby-engine" in result.stderr and "PORTSIDE_BUNDLE_DIR" in result.stderr
 
 
+#: What a non-root user without any rootless tooling is told, word for word.
+ROOTLESS_MISSING = """\
+Portside runs the engine rootless for non-root users, and this is missing:
+  - dockerd-rootless.sh: ships with Debian/Ubuntu's docker.io package under \
+/usr/share/docker.io/contrib, or with docker-ce-rootless-extras from Docker's repository
+  - rootlesskit: `sudo apt-get install rootlesskit`
+  - newuidmap/newgidmap: `sudo apt-get install uidmap` (and subuid/subgid ranges for your user \
+in /etc/subuid and /etc/subgid)
+  - slirp4netns: `sudo apt-get install slirp4netns`
+Install those, or use an engine that already runs by setting DOCKER_HOST (for example \
+DOCKER_HOST=unix:///var/run/docker.sock if you may use it).
+"""
+#: Everything rootless dockerd needs besides dockerd itself.
+ROOTLESS_TOOLS = ("dockerd-rootless.sh", "rootlesskit", "newuidmap", "slirp4netns", "vpnkit")
+USER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def test_non_root_without_rootlesskit_says_what_to_install(portside: Portside) -> None:
-    if os.geteuid() != 0:
-        pytest.fail("this test switches to the user `nobody`: run it as root")
-    if shutil.which("rootlesskit"):
-        pytest.fail("rootlesskit is installed here; this test needs a host without it")
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.fail("this test switches to the user `nobody` in a mount namespace: run it as root")
     shutil.chown(portside.home, "nobody")
+    # dockerd comes from Portside's bundle folder (searched first), so it is found on any host
+    bundle = portside.home / "bundle"
+    bundle.mkdir()
+    (bundle / "dockerd").write_text("#!/bin/sh\nexit 1\n")
+    (bundle / "dockerd").chmod(0o755)
     # this interpreter may sit in root's home; the system one with our packages on the path works
     python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
     site = next(p for p in sys.path if p.endswith("site-packages") and ".venv" in p)
+    # whatever rootless tooling this host has is covered, in a private mount namespace, by an
+    # empty non-executable file: the lookup (PATH, system and contrib folders) finds none of it
+    prefixes = {"/usr", "/usr/local", sys.prefix, sys.base_prefix}  # <prefix>/share/portside/bin
+    folders = [
+        *USER_PATH.split(":"),
+        *SYSTEM_DIRS,
+        *ROOTLESS_SCRIPT_DIRS,
+        *(f"{prefix}/share/portside/bin" for prefix in prefixes),
+    ]
+    found = {os.path.realpath(Path(d, n)) for d in folders for n in ROOTLESS_TOOLS}
+    hidden = sorted(p for p in found if os.path.isfile(p))
+    blank = portside.home / "blank"
+    blank.write_text("")
+    blank.chmod(0o644)
+    script = "".join(f"mount --bind {shlex.quote(str(blank))} {shlex.quote(p)} && " for p in hidden)
     env = {
         **portside.env(),
         "HOME": str(portside.home),
+        "PATH": USER_PATH,
+        "PORTSIDE_BUNDLE_DIR": str(bundle),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": os.pathsep.join([str(REPO), site]),
     }
+    argv = ["runuser", "-u", "nobody", "--", python, "-m", "app", "engine", "start"]
     result = subprocess.run(
-        ["runuser", "-u", "nobody", "--", python, "-m", "app", "engine", "start"],
+        ["unshare", "-m", "sh", "-c", script + 'exec "$@"', "sh", *argv],
         capture_output=True,
         text=True,
         env=env,
         cwd=REPO,
         timeout=60,
     )
+
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "rootless" in result.stderr
-    assert "sudo apt-get install rootlesskit" in result.stderr
-    assert "uidmap" in result.stderr and "slirp4netns" in result.stderr
-    assert "DOCKER_HOST" in result.stderr  # the other way out
-    assert "dockerd-rootless.sh:" not in result.stderr  # Debian's docker.io ships it: found
+    assert result.stderr == ROOTLESS_MISSING
+    assert result.stdout == ""
+    assert not portside.paths.socket.exists()
 
 
 def test_status_json_and_env(portside: Portside) -> None:

@@ -114,6 +114,7 @@ signal.signal(signal.SIGTERM, ignore)
 asyncio.run(main())
 """
 
+
 def _lock_is_free(paths: EnginePaths) -> bool:
     with open(paths.lock_file) as lock:
         try:
