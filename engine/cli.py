@@ -37,6 +37,8 @@ EXIT_RUNNING = 0
 EXIT_FAILED = 1
 EXIT_NOT_RUNNING = 3
 SUPERVISOR_MODULE = "engine.lifecycle.supervisor"
+#: supervisor.log (the supervisor's own few lines per run) is rotated at start once this big.
+SUPERVISOR_LOG_MAX = 1024 * 1024
 
 
 def _paths(args: argparse.Namespace) -> EnginePaths:
@@ -86,6 +88,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     source_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
     supervisor_log = paths.root / "supervisor.log"
+    logfile.rotate_if_full(supervisor_log, SUPERVISOR_LOG_MAX)
     with open(supervisor_log, "ab") as errors:
         proc = subprocess.Popen(
             argv,

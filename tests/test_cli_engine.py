@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.cli import SUPERVISOR_LOG_MAX
 from engine.lifecycle import EnginePaths, procs
 from engine.lifecycle.native import ROOTLESS_SCRIPT_DIRS, SYSTEM_DIRS, read_state
 from tests.support.engine_fixtures import DOCKER_CLI, TEST_IMAGE, import_image
@@ -151,6 +152,9 @@ def test_killed_dockerd_shows_as_failed_with_log_tail(portside: Portside) -> Non
 
 def test_invalid_daemon_json_shows_dockerds_own_error(portside: Portside) -> None:
     portside.paths.daemon_json.write_text('{"iptables": false,, "debug": true}\n')
+    supervisor_log = portside.home / "supervisor.log"
+    old_lines = b"an earlier run's line\n" * (SUPERVISOR_LOG_MAX // 22 + 1)  # full: >= the cap
+    supervisor_log.write_bytes(old_lines)
 
     result = portside("start")
 
@@ -164,6 +168,9 @@ def test_invalid_daemon_json_shows_dockerds_own_error(portside: Portside) -> Non
     assert status.returncode == 1 and status.stdout.startswith("failed")
     assert "invalid character" in status.stdout
     _assert_gone(portside.paths)
+    # supervisor.log is capped like the engine log: the full one was rotated before this run
+    assert (portside.home / "supervisor.log.1").read_bytes() == old_lines
+    assert supervisor_log.stat().st_size < 64 * 1024
 
 
 def test_missing_dockerd_says_what_to_install(portside: Portside) -> None:

@@ -197,3 +197,30 @@ def test_tail_of_this_run_skips_earlier_runs(tmp_path: Path) -> None:
     )
     assert logfile.tail(log, 10, this_run=True) == "second run error"
     assert "old line" in logfile.tail(log, 10)
+
+
+def test_rotate_if_full_rotates_only_a_full_log(tmp_path: Path) -> None:
+    log = tmp_path / "supervisor.log"
+    assert not logfile.rotate_if_full(log, 10)  # no file yet: nothing to do
+    log.write_bytes(b"123456789\n")
+    (tmp_path / "supervisor.log.1").write_bytes(b"older\n")
+    assert logfile.rotate_if_full(log, 10, backups=2)
+    assert not log.exists()
+    assert (tmp_path / "supervisor.log.1").read_bytes() == b"123456789\n"
+    assert (tmp_path / "supervisor.log.2").read_bytes() == b"older\n"
+    log.write_bytes(b"short\n")
+    assert not logfile.rotate_if_full(log, 10, backups=2)
+    assert log.read_bytes() == b"short\n"
+
+
+def test_rotating_log_writer_rotates_a_full_log_before_a_new_run(tmp_path: Path) -> None:
+    log = tmp_path / "engine.log"
+    log.write_bytes(b"x" * 1000)
+    read_fd, write_fd = os.pipe()
+    writer = logfile.RotatingLogWriter(read_fd, log, max_bytes=1000, backups=3)
+    writer.start()
+    os.write(write_fd, b"new run\n")
+    os.close(write_fd)
+    writer.join(5)
+    assert log.read_bytes() == b"new run\n"
+    assert (tmp_path / "engine.log.1").read_bytes() == b"x" * 1000

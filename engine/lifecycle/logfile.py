@@ -21,6 +21,17 @@ def rotate(path: Path, backups: int = BACKUPS) -> None:
             os.replace(newer, older)
 
 
+def rotate_if_full(path: Path, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> bool:
+    """Rotate ``path`` when it has reached ``max_bytes``; returns whether it did."""
+    try:
+        full = path.stat().st_size >= max_bytes
+    except FileNotFoundError:
+        return False
+    if full:
+        rotate(path, backups)
+    return full
+
+
 class RotatingLogWriter:
     """Copies everything read from ``fd`` into ``path``, rotating it at ``max_bytes``.
 
@@ -37,8 +48,7 @@ class RotatingLogWriter:
 
     def start(self) -> None:
         """Begin copying (rotates first when the existing log is already full)."""
-        if self._path.exists() and self._path.stat().st_size >= self._max_bytes:
-            rotate(self._path, self._backups)
+        rotate_if_full(self._path, self._max_bytes, self._backups)
         self._thread.start()
 
     def join(self, timeout: float | None = None) -> None:
