@@ -35,7 +35,7 @@ def cli(engine_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_dir))
     (docker_dir / "config.json").write_text(json.dumps({"detachKeys": "ctrl-e,e"}))
-    dockerconfig.enable(docker_dir)
+    dockerconfig.enable(docker_dir, path_env=os.environ["PATH"])  # the PATH docker runs with
     return DockerCLI(engine_endpoint, docker_dir)
 
 

@@ -7,6 +7,8 @@ import base64
 import json
 import os
 import stat
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,22 +16,27 @@ from typing import Any
 import pytest
 
 from engine.credentials import dockerconfig
-from engine.credentials.install import HELPER_NAME, helper_status, install_helper
+from engine.credentials.install import HELPER_NAME, helper_status, install_helper, user_path
 from engine.credentials.store import CredentialStore
 from engine.errors import CredentialsError, DockerConfigError
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Private DOCKER_CONFIG, Portside config and bin folder; PATH finds our helper first."""
+    """Private HOME, DOCKER_CONFIG, Portside config and bin folder; the user's login shell
+    (a private ~/.profile) finds our helper first."""
     docker_dir = tmp_path / "docker"
     docker_dir.mkdir()
     portside = tmp_path / "portside"
     bin_dir = tmp_path / "bin"
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".profile").write_text(f'PATH="{bin_dir}:$PATH"\n')
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SHELL", "/bin/bash")
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_dir))
     monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(portside))
     install_helper(bin_dir, path_env=str(bin_dir))
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return {"docker": docker_dir, "portside": portside, "bin": bin_dir}
 
 
@@ -101,7 +108,7 @@ def test_enable_refuses_when_path_does_not_find_our_helper(env: dict[str, Path],
                                                           tmp_path: Path) -> None:
     path = env["docker"] / "config.json"
     path.write_text("{}")
-    with pytest.raises(CredentialsError, match="not on PATH"):
+    with pytest.raises(CredentialsError, match="not on your shell's PATH"):
         dockerconfig.enable(path_env=str(tmp_path / "empty"))
     assert path.read_text() == "{}"
 
@@ -172,3 +179,46 @@ def test_install_helper_never_overwrites_a_foreign_file(tmp_path: Path) -> None:
     assert status.resolved == str(foreign) and not status.ours
     assert "not this Portside's" in status.message
     assert helper_status(str(tmp_path / "none")).resolved is None
+
+
+def test_user_path_drops_the_venv_bin_the_launcher_prepended(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    venv_bin = str(Path(sys.prefix) / "bin")
+    assert sys.prefix != sys.base_prefix, "the tests run in Portside's venv"
+    monkeypatch.setenv("PATH", os.pathsep.join([venv_bin, "/opt/x", "/usr/bin"]))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    # No usable $SHELL: this process's PATH minus the venv's bin (scripts/run.sh adds it).
+    assert user_path(shell=str(tmp_path / "no-shell")) == os.pathsep.join(["/opt/x", "/usr/bin"])
+    # A shell that hangs is given up on quickly, with the same fallback.
+    hang = tmp_path / "hang.sh"
+    hang.write_text("#!/bin/sh\nsleep 30\n")
+    hang.chmod(0o755)
+    start = time.monotonic()
+    assert user_path(shell=str(hang), timeout=0.5) == os.pathsep.join(["/opt/x", "/usr/bin"])
+    assert time.monotonic() - start < 5
+
+
+def test_user_path_asks_the_login_shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".profile").write_text('echo "motd noise"\nPATH="$HOME/mybin:$PATH"\n')
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.prefix) / "bin"), "/usr/bin",
+                                                "/bin"]))
+    dirs = user_path(shell="/bin/bash").split(os.pathsep)
+    assert dirs[0] == str(home / "mybin")
+    assert str(Path(sys.prefix) / "bin") not in dirs
+
+
+def test_status_flags_the_slow_console_script_ahead_of_the_launcher(tmp_path: Path) -> None:
+    venv_bin = str(Path(sys.executable).parent)
+    bin_dir = tmp_path / "bin"
+    result = install_helper(bin_dir, path_env=os.pathsep.join([venv_bin, str(bin_dir)]))
+    assert result.on_path and "slower pip console script" in result.hint
+    slow = helper_status(os.pathsep.join([venv_bin, str(bin_dir)]))
+    assert slow.ours and not slow.fast and "pip console script" in slow.message
+    fast = helper_status(os.pathsep.join([str(bin_dir), venv_bin]))
+    assert fast.ours and fast.fast and fast.resolved == str(bin_dir / HELPER_NAME)
+    missing = helper_status(str(tmp_path / "none"))
+    assert "Install helper" not in missing.message
+    assert "“Use for the docker CLI”" in missing.message

@@ -3,8 +3,11 @@
 Lists ``{server: user}`` from the credential store (the same logins ``docker login`` makes
 through ``docker-credential-portside``); passwords are never shown. Reading the store does not
 need the engine, so this view has no engine state page; signing in does, and the dialog says so.
-It also shows whether the docker CLI uses Portside's keyring (``credsStore``) and offers to turn
-that on, moving plaintext logins from config.json into the keyring after asking.
+It also shows whether the docker CLI uses Portside's keyring (``credsStore``) and can find the
+helper on the user's shell PATH, offers to turn that on (installing the helper, and moving
+plaintext logins from config.json into the keyring after asking) and to turn it off again
+(restoring the previous ``credsStore``). When the helper cannot be put on PATH, the view shows
+exactly what to add to PATH instead of changing config.json.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -78,6 +81,12 @@ class AccountsView(QWidget):
         self.cli_label = QLabel()
         self.cli_label.setWordWrap(True)
         self.cli_button = QPushButton("Use for the docker CLI")
+        self.cli_off_button = QPushButton("Stop using Portside for the docker CLI")
+        self.cli_off_button.setVisible(False)
+        # What the last docker CLI action did or needs (e.g. the exact line to add to PATH).
+        self.cli_note = QLabel()
+        self.cli_note.setWordWrap(True)
+        self.cli_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.sign_in_button)
@@ -86,15 +95,18 @@ class AccountsView(QWidget):
         cli_row = QHBoxLayout()
         cli_row.addWidget(self.cli_label, 1)
         cli_row.addWidget(self.cli_button)
+        cli_row.addWidget(self.cli_off_button)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
         layout.addLayout(cli_row)
+        layout.addWidget(self.cli_note)
 
         self.sign_in_button.clicked.connect(lambda: self.open_sign_in())
         self.sign_out_button.clicked.connect(self.sign_out_selected)
         self.cli_button.clicked.connect(self.enable_docker_cli)
+        self.cli_off_button.clicked.connect(self.disable_docker_cli)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.dialog: SignInDialog | None = None
         self.refresh()
@@ -116,16 +128,16 @@ class AccountsView(QWidget):
     def refresh(self) -> asyncio.Task[Any]:
         """Reload the logins and the docker CLI status (blocking reads run in a thread)."""
 
-        async def _load() -> tuple[dict[str, str], str, bool]:
+        async def _load() -> tuple[dict[str, str], str, bool, bool]:
             logins = await asyncio.to_thread(self.store.logins)
-            cli_text, enabled = await asyncio.to_thread(_cli_status)
-            return logins, cli_text, enabled
+            cli_text, working, configured = await asyncio.to_thread(_cli_status)
+            return logins, cli_text, working, configured
 
         return self.ctx.runner.run(_load, key="accounts.refresh", title="Accounts",
                                    on_done=self._loaded, on_error=self._load_failed)
 
-    def _loaded(self, result: tuple[dict[str, str], str, bool]) -> None:
-        logins, cli_text, enabled = result
+    def _loaded(self, result: tuple[dict[str, str], str, bool, bool]) -> None:
+        logins, cli_text, working, configured = result
         self.model.set_rows({
             server: {"registry": display_server(server), "username": user, "server": server}
             for server, user in logins.items()
@@ -133,7 +145,8 @@ class AccountsView(QWidget):
         self.message.setText("" if logins else
                              "No registry logins yet. Sign in to pull and push private images.")
         self.cli_label.setText(cli_text)
-        self.cli_button.setVisible(not enabled)
+        self.cli_button.setVisible(not working)
+        self.cli_off_button.setVisible(configured)
         hub = logins.get(HUB_SERVER, "")
         if hub != self._hub_user:
             self._hub_user = hub
@@ -195,8 +208,8 @@ class AccountsView(QWidget):
 
         try:
             plaintext = dockerconfig.plaintext_logins()
-        except CredentialsError as exc:
-            self.ctx.runner.report("Docker CLI settings", exc)
+        except CredentialsError as exc:  # a corrupt config.json: say which, change nothing
+            self.cli_note.setText(str(exc))
             return None
         migrate = bool(plaintext) and self.ask(
             "Move saved passwords into the keyring?",
@@ -208,38 +221,71 @@ class AccountsView(QWidget):
         )
 
         def _enable() -> str:
-            from engine.credentials.install import install_helper
+            from engine.credentials.install import install_helper, user_path
 
-            installed = install_helper()
-            result = dockerconfig.enable(migrate=migrate, store=self._store)
+            path_env = user_path()
+            installed = install_helper(path_env=path_env)
+            if not installed.on_path:
+                # config.json stays as it is: the CLI would fail every pull without the helper.
+                return (f"Installed the helper at {installed.path}, but your shell cannot find "
+                        f"it yet, so the docker CLI settings were not changed. {installed.hint} "
+                        "Then choose “Use for the docker CLI” again.")
+            result = dockerconfig.enable(migrate=migrate, store=self._store, path_env=path_env)
             note = installed.hint
             if result.migrated:
                 note += f" Moved {len(result.migrated)} login(s) into the keyring."
             return note.strip()
 
-        def _done(note: str) -> None:
-            if note:
-                self.message.setText(note)
-            self.refresh()
-
         return self.ctx.runner.run(lambda: asyncio.to_thread(_enable), key="accounts.cli",
                                    title="Use Portside's keyring for the docker CLI",
-                                   on_done=_done)
+                                   on_done=self._cli_done, on_error=self._cli_failed)
+
+    def disable_docker_cli(self) -> asyncio.Task[Any]:
+        """Stop using Portside for the docker CLI: put back the ``credsStore`` it replaced."""
+        from engine.credentials import dockerconfig
+
+        def _disable() -> str:
+            previous = dockerconfig.disable()
+            where = f"“{previous}”" if previous else "plaintext in config.json"
+            return (f"The docker CLI no longer uses Portside's keyring; it keeps its logins in "
+                    f"{where} again. Logins stay in Portside's keyring for Portside itself.")
+
+        return self.ctx.runner.run(lambda: asyncio.to_thread(_disable), key="accounts.cli",
+                                   title="Stop using Portside for the docker CLI",
+                                   on_done=self._cli_done, on_error=self._cli_failed)
+
+    def _cli_done(self, note: str) -> None:
+        self.cli_note.setText(note)
+        self.refresh()
+
+    def _cli_failed(self, exc: BaseException) -> bool:
+        """Credential problems (corrupt config.json, no keyring) are shown in the view."""
+        if isinstance(exc, CredentialsError):
+            self.cli_note.setText(str(exc))
+            self.refresh()
+            return True
+        return False
 
 
-def _cli_status() -> tuple[str, bool]:
-    """A sentence about the docker CLI's credential store, and whether it is Portside's."""
+def _cli_status() -> tuple[str, bool, bool]:
+    """A sentence about the docker CLI's credential store; whether the CLI uses Portside's
+    keyring and finds the helper on the user's shell PATH; whether ``credsStore`` is Portside's.
+    """
     from engine.credentials import dockerconfig
     from engine.credentials.install import helper_status
 
     try:
         status = dockerconfig.status()
     except CredentialsError as exc:
-        return str(exc), False
+        return str(exc), False, False
     helper = helper_status()
     if status.enabled and helper.ours:
-        return "The docker CLI keeps its logins in Portside's keyring.", True
+        text = "The docker CLI keeps its logins in Portside's keyring."
+        if not helper.fast:
+            text += " " + helper.message
+        return text, True, True
     if status.enabled:
-        return f"The docker CLI is set to use Portside's keyring, but {helper.message}", False
+        return (f"The docker CLI is set to use Portside's keyring, but {helper.message}",
+                False, True)
     current = f"“{status.creds_store}”" if status.creds_store else "plaintext in config.json"
-    return f"The docker CLI keeps its logins in {current}.", False
+    return f"The docker CLI keeps its logins in {current}.", False, False

@@ -221,8 +221,10 @@ def enable(folder: str | Path | None = None, *, migrate: bool = False,
 
     Raises:
         DockerConfigError: the file is corrupt (left untouched).
-        CredentialsError: with ``require_helper``, PATH does not find Portside's helper (the
-            CLI would then fail every login and pull); the message says what to do.
+        CredentialsError: with ``require_helper``, PATH (``path_env``, by default the user's
+            shell PATH from :func:`~engine.credentials.install.user_path`) does not find
+            Portside's helper (the CLI would then fail every login and pull); the message says
+            what to do.
         KeyringUnavailable: migrating without a usable keyring (nothing changed).
     """
     path = config_path(folder)

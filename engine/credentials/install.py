@@ -1,9 +1,11 @@
 """Putting ``docker-credential-portside`` on PATH, and checking that PATH finds ours.
 
 The docker CLI finds a credential helper only through PATH (the classic "docker-credential-desktop
-not found in $PATH" failure). :func:`install_helper` writes a small launcher into a user bin
-folder that is on PATH (``~/.local/bin``, then ``~/bin``), or into ``~/.local/bin`` with the exact
-line to add to the shell profile when none is.
+not found in $PATH" failure), and the PATH that matters is the user's terminal's, not Portside's
+own (``scripts/run.sh`` puts the venv's ``bin`` first, where pip's console script lives):
+:func:`user_path` asks the login shell. :func:`install_helper` writes a small launcher into a
+user bin folder on that PATH (``~/.local/bin``, then ``~/bin``), or into ``~/.local/bin`` with
+the exact line to add to the shell profile when none is.
 
 Why a launcher and not a symlink to the console script: the console script runs the venv's
 ``site`` (and, for editable installs, setuptools' import finder), ~30 ms per call, and the CLI
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,8 @@ from engine.errors import CredentialsError
 
 HELPER_NAME = "docker-credential-portside"
 MARKER = "# portside-credential-helper-launcher"
+ENABLE_ACTION = "“Use for the docker CLI” in Portside's Accounts view"
+_PATH_MARK = "__PORTSIDE_PATH__="
 
 
 def package_root() -> str:
@@ -65,12 +70,15 @@ class HelperStatus:
     Attributes:
         resolved: what ``shutil.which`` returns, or ``None``.
         ours: it runs this installation's ``engine.credentials.helper``.
+        fast: it is the launcher :func:`install_helper` writes (not the slower pip console
+            script in the venv's ``bin``).
         message: a sentence for the user: fine, missing (what to do), or someone else's.
     """
 
     resolved: str | None
     ours: bool
     message: str
+    fast: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,9 @@ class InstallResult:
     Attributes:
         path: the launcher written.
         on_path: ``shutil.which`` now finds that launcher (or another copy of ours).
-        hint: when not on PATH, the exact line to add to the shell profile; else "".
+        hint: when not on PATH, the exact line to add to the shell profile; when PATH finds
+            Portside's slower pip console script before the launcher, how to put the launcher
+            first; else "".
     """
 
     path: str
@@ -111,17 +121,81 @@ def _has_marker(path: Path) -> bool:
         return False
 
 
+def venv_bin_dirs() -> list[str]:
+    """``bin`` folders of the virtualenv Portside runs in (``scripts/run.sh`` puts it on PATH)."""
+    dirs = []
+    if sys.prefix != sys.base_prefix:
+        dirs.append(os.path.join(sys.prefix, "Scripts" if os.name == "nt" else "bin"))
+    venv = os.environ.get("VIRTUAL_ENV", "").strip()
+    if venv:
+        dirs.append(os.path.join(venv, "Scripts" if os.name == "nt" else "bin"))
+    return [os.path.realpath(d) for d in dirs]
+
+
+def strip_venv(path_env: str) -> str:
+    """``path_env`` without the venv ``bin`` folders that a launcher or ``activate`` prepended."""
+    drop = set(venv_bin_dirs())
+    return os.pathsep.join(p for p in path_env.split(os.pathsep)
+                           if p and os.path.realpath(p) not in drop)
+
+
+def _shell_query(shell: str) -> str:
+    if os.path.basename(shell) == "fish":  # fish keeps PATH as a list
+        return f"printf '\\n{_PATH_MARK}%s\\n' (string join : $PATH)"
+    return f"printf '\\n{_PATH_MARK}%s\\n' \"$PATH\""
+
+
+def user_path(*, shell: str | None = None, timeout: float = 3.0) -> str:
+    """PATH as the user's terminals see it, which is where the docker CLI looks for helpers.
+
+    Asks the login shell (``$SHELL -lc``, which reads ``/etc/profile`` and ``~/.profile``) for
+    its PATH, with a short timeout. When there is no usable ``$SHELL``, it fails, hangs or
+    prints nothing usable, falls back to this process's PATH without the venv ``bin`` folder
+    that ``scripts/run.sh`` (or an activated venv) put first, because a terminal doesn't have it.
+    """
+    fallback = strip_venv(os.environ.get("PATH", ""))
+    shell = os.environ.get("SHELL", "") if shell is None else shell
+    if os.name == "nt" or not shell or not os.access(shell, os.X_OK):
+        return fallback
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = fallback
+    try:
+        proc = subprocess.run([shell, "-lc", _shell_query(shell)], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, env=env, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return fallback
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith(_PATH_MARK) and proc.returncode == 0:
+            found = line[len(_PATH_MARK):].strip()
+            if found:
+                return found
+    return fallback
+
+
 def helper_status(path_env: str | None = None) -> HelperStatus:
-    """Whether ``shutil.which("docker-credential-portside")`` resolves to this installation's."""
+    """Where the docker CLI finds ``docker-credential-portside``, and whether it is ours.
+
+    ``path_env`` defaults to :func:`user_path` (the user's shell PATH, not Portside's own).
+    """
+    path_env = user_path() if path_env is None else path_env
     resolved = shutil.which(HELPER_NAME, path=path_env)
     if resolved is None:
         return HelperStatus(
             None, False,
-            f"{HELPER_NAME} is not on PATH, so the docker CLI cannot use Portside's keyring. "
-            "Use “Install helper” in Portside's settings, or add the folder holding it to PATH.",
+            f"{HELPER_NAME} is not on your shell's PATH, so the docker CLI cannot use "
+            f"Portside's keyring. Use {ENABLE_ACTION} to install it in ~/.local/bin, or add "
+            "the folder holding it to PATH.",
         )
     if _is_ours(resolved):
-        return HelperStatus(resolved, True, f"The docker CLI uses Portside's helper at {resolved}.")
+        if _has_marker(Path(resolved)):
+            return HelperStatus(resolved, True,
+                                f"The docker CLI uses Portside's helper at {resolved}.", True)
+        return HelperStatus(
+            resolved, True,
+            f"The docker CLI uses Portside's helper at {resolved}, the pip console script, "
+            f"which starts about twice as slowly as the launcher {ENABLE_ACTION} installs. "
+            f"Put the launcher's folder before {os.path.dirname(resolved)} in PATH.",
+        )
     return HelperStatus(
         resolved, False,
         f"PATH finds another {HELPER_NAME} first, at {resolved}; it is not this Portside's. "
@@ -139,15 +213,16 @@ def install_helper(bin_dir: str | Path | None = None, *, path_env: str | None = 
                    home: str | None = None) -> InstallResult:
     """Write the launcher into a user bin folder that is on PATH (or ``~/.local/bin``).
 
-    An existing ``docker-credential-portside`` there is replaced only if it is Portside's (its
-    launcher or a symlink to it); anything else raises :class:`CredentialsError` naming it.
+    PATH is ``path_env``, by default :func:`user_path` (the user's shell PATH). An existing
+    ``docker-credential-portside`` there is replaced only if it is Portside's (its launcher or
+    a symlink to it); anything else raises :class:`CredentialsError` naming it.
     """
     if os.name == "nt":
         raise CredentialsError(
             f"On Windows, Portside's installer puts {HELPER_NAME}.exe in its Scripts folder; add "
             f"{Path(sys.executable).parent} to PATH."
         )
-    path_env = os.environ.get("PATH", "") if path_env is None else path_env
+    path_env = user_path() if path_env is None else path_env
     on_path_dirs = {os.path.realpath(p) for p in path_env.split(os.pathsep) if p}
     if bin_dir is None:
         candidates = user_bin_candidates(home)
@@ -172,6 +247,10 @@ def install_helper(bin_dir: str | Path | None = None, *, path_env: str | None = 
     if not on_path:
         if found is not None and _is_ours(found):
             on_path = True
+            if not _has_marker(Path(found)):
+                hint = (f"PATH finds Portside's slower pip console script {found} before the "
+                        f"launcher in {chosen}: put {chosen} first in PATH (in ~/.profile or "
+                        "your shell's start-up file) for faster pulls and pushes.")
         else:
             hint = (f'{chosen} is not on PATH: add  export PATH="{chosen}:$PATH"  to ~/.profile '
                     "(or your shell's start-up file), then open a new terminal.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -57,8 +60,8 @@ def test_wrong_password_says_so_and_stores_nothing(qtbot: Any, app_ctx: Any, reg
     _fill(dialog, registry.username, "not-the-password")
     dialog.sign_in_button.click()
     assert dialog.task is not None
-    wait_for(qtbot, dialog.task.done, timeout=20)
-    assert "refused the user name or password" in dialog.status_label.text()
+    wait_for(qtbot, lambda: "refused the user name or password" in dialog.status_label.text(),
+             timeout=20)
     assert "not-the-password" not in dialog.status_label.text()
     assert dialog.sign_in_button.isEnabled()  # ready for another try
     assert dialog.result() != SignInDialog.DialogCode.Accepted
@@ -83,8 +86,9 @@ def test_unreachable_registry_and_bad_input(qtbot: Any, app_ctx: Any,
     _fill(dialog, "u", "p")
     dialog.submit()
     assert dialog.task is not None
-    wait_for(qtbot, dialog.task.done, timeout=30)
-    assert "Cannot reach 127.0.0.1:1" in dialog.status_label.text()
+    # The label changes in the task's done callback, which runs just after task.done().
+    wait_for(qtbot, lambda: "Cannot reach 127.0.0.1:1" in dialog.status_label.text(),
+             timeout=30)
     assert store.get("127.0.0.1:1") is None
 
 
@@ -137,3 +141,85 @@ def test_explain_error_messages() -> None:
     assert net.startswith("Cannot reach nope")
     assert explain_error(KeyringUnavailable("No keyring available: x"), "h").startswith(
         "Not signed in: No keyring")
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keyring_backend: Any
+             ) -> dict[str, Path]:
+    """A throw-away HOME, DOCKER_CONFIG, Portside config and PATH (never the real ~/.docker).
+
+    The app's own PATH has the venv's bin and ~/.local/bin, as under scripts/run.sh; what the
+    user's login shell sees is decided by the temporary ~/.profile each test writes (or not).
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
+    venv_bin = Path(sys.prefix) / "bin"
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        [str(venv_bin), str(home / ".local" / "bin"), "/usr/bin", "/bin"]))
+    return {"home": home, "docker": docker, "bin": home / ".local" / "bin"}
+
+
+def test_enable_docker_cli_shows_the_path_hint_when_the_shell_cannot_find_the_helper(
+    qtbot: Any, app_ctx: Any, cli_home: dict[str, Path]
+) -> None:
+    config = cli_home["docker"] / "config.json"
+    config.write_text('{"credsStore": "desktop"}')
+    view = AccountsView(app_ctx, store=CredentialStore())
+    qtbot.addWidget(view)
+    # Portside's own PATH (venv bin + ~/.local/bin) would find a helper; the login shell's
+    # PATH (no ~/.profile adding ~/.local/bin) does not, and that is what the docker CLI uses.
+    task = view.enable_docker_cli()
+    assert task is not None
+    run_async(qtbot, task)
+    wait_for(qtbot, lambda: "export PATH=" in view.cli_note.text())
+    text = view.cli_note.text()
+    assert f'export PATH="{cli_home["bin"]}:$PATH"' in text
+    assert "were not changed" in text
+    assert (cli_home["bin"] / "docker-credential-portside").exists()
+    assert config.read_text() == '{"credsStore": "desktop"}'  # untouched
+    wait_for(qtbot, lambda: "“desktop”" in view.cli_label.text())
+    assert not view.cli_button.isHidden() and view.cli_off_button.isHidden()
+
+
+def test_enable_then_stop_using_portside_for_the_docker_cli(
+    qtbot: Any, app_ctx: Any, cli_home: dict[str, Path]
+) -> None:
+    (cli_home["home"] / ".profile").write_text(
+        'echo "welcome to this machine"\nPATH="$HOME/.local/bin:$PATH"\n')
+    config = cli_home["docker"] / "config.json"
+    original = {"credsStore": "desktop", "proxies": {"default": {"noProxy": "x"}}}
+    config.write_text(json.dumps(original))
+    view = AccountsView(app_ctx, store=CredentialStore())
+    qtbot.addWidget(view)
+    task = view.enable_docker_cli()
+    assert task is not None
+    run_async(qtbot, task)
+    assert json.loads(config.read_text()) == {**original, "credsStore": "portside"}
+    wait_for(qtbot, lambda: "keeps its logins in Portside's keyring" in view.cli_label.text())
+    assert "slow" not in view.cli_label.text()  # the launcher, not pip's console script
+    assert view.cli_button.isHidden() and not view.cli_off_button.isHidden()
+    assert view.cli_off_button.text() == "Stop using Portside for the docker CLI"
+
+    run_async(qtbot, view.disable_docker_cli())
+    assert json.loads(config.read_text()) == original
+    assert "“desktop” again" in view.cli_note.text()
+    wait_for(qtbot, lambda: "keeps its logins in “desktop”" in view.cli_label.text())
+    assert not view.cli_button.isHidden() and view.cli_off_button.isHidden()
+
+
+def test_enable_docker_cli_reports_a_corrupt_config_in_the_view(
+    qtbot: Any, app_ctx: Any, cli_home: dict[str, Path]
+) -> None:
+    config = cli_home["docker"] / "config.json"
+    config.write_text("{broken")
+    view = AccountsView(app_ctx, store=CredentialStore())
+    qtbot.addWidget(view)
+    assert view.enable_docker_cli() is None
+    assert str(config) in view.cli_note.text()
+    assert config.read_text() == "{broken"
