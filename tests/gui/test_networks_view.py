@@ -43,7 +43,8 @@ def test_create_connect_disconnect_remove(
 ) -> None:
     qtmodeltester.check(view.model)
     name = f"pst-net-{uuid.uuid4().hex[:6]}"
-    subnet = f"10.{random.randint(200, 250)}.{random.randint(0, 255)}.0/24"
+    # Outside 10.200.0.0/13, where engines pick their bridge subnets (ours must not overlap).
+    subnet = f"10.197.{random.randint(0, 255)}.0/24"
     dialog = view.open_create()
     qtbot.addWidget(dialog)
     dialog.name.setText(name)
