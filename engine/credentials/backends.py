@@ -3,11 +3,20 @@
 On Linux there is deliberately no fallback to keyring's other backends: every desktop keyring
 there (GNOME Keyring, KWallet ≥ 5.97, KeePassXC) speaks the Secret Service, and the others are
 plaintext or "fail". No keyring → :class:`~engine.errors.KeyringUnavailable`, never a file.
+
+``PORTSIDE_SECRET_BACKEND`` overrides the platform's choice: ``secretservice`` or ``keyring``
+(the ``keyring`` library, which then picks its backend as usual, e.g. from
+``PYTHON_KEYRING_BACKEND``). Tests use it to run the macOS/Windows code path on Linux; it also
+lets a BSD or Linux user without a Secret Service try keyring's own backends (plaintext ones are
+still refused).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+
+BACKEND_ENV = "PORTSIDE_SECRET_BACKEND"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,8 +34,21 @@ if TYPE_CHECKING:
 
 
 def open_backend() -> SecretBackend:
-    """The secret store for this platform (cheap: connects lazily, per call)."""
-    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd", "dragonfly")):
+    """The secret store for this platform (cheap: connects lazily, per call).
+
+    Raises:
+        CredentialsError: ``PORTSIDE_SECRET_BACKEND`` names no known backend.
+    """
+    choice = os.environ.get(BACKEND_ENV, "").strip().lower()
+    if choice not in ("", "secretservice", "keyring"):
+        from engine.errors import CredentialsError
+
+        raise CredentialsError(
+            f"{BACKEND_ENV}={choice!r} is not a secret backend Portside knows; use "
+            "'secretservice' or 'keyring', or unset it."
+        )
+    if choice == "secretservice" or (not choice and sys.platform.startswith(
+            ("linux", "freebsd", "openbsd", "netbsd", "dragonfly"))):
         from engine.credentials.secretservice import SecretServiceStore
 
         return SecretServiceStore()

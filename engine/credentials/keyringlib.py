@@ -1,6 +1,7 @@
 """Registry secrets through the ``keyring`` library: macOS Keychain, Windows Credential Manager.
 
-Used where there is no freedesktop Secret Service (everything but Linux/BSD). Stored as
+Used where there is no freedesktop Secret Service (everything but Linux/BSD, or wherever
+``PORTSIDE_SECRET_BACKEND=keyring``; see :mod:`engine.credentials.backends`). Stored as
 ``service="Portside registry credentials"``, ``username=<server key>``, password = the JSON
 ``{"Username": …, "Secret": …}``, so one lookup by server returns both.
 
@@ -20,11 +21,16 @@ SERVICE = "Portside registry credentials"
 _REFUSED_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
 
 
-def _keyring() -> Any:
-    if sys.flags.no_site:  # started by the fast launcher (python -S): load site-packages now
+def _load_site() -> None:
+    """Started by the fast launcher (``python -IS``): load site-packages before ``keyring``."""
+    if sys.flags.no_site and "site" not in sys.modules:
         import site
 
         site.main()
+
+
+def _keyring() -> Any:
+    _load_site()
     try:
         import keyring
     except ImportError as exc:
@@ -38,7 +44,9 @@ def _keyring() -> Any:
     if not usable:
         raise KeyringUnavailable(
             f"No usable OS keyring (keyring chose {type(backend).__module__}). Portside keeps "
-            "registry passwords only in the OS keyring and never writes them to a file."
+            "registry passwords only in the OS keyring and never writes them to a file. Set up "
+            "the OS keyring (Keychain on macOS, Credential Manager on Windows) or check "
+            "PYTHON_KEYRING_BACKEND and keyring's keyringrc.cfg, then try again."
         )
     return backend
 
@@ -77,10 +85,10 @@ class KeyringLibStore:
                    json.dumps({"Username": username, "Secret": secret}))
 
     def delete(self, server: str) -> bool:
+        if self.get(server) is None:  # also loads site-packages under the fast launcher
+            return False
         from keyring.errors import PasswordDeleteError
 
-        if self.get(server) is None:
-            return False
         try:
             self._call("delete_password", SERVICE, server)
         except PasswordDeleteError:
