@@ -1,7 +1,7 @@
 """``get`` latency: docker-credential-portside vs Debian's docker-credential-secretservice.
 
 Both helpers read the same login from the same gnome-keyring, alternating call by call, so
-machine noise hits both alike. Three Portside variants: the fast launcher that Portside puts on
+machine noise hits both alike. Two Portside variants: the fast launcher that Portside puts on
 PATH (``python -IS``), and the pip console script in ``.venv/bin`` (runs ``site``).
 
 Run (starts its own D-Bus session and throw-away keyring when none is running)::
@@ -104,12 +104,26 @@ def _write_section(table: str, runs: int) -> None:
         f"{runs} --write`\n\n{table}\n\n"
         "Goal: within 2.5x of the Go helper. The launcher Portside installs on PATH runs "
         "`python -IS` and talks D-Bus itself (no jeepney/keyring imports); the pip console "
-        "script pays for `site` and setuptools' editable-install finder.\n"
+        "script pays for `site` and setuptools' editable-install finder.\n\n"
+        "Where the console script's extra time goes (`echo h:1 | .venv/bin/python -X importtime "
+        ".venv/bin/docker-credential-portside get`, 3 runs): `site` 24-29 ms, of which the "
+        "editable-install finder (`__editable___portside_0_1_0_finder`: pathlib, importlib.util, "
+        "re …) is 20-24 ms; everything the entry point `engine.credentials.helper:main` imports "
+        "after that is 4.7 ms (only `engine.*` and C built-ins; "
+        "`tests/test_credentials_core.py` keeps it so). That cost is paid before `main` runs, "
+        "so the entry point cannot avoid it. Consequences: the docker CLI should find the "
+        "launcher, not `.venv/bin/docker-credential-portside`. Portside judges PATH as the "
+        "user's login shell sees it (not its own PATH, which `scripts/run.sh` prefixes with "
+        "`.venv/bin`), and the Accounts view says so when PATH finds the console script before "
+        "the launcher (e.g. a venv activated in `~/.profile`): put `~/.local/bin` first. An "
+        "installation made with `pip install -e . --config-settings editable_mode=compat` or "
+        "a regular (non-editable) install would not load the finder at all (not measured "
+        "here).\n"
     )
     start = text.find(SECTION)
     if start >= 0:
         end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+        text = text[:start] + section + (text[end:] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     doc.write_text(text, encoding="utf-8")

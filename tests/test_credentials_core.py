@@ -133,3 +133,21 @@ def test_helper_get_path_imports_only_light_modules() -> None:
     heavy = {"json", "typing", "keyring", "jeepney", "secretstorage", "re", "dataclasses",
              "enum", "socket", "PySide6", "engine.registry", "importlib.metadata"}
     assert heavy.isdisjoint(out), sorted(heavy & set(out))
+
+
+def test_console_script_entry_adds_only_light_modules_after_site() -> None:
+    """pip's console script runs `site` (paid before main); the entry itself must add no heavy
+    imports on top: if the docker CLI finds .venv/bin first, it still takes the fast path."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from engine.credentials.helper import main\n"  # what the console script imports
+        "from engine.credentials import backends, secretservice, dbus, servers\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    heavy = {"json", "typing", "keyring", "jeepney", "secretstorage", "dataclasses", "enum",
+             "socket", "PySide6", "engine.registry", "importlib.metadata", "subprocess"}
+    assert heavy.isdisjoint(out), sorted(heavy & set(out))
+    assert all(m.startswith("engine") or m.startswith("_") for m in out), out
