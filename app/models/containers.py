@@ -427,6 +427,40 @@ class ContainersModel(QAbstractItemModel):
         new.update(changes)
         self.upsert(cid, new)
 
+    def update_stats(self, values: Mapping[str, tuple[Any, Any, Any]]) -> int:
+        """Set ``cpu``, ``mem`` and ``mem_limit`` of many rows at once; returns signals sent.
+
+        ``values`` maps container id -> ``(cpu, mem, mem_limit)`` (``None`` clears). Rows whose
+        values did not change are skipped; the changed ones are announced with ONE
+        ``dataChanged`` per parent (top level, or one Compose group) spanning the CPU..Memory
+        columns, plus one for each touched group's summary row — not one signal per sample.
+        """
+        first_col, last_col = COL["cpu"], COL["mem"]
+        touched: dict[str | None, list[int]] = {}
+        for cid, (cpu, mem, limit) in values.items():
+            old = self._rows.get(cid)
+            if old is None:
+                continue
+            if old.get("cpu") == cpu and old.get("mem") == mem and old.get("mem_limit") == limit:
+                continue
+            new = dict(old)
+            new["cpu"], new["mem"], new["mem_limit"] = cpu, mem, limit
+            self._rows[cid] = new
+            parent = self._parent.get(cid)
+            pos = self._top_pos[cid] if parent is None else self._child_pos[cid]
+            touched.setdefault(parent, []).append(pos)
+        sent = 0
+        for parent, rows in touched.items():
+            serial = 0 if parent is None else self._serial[parent]
+            self.dataChanged.emit(
+                self.createIndex(min(rows), first_col, serial),
+                self.createIndex(max(rows), last_col, serial),
+            )
+            sent += 1
+            if parent is not None:
+                self._refresh_group(parent)
+        return sent
+
     def remove(self, cid: str) -> None:
         if cid not in self._rows:
             return

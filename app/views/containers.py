@@ -4,7 +4,10 @@ Data flow (no polling): ``client_changed`` -> one full list; ``engine_event`` (c
 -> the ids are collected and re-listed in one ``filters={"id": [...]}`` request (a burst of 200
 starts costs a handful of requests), ``destroy`` removes the row. CPU and memory come from one
 stats stream per *visible* running row while the view is shown, stopped when it is hidden, the
-row scrolls away, or the container stops.
+row scrolls away, the window is minimized, or the container stops. Samples are not applied one
+by one: each stream only records its latest sample, and ONE timer (running only while streams
+are open) applies them all to the model once per tick — 1 s, 2 s while the window is not
+focused — as one ``dataChanged`` range per parent.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -75,6 +78,8 @@ IGNORED_ACTIONS = {
 }
 ID_BATCH = 100
 MAX_STATS_STREAMS = 40
+STATS_TICK_MS = 1000  # apply collected stats samples this often (window focused)
+STATS_TICK_UNFOCUSED_MS = 2000
 LOG_TAIL_LINES = 5000
 
 
@@ -95,6 +100,12 @@ class ContainerStore(QObject):
         self._flush_timer.setInterval(15)
         self._flush_timer.timeout.connect(self._flush)
         self._stats: dict[str, asyncio.Task[None]] = {}
+        # Latest sample per streamed container since the last tick: (cpu, mem, mem_limit).
+        self._samples: dict[str, tuple[float, int, int]] = {}
+        self._stats_tick = QTimer(self)
+        self._stats_tick.setInterval(STATS_TICK_MS)
+        self._stats_tick.timeout.connect(self.apply_stats)
+        self.stats_ticks = 0  # ticks that changed the model (for tests and benchmarks)
         self.synced_once = False
         ctx.client_changed.connect(self._on_client)
         ctx.engine_event.connect(self._on_event)
@@ -216,46 +227,86 @@ class ContainerStore(QObject):
                 wanted.append(cid)
             if len(wanted) >= MAX_STATS_STREAMS:
                 break
-        for cid in [c for c in self._stats if c not in wanted]:
-            self._stop_stats(cid)
+        gone = [c for c in self._stats if c not in wanted]
+        for cid in gone:
+            self._cancel_stats(cid)
         client = self.ctx.client
-        if client is None:
-            return
-        for cid in wanted:
-            if cid not in self._stats:
-                task = asyncio.ensure_future(self._stream_stats(client, cid))
-                self._stats[cid] = task
-                task.add_done_callback(functools.partial(self._stats_done, cid))
+        if client is not None:
+            for cid in wanted:
+                if cid not in self._stats:
+                    task = asyncio.ensure_future(self._stream_stats(client, cid))
+                    self._stats[cid] = task
+                    task.add_done_callback(functools.partial(self._stats_done, cid))
+        self._clear_stats(gone)
+        self._update_tick()
 
     @property
     def stats_streams(self) -> set[str]:
         return set(self._stats)
 
+    @property
+    def stats_interval(self) -> int:
+        """Milliseconds between two applications of the collected samples."""
+        return self._stats_tick.interval()
+
+    def set_stats_interval(self, ms: int) -> None:
+        if ms != self._stats_tick.interval():
+            self._stats_tick.setInterval(ms)  # restarts an active timer with the new interval
+
+    def _update_tick(self) -> None:
+        if self._stats and not self._stats_tick.isActive():
+            self._stats_tick.start()
+        elif not self._stats and self._stats_tick.isActive():
+            self._stats_tick.stop()
+            self._samples.clear()
+
     def _stats_done(self, cid: str, task: asyncio.Task[None]) -> None:
         if self._stats.get(cid) is task:
             del self._stats[cid]
+            self._update_tick()
 
     async def _stream_stats(self, client: Any, cid: str) -> None:
+        # Only remember the latest sample: the tick applies it (no model update per sample).
+        samples = self._samples
         try:
             async for sample in client.containers.stats(cid, stream=True):
-                self.model.update_fields(
-                    cid,
-                    cpu=float(sample.cpu_percent),
-                    mem=int(sample.memory_usage),
-                    mem_limit=int(sample.memory_limit),
+                samples[cid] = (
+                    float(sample.cpu_percent),
+                    int(sample.memory_usage),
+                    int(sample.memory_limit),
                 )
         except (EngineError, OSError) as exc:
             log.debug("stats for %s ended: %s", cid[:12], exc)
 
-    def _stop_stats(self, cid: str) -> None:
+    def apply_stats(self) -> None:
+        """Apply the samples collected since the last tick in one model update."""
+        if not self._samples:
+            return
+        batch = {cid: v for cid, v in self._samples.items() if cid in self._stats}
+        self._samples.clear()
+        if batch and self.model.update_stats(batch):
+            self.stats_ticks += 1
+
+    def _cancel_stats(self, cid: str) -> None:
         task = self._stats.pop(cid, None)
         if task is not None and not task.done():
             task.cancel()
-        self.model.update_fields(cid, cpu=None, mem=None, mem_limit=None)
+        self._samples.pop(cid, None)
+
+    def _clear_stats(self, ids: Iterable[str]) -> None:
+        self.model.update_stats({cid: (None, None, None) for cid in ids})
+
+    def _stop_stats(self, cid: str) -> None:
+        self._cancel_stats(cid)
+        self._clear_stats([cid])
+        self._update_tick()
 
     def stop_all_stats(self) -> None:
-        for cid in list(self._stats):
-            self._stop_stats(cid)
+        ids = list(self._stats)
+        for cid in ids:
+            self._cancel_stats(cid)
+        self._clear_stats(ids)
+        self._update_tick()
 
 
 class LogPane(QPlainTextEdit):
@@ -551,6 +602,7 @@ class ContainersView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
 
+        self._watched_window: QWidget | None = None
         self._stats_timer = QTimer(self)
         self._stats_timer.setSingleShot(True)
         self._stats_timer.setInterval(150)
@@ -599,7 +651,24 @@ class ContainersView(QWidget):
     # -- stats for visible rows -----------------------------------------------------------------
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        window = self.window()
+        if window is not self._watched_window:
+            # Minimizing does not hide child widgets, and focus sets the refresh rate.
+            if self._watched_window is not None:
+                self._watched_window.removeEventFilter(self)
+            window.installEventFilter(self)
+            self._watched_window = window
         self._schedule_stats()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        window_change = watched is self._watched_window and kind in (
+            QEvent.Type.WindowStateChange,
+            QEvent.Type.ActivationChange,
+        )
+        if window_change or (kind == QEvent.Type.Resize and watched is self.tree.viewport()):
+            self._schedule_stats()
+        return False
 
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
@@ -628,10 +697,16 @@ class ContainersView(QWidget):
             idx = self.tree.indexBelow(idx)
         return out
 
+    def stats_wanted(self) -> bool:
+        """Stats only while this view is on screen: visible, window not minimized."""
+        return self.isVisible() and not self.window().isMinimized() and self.ctx.client is not None
+
     def _update_stats_targets(self) -> None:
-        if not self.isVisible() or self.ctx.client is None:
+        if not self.stats_wanted():
             self.store.set_stats_targets([])
             return
+        focused = self.window().isActiveWindow()
+        self.store.set_stats_interval(STATS_TICK_MS if focused else STATS_TICK_UNFOCUSED_MS)
         self.store.set_stats_targets(self.visible_ids())
 
     # -- selection ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.models.containers import GROUP_PREFIX
+from app.models.containers import COL, GROUP_PREFIX
 from app.views.containers import ContainersView
 from tests.gui.conftest import run_async, wait_for
 
@@ -190,3 +190,58 @@ async def _rm_volume(ctx: Any, *args: str) -> None:
     for cid in ids:
         await ctx.client.containers.remove(cid, force=True)
     await ctx.client.volumes.remove(vol)
+
+
+def test_stats_samples_are_applied_in_one_model_update_per_tick(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    ids = [containers.create(f"st{n}", start=True) for n in range(3)]
+    view.search.setText(containers.name("st"))  # only ours on screen, whatever else runs
+    wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("state") == "running" for c in ids))
+    wait_for(qtbot, lambda: set(ids) <= view.store.stats_streams, timeout=10)
+    assert view.store._stats_tick.isActive()  # ONE timer, running while streams are open
+
+    # Hold the tick: samples arrive from the engine but do not touch the model one by one.
+    view.store._stats_tick.stop()
+    changes: list[tuple[int, int, int, int]] = []
+    view.model.dataChanged.connect(
+        lambda a, b, *_: changes.append((a.row(), b.row(), a.column(), b.column()))
+    )
+    view.store._samples.clear()
+    for cid in ids:
+        view.model.update_stats({cid: (None, None, None)})
+    changes.clear()
+    wait_for(qtbot, lambda: set(ids) <= set(view.store._samples), timeout=15)
+    assert changes == []
+    assert all(view.model.get(c)["mem"] is None for c in ids)
+
+    # The tick applies every collected sample at once: one dataChanged over CPU..Memory.
+    view.store.apply_stats()
+    assert len(changes) == 1, changes
+    assert changes[0][2:] == (COL["cpu"], COL["mem"])
+    assert all(view.model.get(c)["mem"] and view.model.get(c)["mem_limit"] for c in ids)
+    assert view.store._samples == {}
+    view.store.apply_stats()  # nothing new collected -> no update at all
+    assert len(changes) == 1
+
+
+def test_stats_stop_while_minimized_and_slow_down_unfocused(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    from app.views.containers import STATS_TICK_MS, STATS_TICK_UNFOCUSED_MS
+
+    cid = containers.create("mini", start=True)
+    view.search.setText(containers.name("mini"))
+    wait_for(qtbot, lambda: cid in view.store.stats_streams, timeout=10)
+    expected = STATS_TICK_MS if view.isActiveWindow() else STATS_TICK_UNFOCUSED_MS
+    assert view.store.stats_interval == expected
+
+    view.showMinimized()
+    wait_for(qtbot, lambda: not view.store.stats_streams)
+    assert not view.store._stats_tick.isActive()  # no timer, no wake-ups
+    view.showNormal()
+    wait_for(qtbot, lambda: cid in view.store.stats_streams, timeout=10)
+
+    view.hide()
+    wait_for(qtbot, lambda: not view.store.stats_streams)
+    assert not view.store._stats_tick.isActive()

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from app.models.containers import (
+    COL,
     GROUP_PREFIX,
     IS_GROUP_ROLE,
     PORTS_ROLE,
@@ -138,3 +139,42 @@ def test_filter_searches_name_image_id_labels_and_running_only(qtmodeltester: An
     assert visible() == {"aaa111", GROUP_PREFIX + "shop", "bbb222"}
     model.remove("bbb222")  # the group's only visible child goes: the group disappears
     assert visible() == {"aaa111"}
+
+
+def test_update_stats_sends_one_signal_per_parent_for_a_whole_batch(qtmodeltester: Any) -> None:
+    model = ContainersModel()
+    qtmodeltester.check(model, force_py=True)
+    model.set_rows(
+        rows(
+            *(summary(f"t{n}", f"top{n}") for n in range(5)),
+            summary("g1", "shop-db-1", project="shop"),
+            summary("g2", "shop-api-1", project="shop"),
+        )
+    )
+    changes: list[tuple[Any, int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda a, b, *_: changes.append(
+            (model.data(a.parent(), ID_ROLE), a.row(), b.row(), a.column(), b.column())
+        )
+    )
+    cpu, mem = COL["cpu"], COL["mem"]
+    batch = {f"t{n}": (float(n), 1000 * n, 4096) for n in range(1, 5)}
+    batch.update({"g1": (1.5, 100, 4096), "g2": (2.5, 200, 4096), "gone": (9.0, 9, 9)})
+    assert model.update_stats(batch) == 2
+    top = [c for c in changes if c[0] is None]
+    kids = [c for c in changes if c[0] == GROUP_PREFIX + "shop"]
+    group_row_nr = model.index_for(GROUP_PREFIX + "shop").row()
+    # t1..t4 in one range over the CPU..Memory columns, then the group's summary row
+    assert top == [(None, 1, 4, cpu, mem), (None, group_row_nr, group_row_nr, cpu, mem)]
+    assert len(kids) == 1 and kids[0][3:] == (cpu, mem) and sorted(kids[0][1:3]) == [0, 1]
+    group = model.get(GROUP_PREFIX + "shop") or {}
+    assert group["cpu"] == pytest.approx(4.0) and group["mem"] == 300
+    assert len(changes) == 3
+    assert model.get("t3")["mem"] == 3000 and model.get("t3")["mem_limit"] == 4096
+    assert model.index_for("t3", cpu).data() == "3.0 %"
+
+    changes.clear()
+    assert model.update_stats(batch) == 0  # same values: no signal at all
+    assert changes == []
+    assert model.update_stats({"t2": (None, None, None)}) == 1
+    assert changes == [(None, 2, 2, cpu, mem)] and model.get("t2")["cpu"] is None
