@@ -155,6 +155,9 @@ class ResourceView(QWidget):
         self.addAction(refresh)
 
         self._selection_actions: list[QAction] = []
+        # Removal events seen so far, and when each row id was last removed (see removed_since).
+        self._removals = 0
+        self._removed_at: dict[str, int] = {}
         ctx.client_changed.connect(self._on_client_changed)
         ctx.engine_event.connect(self._on_engine_event)
 
@@ -254,6 +257,22 @@ class ResourceView(QWidget):
 
     def on_event(self, event: Any) -> None:
         """Apply one engine event as a diff; subclasses override."""
+
+    def remove_row(self, row_id: str) -> None:
+        """Drop a row the engine says is gone (destroy/delete event), remembering when."""
+        self._removals += 1
+        self._removed_at[row_id] = self._removals
+        self.model.remove(row_id)
+
+    def removal_mark(self) -> int:
+        """Take before a single-row refresh starts; pass it to :meth:`removed_since` later."""
+        return self._removals
+
+    def removed_since(self, row_id: str, mark: int) -> bool:
+        """Whether ``row_id`` was removed after ``mark``: then a refresh started before that
+        (e.g. an inspect for an earlier untag/connect event) carries stale data and must not bring
+        the row back."""
+        return self._removed_at.get(row_id, 0) > mark
 
     def launch(
         self,

@@ -87,7 +87,7 @@ class ImagesView(ResourceView):
     def on_event(self, event: Any) -> None:
         if event.type == "image":
             if event.action == "delete":
-                self.model.remove(event.actor_id)
+                self.remove_row(event.actor_id)
             elif event.action in _REFRESH_ACTIONS:
                 self.refresh_image(event.actor_id)
         elif event.type == "container":
@@ -123,14 +123,18 @@ class ImagesView(ResourceView):
         if client is None:
             return
 
+        mark = self.removal_mark()
+
         def done(details: Any) -> None:
+            if self.removed_since(details.id, mark):
+                return  # deleted while the inspect was in flight: its answer is stale
             self.model.upsert(details.id, row_from_details(details, self.in_use(details.id)))
             self._drop_moved_tags(details.id)
 
         def failed(exc: BaseException) -> bool:
             if isinstance(exc, NotFound):
                 if name.startswith("sha256:"):
-                    self.model.remove(name)
+                    self.remove_row(name)
                 return True
             log.warning("refreshing image %s failed: %s", name, exc)
             return True
@@ -397,7 +401,7 @@ class ImagesView(ResourceView):
 
         def done(result: Any) -> None:
             for deleted in result.deleted:
-                self.model.remove(deleted)
+                self.remove_row(deleted)
             self.say(
                 f"Pruned {len(result.deleted)} image layer(s); reclaimed "
                 f"{human_size(result.space_reclaimed)}."

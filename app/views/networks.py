@@ -116,7 +116,7 @@ class NetworksView(ResourceView):
         if event.type != "network":
             return
         if event.action == "destroy":
-            self.model.remove(event.actor_id)
+            self.remove_row(event.actor_id)
         elif event.action == "prune":
             self.resync()
         elif event.action in ("create", "connect", "disconnect"):
@@ -127,12 +127,16 @@ class NetworksView(ResourceView):
         if client is None:
             return
 
+        mark = self.removal_mark()
+
         def done(network: Any) -> None:
+            if self.removed_since(network.id, mark):
+                return  # destroyed while the inspect was in flight: its answer is stale
             self.model.upsert(network.id, network_row(network, endpoints_of(network)))
 
         def failed(exc: BaseException) -> bool:
             if isinstance(exc, NotFound):
-                self.model.remove(network_id)
+                self.remove_row(network_id)
             else:
                 log.warning("refreshing network %s failed: %s", network_id, exc)
             return True
@@ -205,7 +209,7 @@ class NetworksView(ResourceView):
             gone = set(result.deleted)
             for nid in self.model.ids():
                 if self._name(nid) in gone or nid in gone:
-                    self.model.remove(nid)
+                    self.remove_row(nid)
             names = ", ".join(result.deleted) or "nothing"
             self.say(f"Pruned {len(result.deleted)} network(s): {names}.")
 

@@ -136,7 +136,7 @@ class VolumesView(ResourceView):
             if event.action == "create":
                 self._refresh_volume(event.actor_id)
             elif event.action == "destroy":
-                self.model.remove(event.actor_id)
+                self.remove_row(event.actor_id)
             elif event.action == "prune":
                 # One event for a whole prune (possibly from another client): list again.
                 self.resync()
@@ -160,7 +160,11 @@ class VolumesView(ResourceView):
         if client is None:
             return
 
+        mark = self.removal_mark()
+
         def done(volume: Any) -> None:
+            if self.removed_since(volume.name, mark):
+                return  # destroyed while the inspect was in flight: its answer is stale
             old = self.model.get(volume.name)
             used = dict(old["used_by"]) if old else {}
             size = volume.size if volume.size is not None and volume.size >= 0 else None
@@ -268,7 +272,7 @@ class VolumesView(ResourceView):
         def done(result: Any) -> None:
             # The engine reports a prune as one "prune" event, not a "destroy" per volume.
             for name in result.deleted:
-                self.model.remove(name)
+                self.remove_row(name)
             self.say(
                 f"Pruned {len(result.deleted)} volume(s); reclaimed "
                 f"{human_size(result.space_reclaimed)}."

@@ -409,3 +409,25 @@ def test_push_with_stored_credentials_and_pull_retry_after_sign_in(
     finally:
         store.erase(registry.host)
         run_async(qtbot, client.images.remove(remote))
+
+
+def test_an_inspect_answer_older_than_a_delete_does_not_bring_the_row_back(
+    view: ImagesView, qtbot: Any, test_image: str
+) -> None:
+    # The race behind a flaky "row still there after remove": an untag event starts an inspect,
+    # the delete event arrives while it is in flight, then the (stale) answer lands.
+    from types import SimpleNamespace
+
+    image_id = _id_with_tag(view, test_image)
+    assert image_id is not None
+    view.refresh_image(image_id)
+    key = f"images.event.{image_id}"
+    assert view.ctx.runner.in_flight(key)
+    view.on_event(SimpleNamespace(type="image", action="delete", actor_id=image_id, attributes={}))
+    assert image_id not in view.model
+    wait_for(qtbot, lambda: not view.ctx.runner.in_flight(key))
+    qtbot.waitUntil(lambda: not view.ctx.runner.busy)
+    assert image_id not in view.model
+    # A refresh started after the removal is fresh and brings it back.
+    view.refresh_image(image_id)
+    wait_for(qtbot, lambda: image_id in view.model)
