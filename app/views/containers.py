@@ -4,10 +4,12 @@ Data flow (no polling): ``client_changed`` -> one full list; ``engine_event`` (c
 -> the ids are collected and re-listed in one ``filters={"id": [...]}`` request (a burst of 200
 starts costs a handful of requests), ``destroy`` removes the row. CPU and memory come from one
 stats stream per *visible* running row while the view is shown, stopped when it is hidden, the
-row scrolls away, the window is minimized, or the container stops. Samples are not applied one
-by one: each stream only records its latest sample, and ONE timer (running only while streams
-are open) applies them all to the model once per tick — 1 s, 2 s while the window is not
-focused — as one ``dataChanged`` range per parent.
+row scrolls away, the window is minimized, or the container stops. The streams are read off the
+GUI thread by ONE :class:`engine.stats_monitor.StatsMonitor` thread over raw sockets, which keeps
+only the latest sample per container (TLS endpoints fall back to async streams on the loop).
+ONE timer (running only while stats are wanted) takes the latest samples and applies them to the
+model once per tick — 1 s, 2 s while the window is not focused — as one ``dataChanged`` range
+per parent. Nothing runs on the GUI thread per sample.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
@@ -57,7 +59,9 @@ from app.models.docker_run import docker_run_command
 from app.models.keyed import ID_ROLE
 from app.resources import icon
 from app.widgets.state_page import EngineStatePage
+from engine.endpoint import Endpoint
 from engine.errors import EngineError, NotFound
+from engine.stats_monitor import StatsMonitor, supports
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +103,9 @@ class ContainerStore(QObject):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(15)
         self._flush_timer.timeout.connect(self._flush)
-        self._stats: dict[str, asyncio.Task[None]] = {}
-        # Latest sample per streamed container since the last tick: (cpu, mem, mem_limit).
-        self._samples: dict[str, tuple[float, int, int]] = {}
+        # Where samples come from while stats are wanted: one background thread reading raw
+        # sockets (engine.stats_monitor), or async streams for TLS endpoints.
+        self._source: StatsMonitor | AsyncStatsSource | None = None
         self._stats_tick = QTimer(self)
         self._stats_tick.setInterval(STATS_TICK_MS)
         self._stats_tick.timeout.connect(self.apply_stats)
@@ -220,29 +224,32 @@ class ContainerStore(QObject):
     # -- stats ----------------------------------------------------------------------------------
     def set_stats_targets(self, ids: Iterable[str]) -> None:
         """Stream stats for exactly these (running) container ids; stop the others."""
-        wanted = []
+        wanted: list[str] = []
         for cid in ids:
             row = self.model.get(cid)
             if row is not None and row.get("state") == "running":
                 wanted.append(cid)
             if len(wanted) >= MAX_STATS_STREAMS:
                 break
-        gone = [c for c in self._stats if c not in wanted]
-        for cid in gone:
-            self._cancel_stats(cid)
+        gone = [c for c in self.stats_streams if c not in wanted]
         client = self.ctx.client
-        if client is not None:
-            for cid in wanted:
-                if cid not in self._stats:
-                    task = asyncio.ensure_future(self._stream_stats(client, cid))
-                    self._stats[cid] = task
-                    task.add_done_callback(functools.partial(self._stats_done, cid))
+        if not wanted or client is None:
+            self._close_source()
+        else:
+            if self._source is None:
+                self._source = stats_source_for(client)
+            self._source.set_targets(wanted)
         self._clear_stats(gone)
         self._update_tick()
 
     @property
     def stats_streams(self) -> set[str]:
-        return set(self._stats)
+        return self._source.targets if self._source is not None else set()
+
+    @property
+    def _samples(self) -> Mapping[str, object]:
+        """The ids with a sample collected since the last tick (``clear()`` drops them)."""
+        return _PendingSamples(self._source)
 
     @property
     def stats_interval(self) -> int:
@@ -254,59 +261,135 @@ class ContainerStore(QObject):
             self._stats_tick.setInterval(ms)  # restarts an active timer with the new interval
 
     def _update_tick(self) -> None:
-        if self._stats and not self._stats_tick.isActive():
+        if self._source is not None and not self._stats_tick.isActive():
             self._stats_tick.start()
-        elif not self._stats and self._stats_tick.isActive():
+        elif self._source is None and self._stats_tick.isActive():
             self._stats_tick.stop()
-            self._samples.clear()
-
-    def _stats_done(self, cid: str, task: asyncio.Task[None]) -> None:
-        if self._stats.get(cid) is task:
-            del self._stats[cid]
-            self._update_tick()
-
-    async def _stream_stats(self, client: Any, cid: str) -> None:
-        # Only remember the latest sample: the tick applies it (no model update per sample).
-        samples = self._samples
-        try:
-            async for sample in client.containers.stats(cid, stream=True):
-                samples[cid] = (
-                    float(sample.cpu_percent),
-                    int(sample.memory_usage),
-                    int(sample.memory_limit),
-                )
-        except (EngineError, OSError) as exc:
-            log.debug("stats for %s ended: %s", cid[:12], exc)
 
     def apply_stats(self) -> None:
-        """Apply the samples collected since the last tick in one model update."""
-        if not self._samples:
+        """Apply the latest samples collected since the last tick in one model update."""
+        source = self._source
+        if source is None:
             return
-        batch = {cid: v for cid, v in self._samples.items() if cid in self._stats}
-        self._samples.clear()
+        for cid, exc in source.errors().items():
+            log.debug("stats for %s ended: %s", cid[:12], exc)
+        samples = source.latest()
+        if not samples:
+            return
+        targets = source.targets
+        batch = {
+            cid: (float(s.cpu_percent), int(s.memory_usage), int(s.memory_limit))
+            for cid, s in samples.items()
+            if cid in targets
+        }
         if batch and self.model.update_stats(batch):
             self.stats_ticks += 1
 
-    def _cancel_stats(self, cid: str) -> None:
-        task = self._stats.pop(cid, None)
-        if task is not None and not task.done():
-            task.cancel()
-        self._samples.pop(cid, None)
+    def _close_source(self) -> None:
+        source, self._source = self._source, None
+        if source is not None:
+            source.close()
 
     def _clear_stats(self, ids: Iterable[str]) -> None:
         self.model.update_stats({cid: (None, None, None) for cid in ids})
 
     def _stop_stats(self, cid: str) -> None:
-        self._cancel_stats(cid)
-        self._clear_stats([cid])
-        self._update_tick()
+        source = self._source
+        if source is None or cid not in source.targets:
+            self._clear_stats([cid])
+            return
+        self.set_stats_targets([c for c in source.targets if c != cid])
 
     def stop_all_stats(self) -> None:
-        ids = list(self._stats)
-        for cid in ids:
-            self._cancel_stats(cid)
-        self._clear_stats(ids)
-        self._update_tick()
+        self.set_stats_targets([])
+
+
+class AsyncStatsSource:
+    """TLS endpoints: one ``client.containers.stats`` stream per container on the GUI loop.
+
+    Same interface as :class:`engine.stats_monitor.StatsMonitor` (which cannot read TLS): each
+    stream only records its latest sample; the store's tick takes them.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._latest: dict[str, Any] = {}
+        self._errors: dict[str, BaseException] = {}
+
+    def set_targets(self, ids: Iterable[str]) -> None:
+        wanted = set(ids)
+        for cid in [c for c in self._tasks if c not in wanted]:
+            self._tasks.pop(cid).cancel()
+            self._latest.pop(cid, None)
+        for cid in wanted - set(self._tasks):
+            task = asyncio.ensure_future(self._stream(cid))
+            self._tasks[cid] = task
+            task.add_done_callback(functools.partial(self._done, cid))
+
+    @property
+    def targets(self) -> set[str]:
+        return set(self._tasks)
+
+    def pending(self) -> set[str]:
+        return set(self._latest)
+
+    def latest(self) -> dict[str, Any]:
+        out, self._latest = self._latest, {}
+        return out
+
+    def errors(self) -> dict[str, BaseException]:
+        out, self._errors = self._errors, {}
+        return out
+
+    def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+        self._latest.clear()
+
+    def _done(self, cid: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(cid) is task:
+            del self._tasks[cid]
+
+    async def _stream(self, cid: str) -> None:
+        try:
+            async for sample in self._client.containers.stats(cid, stream=True):
+                self._latest[cid] = sample
+        except (EngineError, OSError) as exc:
+            self._errors[cid] = exc
+
+
+def stats_source_for(client: Any) -> StatsMonitor | AsyncStatsSource:
+    """The one-thread raw-socket monitor where it can read the endpoint, else the async client."""
+    endpoint = getattr(client, "endpoint", None)
+    if isinstance(endpoint, Endpoint) and supports(endpoint):
+        return StatsMonitor(endpoint, getattr(client, "api_version", None))
+    return AsyncStatsSource(client)
+
+
+class _PendingSamples(Mapping[str, object]):
+    """Read-only view of a stats source's not-yet-applied samples (ids only) for tests."""
+
+    def __init__(self, source: StatsMonitor | AsyncStatsSource | None) -> None:
+        self._ids = source.pending() if source is not None else set()
+        self._source = source
+
+    def __getitem__(self, key: str) -> object:
+        if key not in self._ids:
+            raise KeyError(key)
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def clear(self) -> None:
+        if self._source is not None:
+            self._source.latest()
+        self._ids = set()
 
 
 class LogPane(QPlainTextEdit):
