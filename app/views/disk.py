@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.dialogs.base import guarded, make_icon
 from app.dialogs.common import human_size
+from engine.errors import Conflict
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -71,6 +72,8 @@ class DiskUsageView(QWidget):
         self.state_page = EngineStatePage(ctx, self, what="disk usage")
         self.usage: Any = None
         self._dirty = False
+        self._df_task: asyncio.Task[Any] | None = None
+        self._df_client: Any = None
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(1500)
@@ -142,16 +145,42 @@ class DiskUsageView(QWidget):
         self.refresh()
 
     def refresh(self) -> asyncio.Task[Any] | None:
+        """Read ``/system/df`` once; while one read is in flight, queue one more after it.
+
+        The engine computes disk usage one request at a time and answers a second one with
+        "a disk usage operation is already running", so a refresh never overlaps another.
+        """
         client = self.ctx.client
         if client is None:
             return None
+        in_flight = self._df_task is not None and not self._df_task.done()
+        if in_flight and self._df_client is client:
+            self._dirty = True
+            return self._df_task
         self._dirty = False
-        return self.ctx.runner.run(
+        self._df_client = client
+        self._df_task = self.ctx.runner.run(
             lambda: client.df(),
             key="disk.refresh",
             title="Disk usage",
-            on_done=guarded(self, self.apply),
+            on_done=guarded(self, self._applied),
+            on_error=self._df_failed,
         )
+        return self._df_task
+
+    def _applied(self, usage: Any) -> None:
+        self.apply(usage)
+        if self._dirty:
+            self._debounce.start(0)
+
+    def _df_failed(self, exc: BaseException) -> bool:
+        # Another client (the docker CLI, a second window) is computing disk usage right now:
+        # ask again once it is likely done instead of showing the engine's refusal.
+        if isinstance(exc, Conflict) and "already running" in str(exc):
+            self._dirty = True
+            self._debounce.start(1000)
+            return True
+        return False
 
     def apply(self, usage: Any) -> None:
         self.usage = usage
