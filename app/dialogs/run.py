@@ -1,4 +1,9 @@
-"""The "Run image" dialog: validated form → create + start; engine errors land next to their field.
+"""The "Run image" dialog: validated form → (pull) → create + start; engine errors by their field.
+
+Like ``docker run``, an image that is not present locally is pulled first — with the credentials
+stored for its registry (the keyring, as Pull and Push use them), its progress folded into one bar
+in the dialog. When the registry refuses the pull for lack of credentials the dialog offers
+"Sign in…" and runs again once the login was checked and stored.
 
 Validation is :mod:`app.dialogs.run_spec` (pure). When the engine refuses the start (a host port
 already taken, a bad bind, a missing executable…) the container just created is removed again, so a
@@ -21,15 +26,20 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.dialogs import run_spec as rs
 from app.dialogs.base import FieldErrorLabel, guarded
-from app.dialogs.operation import describe
+from app.dialogs.common import is_auth_error, registry_host, validate_reference
+from app.dialogs.operation import AuthProvider, describe, stored_auth_for
+from app.dialogs.progress import ProgressFold
 from engine.errors import NotFound, PortsideError
 
 if TYPE_CHECKING:
@@ -47,13 +57,25 @@ class RunDialog(QDialog):
 
     started = Signal(str)
 
-    def __init__(self, ctx: AppContext, image: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        image: str = "",
+        parent: QWidget | None = None,
+        *,
+        auth_provider: AuthProvider = stored_auth_for,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.auth_provider = auth_provider
         self.setWindowTitle("Run image")
         self.setMinimumWidth(560)
         self.task: asyncio.Task[Any] | None = None
         self.container_id = ""
+        self.fold = ProgressFold()
+        self.pulled = ""  # the reference pulled because it was missing locally, if any
+        self._signin_server: str | None = None
+        self.signin_dialog: QDialog | None = None
 
         self.image = QLineEdit(image, self)
         self.name = QLineEdit(self)
@@ -90,6 +112,17 @@ class RunDialog(QDialog):
             form.addRow("", err)
         form.addRow("", self.auto_remove)
         self.general_error = FieldErrorLabel(self)
+        # Pull progress, shown only while (or after) a missing image is pulled.
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.bar.hide()
+        self.pull_status = QLabel(self)
+        self.pull_status.setWordWrap(True)
+        self.pull_status.hide()
+        self.signin_button = QPushButton("Sign in…", self)
+        self.signin_button.hide()
+        self.signin_button.clicked.connect(self.open_signin)
         self.buttons = QDialogButtonBox(self)
         self.run_button = self.buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -97,7 +130,10 @@ class RunDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.pull_status)
         lay.addWidget(self.general_error)
+        lay.addWidget(self.signin_button)
         lay.addWidget(self.buttons)
 
     # -- errors ---------------------------------------------------------------------------------
@@ -135,6 +171,8 @@ class RunDialog(QDialog):
         if self.task is not None and not self.task.done():
             return self.task
         self.clear_errors()
+        self.signin_button.hide()
+        self._signin_server = None
         try:
             spec = rs.build_run_spec(self.form_values())
         except rs.RunFormErrors as exc:
@@ -162,11 +200,11 @@ class RunDialog(QDialog):
         try:
             container_id: str = await client.containers.create(spec.config, name=spec.name)
         except NotFound as exc:
-            if "image" in str(exc).lower():
-                raise _FieldFailure(
-                    rs.IMAGE, f"{describe(exc)} — pull it first (Images → Pull…)."
-                ) from exc
-            raise
+            if "image" not in str(exc).lower():
+                raise
+            # Not here locally: pull it, as `docker run` does, then create again.
+            await self._pull_missing(client, str(spec.config.get("Image", "")), exc)
+            container_id = await client.containers.create(spec.config, name=spec.name)
         try:
             await client.containers.start(container_id)
         except BaseException:
@@ -178,6 +216,64 @@ class RunDialog(QDialog):
             raise
         return container_id
 
+    async def _pull_missing(self, client: Any, image: str, missing: NotFound) -> None:
+        """Pull ``image`` with the stored credentials for its registry, showing progress."""
+        try:
+            ref = validate_reference(image)
+        except ValueError:  # an image id or short id: nothing a registry could serve
+            raise _FieldFailure(rs.IMAGE, f"{describe(missing)}.") from missing
+        self.fold = ProgressFold()
+        self._show_pull(None, f"{image} is not here: pulling {ref}…")
+        auth = await self.auth_provider(ref)
+        try:
+            async with contextlib.aclosing(client.images.pull(ref, auth=auth)) as stream:
+                async for progress in stream:
+                    self.fold.feed(progress)
+                    self._show_pull(self.fold.fraction, self.fold.status)
+        except (PortsideError, OSError) as exc:
+            self._show_pull(0.0, "Pull failed.")
+            server = _registry_of(ref)
+            text = f"Pulling {ref} failed: {describe(exc)}"
+            if is_auth_error(exc) and server:
+                text += (
+                    f"\n\nThe registry {server} wants credentials: sign in, then Portside "
+                    "runs the image again."
+                )
+                raise _FieldFailure(rs.IMAGE, text, signin_server=server) from exc
+            raise _FieldFailure(rs.IMAGE, text) from exc
+        self.pulled = ref
+        self._show_pull(1.0, f"Pulled {ref}. Creating the container…")
+
+    def _show_pull(self, fraction: float | None, text: str) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self.bar.show()
+        self.pull_status.show()
+        if fraction is None:
+            self.bar.setRange(0, 0)  # busy until a size is known
+        else:
+            if self.bar.maximum() == 0:
+                self.bar.setRange(0, 1000)
+            self.bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        if text:
+            self.pull_status.setText(text)
+
+    def open_signin(self) -> None:
+        """Open the sign-in dialog for the registry that refused the pull; run again after it."""
+        if not self._signin_server:
+            return
+        from app.dialogs.signin import SignInDialog
+
+        dialog = SignInDialog(self.ctx, server=self._signin_server, parent=self)
+        dialog.signed_in.connect(lambda _server, _user: self.submit())
+        self.signin_dialog = dialog
+        dialog.open()
+
+    def reject(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()  # stops a pull in progress; a created container is removed
+        super().reject()
+
     def _on_started(self, container_id: str) -> None:
         self.container_id = container_id
         self.started.emit(container_id)
@@ -186,6 +282,9 @@ class RunDialog(QDialog):
     def _on_error(self, exc: BaseException) -> bool:
         if isinstance(exc, _FieldFailure):
             self.show_errors({exc.field: exc.message})
+            if exc.signin_server:
+                self._signin_server = exc.signin_server
+                self.signin_button.show()
             return True
         text = describe(exc)
         field = rs.field_for_engine_error(text)
@@ -196,8 +295,16 @@ class RunDialog(QDialog):
         return True
 
 
+def _registry_of(reference: str) -> str | None:
+    try:
+        return registry_host(reference)
+    except ValueError:
+        return None
+
+
 class _FieldFailure(Exception):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, signin_server: str | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.signin_server = signin_server
