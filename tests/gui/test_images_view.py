@@ -367,15 +367,19 @@ def test_push_with_stored_credentials_and_pull_retry_after_sign_in(
     registry: Any,
     keyring_backend: Any,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from app.dialogs.operation import PushDialog
-    from engine.credentials.index import ServerIndex
+    from app.dialogs.signin import SignInDialog
     from engine.credentials.store import CredentialStore
 
+    # The app's own store (as the dialogs open it), its settings in a tmp folder.
+    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     client = view.ctx.client
     remote = f"{registry.host}/views/pushed:{uuid.uuid4().hex[:6]}"
     run_async(qtbot, client.images.tag(test_image, remote))
-    store = CredentialStore(index=ServerIndex(str(tmp_path / "index.json")))
+    store = CredentialStore()
     store.put(registry.host, registry.username, registry.password)
     try:
         # Push picks up the stored login by itself (default auth provider: the keyring).
@@ -395,16 +399,31 @@ def test_push_with_stored_credentials_and_pull_retry_after_sign_in(
         with qtbot.waitSignal(pull.failed, timeout=30000):
             pull.start()
         assert pull.signin_button.isVisibleTo(pull)
-        # Sign in (the sign-in dialog checks the login and stores it, then reports success):
-        # the pull is retried with the stored credentials and succeeds.
-        pull.open_signin()
+
+        # Sign in through the real dialog, prefilled with the registry that refused.
+        pull.signin_button.click()
         signin = pull.signin_dialog
-        assert signin is not None
-        store.put(registry.host, registry.username, registry.password)
-        with qtbot.waitSignal(pull.succeeded, timeout=60000):
-            signin.signed_in.emit(registry.host, registry.username)  # type: ignore[attr-defined]
+        assert isinstance(signin, SignInDialog)
+        try:
+            assert signin.other_radio.isChecked() and signin.server_edit.text() == registry.host
+            # A wrong password is checked against the registry (engine /auth) and refused:
+            # nothing is stored and the pull is not retried.
+            signin.username_edit.setText(registry.username)
+            signin.password_edit.setText("not-the-password")
+            signin.sign_in_button.click()
+            wait_for(qtbot, lambda: "refused" in signin.status_label.text(), timeout=30)
+            assert store.get(registry.host) is None and not pull.running
+            assert signin.isVisible()
+            # The right one is accepted, lands in the keyring, and the pull is retried with it.
+            signin.password_edit.setText(registry.password)
+            with qtbot.waitSignal(pull.succeeded, timeout=60000):
+                signin.sign_in_button.click()
+        finally:
+            signin.close()
+        login = store.get(registry.host)
+        assert login is not None and login.secret == registry.password
+        assert store.logins().get(registry.host) == registry.username
         wait_for(qtbot, lambda: _id_with_tag(view, remote) is not None)
-        signin.close()
         pull.close()
     finally:
         store.erase(registry.host)
