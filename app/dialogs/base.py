@@ -294,6 +294,39 @@ class ResourceView(QWidget):
             return None
         return self.launch(factory, **kwargs)
 
+    def remove_each(
+        self,
+        keys: list[str],
+        remove: Callable[[str], Any],
+        label: Callable[[str], str],
+        noun: str,
+    ) -> Any:
+        """Remove ``keys`` one by one with ``remove(key)`` (a coroutine function).
+
+        Keeps going past failures: already-gone objects are skipped, the others are reported
+        together (``label(key): engine message``) after the rest were removed.
+        """
+        from app.dialogs.operation import describe
+        from engine.errors import NotFound
+
+        async def remove_all() -> list[str]:
+            problems = []
+            for key in keys:
+                try:
+                    await remove(key)
+                except NotFound:
+                    continue
+                except Exception as exc:  # keep going; report each failure
+                    problems.append(f"{label(key)}: {describe(exc)}")
+            return problems
+
+        def done(problems: list[str]) -> None:
+            self.say(f"Removed {len(keys) - len(problems)} {noun}(s).")
+            if problems:
+                self.ctx.runner.report(f"Remove {noun}s", RuntimeError("\n".join(problems)))
+
+        return self.run(remove_all, title=f"Remove {noun}s", on_done=done)
+
     # -- talking to the user (overridable in tests) ---------------------------------------------
     def say(self, text: str) -> None:
         """Show a short result line under the table (e.g. space reclaimed)."""

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from app.dialogs.base import ResourceView
 from app.dialogs.common import short_id
 from app.dialogs.create import CreateNetworkDialog
-from app.dialogs.operation import describe
 from app.models.keyed import RIGHT, Column, KeyedTableModel
 from engine.errors import NotFound
 
@@ -178,24 +177,9 @@ class NetworksView(ResourceView):
 
     def remove_networks(self, ids: list[str]) -> asyncio.Task[Any] | None:
         client = self.ctx.client
-
-        async def remove_all() -> list[str]:
-            problems = []
-            for nid in ids:
-                try:
-                    await client.networks.remove(nid)
-                except NotFound:
-                    continue
-                except Exception as exc:  # keep going; report each failure
-                    problems.append(f"{self._name(nid)}: {describe(exc)}")
-            return problems
-
-        def done(problems: list[str]) -> None:
-            self.say(f"Removed {len(ids) - len(problems)} network(s).")
-            if problems:
-                self.ctx.runner.report("Remove networks", RuntimeError("\n".join(problems)))
-
-        return self.run(remove_all, title="Remove networks", on_done=done)  # type: ignore[no-any-return]
+        return self.remove_each(  # type: ignore[no-any-return]
+            ids, lambda nid: client.networks.remove(nid), self._name, "network"
+        )
 
     def prune_dialog(self) -> None:
         if self.ask("Prune networks", "Remove every network no container uses?", ok="Prune"):

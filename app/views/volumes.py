@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QWidget
 from app.dialogs.base import ResourceView
 from app.dialogs.common import human_size
 from app.dialogs.create import CreateVolumeDialog
-from app.dialogs.operation import describe
 from app.models.keyed import RIGHT, Column, KeyedTableModel
 from engine.errors import NotFound
 
@@ -237,24 +236,9 @@ class VolumesView(ResourceView):
 
     def remove_volumes(self, names: list[str]) -> asyncio.Task[Any] | None:
         client = self.ctx.client
-
-        async def remove_all() -> list[str]:
-            problems = []
-            for name in names:
-                try:
-                    await client.volumes.remove(name)
-                except NotFound:
-                    continue
-                except Exception as exc:  # keep going; report each failure
-                    problems.append(f"{name}: {describe(exc)}")
-            return problems
-
-        def done(problems: list[str]) -> None:
-            self.say(f"Removed {len(names) - len(problems)} volume(s).")
-            if problems:
-                self.ctx.runner.report("Remove volumes", RuntimeError("\n".join(problems)))
-
-        return self.run(remove_all, title="Remove volumes", on_done=done)  # type: ignore[no-any-return]
+        return self.remove_each(  # type: ignore[no-any-return]
+            names, lambda name: client.volumes.remove(name), str, "volume"
+        )
 
     def prune_dialog(self) -> None:
         if self.ask(

@@ -82,6 +82,7 @@ def test_create_connect_disconnect_remove(
     view.select_ids([nid])
     view.remove_selected()
     wait_for(qtbot, lambda: nid not in view.model)
+    wait_for(qtbot, lambda: view.status.text() == "Removed 1 network(s).")
 
 
 def test_prune_removes_unused_networks(view: NetworksView, qtbot: Any) -> None:

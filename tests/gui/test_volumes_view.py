@@ -61,6 +61,7 @@ def test_create_use_remove_prune(
     assert view.selected_ids() == [name]
     view.remove_selected()
     wait_for(qtbot, lambda: name not in view.model)
+    wait_for(qtbot, lambda: view.status.text() == "Removed 1 volume(s).")
 
     # Prune: an unused volume goes away and the space reclaimed is reported. Scoped with a label
     # (the engine is shared); an unlabelled unused volume stays.
