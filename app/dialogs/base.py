@@ -84,6 +84,7 @@ class ResourceView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.model = model
+        self._dialogs: list[QWidget] = []
         model.setParent(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(model)
@@ -293,6 +294,14 @@ class ResourceView(QWidget):
             self.say("Not connected to the engine.")
             return None
         return self.launch(factory, **kwargs)
+
+    def keep_dialog(self, dialog: QWidget) -> QWidget:
+        """Keep a modeless dialog alive until it closes."""
+        self._dialogs.append(dialog)
+        dialog.finished.connect(  # type: ignore[attr-defined]
+            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
+        )
+        return dialog
 
     def remove_each(
         self,

@@ -45,7 +45,6 @@ class ImagesView(ResourceView):
         super().__init__(ctx, ImagesModel(), parent)
         self.model: ImagesModel
         self._container_image: dict[str, str] = {}  # container id -> image id
-        self._dialogs: list[QWidget] = []
         self.add_action("Pull…", self.open_pull, icon="image-pull", tip="Pull an image")
         self.add_action("Build…", self.open_build, icon="image-build")
         self.add_action("Load…", self.open_load, icon="image-load")
@@ -175,14 +174,6 @@ class ImagesView(ResourceView):
         )
 
     # -- helpers --------------------------------------------------------------------------------
-    def _keep(self, dialog: QWidget) -> QWidget:
-        """Keep a modeless dialog alive until it closes."""
-        self._dialogs.append(dialog)
-        dialog.finished.connect(  # type: ignore[attr-defined]
-            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
-        )
-        return dialog
-
     def _refresh_if_named(self, name: str) -> None:
         if name:
             self.refresh_image(name)
@@ -199,13 +190,13 @@ class ImagesView(ResourceView):
     def open_pull(self, reference: str = "") -> PullDialog:
         dialog = PullDialog(self.ctx, self, reference=reference)
         dialog.succeeded.connect(self.refresh_image)
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         return dialog
 
     def open_build(self) -> BuildDialog:
         dialog = BuildDialog(self.ctx, self)
         dialog.succeeded.connect(self._refresh_if_named)
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         return dialog
 
     def choose_load_path(self) -> Path | None:
@@ -226,7 +217,7 @@ class ImagesView(ResourceView):
             return None
         dialog = LoadDialog(self.ctx, path, self)
         dialog.succeeded.connect(self._refresh_names)
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         dialog.start()
         return dialog
 
@@ -240,7 +231,7 @@ class ImagesView(ResourceView):
         if path is None:
             return None
         dialog = SaveDialog(self.ctx, names, path, self)
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         dialog.start()
         return dialog
 
@@ -250,7 +241,7 @@ class ImagesView(ResourceView):
             return None
         dialog = RunDialog(self.ctx, self._name_for(ids[0]), self)
         dialog.started.connect(lambda cid: self.say(f"Started container {cid[:12]}."))
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         return dialog
 
     def open_push(self) -> PushDialog | None:
@@ -262,7 +253,7 @@ class ImagesView(ResourceView):
             self.say("This image has no tag to push: tag it first (Tag…).")
             return None
         dialog = PushDialog(self.ctx, tags, self)
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         return dialog
 
     def open_history(self) -> HistoryDialog | None:
@@ -270,7 +261,7 @@ class ImagesView(ResourceView):
         if not ids:
             return None
         dialog = HistoryDialog(self.ctx, ids[0], self._name_for(ids[0]), self)
-        self._keep(dialog).show()
+        self.keep_dialog(dialog).show()
         return dialog
 
     def on_activated(self) -> None:

@@ -76,7 +76,6 @@ class NetworksView(ResourceView):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, KeyedTableModel(NETWORK_COLUMNS), parent)
-        self._dialogs: list[QWidget] = []
         self.add_action("Create…", self.open_create, icon="network-create")
         self.add_action(
             "Connect…", self.connect_dialog, icon="network-connect", needs_selection=True
@@ -152,8 +151,7 @@ class NetworksView(ResourceView):
     def open_create(self) -> CreateNetworkDialog:
         dialog = CreateNetworkDialog(self.ctx, self)
         dialog.created.connect(lambda nid: self.say(f"Created network {nid[:12]}."))
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
+        self.keep_dialog(dialog)
         dialog.show()
         return dialog
 

@@ -76,7 +76,6 @@ class VolumesView(ResourceView):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, KeyedTableModel(VOLUME_COLUMNS), parent)
-        self._dialogs: list[QWidget] = []
         self.add_action("Create…", self.open_create, icon="volume-create")
         self.add_action(
             "Remove",
@@ -214,8 +213,7 @@ class VolumesView(ResourceView):
     def open_create(self) -> CreateVolumeDialog:
         dialog = CreateVolumeDialog(self.ctx, self)
         dialog.created.connect(lambda name: self.say(f"Created volume {name}."))
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
+        self.keep_dialog(dialog)
         dialog.show()
         return dialog
 
