@@ -5,6 +5,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 cd "$PORTSIDE_ROOT"
 ruff check app engine tests benchmarks
-mypy engine
+mypy engine app
 exec dbus-run-session -- bash "$PORTSIDE_ROOT/scripts/with-keyring.sh" \
   xvfb-run -a -s "-screen 0 1280x800x24" python -m pytest "$@"
