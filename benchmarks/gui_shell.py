@@ -3,7 +3,8 @@
 (a) launch: AppContext + MainWindow created -> the Containers view shows N containers (default
     1,000, created but not started);
 (b) idle: CPU time and wake-ups of this process over D seconds with 100 containers (50 running
-    ``sleep``), window open on the Containers view (stats streams for the visible running rows);
+    ``sleep``), window open on the Containers view (stats streams for the visible running rows,
+    read by one StatsMonitor thread);
 (c) event -> row: a burst of 200 container starts; for each, the engine's event time to the
     model row showing "running" (median, p95).
 Peer for (c): a ``docker ps`` polling loop at 1 s sees a change after 0.5 s on average.
@@ -135,6 +136,12 @@ async def bench_burst(client: EngineClient, endpoint: str, n: int) -> tuple[floa
     return statistics.median(lat) * 1000, pct(lat, 0.95) * 1000, len(lat)
 
 
+def samples_seen(view: Any) -> int | None:
+    """Stats samples the view's StatsMonitor thread has read so far (None: no monitor)."""
+    source = getattr(view.store, "_source", None)
+    return getattr(source, "samples_seen", None) if source is not None else 0
+
+
 async def bench_idle(client: EngineClient, endpoint: str, seconds: float) -> dict[str, Any]:
     """(b) CPU time and context switches of this process, 100 containers (50 running)."""
     results: dict[str, Any] = {}
@@ -155,9 +162,11 @@ async def bench_idle(client: EngineClient, endpoint: str, seconds: float) -> dic
         await asyncio.sleep(3)  # settle: first list, stats open/close
         print(f"measuring {label} (pid {os.getpid()})", file=sys.stderr, flush=True)
         updates = 0
+        n0 = samples_seen(view)
         r0, c0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         await asyncio.sleep(seconds)
         r1, c1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        n1 = samples_seen(view)
         cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         results[label] = {
             "view": show,
@@ -167,6 +176,7 @@ async def bench_idle(client: EngineClient, endpoint: str, seconds: float) -> dic
             / (c1 - c0),
             "model_updates_per_s": updates / (c1 - c0),
             "stats_targets": len(view.store.stats_streams),
+            "samples_per_s": (n1 - n0) / (c1 - c0) if n0 is not None and n1 is not None else None,
             "rss_mib": r1.ru_maxrss / 1024,
         }
     await ctx.shutdown()
@@ -226,6 +236,11 @@ def main() -> int:
             f"{idle['wakeups_per_s']:.1f} context switches/s, "
             f"{idle['model_updates_per_s']:.1f} model dataChanged/s, "
             f"{idle['stats_targets']} containers with stats, max RSS {idle['rss_mib']:.0f} MiB"
+            + (
+                f", {idle['samples_per_s']:.1f} samples/s"
+                if idle.get("samples_per_s") is not None
+                else ""
+            )
         )
     return 0
 
