@@ -276,3 +276,29 @@ async def test_engine_reachable_over_plain_tcp_is_refused_cleanly(client: Engine
         mon.set_targets({"x"})  # re-open after a failure
         await await_(mon.errors)
         assert mon._thread.is_alive()
+
+
+@pytest.mark.engine
+async def test_async_fallback_source_has_the_monitor_interface(
+    client: EngineClient, make_container: Make
+) -> None:
+    """TLS endpoints use AsyncStatsSource in the Containers view: same targets/latest/errors."""
+    from app.views.containers import AsyncStatsSource, stats_source_for
+
+    assert isinstance(stats_source_for(client), StatsMonitor)  # unix: the thread
+    stats_source_for(client).close()
+    a = await make_container()
+    src = AsyncStatsSource(client)
+    try:
+        src.set_targets({a, "no-such-container-psm"})
+        for _ in range(200):
+            if a in src.pending() and "no-such-container-psm" not in src.targets:
+                break
+            await asyncio.sleep(0.05)
+        assert isinstance(src.errors()["no-such-container-psm"], NotFound)
+        got = src.latest()
+        assert got[a].memory_usage > 100_000 and src.pending() == set()
+        src.set_targets(set())
+        assert src.targets == set()
+    finally:
+        src.close()
