@@ -19,7 +19,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
@@ -246,10 +246,14 @@ class ContainerStore(QObject):
     def stats_streams(self) -> set[str]:
         return self._source.targets if self._source is not None else set()
 
-    @property
-    def _samples(self) -> Mapping[str, object]:
-        """The ids with a sample collected since the last tick (``clear()`` drops them)."""
-        return _PendingSamples(self._source)
+    def pending_stats(self) -> set[str]:
+        """Ids with a stats sample collected since the last tick and not applied yet."""
+        return self._source.pending() if self._source is not None else set()
+
+    def drop_pending_stats(self) -> None:
+        """Forget the samples collected since the last tick."""
+        if self._source is not None:
+            self._source.latest()
 
     @property
     def stats_interval(self) -> int:
@@ -366,30 +370,6 @@ def stats_source_for(client: Any) -> StatsMonitor | AsyncStatsSource:
     if isinstance(endpoint, Endpoint) and supports(endpoint):
         return StatsMonitor(endpoint, getattr(client, "api_version", None))
     return AsyncStatsSource(client)
-
-
-class _PendingSamples(Mapping[str, object]):
-    """Read-only view of a stats source's not-yet-applied samples (ids only) for tests."""
-
-    def __init__(self, source: StatsMonitor | AsyncStatsSource | None) -> None:
-        self._ids = source.pending() if source is not None else set()
-        self._source = source
-
-    def __getitem__(self, key: str) -> object:
-        if key not in self._ids:
-            raise KeyError(key)
-        return True
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def clear(self) -> None:
-        if self._source is not None:
-            self._source.latest()
-        self._ids = set()
 
 
 class LogPane(QPlainTextEdit):

@@ -207,11 +207,11 @@ def test_stats_samples_are_applied_in_one_model_update_per_tick(
     view.model.dataChanged.connect(
         lambda a, b, *_: changes.append((a.row(), b.row(), a.column(), b.column()))
     )
-    view.store._samples.clear()
+    view.store.drop_pending_stats()
     for cid in ids:
         view.model.update_stats({cid: (None, None, None)})
     changes.clear()
-    wait_for(qtbot, lambda: set(ids) <= set(view.store._samples), timeout=15)
+    wait_for(qtbot, lambda: set(ids) <= view.store.pending_stats(), timeout=15)
     assert changes == []
     assert all(view.model.get(c)["mem"] is None for c in ids)
 
@@ -220,7 +220,7 @@ def test_stats_samples_are_applied_in_one_model_update_per_tick(
     assert len(changes) == 1, changes
     assert changes[0][2:] == (COL["cpu"], COL["mem"])
     assert all(view.model.get(c)["mem"] and view.model.get(c)["mem_limit"] for c in ids)
-    assert view.store._samples == {}
+    assert view.store.pending_stats() == set()
     view.store.apply_stats()  # nothing new collected -> no update at all
     assert len(changes) == 1
 
