@@ -276,10 +276,36 @@ class ProgressOperation(OperationDialog):
             self.append_log(stream)
 
 
-class PullDialog(ProgressOperation):
+class RegistryTransfer(ProgressOperation):
+    """Pull or push of ``self.canonical`` with the credentials stored for its registry."""
+
+    canonical = ""
+    verb = ""
+    auth_provider: AuthProvider
+
+    def auth_server(self) -> str | None:
+        try:
+            return registry_host(self.canonical)
+        except ValueError:
+            return None
+
+    async def transfer(self, method: Callable[..., Any]) -> str:
+        """Run ``method(ref, auth=...)`` (``client.images.pull``/``push``) into the bar."""
+        self.fold = ProgressFold()
+        ref = self.canonical
+        auth = await self.auth_provider(ref)
+        self.status_label.setText(f"{self.verb} {ref}…")
+        async with contextlib.aclosing(method(ref, auth=auth)) as stream:
+            async for progress in stream:
+                self.consume(progress)
+        return ref
+
+
+class PullDialog(RegistryTransfer):
     """Pull an image by reference, with stored credentials when there are any."""
 
     op_title = "Pull image"
+    verb = "Pulling"
     start_text = "Pull"
 
     def __init__(
@@ -312,31 +338,19 @@ class PullDialog(ProgressOperation):
         self.reference_error.show_error("")
         return True
 
-    def auth_server(self) -> str | None:
-        try:
-            return registry_host(self.canonical)
-        except ValueError:
-            return None
-
     async def body(self, client: Any) -> str:
-        self.fold = ProgressFold()
-        ref = self.canonical
-        auth = await self.auth_provider(ref)
-        self.status_label.setText(f"Pulling {ref}…")
-        async with contextlib.aclosing(client.images.pull(ref, auth=auth)) as stream:
-            async for progress in stream:
-                self.consume(progress)
-        return ref
+        return await self.transfer(client.images.pull)
 
     def done_text(self, result: Any) -> str:
         last = self.fold.messages[-1] if self.fold.messages else ""
         return f"Pulled {result}. {last}".strip()
 
 
-class PushDialog(ProgressOperation):
+class PushDialog(RegistryTransfer):
     """Push one of an image's tags, with stored credentials when there are any."""
 
     op_title = "Push image"
+    verb = "Pushing"
     start_text = "Push"
 
     def __init__(
@@ -375,21 +389,8 @@ class PushDialog(ProgressOperation):
         self.reference_error.show_error("")
         return True
 
-    def auth_server(self) -> str | None:
-        try:
-            return registry_host(self.canonical)
-        except ValueError:
-            return None
-
     async def body(self, client: Any) -> str:
-        self.fold = ProgressFold()
-        ref = self.canonical
-        auth = await self.auth_provider(ref)
-        self.status_label.setText(f"Pushing {ref}…")
-        async with contextlib.aclosing(client.images.push(ref, auth=auth)) as stream:
-            async for progress in stream:
-                self.consume(progress)
-        return ref
+        return await self.transfer(client.images.push)
 
     def done_text(self, result: Any) -> str:
         return f"Pushed {result}."
