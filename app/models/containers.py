@@ -31,6 +31,8 @@ from app.models.keyed import (
     SORT_ROLE,
     Column,
     Row,
+    header_data,
+    item_flags,
     row_data,
 )
 
@@ -330,17 +332,10 @@ class ContainersModel(QAbstractItemModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.columns[section].title
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(self.columns[section].align.value)
-        return None
+        return header_data(self.columns, section, orientation, role)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return item_flags(index)
 
     def search_text(self, key: str) -> str:
         row = self._groups.get(key) if key.startswith(GROUP_PREFIX) else self._rows.get(key)

@@ -99,6 +99,25 @@ def row_data(column: Column, row: Row, row_id: str, role: int) -> Any:
     return None
 
 
+def header_data(
+    columns: list[Column] | tuple[Column, ...], section: int, orientation: Qt.Orientation, role: int
+) -> Any:
+    """``headerData`` for a model whose columns are :class:`Column` s."""
+    if orientation == Qt.Orientation.Horizontal and 0 <= section < len(columns):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return columns[section].title
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(columns[section].align.value)
+    return None
+
+
+def item_flags(index: AnyIndex) -> Qt.ItemFlag:
+    """Every valid cell is enabled and selectable, nothing else (cheap: called per cell)."""
+    if not index.isValid():
+        return Qt.ItemFlag.NoItemFlags
+    return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
 class KeyedTableModel(QAbstractTableModel):
     """Rows keyed by id, in insertion order; updated by diffs, never reset."""
 
@@ -131,17 +150,10 @@ class KeyedTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.columns[section].title
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(self.columns[section].align.value)
-        return None
+        return header_data(self.columns, section, orientation, role)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return item_flags(index)
 
     def search_text(self, row_id: str) -> str:
         """Lower-cased text the filter searches: searchable columns plus the id."""
