@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.context import AppContext
 from app.main_window import VIEWS, MainWindow
@@ -103,6 +105,13 @@ def own_engine_root() -> Any:
     shutil.rmtree(root, ignore_errors=True)
 
 
+def _question_box() -> QMessageBox | None:
+    boxes = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
+    ]
+    return boxes[0] if boxes else None
+
+
 def test_engine_stopping_mid_session_shows_state_and_recovers(
     qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path
 ) -> None:
@@ -155,6 +164,18 @@ def test_engine_stopping_mid_session_shows_state_and_recovers(
         wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
         wait_for(qtbot, lambda: view.stack.currentIndex() == 1)
         wait_for(qtbot, lambda: cid in view.model and view.model.get(cid)["name"] == "survivor")
+
+        # quitting with a container running on our own engine asks first
+        run_async(qtbot, ctx.client.containers.start(cid))
+        for choice, expected in (("Cancel", False), ("Stop engine and quit", True)):
+            asked = asyncio.ensure_future(window.confirm_quit())
+            wait_for(qtbot, lambda: _question_box() is not None)
+            box = _question_box()
+            assert "1 container is running" in box.text()
+            button = next(b for b in box.buttons() if b.text().replace("&", "") == choice)
+            button.click()
+            wait_for(qtbot, asked.done)
+            assert asked.result() is expected
         assert errors == []
     finally:
         run_async(qtbot, ctx.shutdown(), timeout=60)
