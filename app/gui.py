@@ -114,11 +114,11 @@ def run_gui(argv: list[str]) -> int:
     args = parse_args(argv)
     setup_logging(args.debug)
 
-    import qasync
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
     from app.context import AppContext
+    from app.loop import EventLoop
     from app.main_window import MainWindow
     from app.resources import clear_cache, icon
     from app.runner import Runner, install_crash_hook
@@ -143,7 +143,7 @@ def run_gui(argv: list[str]) -> int:
     if hasattr(hints, "colorSchemeChanged"):
         hints.colorSchemeChanged.connect(lambda _scheme: clear_cache())
 
-    loop = qasync.QEventLoop(qt_app)
+    loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
     install_crash_hook(loop)
 

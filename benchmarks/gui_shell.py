@@ -29,10 +29,10 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from app.context import AppContext
+from app.loop import EventLoop
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
@@ -214,7 +214,7 @@ def main() -> int:
     args = parser.parse_args()
     qt_app = QApplication([])
     qt_app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qt_app)
+    loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
     with loop:
         res = loop.run_until_complete(bench(args))

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 import pytest
 import qasync
 
+from app.loop import EventLoop
+
 T = TypeVar("T")
 
 
@@ -36,7 +38,7 @@ def run_async(qtbot: Any, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
 @pytest.fixture
 def qasync_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     """A qasync loop that counts as running while the test's Qt events are processed."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
+    loop = EventLoop(qapp, already_running=True)
     failures: list[dict[str, Any]] = []
 
     def _handler(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -20,14 +20,14 @@ pytestmark = pytest.mark.gui
 SOAK = textwrap.dedent(
     """
     import asyncio, gc, sys
-    import qasync
+    from app.loop import EventLoop
     from PySide6.QtCore import QObject, QTimer, Signal
     from PySide6.QtWidgets import QApplication
     from app.models.keyed import Column, KeyedTableModel
 
     N = int(sys.argv[1])
     qt_app = QApplication([])
-    loop = qasync.QEventLoop(qt_app)
+    loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
     counts = {"single": 0, "soon": 0, "task": 0, "signal": 0}
 

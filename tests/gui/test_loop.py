@@ -1,0 +1,69 @@
+"""The app's event loop ignores a socket becoming ready after its waiter was cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+import qasync
+
+from app.loop import EventLoop, unless_done
+
+pytestmark = [pytest.mark.gui]
+
+
+def _ready_after_cancel(loop: asyncio.AbstractEventLoop, qtbot: Any) -> list[dict[str, Any]]:
+    """anyio's wait pattern, with the waiter cancelled once the socket is already readable."""
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _lp, context: reported.append(context))
+    r, w = socket.socketpair()
+    try:
+        future = loop.create_future()
+        loop.add_reader(r.fileno(), future.set_result, None)
+        w.send(b"x")
+        # let Qt see the socket ready (qasync queues the callback), then cancel the waiter
+        qtbot.waitUntil(lambda: r.fileno() in loop._read_notifiers, timeout=1000)  # type: ignore[attr-defined]
+        qtbot.wait(50)
+        future.cancel()
+        qtbot.wait(100)
+        loop.remove_reader(r.fileno())
+    finally:
+        r.close()
+        w.close()
+    return reported
+
+
+def test_cancelled_waiter_is_not_reported(qapp: Any, qtbot: Any) -> None:
+    loop = EventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        assert _ready_after_cancel(loop, qtbot) == []
+    finally:
+        asyncio.set_event_loop(None)
+
+
+def test_plain_qasync_reports_it(qapp: Any, qtbot: Any) -> None:
+    # the race this module exists for: qasync itself calls set_result on the cancelled future
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        reported = _ready_after_cancel(loop, qtbot)
+    finally:
+        asyncio.set_event_loop(None)
+    assert any(isinstance(c.get("exception"), asyncio.InvalidStateError) for c in reported)
+
+
+def test_unless_done_wraps_only_future_setters() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        future = loop.create_future()
+        wrapped = unless_done(future.set_result)
+        future.cancel()
+        wrapped(None)  # no InvalidStateError
+        assert future.cancelled()
+        plain = print
+        assert unless_done(plain) is plain
+    finally:
+        loop.close()
