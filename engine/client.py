@@ -276,6 +276,16 @@ def _timestamp(value: int | float | str | datetime | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
+#: How long :meth:`EngineClient.df` waits out another client's disk-usage computation.
+DF_BUSY_RETRY_SECONDS = 30.0
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a shared task's exception as seen: every caller got it through ``shield``."""
+    if not task.cancelled():
+        task.exception()
+
+
 class EngineClient:
     """An async client for one Docker engine, over one long-lived ``httpx.AsyncClient``.
 
@@ -300,6 +310,7 @@ class EngineClient:
         self.timeout = timeout
         self.api_version: str | None = None
         self._connect_lock = asyncio.Lock()
+        self._df_task: asyncio.Task[models.DiskUsage] | None = None
         self._http = httpx.AsyncClient(
             base_url=self.endpoint.base_url,
             transport=transport if transport is not None else self.endpoint.transport(),
@@ -491,9 +502,33 @@ class EngineClient:
         return models.Info.from_api(await self._json(build_request("GET", "/info")))
 
     async def df(self) -> models.DiskUsage:
-        """``/system/df`` (it walks every layer and volume: can take seconds)."""
-        data = await self._json(build_request("GET", "/system/df"), read_timeout=None)
-        return models.DiskUsage.from_api(data)
+        """``/system/df`` (it walks every layer and volume: can take seconds).
+
+        The engine computes disk usage for one request at a time and refuses the others with an
+        error, "a disk usage operation is already running". Callers of this client share the one
+        read in flight (a caller that gives up does not cancel it for the others), and that
+        refusal, caused by another client, is retried for up to ``DF_BUSY_RETRY_SECONDS``.
+        """
+        task = self._df_task
+        if task is None or task.done():
+            task = self._df_task = asyncio.ensure_future(self._df_read())
+            task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def _df_read(self) -> models.DiskUsage:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DF_BUSY_RETRY_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                data = await self._json(build_request("GET", "/system/df"), read_timeout=None)
+            except EngineAPIError as exc:  # dockerd 20.10 answers 500, newer ones 409
+                if "already running" not in exc.explanation or loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            return models.DiskUsage.from_api(data)
 
     async def build_prune(self, *, all: bool = False) -> models.PruneResult:
         """Delete the build cache (``POST /build/prune``); ``all`` also drops cache still in use."""

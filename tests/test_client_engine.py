@@ -568,3 +568,17 @@ async def test_build_prune_empties_the_build_cache(client: EngineClient) -> None
     result = await client.build_prune(all=True)
     assert result.space_reclaimed >= 0
     assert (await client.df()).build_cache == ()
+
+
+async def test_concurrent_df_calls_share_one_read_and_wait_out_other_clients(
+    client: EngineClient, engine_endpoint: str
+) -> None:
+    # dockerd refuses a second /system/df while one runs ("already running"): callers of one
+    # client share the read in flight, and another client's read is waited out, not raised.
+    results = await asyncio.gather(*(client.df() for _ in range(5)))
+    assert all(r is results[0] for r in results)
+    async with EngineClient(engine_endpoint) as other, EngineClient(engine_endpoint) as third:
+        together = await asyncio.gather(
+            *(c.df() for c in (client, other, third) for _ in range(3))
+        )
+    assert len(together) == 9 and all(r.categories for r in together)

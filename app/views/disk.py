@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from app.dialogs.base import guarded, make_icon
 from app.dialogs.common import human_size
-from engine.errors import Conflict
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -147,8 +146,8 @@ class DiskUsageView(QWidget):
     def refresh(self) -> asyncio.Task[Any] | None:
         """Read ``/system/df`` once; while one read is in flight, queue one more after it.
 
-        The engine computes disk usage one request at a time and answers a second one with
-        "a disk usage operation is already running", so a refresh never overlaps another.
+        A read started before a change may not include it, so a refresh asked for during a read
+        runs once more afterwards instead of sharing that read (``EngineClient.df`` shares it).
         """
         client = self.ctx.client
         if client is None:
@@ -164,7 +163,6 @@ class DiskUsageView(QWidget):
             key="disk.refresh",
             title="Disk usage",
             on_done=guarded(self, self._applied),
-            on_error=self._df_failed,
         )
         return self._df_task
 
@@ -173,14 +171,6 @@ class DiskUsageView(QWidget):
         if self._dirty:
             self._debounce.start(0)
 
-    def _df_failed(self, exc: BaseException) -> bool:
-        # Another client (the docker CLI, a second window) is computing disk usage right now:
-        # ask again once it is likely done instead of showing the engine's refusal.
-        if isinstance(exc, Conflict) and "already running" in str(exc):
-            self._dirty = True
-            self._debounce.start(1000)
-            return True
-        return False
 
     def apply(self, usage: Any) -> None:
         self.usage = usage

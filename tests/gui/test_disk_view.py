@@ -82,7 +82,7 @@ def test_state_page_when_disconnected(view: DiskUsageView) -> None:
     assert view.stack.currentWidget() is view.content
 
 
-def test_refreshes_never_overlap_and_a_busy_engine_is_asked_again(
+def test_refreshes_never_overlap_and_one_more_runs_after(
     view: DiskUsageView, qtbot: Any
 ) -> None:
     # The engine refuses a second /system/df while one runs; the view must queue, not fail.
@@ -93,13 +93,4 @@ def test_refreshes_never_overlap_and_a_busy_engine_is_asked_again(
     wait_for(qtbot, first.done, timeout=60)
     # the queued refresh runs after the first one (no error reported: app_ctx checks that)
     wait_for(qtbot, lambda: view._df_task is not first and view._df_task is not None)
-    wait_for(qtbot, lambda: view._df_task is not None and view._df_task.done(), timeout=60)
-
-    # Another client computing disk usage at the same moment: the engine's "already running"
-    # refusal is retried instead of shown.
-    from engine.errors import Conflict
-
-    assert view._df_failed(Conflict(409, "a disk usage operation is already running"))
-    assert view._dirty
-    assert not view._df_failed(Conflict(409, "something else"))
     wait_for(qtbot, lambda: view._df_task is not None and view._df_task.done(), timeout=60)
