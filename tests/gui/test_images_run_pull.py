@@ -122,7 +122,8 @@ def test_run_without_a_login_offers_sign_in_then_pulls_and_starts(
     dialog.command.setText("sleep 30")
     task = dialog.submit()
     assert task is not None
-    wait_for(qtbot, task.done, timeout=60)
+    # The dialog shows the outcome from the task's done callback, a loop turn after it ends.
+    wait_for(qtbot, lambda: task.done() and rs.IMAGE in dialog.errors(), timeout=60)
 
     # Refused for lack of credentials: said next to the image, with a sign-in offer, no container.
     text = dialog.errors().get(rs.IMAGE, "")

@@ -199,7 +199,8 @@ def test_run_dialog_taken_port_error_next_to_ports(
     dialog.command.setText("httpd -f -p 80")
     task = dialog.submit()
     assert task is not None
-    wait_for(qtbot, task.done, timeout=30)
+    # errors are shown from the task's done callback, a loop turn after it ends
+    wait_for(qtbot, lambda: task.done() and rs.PORTS in dialog.errors(), timeout=30)
     text = dialog.errors().get(rs.PORTS, "")
     assert "already allocated" in text or "already in use" in text, dialog.errors()
     # The container created for the failed run was removed again.
@@ -223,7 +224,7 @@ def test_run_dialog_taken_port_by_a_host_socket(
         dialog.command.setText("sleep 30")
         task = dialog.submit()
         assert task is not None
-        wait_for(qtbot, task.done, timeout=30)
+        wait_for(qtbot, lambda: task.done() and rs.PORTS in dialog.errors(), timeout=30)
         text = dialog.errors().get(rs.PORTS, "")
         assert "already in use" in text or "already allocated" in text, dialog.errors()
         assert _containers_named(qtbot, app_ctx, name) == []
