@@ -72,8 +72,14 @@ def test_screenshots_of_every_view(
     shots = {}
     for key in window.views:
         widget = window.show_view(key)
-        # let the view's first full list land (each view lists under its own runner key)
-        wait_for(qtbot, lambda: not any(app_ctx.runner.in_flight(k) for k in REFRESH_KEYS))
+        # let the view's first full list land (each view lists under its own runner key); the
+        # rows are filled by the done callbacks, which run a loop turn after in_flight() turns
+        # False, and the runner is busy until they have run
+        wait_for(
+            qtbot,
+            lambda: not any(app_ctx.runner.in_flight(k) for k in REFRESH_KEYS)
+            and not app_ctx.runner.busy,
+        )
         image = window.grab().toImage()
         assert not image.isNull() and image.width() >= 1000, key
         assert _distinct_colours(image) > 5, f"{key} rendered blank"

@@ -146,7 +146,14 @@ def test_engine_stopping_mid_session_shows_state_and_recovers(
         # the engine stops mid-session: every view shows the state page, footer says stopped
         ctx.stop_engine()
         wait_for(qtbot, lambda: engine.status.state == EngineState.STOPPED, timeout=60)
-        wait_for(qtbot, lambda: ctx.client is None)
+        # client_changed(None) may come a loop turn after the client is dropped (the events
+        # stream closes the client first): wait for what the views and footer show.
+        wait_for(
+            qtbot,
+            lambda: ctx.client is None
+            and view.stack.currentIndex() == 0
+            and "Engine stopped" in window.footer.state_label.text(),
+        )
         assert view.stack.currentIndex() == 0
         assert view.state_page.headline.text() == "The engine is stopped"
         assert view.state_page.start_button.isVisible()

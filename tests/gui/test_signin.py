@@ -208,6 +208,8 @@ def test_enable_then_stop_using_portside_for_the_docker_cli(
 
     run_async(qtbot, view.disable_docker_cli())
     assert json.loads(config.read_text()) == original
+    # The note is set by the task's done callback, one loop turn after the task is done.
+    wait_for(qtbot, lambda: "“desktop” again" in view.cli_note.text())
     assert "“desktop” again" in view.cli_note.text()
     wait_for(qtbot, lambda: "keeps its logins in “desktop”" in view.cli_label.text())
     assert not view.cli_button.isHidden() and view.cli_off_button.isHidden()
