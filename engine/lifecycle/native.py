@@ -24,8 +24,10 @@ import ipaddress
 import json
 import logging
 import os
+import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -56,6 +58,8 @@ ROOTLESS_SCRIPT_DIRS: tuple[str, ...] = (
     "/usr/share/docker.io/contrib",
     "/usr/share/docker/contrib",
 )
+#: RootlessKit's slirp4netns/vpnkit networking opens this (as the user) to make its tap device.
+TUN_DEVICE = "/dev/net/tun"
 PR_SET_PDEATHSIG = 1
 #: Seconds between ``/_ping`` attempts while dockerd starts (a refused unix connect is cheap).
 PING_INTERVAL = 0.02
@@ -132,6 +136,52 @@ def rootless_requirements(
     else:
         missing.append("slirp4netns: `sudo apt-get install slirp4netns`")
     return found, missing
+
+
+def rootless_network_problem(env: Mapping[str, str], tun: str = TUN_DEVICE) -> str | None:
+    """Why RootlessKit's network cannot come up for this user, or None when it can.
+
+    slirp4netns and vpnkit both need a tap device, made through ``/dev/net/tun``; udev gives it
+    mode 0666, but hosts without udev (containers, minimal VMs) often leave it root-only, and
+    RootlessKit then fails with a bare "open: Permission denied".
+    """
+    if env.get("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "") in ("host", "none"):
+        return None
+    if os.access(tun, os.R_OK | os.W_OK):
+        return None
+    try:
+        info = os.stat(tun)
+    except OSError as exc:
+        state = f"is missing ({exc.strerror})"
+        fix = "load the tun module: `sudo modprobe tun`"
+    else:
+        owner = pwd.getpwuid(info.st_uid).pw_name if _has_uid(info.st_uid) else str(info.st_uid)
+        state = f"is {stat.filemode(info.st_mode)} {owner}, so you cannot open it"
+        fix = (
+            f"`sudo chmod 0666 {tun}` (the mode udev gives it on Debian and Fedora; without udev "
+            "make it stick, e.g. in the host's start-up script)"
+        )
+    return (
+        f"Rootless dockerd's network (RootlessKit with slirp4netns) needs {tun}, which {state}.\n"
+        f"Fix: {fix}; or use an engine that already runs by setting DOCKER_HOST."
+    )
+
+
+def _has_uid(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+def rootlesskit_errors(log_text: str) -> list[str]:
+    """RootlessKit's own error lines in a log (its parent and child processes tag them)."""
+    return [
+        line.strip()
+        for line in log_text.splitlines()
+        if line.lstrip().startswith("[rootlesskit:") and "error" in line
+    ]
 
 
 _libc: ctypes.CDLL | None = None
@@ -381,7 +431,14 @@ class NativeEngine(Engine):
                     + "\nInstall those, or use an engine that already runs by setting DOCKER_HOST "
                     "(for example DOCKER_HOST=unix:///var/run/docker.sock if you may use it)."
                 )
+            problem = rootless_network_problem(env)
+            if problem:
+                raise LifecycleError(problem)
+            # dockerd-rootless.sh insists on both; RootlessKit keeps its state in TMPDIR
             env["XDG_RUNTIME_DIR"] = str(paths.socket.parent)
+            if not os.path.isdir(env.get("HOME", "")):
+                with contextlib.suppress(KeyError):
+                    env["HOME"] = pwd.getpwuid(os.getuid()).pw_dir
             dirs = [str(Path(p).parent) for p in found.values()]
             env["PATH"] = os.pathsep.join([*dirs, env.get("PATH", ""), *SYSTEM_DIRS])
             return [found["dockerd-rootless.sh"], *flags], env
@@ -524,9 +581,15 @@ class NativeEngine(Engine):
                 code = proc.poll()
                 if code is not None:
                     self._drain_log()
-                    raise EngineStartFailed(
-                        f"dockerd exited with code {code} while starting.", self.log_tail()
-                    )
+                    tail = self.log_tail()
+                    what = f"dockerd exited with code {code} while starting."
+                    errors = rootlesskit_errors(tail) if self.rootless else []
+                    if self.rootless:
+                        what = (
+                            f"Rootless dockerd (RootlessKit) exited with code {code} while starting"
+                        )
+                        what += (":\n" + "\n".join(f"  {e}" for e in errors)) if errors else "."
+                    raise EngineStartFailed(what, tail)
                 if self.paths.socket.exists():
                     try:
                         response = await c.get("/_ping")
