@@ -13,7 +13,7 @@ run_pkgs=(docker.io iptables iproute2 libxcb-cursor0 libxkbcommon-x11-0 libxcb-i
 # What the tests add: a registry with htpasswd auth, a keyring session, a virtual screen, a static
 # busybox for offline images, the Go credential helpers as a peer, and hyperfine for benchmarks.
 test_pkgs=(docker-registry apache2-utils busybox-static golang-docker-credential-helpers
-  xvfb xauth dbus-x11 hyperfine)
+  xvfb xauth dbus-x11 hyperfine rootlesskit slirp4netns uidmap)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
