@@ -330,3 +330,33 @@ async def test_external_engine_on_a_missing_socket_says_unreachable(tmp_path: Pa
 def test_external_engine_follows_docker_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2999")
     assert ExternalEngine().endpoint == "tcp://127.0.0.1:2999"
+
+
+async def test_restart_runs_a_new_dockerd_on_the_same_data(
+    root: Path, engines: list[NativeEngine]
+) -> None:
+    paths = EnginePaths.at(root)
+    engine = NativeEngine(paths, iptables=False)
+    engines.append(engine)
+    first = await engine.start()
+    seen: list[EngineStatus] = []
+    engine.subscribe(seen.append)
+    marker = paths.data_root / "portside-restart-marker"
+    marker.write_text("kept")
+
+    second = await engine.restart()
+
+    assert [s.state for s in seen] == [
+        EngineState.STOPPING,
+        EngineState.STOPPED,
+        EngineState.STARTING,
+        EngineState.RUNNING,
+    ]
+    assert second.state is EngineState.RUNNING and second.endpoint == first.endpoint
+    assert first.pid is not None and second.pid is not None and second.pid != first.pid
+    assert not procs.pid_alive(first.pid)
+    assert procs.is_dockerd_of(second.pid, paths.data_root)
+    assert await _ping(paths) == 200
+    assert marker.read_text() == "kept"  # same data root, nothing wiped
+    await engine.stop()
+    _assert_nothing_left(paths, second.pid)
