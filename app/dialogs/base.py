@@ -275,6 +275,43 @@ class ResourceView(QWidget):
         the row back."""
         return self._removed_at.get(row_id, 0) > mark
 
+    def refresh_row(
+        self,
+        fetch: Callable[[Any], Any],
+        row_id_of: Callable[[Any], str],
+        apply: Callable[[Any], None],
+        *,
+        key: str,
+        title: str,
+        gone: Callable[[], None] | None = None,
+    ) -> None:
+        """Refresh one row after an event: ``fetch(client)``, then ``apply`` the answer.
+
+        An answer for a row removed while it was in flight is stale and dropped. The engine
+        saying the object is gone calls ``gone`` (if given); other failures are logged only, as
+        the next event or resync repairs the row.
+        """
+        client = self.ctx.client
+        if client is None:
+            return
+        from engine.errors import NotFound
+
+        mark = self.removal_mark()
+
+        def done(obj: Any) -> None:
+            if not self.removed_since(row_id_of(obj), mark):
+                apply(obj)
+
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, NotFound):
+                if gone is not None:
+                    gone()
+            else:
+                log.warning("%s (%s) failed: %s", title, key, exc)
+            return True
+
+        self.launch(lambda: fetch(client), key=key, title=title, on_done=done, on_error=failed)
+
     def launch(
         self,
         factory: Callable[[], Any],

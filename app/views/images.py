@@ -118,32 +118,19 @@ class ImagesView(ResourceView):
 
     def refresh_image(self, name: str) -> None:
         """Inspect one image (by id or reference) and upsert its row; remove it when gone."""
-        client = self.ctx.client
-        if client is None:
-            return
 
-        mark = self.removal_mark()
-
-        def done(details: Any) -> None:
-            if self.removed_since(details.id, mark):
-                return  # deleted while the inspect was in flight: its answer is stale
+        def apply(details: Any) -> None:
             self.model.upsert(details.id, row_from_details(details, self.in_use(details.id)))
             self._drop_moved_tags(details.id)
 
-        def failed(exc: BaseException) -> bool:
-            if isinstance(exc, NotFound):
-                if name.startswith("sha256:"):
-                    self.remove_row(name)
-                return True
-            log.warning("refreshing image %s failed: %s", name, exc)
-            return True
-
-        self.launch(
-            lambda: client.images.inspect(name),
+        self.refresh_row(
+            lambda client: client.images.inspect(name),
+            lambda details: str(details.id),
+            apply,
             key=f"images.event.{name}",
             title="Update image",
-            on_done=done,
-            on_error=failed,
+            # a reference that no longer resolves says nothing about which row is gone
+            gone=(lambda: self.remove_row(name)) if name.startswith("sha256:") else None,
         )
 
     def _drop_moved_tags(self, image_id: str) -> None:

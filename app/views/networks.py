@@ -9,7 +9,6 @@ disconnects a container's endpoints when it stops). The full list happens only w
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +18,10 @@ from app.dialogs.base import ResourceView
 from app.dialogs.common import short_id
 from app.dialogs.create import CreateNetworkDialog
 from app.models.keyed import RIGHT, Column, KeyedTableModel
-from engine.errors import NotFound
 
 if TYPE_CHECKING:
     from app.context import AppContext
 
-log = logging.getLogger(__name__)
 
 BUILTIN = {"bridge", "host", "none"}
 
@@ -121,30 +118,15 @@ class NetworksView(ResourceView):
             self.refresh_network(event.actor_id)
 
     def refresh_network(self, network_id: str) -> None:
-        client = self.ctx.client
-        if client is None:
-            return
-
-        mark = self.removal_mark()
-
-        def done(network: Any) -> None:
-            if self.removed_since(network.id, mark):
-                return  # destroyed while the inspect was in flight: its answer is stale
-            self.model.upsert(network.id, network_row(network, endpoints_of(network)))
-
-        def failed(exc: BaseException) -> bool:
-            if isinstance(exc, NotFound):
-                self.remove_row(network_id)
-            else:
-                log.warning("refreshing network %s failed: %s", network_id, exc)
-            return True
-
-        self.launch(
-            lambda: client.networks.inspect(network_id),
+        self.refresh_row(
+            lambda client: client.networks.inspect(network_id),
+            lambda network: str(network.id),
+            lambda network: self.model.upsert(
+                network.id, network_row(network, endpoints_of(network))
+            ),
             key=f"networks.event.{network_id}",
             title="Update network",
-            on_done=done,
-            on_error=failed,
+            gone=lambda: self.remove_row(network_id),
         )
 
     # -- actions --------------------------------------------------------------------------------

@@ -154,15 +154,7 @@ class VolumesView(ResourceView):
                         self.model.update_fields(name, used_by=used)
 
     def _refresh_volume(self, name: str) -> None:
-        client = self.ctx.client
-        if client is None:
-            return
-
-        mark = self.removal_mark()
-
-        def done(volume: Any) -> None:
-            if self.removed_since(volume.name, mark):
-                return  # destroyed while the inspect was in flight: its answer is stale
+        def apply(volume: Any) -> None:
             old = self.model.get(volume.name)
             used = dict(old["used_by"]) if old else {}
             size = volume.size if volume.size is not None and volume.size >= 0 else None
@@ -170,17 +162,12 @@ class VolumesView(ResourceView):
                 size = old.get("size")
             self.model.upsert(volume.name, volume_row(volume, size, used))
 
-        def failed(exc: BaseException) -> bool:
-            if not isinstance(exc, NotFound):
-                log.warning("refreshing volume %s failed: %s", name, exc)
-            return True
-
-        self.launch(
-            lambda: client.volumes.inspect(name),
+        self.refresh_row(
+            lambda client: client.volumes.inspect(name),
+            lambda volume: str(volume.name),
+            apply,
             key=f"volumes.event.{name}",
             title="Update volume",
-            on_done=done,
-            on_error=failed,
         )
 
     def _refresh_container(self, container_id: str) -> None:
