@@ -379,38 +379,35 @@ class EngineClient:
                 False = wait for ever (``wait``, ``stop`` with a long grace period).
             ok: extra statuses >= 300 that are not errors (304 for start/stop).
         """
-        if spec.versioned:
-            await self.connect()
+        request = await self._request(spec, read_timeout)
         try:
-            resp = await self._http.request(
-                spec.method,
-                spec.url(self.api_version),
-                params=list(spec.params),
-                headers=dict(spec.headers),
-                json=spec.json_body,
-                content=spec.content,
-                timeout=self._timeout(read_timeout),
-            )
+            resp = await self._http.send(request)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         if resp.status_code >= 300 and resp.status_code not in ok:
             raise error_from_response(resp.status_code, resp.content, spec.method, spec.path)
         return resp
 
-    @asynccontextmanager
-    async def _stream(self, spec: RequestSpec) -> AsyncIterator[httpx.Response]:
-        """Open a streaming response (no read timeout); error statuses raise before yielding."""
+    async def _request(
+        self, spec: RequestSpec, read_timeout: float | bool | None
+    ) -> httpx.Request:
+        """The httpx request for ``spec`` (negotiating the API version first if it needs one)."""
         if spec.versioned:
             await self.connect()
-        request = self._http.build_request(
+        return self._http.build_request(
             spec.method,
             spec.url(self.api_version),
             params=list(spec.params),
             headers=dict(spec.headers),
             json=spec.json_body,
             content=spec.content,
-            timeout=self._timeout(None),
+            timeout=self._timeout(read_timeout),
         )
+
+    @asynccontextmanager
+    async def _stream(self, spec: RequestSpec) -> AsyncIterator[httpx.Response]:
+        """Open a streaming response (no read timeout); error statuses raise before yielding."""
+        request = await self._request(spec, None)
         try:
             resp = await self._http.send(request, stream=True)
         except httpx.TransportError as exc:
