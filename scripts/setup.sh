@@ -25,15 +25,24 @@ if command -v dpkg-query >/dev/null; then
   done
 fi
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=(); elif sudo -n true 2>/dev/null; then SUDO=(sudo -n); else SUDO=""; fi
-  if [ -n "${SUDO+x}" ] && [ "${PORTSIDE_NO_APT:-}" != 1 ] && command -v apt-get >/dev/null; then
+  # Root installs directly, a user with password-less sudo through sudo; anyone else (or
+  # PORTSIDE_NO_APT=1, or a machine without apt-get) gets the exact command and a clean stop.
+  can_install=0
+  if [ "${PORTSIDE_NO_APT:-}" != 1 ] && command -v apt-get >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then SUDO=(); can_install=1
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=(sudo -n); can_install=1
+    fi
+  fi
+  if [ "$can_install" = 1 ]; then
     echo "portside: installing Debian packages: ${missing[*]}" >&2
     "${SUDO[@]}" apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
       "${missing[@]}" >/dev/null
   else
-    echo "portside: these packages are missing and I may not install them: ${missing[*]}" >&2
-    echo "portside: install them with: sudo apt-get install ${missing[*]}" >&2
+    echo "portside: these Debian packages are missing: ${missing[*]}" >&2
+    echo "portside: install them, then run this again:" >&2
+    echo "  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
   fi
 fi
 
