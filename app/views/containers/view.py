@@ -1,0 +1,378 @@
+"""The Containers view: a tree of containers (Compose projects grouped), actions, stats, details.
+
+The rows come from :class:`app.views.containers.store.ContainerStore` (one full list per client,
+then diffs from ``/events``). While the view is shown it tells the store which running rows are
+visible, and only those stream stats (stopped when it is hidden, the row scrolls away, the window
+is minimized, or the container stops); the tick runs every 1 s, 2 s while the window is not
+focused. Actions live in :mod:`.actions`, the details pane (logs, summary, inspect) in
+:mod:`.details`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.containers import (
+    ACTIVE_STATES,
+    COL,
+    GROUP_PREFIX,
+    ContainersFilter,
+)
+from app.models.keyed import ID_ROLE
+from app.resources import icon
+from app.views.containers.actions import ContainerActions
+from app.views.containers.details import DetailsPanel
+from app.views.containers.store import STATS_TICK_MS, STATS_TICK_UNFOCUSED_MS, ContainerStore
+from app.widgets.state_page import EngineStatePage
+
+
+class ContainersView(ContainerActions, QWidget):
+    """Containers: search, running/all filter, actions, Compose groups, stats, details."""
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.store = ContainerStore(ctx, self)
+        self.model = self.store.model
+        self.proxy = ContainersFilter(self)
+        self.proxy.setSourceModel(self.model)
+        # Dialog hooks (tests replace them; the app asks the user).
+        self.confirm: Callable[[str, str], bool] = self._ask
+        self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
+
+        # toolbar
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search name, image, id, label…  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("action-search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.running_only = QCheckBox("Running only")
+        self.running_only.toggled.connect(self.proxy.set_running_only)
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, icon_name, handler in (
+            ("start", "Start", "action-start", lambda: self.act("start")),
+            ("stop", "Stop", "action-stop", lambda: self.act("stop")),
+            ("restart", "Restart", "action-restart", lambda: self.act("restart")),
+            ("pause", "Pause / unpause", "action-pause", self.toggle_pause),
+            ("kill", "Kill", "action-kill", lambda: self.act("kill")),
+            ("remove", "Remove…", "action-remove", self.remove_selected),
+            ("rename", "Rename…", "action-rename", self.rename_selected),
+            ("copy_run", "Copy as docker run", "action-copy", self.copy_run_selected),
+            ("details", "Details (Enter)", "action-details", self.open_selected),
+        ):
+            action = QAction(icon(icon_name), text, self)
+            action.setToolTip(text)
+            action.triggered.connect(handler)
+            self.toolbar.addAction(action)
+            self.actions_by_name[name] = action
+        self.count_label = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.running_only)
+        top.addWidget(self.toolbar)
+        top.addWidget(self.count_label)
+
+        # tree
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(COL["name"], Qt.SortOrder.AscendingOrder)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.doubleClicked.connect(lambda _i: self.open_selected())
+        self.tree.clicked.connect(self._on_clicked)
+        self.tree.setMouseTracking(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL["name"], QHeaderView.ResizeMode.Stretch)
+        for key, width in (
+            ("image", 220),
+            ("state", 120),
+            ("ports", 150),
+            ("created", 110),
+            ("cpu", 70),
+            ("mem", 90),
+        ):
+            col = COL.get(key, COL.get(f"{key}_text", -1))
+            if col >= 0:
+                header.resizeSection(col, width)
+        self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self.proxy.rowsInserted.connect(self._expand_groups)
+        self.proxy.layoutChanged.connect(self._schedule_stats)
+        self.proxy.rowsInserted.connect(self._schedule_stats)
+        self.proxy.rowsRemoved.connect(self._schedule_stats)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.rowsRemoved.connect(self._update_count)
+        self.tree.verticalScrollBar().valueChanged.connect(self._schedule_stats)
+        self.tree.expanded.connect(self._schedule_stats)
+        self.tree.collapsed.connect(self._schedule_stats)
+        self.tree.viewport().installEventFilter(self)
+        self.store.row_updated.connect(self._on_row_updated)
+        self.store.synced.connect(self._schedule_stats)
+
+        self.details = DetailsPanel(ctx)
+        self.details.hide()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        table_page = QWidget()
+        tl = QVBoxLayout(table_page)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addLayout(top)
+        tl.addWidget(splitter)
+        self.empty_hint = QLabel(
+            "No containers yet. Run one from the Images view, or with `docker run` "
+            "against this engine."
+        )
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        tl.addWidget(self.empty_hint)
+
+        self.state_page = EngineStatePage(ctx, what="containers")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.state_page)
+        self.stack.addWidget(table_page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self._watched_window: QWidget | None = None
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setSingleShot(True)
+        self._stats_timer.setInterval(150)
+        self._stats_timer.timeout.connect(self._update_stats_targets)
+
+        for seq, slot in (
+            (QKeySequence.StandardKey.Find, self.focus_search),
+            (QKeySequence(Qt.Key.Key_Delete), self.remove_selected),
+            (QKeySequence(Qt.Key.Key_Return), self.open_selected),
+            (QKeySequence(Qt.Key.Key_Enter), self.open_selected),
+        ):
+            QShortcut(seq, self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        ctx.client_changed.connect(self._on_client)
+        self._on_client(ctx.client)
+        self._update_actions()
+        self._update_count()
+
+    # -- state ----------------------------------------------------------------------------------
+    def _on_client(self, client: Any) -> None:
+        self.stack.setCurrentIndex(1 if client is not None else 0)
+        if client is None:
+            self.details.close_panel()
+
+    def _update_count(self, *_: Any) -> None:
+        n = len(self.model)
+        running = sum(
+            1 for c in self.model.ids() if (self.model.get(c) or {}).get("state") in ACTIVE_STATES
+        )
+        self.count_label.setText(f"{running} running · {n} total")
+        self.empty_hint.setVisible(n == 0 and self.store.synced_once)
+
+    def _on_row_updated(self, cid: str) -> None:
+        self._update_count()
+        self._update_actions()
+        self._schedule_stats()
+
+    def _expand_groups(self, parent: QModelIndex, first: int, last: int) -> None:
+        if parent.isValid():
+            return
+        for r in range(first, last + 1):
+            idx = self.proxy.index(r, 0)
+            if self.proxy.rowCount(idx):
+                self.tree.expand(idx)
+
+    # -- stats for visible rows -----------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        window = self.window()
+        if window is not self._watched_window:
+            # Minimizing does not hide child widgets, and focus sets the refresh rate.
+            if self._watched_window is not None:
+                self._watched_window.removeEventFilter(self)
+            window.installEventFilter(self)
+            self._watched_window = window
+        self._schedule_stats()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        window_change = watched is self._watched_window and kind in (
+            QEvent.Type.WindowStateChange,
+            QEvent.Type.ActivationChange,
+        )
+        if window_change or (kind == QEvent.Type.Resize and watched is self.tree.viewport()):
+            self._schedule_stats()
+        return False
+
+    def hideEvent(self, event: Any) -> None:
+        super().hideEvent(event)
+        self._stats_timer.stop()
+        self.store.set_stats_targets([])
+
+    def _schedule_stats(self, *_: Any) -> None:
+        if not self._stats_timer.isActive():
+            self._stats_timer.start()
+
+    def visible_ids(self) -> list[str]:
+        """Container ids of the rows currently in the viewport."""
+        viewport = self.tree.viewport()
+        idx = self.tree.indexAt(viewport.rect().topLeft())
+        if not idx.isValid():
+            idx = self.proxy.index(0, 0)
+        out: list[str] = []
+        height = viewport.height()
+        while idx.isValid():
+            rect = self.tree.visualRect(idx)
+            if rect.top() > height:
+                break
+            key = idx.data(ID_ROLE)
+            if key and not str(key).startswith(GROUP_PREFIX):
+                out.append(str(key))
+            idx = self.tree.indexBelow(idx)
+        return out
+
+    def stats_wanted(self) -> bool:
+        """Stats only while this view is on screen: visible, window not minimized."""
+        return self.isVisible() and not self.window().isMinimized() and self.ctx.client is not None
+
+    def _update_stats_targets(self) -> None:
+        if not self.stats_wanted():
+            self.store.set_stats_targets([])
+            return
+        focused = self.window().isActiveWindow()
+        self.store.set_stats_interval(STATS_TICK_MS if focused else STATS_TICK_UNFOCUSED_MS)
+        self.store.set_stats_targets(self.visible_ids())
+
+    # -- selection ------------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        """Selected container ids; a selected Compose group stands for all its containers."""
+        out: list[str] = []
+        for idx in self.tree.selectionModel().selectedRows(0):
+            key = str(idx.data(ID_ROLE) or "")
+            ids = self.model.children_of(key) if key.startswith(GROUP_PREFIX) else [key]
+            out.extend(i for i in ids if i and i not in out)
+        return out
+
+    def select(self, keys: Iterable[str]) -> None:
+        sel = self.tree.selectionModel()
+        sel.clearSelection()
+        for key in keys:
+            idx = self.proxy.mapFromSource(self.model.index_for(key))
+            if idx.isValid():
+                sel.select(idx, sel.SelectionFlag.Select | sel.SelectionFlag.Rows)
+                self.tree.setCurrentIndex(idx)
+
+    def _update_actions(self) -> None:
+        ids = self.selected_ids()
+        states = [(self.model.get(i) or {}).get("state") for i in ids]
+        any_sel = bool(ids)
+        a = self.actions_by_name
+        a["start"].setEnabled(any(s not in ("running", "paused") for s in states))
+        a["stop"].setEnabled(any(s in ACTIVE_STATES for s in states))
+        a["restart"].setEnabled(any_sel)
+        a["pause"].setEnabled(any(s in ("running", "paused") for s in states))
+        a["kill"].setEnabled(any(s in ACTIVE_STATES for s in states))
+        a["remove"].setEnabled(any_sel)
+        a["rename"].setEnabled(len(ids) == 1)
+        a["copy_run"].setEnabled(len(ids) == 1)
+        a["details"].setEnabled(len(ids) == 1)
+
+    # -- navigation ---------------------------------------------------------------------------
+    def open_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            self.details.show_container(ids[0])
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # -- ports ----------------------------------------------------------------------------------
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.column() != COL["ports_text"]:
+            return
+        key = str(index.data(ID_ROLE) or "")
+        row = self.model.get(key) or {}
+        ports = sorted(
+            {int(p["public_port"]) for p in row.get("ports") or () if p.get("public_port")}
+        )
+        if len(ports) == 1:
+            self.open_port(ports[0])
+        elif ports:
+            menu = QMenu(self)
+            for port in ports:
+                menu.addAction(f"Open http://localhost:{port}", lambda p=port: self.open_port(p))
+            menu.popup(self.tree.viewport().mapToGlobal(self.tree.visualRect(index).bottomLeft()))
+
+    def open_port(self, port: int) -> bool:
+        return bool(QDesktopServices.openUrl(QUrl(f"http://localhost:{port}")))
+
+    # -- menus / dialogs ------------------------------------------------------------------------
+    def _context_menu(self, pos: Any) -> None:
+        index = self.tree.indexAt(pos)
+        if not index.isValid():
+            return
+        key = str(index.data(ID_ROLE) or "")
+        menu = QMenu(self)
+        if key.startswith(GROUP_PREFIX):
+            project = key[len(GROUP_PREFIX) :]
+            menu.addSection(f"Compose project {project}")
+            for verb, text, icon_name in (
+                ("start", "Start all", "action-start"),
+                ("stop", "Stop all", "action-stop"),
+                ("restart", "Restart all", "action-restart"),
+                ("remove", "Remove all…", "action-remove"),
+            ):
+                menu.addAction(icon(icon_name), text, lambda v=verb, k=key: self.group_action(k, v))
+        else:
+            for name in (
+                "start",
+                "stop",
+                "restart",
+                "pause",
+                "kill",
+                "remove",
+                "rename",
+                "copy_run",
+                "details",
+            ):
+                menu.addAction(self.actions_by_name[name])
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_text(self, title: str, label: str, value: str) -> str | None:
+        text, ok = QInputDialog.getText(self, title, label, text=value)
+        return text if ok else None
