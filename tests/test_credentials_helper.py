@@ -117,8 +117,9 @@ def test_url_aliases_find_the_same_login(run: Any, server: str) -> None:
         data = json.loads(got.stdout)
         assert (data["Username"], data["Secret"]) == ("carol", "pw1")
         assert data["ServerURL"] == alias.strip()
+    # list names the login as it was stored (as the reference helpers do).
+    assert json.loads(run("list").stdout)[f"https://{server}/v2/"] == "carol"
     # Stored without scheme, read with one; another port is a different registry.
-    assert json.loads(run("list").stdout)[server] == "carol"
     _store(run, server, "dave", "pw2")
     assert json.loads(run("get", stdin=f"https://{server}").stdout)["Username"] == "dave"
     assert run("get", stdin=f"{host}:5001").stdout.strip() == helper.NOT_FOUND
@@ -216,8 +217,9 @@ def test_keyring_unavailable_stores_nothing(tmp_path: Path, keyring_backend: Any
             assert "No keyring available" in result.stdout
             assert "never writes them to a file" in result.stdout
             assert "topsecret" not in result.stdout + result.stderr
-    # Nothing written anywhere: no index, no settings, and the real keyring has no such item.
-    assert not config.exists()
+    # Nothing written anywhere: no index, no settings (only the empty per-user write lock),
+    # and the real keyring has no such item.
+    assert [(p.name, p.stat().st_size) for p in config.iterdir()] == [("credentials.lock", 0)]
     assert SecretServiceStore().get(server) is None
 
 

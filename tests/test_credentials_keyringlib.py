@@ -119,7 +119,9 @@ def test_fail_backend_is_keyring_unavailable_and_stores_nothing(keyring_path: Pa
             call()
         assert "keyring.backends.fail" in str(info.value)
         assert "never writes them to a file" in str(info.value)
-    assert not (keyring_path / "portside").exists()  # no index, nothing anywhere
+    # No index, nothing anywhere but the empty per-user write lock.
+    assert [(p.name, p.stat().st_size) for p in (keyring_path / "portside").iterdir()] == [
+        ("credentials.lock", 0)]
 
 
 def test_helper_with_the_fail_backend_says_so_plainly(keyring_path: Path) -> None:
@@ -131,7 +133,8 @@ def test_helper_with_the_fail_backend_says_so_plainly(keyring_path: Path) -> Non
             assert status == 1, (program, verb, out, err)
             assert out.startswith("No usable OS keyring (keyring chose keyring.backends.fail)")
             assert err == "" and "topsecret" not in out
-    assert not (keyring_path / "portside").exists()
+    assert [(p.name, p.stat().st_size) for p in (keyring_path / "portside").iterdir()] == [
+        ("credentials.lock", 0)]
 
 
 def test_store_get_erase_list_round_trip_in_process(keyring_path: Path, use_keyring: Any) -> None:
@@ -140,8 +143,8 @@ def test_store_get_erase_list_round_trip_in_process(keyring_path: Path, use_keyr
     store = CredentialStore()
     store.put("https://reg.test:5000/v2/", "alice", "pw1")
     store.put("docker.io", "<token>", "tok")
-    assert json.loads(backend.data[f"{SERVICE}\0reg.test:5000"]) == {"Username": "alice",
-                                                                      "Secret": "pw1"}
+    assert json.loads(backend.data[f"{SERVICE}\0reg.test:5000"]) == {
+        "ServerURL": "https://reg.test:5000/v2/", "Username": "alice", "Secret": "pw1"}
     login = store.get("reg.test:5000")
     assert login is not None and (login.username, login.secret) == ("alice", "pw1")
     assert store.logins() == {"reg.test:5000": "alice", "https://index.docker.io/v1/": "<token>"}
@@ -162,14 +165,14 @@ def test_helper_round_trip_through_keyring(keyring_path: Path) -> None:
         assert _run(program, "store", payload, env) == (0, "", "")
         # The secret went through `keyring` into the backend, not into Portside's index.
         stored = json.loads(secrets.read_text())
-        assert json.loads(stored[f"{SERVICE}\0{server}"]) == {"Username": "bob",
-                                                              "Secret": "s3cret"}
+        assert json.loads(stored[f"{SERVICE}\0{server}"]) == {
+            "ServerURL": f"https://{server}", "Username": "bob", "Secret": "s3cret"}
         assert "s3cret" not in (keyring_path / "portside" / "credentials.json").read_text()
         status, out, _ = _run(program, "get", server, env)
         assert status == 0 and json.loads(out) == {"ServerURL": server, "Username": "bob",
                                                    "Secret": "s3cret"}
         status, out, _ = _run(program, "list", "", env)
-        assert status == 0 and json.loads(out)[server] == "bob"
+        assert status == 0 and json.loads(out)[f"https://{server}"] == "bob"  # as stored
         assert _run(program, "erase", server, env) == (0, "", "")
         assert _run(program, "get", server, env)[:2] == (1, helper.NOT_FOUND + "\n")
         assert server not in json.loads(_run(program, "list", "", env)[1])

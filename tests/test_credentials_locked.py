@@ -51,6 +51,16 @@ conn = secretstorage.dbus_init()
 collection = secretstorage.get_default_collection(conn)
 collection.lock()
 out["is_locked"] = collection.is_locked()
+index_path = os.path.join(os.environ["PORTSIDE_CONFIG_DIR"], "credentials.json")
+out["list_good_index"] = helper(launcher, "list", "")
+os.rename(index_path, index_path + ".saved")
+out["list_no_index"] = helper(launcher, "list", "")
+out["no_index_after"] = os.path.exists(index_path)
+with open(index_path, "w") as fh:
+    fh.write("{corrupt")
+out["list_corrupt_index"] = helper(launcher, "list", "")
+out["corrupt_after"] = open(index_path).read()
+os.replace(index_path + ".saved", index_path)
 new = json.dumps({"ServerURL": "new.test:5000", "Username": "lee", "Secret": "pw-new"})
 replace = json.dumps({"ServerURL": "locked.test:5000", "Username": "kim", "Secret": "pw-after"})
 for name, program in (("console", console), ("launcher", launcher)):
@@ -121,3 +131,14 @@ def test_nothing_is_stored_or_forgotten_while_locked(locked_run: dict[str, Any])
 def test_app_store_raises_keyring_unavailable(locked_run: dict[str, Any]) -> None:
     assert locked_run["app_put"] == f"KeyringUnavailable: {LOCKED_HINT}"
     assert locked_run["app_get"] == f"KeyringUnavailable: {LOCKED_HINT}"
+
+
+def test_list_with_a_locked_keyring_never_overwrites_the_index(locked_run: dict[str, Any]) -> None:
+    # A valid index is the best list there is while the keyring is locked.
+    assert locked_run["list_good_index"]["rc"] == 0
+    assert json.loads(locked_run["list_good_index"]["stdout"]) == {"locked.test:5000": "kim"}
+    # No index, or a corrupt one: say the keyring is locked; never save "{}" for good.
+    for case in ("list_no_index", "list_corrupt_index"):
+        assert locked_run[case] == {"rc": 1, "stdout": LOCKED_HINT + "\n", "stderr": ""}, case
+    assert locked_run["no_index_after"] is False
+    assert locked_run["corrupt_after"] == "{corrupt"

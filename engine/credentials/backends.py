@@ -23,12 +23,17 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     class SecretBackend(Protocol):
-        """What a secret store offers; server keys come from ``servers.server_key``."""
+        """What a secret store offers; server keys come from ``servers.server_key``.
+
+        ``set``'s ``url`` is the server URL as the client gave it; ``servers`` returns
+        ``{url as stored: username}``, or ``None`` when the store cannot be enumerated.
+        """
 
         name: str
 
         def get(self, server: str) -> tuple[str, str] | None: ...
-        def set(self, server: str, username: str, secret: str) -> None: ...
+        def set(self, server: str, username: str, secret: str,
+                url: str | None = None) -> None: ...
         def delete(self, server: str) -> bool: ...
         def servers(self) -> dict[str, str] | None: ...
 

@@ -41,8 +41,9 @@ class DBusError(CredentialsError):
     """A D-Bus error reply, or the bus could not be reached.
 
     Attributes:
-        name: the D-Bus error name (``org.freedesktop.DBus.Error.ServiceUnknown`` …), or
-            ``"connect"`` when the bus itself could not be reached.
+        name: the D-Bus error name (``org.freedesktop.DBus.Error.ServiceUnknown`` …),
+            ``"connect"`` when the bus itself could not be reached, ``"address"`` when the bus
+            address is malformed, ``"message"`` when a reply could not be decoded.
     """
 
     def __init__(self, name: str, message: str) -> None:
@@ -185,7 +186,8 @@ def parse_address(address: str) -> list[bytes]:
     """Socket addresses (abstract ones start with NUL) from a D-Bus server address string.
 
     Raises:
-        DBusError: no ``unix:`` transport Portside can use is in the address.
+        DBusError: ``"address"`` when the string is malformed (a bad ``%`` escape, a NUL in a
+            path), ``"connect"`` when it names no ``unix:`` transport Portside can use.
     """
     out: list[bytes] = []
     for entry in address.split(";"):
@@ -193,23 +195,46 @@ def parse_address(address: str) -> list[bytes]:
         if transport != "unix":
             continue
         kv = dict(p.partition("=")[::2] for p in params.split(",") if p)
-        if "path" in kv:
-            out.append(os.fsencode(_unescape(kv["path"])))
-        elif "abstract" in kv:
-            out.append(b"\0" + os.fsencode(_unescape(kv["abstract"])))
+        try:
+            if "path" in kv:
+                path = _unescape(kv["path"])
+                if not path or b"\0" in path:
+                    raise ValueError("a unix path must be non-empty and hold no NUL byte")
+                out.append(path)
+            elif "abstract" in kv:
+                out.append(b"\0" + _unescape(kv["abstract"]))
+        except ValueError as exc:
+            raise DBusError("address", f"{address} ({exc})") from exc
     if not out:
         raise DBusError("connect", f"no usable unix: transport in bus address {address!r}")
     return out
 
 
-def _unescape(value: str) -> str:
-    if "%" not in value:
-        return value
-    parts = value.split("%")
-    out = [parts[0]]
-    for part in parts[1:]:
-        out.append(chr(int(part[:2], 16)) + part[2:])
-    return "".join(out)
+def _unescape(value: str) -> bytes:
+    """The D-Bus address escaping: ``%XX`` is one byte, everything else is itself (UTF-8)."""
+    raw = value.encode("utf-8", "surrogateescape")
+    if b"%" not in raw:
+        return raw
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25:  # "%"
+            pair = raw[i + 1 : i + 3]
+            if len(pair) != 2 or not all(c in b"0123456789abcdefABCDEF" for c in pair):
+                raise ValueError(f"bad escape {raw[i : i + 3].decode('utf-8', 'replace')!r}: "
+                                 "a % must be followed by two hex digits")
+            out.append(int(pair, 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return bytes(out)
+
+
+def _escape(value: bytes) -> str:
+    """The inverse of :func:`_unescape` (for a socket path Portside builds an address from)."""
+    safe = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_/.*"
+    return "".join(chr(c) if c in safe else f"%{c:02x}" for c in value)
 
 
 def session_bus_address() -> str:
@@ -219,7 +244,7 @@ def session_bus_address() -> str:
         return address
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     if runtime and os.path.exists(os.path.join(runtime, "bus")):
-        return "unix:path=" + os.path.join(runtime, "bus")
+        return "unix:path=" + _escape(os.fsencode(os.path.join(runtime, "bus")))
     raise DBusError(
         "connect",
         "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set, no $XDG_RUNTIME_DIR/bus)",
@@ -355,11 +380,14 @@ class Connection:
         header_len = 16 + fields_len
         header_len += -header_len % 8
         data = fixed + self._recv_exact(header_len - 16 + body_len)
-        reader = _Reader(data, 12, endian)
-        fields = dict(reader.read("a(yv)"))
-        if kind not in (_METHOD_RETURN, _ERROR) or 5 not in fields:
-            return  # signals (NameAcquired …) and calls to us are not for this client
-        sig = fields.get(8, "")
-        body = _Reader(data, header_len, endian)
-        values = [body.read(t) for t in split_types(sig)]
+        try:
+            reader = _Reader(data, 12, endian)
+            fields = dict(reader.read("a(yv)"))
+            if kind not in (_METHOD_RETURN, _ERROR) or 5 not in fields:
+                return  # signals (NameAcquired …) and calls to us are not for this client
+            sig = fields.get(8, "")
+            body = _Reader(data, header_len, endian)
+            values = [body.read(t) for t in split_types(sig)]
+        except (ValueError, IndexError, KeyError, _struct.error) as exc:  # type: ignore[attr-defined]
+            raise DBusError("message", f"a D-Bus reply could not be decoded ({exc})") from exc
         self._pending[fields[5]] = (kind, fields.get(4, ""), sig, values)

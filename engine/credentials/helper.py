@@ -15,9 +15,11 @@ and are stored and returned unchanged, which is the CLI's own round trip.
 
 Where things are: secrets in the OS keyring (:mod:`engine.credentials.backends`; on Linux the
 Secret Service, item format in :mod:`engine.credentials.secretservice`); the non-secret
-``{server: username}`` index for ``list`` in :mod:`engine.credentials.index`. Servers are keyed
-by :func:`engine.credentials.servers.server_key`, so ``https://host:5000`` and ``host:5000``
-are the same login.
+``{server URL: username}`` index for ``list`` in :mod:`engine.credentials.index`. ``store``,
+``erase`` and ``list`` go through :mod:`engine.credentials.logins` (one lock per user around
+keyring writes; the keyring is the truth for ``list``). Servers are keyed by
+:func:`engine.credentials.servers.server_key`, so ``https://host:5000`` and ``host:5000`` are the
+same login; ``list`` returns the URL exactly as it was stored, as the reference helpers do.
 
 Speed: the CLI runs this on every pull and push. This module and everything ``get`` imports use
 only built-in modules (no ``json``, ``typing``, ``keyring`` or Qt); the fast launcher that
@@ -54,9 +56,25 @@ def _json_str(text: str) -> str:
     return result
 
 
+def _join_lines(stdin: bytes) -> str:
+    """Like the Go helpers' ``bufio.Scanner`` loop: lines joined without ``\n`` (and a ``\r``
+    before it). Only those bytes split: ``str.splitlines`` would also drop U+0085, U+2028 and
+    U+2029, which are valid raw inside a JSON string (Go's encoder sends U+0085 raw)."""
+    lines = stdin.split(b"\n")
+    joined = b"".join(line[:-1] if line.endswith(b"\r") else line for line in lines)
+    return joined.decode("utf-8", "replace")  # invalid UTF-8 → U+FFFD, as Go's decoder does
+
+
+def _no_surrogates(text: str) -> str:
+    """A lone ``\\ud800`` escape decodes to a surrogate the keyring cannot take: U+FFFD, as Go."""
+    if text.isascii():
+        return text
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+
+
 def _read_url(stdin: bytes) -> str:
     # Like the Go scanner loop: lines joined without their newlines, then TrimSpace.
-    url = "".join(stdin.decode("utf-8", "replace").splitlines()).strip()
+    url = _join_lines(stdin).strip()
     if not url:
         raise ProtocolError(MISSING_URL)
     return url
@@ -88,10 +106,9 @@ def do_store(stdin: bytes) -> str:
     """``store``: keep the JSON credentials from stdin in the keyring and the index."""
     import json
 
-    from engine.credentials.backends import open_backend
-    from engine.credentials.index import ServerIndex
+    from engine.credentials.logins import store_login
 
-    text = "".join(stdin.decode("utf-8", "replace").splitlines())
+    text = _join_lines(stdin)
     try:
         creds, _end = json.JSONDecoder().raw_decode(text.lstrip())
     except ValueError as exc:
@@ -103,32 +120,30 @@ def do_store(stdin: bytes) -> str:
     url, username, secret = (creds.get(k) or "" for k in ("ServerURL", "Username", "Secret"))
     if not all(isinstance(v, str) for v in (url, username, secret)):
         raise ProtocolError("ServerURL, Username and Secret must be JSON strings")
+    url, username, secret = (_no_surrogates(v) for v in (url, username, secret))
     if not url.strip():
         raise ProtocolError(MISSING_URL)
     if not username:
         raise ProtocolError(MISSING_USERNAME)
-    key = _key(url)
-    open_backend().set(key, username, secret)
-    ServerIndex().put(key, username)
+    _key(url)  # a protocol error for a malformed URL, before anything is written
+    store_login(url.strip(), username, secret)
     return ""
 
 
 def do_erase(stdin: bytes) -> str:
     """``erase``: forget the login for the URL on stdin (a miss is the not-found error)."""
-    from engine.credentials.backends import open_backend
-    from engine.credentials.index import ServerIndex
+    from engine.credentials.logins import erase_login
 
-    key = _key(_read_url(stdin))
-    existed = open_backend().delete(key)
-    ServerIndex().remove(key)  # also heals an index entry whose secret was removed elsewhere
-    if not existed:
+    url = _read_url(stdin)
+    _key(url)
+    if not erase_login(url):
         raise ProtocolError(NOT_FOUND)
     return ""
 
 
 def do_list() -> str:
     """``list``: ``{server: username}`` for every stored login."""
-    from engine.credentials.store import list_logins
+    from engine.credentials.logins import list_logins
 
     servers = list_logins()
     body = ",".join(f"{_json_str(k)}:{_json_str(v)}" for k, v in sorted(servers.items()))

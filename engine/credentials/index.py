@@ -1,10 +1,14 @@
-"""The non-secret index of stored logins: ``{server: username}`` in a JSON file.
+"""The non-secret index of stored logins: ``{server URL as stored: username}`` in a JSON file.
 
-``docker-credential-portside list`` must work on every keyring backend, and most (Keychain,
-Credential Manager) cannot enumerate by attribute, so Portside keeps the server → user name map
+``docker-credential-portside list`` must work on every keyring backend, and some (Keychain,
+Credential Manager) cannot enumerate by attribute, so Portside keeps the URL → user name map
 beside its settings: ``<config_dir>/credentials.json`` (see :mod:`engine.credentials.paths`).
-It never holds a secret. Writes are atomic and serialised with an advisory lock, so concurrent
-helpers (parallel ``docker login``) cannot corrupt it.
+It never holds a secret. Keys are the URLs exactly as the client gave them (``list`` returns
+them so, as the reference helpers do), at most one per registry
+(:func:`engine.credentials.servers.server_key`). Where the keyring can be enumerated it is the
+truth and this file only a cache that :func:`engine.credentials.logins.list_logins` rewrites.
+Writes are atomic and serialised with an advisory lock, so concurrent helpers (parallel
+``docker login``) cannot corrupt it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 
+from engine.credentials.locks import FileLock
 from engine.credentials.paths import atomic_write, config_dir
 from engine.errors import CredentialsError
 
@@ -59,10 +64,7 @@ class ServerIndex:
 
     def update(self, change: Callable[[dict[str, str]], None]) -> dict[str, str]:
         """Read, apply ``change`` in place, write back atomically; under an exclusive lock."""
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _lock(lock_fd)
+        with FileLock(self.path + ".lock"):
             try:
                 data = self.read()
             except CredentialsError:
@@ -71,18 +73,25 @@ class ServerIndex:
             body = json.dumps(data, indent=2, sort_keys=True) + "\n"
             atomic_write(self.path, body.encode("utf-8"))
             return data
-        finally:
-            os.close(lock_fd)
 
-    def put(self, server: str, username: str) -> None:
-        """Record that ``server`` has a login for ``username``."""
-        self.update(lambda d: d.__setitem__(server, username))
+    def put(self, url: str, username: str) -> None:
+        """Record that ``url`` has a login for ``username`` (replacing other spellings of it)."""
+        key = _key_of(url)
+
+        def _set(d: dict[str, str]) -> None:
+            for old in [u for u in d if _key_of(u) == key]:
+                del d[old]
+            d[url] = username
+
+        self.update(_set)
 
     def remove(self, server: str) -> None:
-        """Forget ``server``."""
+        """Forget ``server`` under every spelling of it."""
+        key = _key_of(server)
 
         def _drop(d: dict[str, str]) -> None:
-            d.pop(server, None)
+            for old in [u for u in d if _key_of(u) == key]:
+                del d[old]
 
         self.update(_drop)
 
@@ -96,9 +105,10 @@ class ServerIndex:
         self.update(_set)
 
 
-def _lock(fd: int) -> None:
+def _key_of(url: str) -> str:
+    from engine.credentials.servers import server_key
+
     try:
-        import fcntl
-    except ImportError:  # Windows: atomic replace still prevents torn files
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
+        return server_key(url)
+    except ValueError:
+        return url

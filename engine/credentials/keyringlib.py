@@ -80,9 +80,9 @@ class KeyringLibStore:
                 f"{server} and sign in again."
             ) from exc
 
-    def set(self, server: str, username: str, secret: str) -> None:
-        self._call("set_password", SERVICE, server,
-                   json.dumps({"Username": username, "Secret": secret}))
+    def set(self, server: str, username: str, secret: str, url: str | None = None) -> None:
+        self._call("set_password", SERVICE, server, json.dumps(
+            {"ServerURL": url or server, "Username": username, "Secret": secret}))
 
     def delete(self, server: str) -> bool:
         if self.get(server) is None:  # also loads site-packages under the fast launcher

@@ -8,7 +8,9 @@ Stored items (stable; other tools may rely on them):
 * collection: the ``default`` alias (normally the ``login`` keyring);
 * label: ``Portside registry credentials for <server>``;
 * attributes: ``xdg:schema=io.portside.RegistryCredentials``, ``server=<server key>`` (see
-  :func:`engine.credentials.servers.server_key`), ``username=<user name or "<token>">``;
+  :func:`engine.credentials.servers.server_key`), ``username=<user name or "<token>">``,
+  ``url=<the server URL exactly as the client gave it>`` (what ``list`` returns, as the
+  reference helpers do; items written before it existed list their ``server``);
 * secret: the password or identity token, UTF-8, content type ``text/plain``.
 
 Items are looked up by ``xdg:schema`` + ``server`` only, so storing a new user name for a server
@@ -43,6 +45,11 @@ LOCKED_HINT = (
 
 def _translate(exc: DBusError) -> CredentialsError:
     """Map a D-Bus failure to the exception tree, with a message that says what to do."""
+    if exc.name == "address":
+        return KeyringUnavailable(
+            f"DBUS_SESSION_BUS_ADDRESS is malformed: {exc.message}. Fix or unset it (your "
+            "desktop session sets it; unset, Portside uses $XDG_RUNTIME_DIR/bus)."
+        )
     if exc.name == "connect":
         return KeyringUnavailable(f"No keyring available: {exc.message}. {UNAVAILABLE_HINT}")
     if exc.name in ("org.freedesktop.DBus.Error.ServiceUnknown",
@@ -105,11 +112,20 @@ class SecretServiceStore:
                 attributes = conn.wait(s_attrs)[0]
         except DBusError as exc:
             raise _translate(exc) from exc
-        return attributes.get("username", ""), bytes(value).decode("utf-8")
+        try:
+            secret = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CredentialsError(
+                f"The keyring item for {server} (schema {SCHEMA}) holds a secret that is not "
+                f"UTF-8 text ({exc.reason} at byte {exc.start}), so it cannot be a registry "
+                f"password: log in to {server} again to replace it."
+            ) from exc
+        return attributes.get("username", ""), secret
 
-    def set(self, server: str, username: str, secret: str) -> None:
-        """Store (or replace) the secret for the server key."""
-        attributes = {"xdg:schema": SCHEMA, "server": server, "username": username}
+    def set(self, server: str, username: str, secret: str, url: str | None = None) -> None:
+        """Store (or replace) the secret for the server key; ``url`` is how it was given."""
+        attributes = {"xdg:schema": SCHEMA, "server": server, "username": username,
+                      "url": url or server}
         label = f"Portside registry credentials for {server}"
         properties = {
             "org.freedesktop.Secret.Item.Label": ("s", label),
@@ -143,7 +159,7 @@ class SecretServiceStore:
                 # has different attributes, so CreateItem(replace=True) leaves it; drop it now.
                 for old in old_unlocked:
                     if old != item:
-                        conn.call(BUS_NAME, old, ITEM, "Delete")
+                        _delete_if_there(conn, old)
         except DBusError as exc:
             raise _translate(exc) from exc
 
@@ -155,27 +171,49 @@ class SecretServiceStore:
                 if locked:
                     raise KeyringUnavailable(LOCKED_HINT)
                 for item in unlocked:
-                    (prompt,) = conn.call(BUS_NAME, item, ITEM, "Delete")
-                    if prompt != "/":
-                        conn.call(BUS_NAME, prompt, "org.freedesktop.Secret.Prompt", "Dismiss")
-                        raise KeyringUnavailable(LOCKED_HINT)
+                    _delete_if_there(conn, item)
         except DBusError as exc:
             raise _translate(exc) from exc
         return bool(unlocked)
 
     def servers(self) -> dict[str, str]:
-        """Every stored ``{server: username}`` (used to repair the index, not on hot paths)."""
-        result: dict[str, str] = {}
+        """Every stored ``{url as stored: username}``, one per server key (``list`` reads it).
+
+        Raises:
+            KeyringUnavailable: some of Portside's items are locked, so the list would be
+                incomplete (callers must not mistake it for "no logins").
+        """
+        by_key: dict[str, tuple[str, str]] = {}
         try:
             with self._connect() as conn:
-                unlocked, _locked = conn.call(BUS_NAME, SERVICE_PATH, SERVICE, "SearchItems",
-                                              "a{ss}", {"xdg:schema": SCHEMA})
+                unlocked, locked = conn.call(BUS_NAME, SERVICE_PATH, SERVICE, "SearchItems",
+                                             "a{ss}", {"xdg:schema": SCHEMA})
+                if locked:
+                    raise KeyringUnavailable(LOCKED_HINT)
+                # Sorted like get(): when duplicates exist, list names the one get returns.
                 serials = [conn.send(BUS_NAME, item, PROPS, "Get", "ss", ITEM, "Attributes")
-                           for item in unlocked]
+                           for item in sorted(unlocked)]
                 for serial in serials:
                     attributes = conn.wait(serial)[0]
-                    if "server" in attributes:
-                        result[attributes["server"]] = attributes.get("username", "")
+                    server = attributes.get("server")
+                    if server and server not in by_key:
+                        by_key[server] = (attributes.get("url") or server,
+                                          attributes.get("username", ""))
         except DBusError as exc:
             raise _translate(exc) from exc
-        return result
+        return dict(by_key.values())
+
+
+def _delete_if_there(conn: Connection, item: str) -> None:
+    """Delete an item; one that is already gone (deleted by another client) is fine."""
+    try:
+        (prompt,) = conn.call(BUS_NAME, item, ITEM, "Delete")
+    except DBusError as exc:
+        if exc.name in ("org.freedesktop.DBus.Error.UnknownObject",
+                        "org.freedesktop.DBus.Error.UnknownMethod",
+                        "org.freedesktop.Secret.Error.NoSuchObject"):
+            return
+        raise
+    if prompt != "/":
+        conn.call(BUS_NAME, prompt, "org.freedesktop.Secret.Prompt", "Dismiss")
+        raise KeyringUnavailable(LOCKED_HINT)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from engine.credentials.backends import open_backend
 from engine.credentials.index import ServerIndex
+from engine.credentials.logins import erase_login, list_logins, store_login
 from engine.credentials.servers import HUB_SERVER, server_key
-from engine.errors import CredentialsError
 from engine.registry import AuthConfig, parse_reference
 
 TOKEN_USERNAME = "<token>"
@@ -78,9 +78,8 @@ class CredentialStore:
         """Store a login (replacing any other for that server); returns what was stored."""
         if not username:
             raise ValueError("a user name is needed to store a login")
-        key = server_key(server)
-        self.backend.set(key, username, secret)
-        self.index.put(key, username)
+        key = store_login(server.strip(), username, secret, backend=self.backend,
+                          index=self.index)
         return StoredLogin(key, username, secret)
 
     def put_auth(self, auth: AuthConfig) -> StoredLogin:
@@ -92,36 +91,27 @@ class CredentialStore:
 
     def erase(self, server: str) -> bool:
         """Forget the login for a server; ``False`` if there was none."""
-        key = server_key(server)
-        existed = self.backend.delete(key)
-        self.index.remove(key)
-        return existed
+        return erase_login(server, backend=self.backend, index=self.index)
 
     def logins(self) -> dict[str, str]:
-        """``{server: username}`` of every stored login (never secrets)."""
-        return list_logins(self.backend, self.index)
+        """``{server key: username}`` of every stored login (never secrets).
+
+        Keys are normalised (:func:`~engine.credentials.servers.server_key`; Docker Hub is
+        :data:`HUB_SERVER`), unlike the helper's ``list``, which returns URLs as stored.
+        """
+        return {_key_or_self(url): user
+                for url, user in list_logins(self.backend, self.index).items()}
 
     def hub_user(self) -> str | None:
         """The signed-in Docker Hub user name, or ``None``."""
         return self.logins().get(HUB_SERVER)
 
 
-def list_logins(backend: SecretBackend | None = None,
-                index: ServerIndex | None = None) -> dict[str, str]:
-    """The index; rebuilt from the keyring when it is missing its file or corrupt.
-
-    Backends that cannot enumerate (Keychain, Credential Manager) return the index as is.
-    """
-    index = index if index is not None else ServerIndex()
+def _key_or_self(url: str) -> str:
     try:
-        return index.read()
-    except CredentialsError:
-        backend = backend if backend is not None else open_backend()
-        rebuilt = backend.servers()
-        if rebuilt is None:
-            raise
-        index.replace(rebuilt)
-        return rebuilt
+        return server_key(url)
+    except ValueError:
+        return url
 
 
 def auth_for(server_or_reference: str, store: CredentialStore | None = None
