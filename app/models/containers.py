@@ -11,6 +11,8 @@ Rows are plain dicts built by :func:`container_row` from ``engine.models.Contain
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -62,6 +64,144 @@ def format_ports(ports: Iterable[Mapping[str, Any]]) -> str:
     return ", ".join(seen)
 
 
+def port_url(ip: Any, port: Any) -> str:
+    """The URL the app opens for a port bound on host ``ip``: any-address -> 127.0.0.1."""
+    host = str(ip or "")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{int(port)}"
+
+
+def port_urls(row: Row) -> list[str]:
+    """One URL per published binding (v4 and v6 any-address bindings fold into one), sorted."""
+    urls = {
+        port_url(p.get("ip"), p["public_port"])
+        for p in row.get("ports") or ()
+        if p.get("public_port")
+    }
+    return sorted(urls, key=lambda u: (int(u.rsplit(":", 1)[1]), u))
+
+
+def ports_tooltip(row: Row) -> str | None:
+    urls = port_urls(row)
+    if not urls:
+        return None
+    lines = [
+        f"{p['public_port']}→{p['private_port']}/{p.get('type') or 'tcp'}"
+        f" on {p.get('ip') or '0.0.0.0'}"
+        for p in row.get("ports") or ()
+        if p.get("public_port")
+    ]
+    head = f"Click to open {urls[0]}" if len(urls) == 1 else "Click to choose: " + ", ".join(urls)
+    return "\n".join([head, *dict.fromkeys(lines)])
+
+
+_UNITS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 7 * 86400,
+    "month": 30 * 86400,
+    "year": 365 * 86400,
+}
+
+
+def parse_human_duration(text: str) -> int | None:
+    """Seconds from docker's ``units.HumanDuration`` text ("3 minutes", "About an hour")."""
+    t = text.strip().lower()
+    if t.startswith("less than a second"):
+        return 0
+    if t.startswith("about a minute"):
+        return 60
+    if t.startswith("about an hour"):
+        return 3600
+    parts = t.split()
+    if len(parts) >= 2 and parts[0].isdigit():
+        unit = _UNITS.get(parts[1].rstrip("s").rstrip(","))
+        if unit is not None:
+            return int(parts[0]) * unit
+    return None
+
+
+def human_duration(seconds: float) -> str:
+    """docker's ``units.HumanDuration``: what ``docker ps`` prints after "Up"."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = s // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def exit_code_of(status: str) -> int | None:
+    """The exit code in a list Status such as ``Exited (137) 2 minutes ago``."""
+    m = re.match(r"\s*exited\s*\((-?\d+)\)", status, re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def started_at_from_status(status: str, now: float) -> float | None:
+    """When a running container started, from ``Up 3 minutes (healthy)``; None if not running."""
+    if not status.lower().startswith("up "):
+        return None
+    seconds = parse_human_duration(status[3:])
+    return None if seconds is None else now - seconds
+
+
+def state_text(row: Row, now: float | None = None) -> str:
+    """What the State column says: a pending action, ``exited (137)``, ``Up 3 minutes``…"""
+    pending = row.get("pending")
+    if pending:
+        return f"{pending}…"
+    state = str(row.get("state") or "")
+    if state == "exited":
+        code = row.get("exit_code")
+        return f"exited ({code})" if code is not None else "exited"
+    if state == "running" and row.get("started_at") is not None:
+        up = human_duration((now or time.time()) - float(row["started_at"]))
+        health = str(row.get("health") or "")
+        return f"Up {up}" + (f" ({health})" if health else "")
+    return state
+
+
+def carry_over(prev: Row | None, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """Keep what a re-list cannot know: stats of a running row, and a sharper start time.
+
+    The list's Status ("Up 3 minutes") only bounds the start time; an earlier estimate that
+    still reads the same is kept, so re-listing does not make the uptime jump.
+    """
+    if prev is None or row.get("state") != "running" or prev.get("state") != "running":
+        return row
+    row.update(cpu=prev.get("cpu"), mem=prev.get("mem"), mem_limit=prev.get("mem_limit"))
+    old = prev.get("started_at")
+    if old is not None and row.get("started_at") is not None:
+        now = time.time() if now is None else now
+        same = str(row.get("status") or "").startswith(f"Up {human_duration(now - float(old))}")
+        if same or abs(float(old) - float(row["started_at"])) < 1:
+            row["started_at"] = min(float(old), float(row["started_at"]))
+    return row
+
+
 def published_ports(row: Row) -> list[int]:
     """Host ports this row publishes (sorted, unique)."""
     return sorted({int(p["public_port"]) for p in row.get("ports") or () if p.get("public_port")})
@@ -111,12 +251,19 @@ def container_row(summary: Any) -> dict[str, Any]:
         for p in summary.ports
     ]
     labels = dict(summary.labels or {})
+    status = str(summary.status or "")
+    health = re.search(r"\((healthy|unhealthy|health: starting)\)", status)
     return {
         "id": summary.id,
         "name": summary.name,
         "image": summary.image,
         "state": summary.state,
         "status": summary.status,
+        "exit_code": exit_code_of(status) if summary.state == "exited" else None,
+        "started_at": started_at_from_status(status, time.time())
+        if summary.state == "running"
+        else None,
+        "health": health.group(1) if health else None,
         "ports": ports,
         "ports_text": format_ports(ports),
         "created": summary.created,
@@ -166,8 +313,13 @@ def state_colour(state: str) -> QColor | None:
     dark = False
     if isinstance(qt_app, QGuiApplication):
         dark = qt_app.palette().color(QPalette.ColorRole.Base).lightness() < 128
-    key = state.split(" ", 1)[0]
+    key = state.split(" ", 1)[0].rstrip("…")
     colours = {
+        "stopping": ("#9a6700", "#d29922"),
+        "starting": ("#0969da", "#58a6ff"),
+        "killing": ("#9a6700", "#d29922"),
+        "pausing": ("#9a6700", "#d29922"),
+        "unpausing": ("#0969da", "#58a6ff"),
         "running": ("#1a7f37", "#3fb950"),
         "paused": ("#9a6700", "#d29922"),
         "restarting": ("#0969da", "#58a6ff"),
@@ -207,14 +359,10 @@ COLUMNS: list[Column] = [
         "State",
         sort_key=_state_sort,
         tooltip=lambda r: str(r.get("status") or "") or None,
-        foreground=lambda r: state_colour(str(r.get("state") or "")),
+        foreground=lambda r: state_colour(str(r.get("pending") or r.get("state") or "")),
+        display_row=state_text,
     ),
-    Column(
-        "ports_text",
-        "Ports",
-        tooltip=lambda r: "Click to open http://localhost:PORT" if published_ports(r) else None,
-        search=True,
-    ),
+    Column("ports_text", "Ports", tooltip=ports_tooltip, search=True),
     Column(
         "created",
         "Created",
@@ -255,6 +403,7 @@ class ContainersModel(QAbstractItemModel):
         self._serial: dict[str, int] = {}
         self._serial_group: dict[int, str] = {}
         self._next_serial = 1
+        self._pending: dict[str, str] = {}  # id -> "stopping" etc. until the engine says
 
     # -- structure ----------------------------------------------------------------------------
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
@@ -314,6 +463,8 @@ class ContainersModel(QAbstractItemModel):
         row = self._groups.get(key) if key.startswith(GROUP_PREFIX) else self._rows.get(key)
         if row is None:
             return None
+        if key in self._pending:
+            row = {**row, "pending": self._pending[key]}
         role = int(role)
         if role == IS_GROUP_ROLE:
             return key.startswith(GROUP_PREFIX)
@@ -376,6 +527,39 @@ class ContainersModel(QAbstractItemModel):
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    # -- transient states -------------------------------------------------------------------------
+    def set_pending(self, cid: str, what: str | None) -> None:
+        """Show ``what`` ("stopping", "starting"…) as the row's state until cleared; None clears."""
+        if cid not in self._rows or self._pending.get(cid) == what:
+            return
+        if what is None:
+            del self._pending[cid]
+        else:
+            self._pending[cid] = what
+        self._emit_changed(cid, [COL["state"]])
+
+    def pending(self, cid: str) -> str | None:
+        return self._pending.get(cid)
+
+    def state_text(self, cid: str) -> str:
+        """The State column's text for a container (what the row shows right now)."""
+        idx = self.index_for(cid, COL["state"])
+        return str(self.data(idx) or "") if idx.isValid() else ""
+
+    def touch_states(self) -> None:
+        """Repaint the State column of every row (uptimes age): one signal per parent."""
+        col = COL["state"]
+        if self._top:
+            self.dataChanged.emit(
+                self.createIndex(0, col, 0), self.createIndex(len(self._top) - 1, col, 0)
+            )
+        for key, kids in self._children.items():
+            if kids:
+                serial = self._serial[key]
+                self.dataChanged.emit(
+                    self.createIndex(0, col, serial), self.createIndex(len(kids) - 1, col, serial)
+                )
 
     # -- updates --------------------------------------------------------------------------------
     def set_rows(self, rows: Mapping[str, Row]) -> None:
@@ -459,6 +643,7 @@ class ContainersModel(QAbstractItemModel):
     def remove(self, cid: str) -> None:
         if cid not in self._rows:
             return
+        self._pending.pop(cid, None)
         parent = self._parent.pop(cid)
         if parent is None:
             pos = self._top_pos[cid]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -48,6 +49,8 @@ class Column:
         foreground: row -> a QColor/QBrush or None (use palette-derived colours: dark mode).
         decoration: row -> a QIcon or None.
         search: include this column's display text in :data:`SEARCH_ROLE`.
+        display_row: row -> display text, for cells that need more than their own value
+            (overrides ``format``).
     """
 
     key: str
@@ -60,8 +63,11 @@ class Column:
     decoration: Callable[[Row], Any] | None = None
     search: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
+    display_row: Callable[[Row], str] | None = None
 
     def display(self, row: Row) -> str:
+        if self.display_row is not None:
+            return self.display_row(row)
         value = row.get(self.key)
         if self.format is not None:
             return self.format(value)
@@ -278,3 +284,16 @@ class KeyedTableModel(QAbstractTableModel):
             self.endRemoveRows()
             if p is not None:
                 run_end = run_start = p
+
+
+def watch_row_count(model: QAbstractItemModel, callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever ``model`` may have changed its number of rows.
+
+    Every signal that can change the count, not only ``rowsInserted``: a view that listens to
+    inserts alone never notices that the last row went away (or that a first, empty, list
+    arrived), which is how an empty-state hint stays hidden.
+    """
+    model.rowsInserted.connect(lambda *_: callback())
+    model.rowsRemoved.connect(lambda *_: callback())
+    model.modelReset.connect(lambda *_: callback())
+    model.layoutChanged.connect(lambda *_: callback())

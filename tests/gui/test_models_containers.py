@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from app.models.containers import (
     COL,
@@ -13,7 +14,13 @@ from app.models.containers import (
     PORTS_ROLE,
     ContainersFilter,
     ContainersModel,
+    carry_over,
     container_row,
+    human_duration,
+    parse_human_duration,
+    port_url,
+    port_urls,
+    state_text,
 )
 from app.models.keyed import ID_ROLE
 from engine.models import ContainerSummary
@@ -178,3 +185,97 @@ def test_update_stats_sends_one_signal_per_parent_for_a_whole_batch(qtmodelteste
     assert changes == []
     assert model.update_stats({"t2": (None, None, None)}) == 1
     assert changes == [(None, 2, 2, cpu, mem)] and model.get("t2")["cpu"] is None
+
+
+def full_summary(
+    cid: str, state: str, status: str, ports: list[dict[str, Any]] | None = None
+) -> ContainerSummary:
+    return ContainerSummary.from_api(
+        {
+            "Id": cid,
+            "Names": [f"/{cid}"],
+            "Image": "busybox",
+            "State": state,
+            "Status": status,
+            "Created": 1_700_000_000,
+            "Labels": {},
+            "Ports": ports or [],
+        }
+    )
+
+
+def test_state_column_says_exit_code_and_uptime_like_docker_ps() -> None:
+    model = ContainersModel()
+    model.set_rows(
+        {
+            s.id: container_row(s)
+            for s in (
+                full_summary("k", "exited", "Exited (137) 5 minutes ago"),
+                full_summary("u", "running", "Up 3 minutes"),
+                full_summary("h", "running", "Up About an hour (healthy)"),
+                full_summary("c", "created", "Created"),
+            )
+        }
+    )
+    state = COL["state"]
+    assert model.index_for("k", state).data() == "exited (137)"
+    assert model.index_for("u", state).data() == "Up 3 minutes"
+    assert model.index_for("h", state).data() == "Up About an hour (healthy)"
+    assert model.index_for("c", state).data() == "created"
+    # the uptime ages with the clock, like docker ps
+    row = model.get("u") or {}
+    assert state_text(row, now=float(row["started_at"]) + 7200) == "Up 2 hours"
+    # a re-list that reads the same keeps the first (sharper) start time
+    again = carry_over(row, container_row(full_summary("u", "running", "Up 3 minutes")))
+    assert again["started_at"] == row["started_at"]
+    restarted = carry_over(row, container_row(full_summary("u", "running", "Up 2 seconds")))
+    assert restarted["started_at"] > row["started_at"] + 100
+
+
+def test_human_duration_round_trips_docker_units() -> None:
+    for seconds in (0, 1, 5, 59, 60, 61, 180, 3599, 3600, 7200, 86400 * 3, 86400 * 20):
+        text = human_duration(seconds)
+        parsed = parse_human_duration(text)
+        assert parsed is not None and human_duration(parsed) == text, (seconds, text)
+    assert human_duration(3 * 60 + 5) == "3 minutes"
+    assert parse_human_duration("About a minute") == 60
+
+
+def test_pending_state_shows_until_cleared_and_survives_a_relist(qtmodeltester: Any) -> None:
+    model = ContainersModel()
+    qtmodeltester.check(model, force_py=True)
+    model.set_rows({"s": container_row(full_summary("s", "running", "Up 3 minutes"))})
+    changed: list[int] = []
+    model.dataChanged.connect(lambda a, b, *_: changed.append(a.column()))
+    model.set_pending("s", "stopping")
+    assert changed == [COL["state"]]
+    assert model.index_for("s", COL["state"]).data() == "stopping…"
+    # the engine has not said anything new yet: a re-list keeps the pending text
+    model.upsert("s", container_row(full_summary("s", "running", "Up 4 minutes")))
+    assert model.state_text("s") == "stopping…"
+    model.set_pending("s", None)
+    assert model.state_text("s") == "Up 4 minutes"
+    model.set_pending("s", "removing")
+    model.remove("s")
+    assert model.pending("s") is None
+
+
+def test_port_tooltip_names_the_url_per_binding() -> None:
+    ports = [
+        {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+        {"IP": "::", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+        {"IP": "127.0.0.1", "PrivatePort": 443, "PublicPort": 8443, "Type": "tcp"},
+        {"IP": "10.1.2.3", "PrivatePort": 53, "PublicPort": 5353, "Type": "udp"},
+    ]
+    row = container_row(full_summary("p", "running", "Up 1 second", ports))
+    assert port_urls(row) == [
+        "http://10.1.2.3:5353",
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1:8443",
+    ]
+    assert port_url("::1", 9000) == "http://[::1]:9000"
+    model = ContainersModel()
+    model.set_rows({"p": row})
+    tip = model.index_for("p", COL["ports_text"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert "http://127.0.0.1:8080" in tip and "localhost" not in tip
+    assert "5353→53/udp on 10.1.2.3" in tip
