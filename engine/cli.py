@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
+import math
 import os
 import select
 import signal
@@ -29,20 +31,37 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.errors import EngineAlreadyRunning, PortsideError
-from engine.lifecycle import logfile, procs
+from engine.lifecycle import logfile, ownership, procs
 from engine.lifecycle.native import NativeEngine, read_state
 from engine.lifecycle.paths import HOME_ENV, EnginePaths
 
 EXIT_RUNNING = 0
 EXIT_FAILED = 1
 EXIT_NOT_RUNNING = 3
+#: What a shell reports for a process ended by SIGPIPE (the reader of its output went away).
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 SUPERVISOR_MODULE = "engine.lifecycle.supervisor"
 #: supervisor.log (the supervisor's own few lines per run) is rotated at start once this big.
 SUPERVISOR_LOG_MAX = 1024 * 1024
 
 
 def _paths(args: argparse.Namespace) -> EnginePaths:
-    return EnginePaths.at(args.home) if args.home else EnginePaths.default()
+    paths = EnginePaths.at(args.home) if args.home else EnginePaths.default()
+    paths.check_root()
+    return paths
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0 (for example 60)"
+        )
+    return value
 
 
 def _err(text: str) -> None:
@@ -53,12 +72,17 @@ def _is_supervisor(pid: int) -> bool:
     return SUPERVISOR_MODULE in procs.cmdline(pid)
 
 
-def _live_owner(state: dict[str, Any] | None) -> int | None:
-    """The pid of the process that owns the engine, if the state file names a live one."""
-    if not state:
+def _owner(paths: EnginePaths) -> ownership.Owner | None:
+    """The live owner of the engine (found through its lock, never through a pid in a file)."""
+    return ownership.owner(paths.lock_file)
+
+
+def _owned_state(paths: EnginePaths, owner: ownership.Owner | None) -> dict[str, Any] | None:
+    """The state file, if the live owner wrote it (a stale one may name any pid)."""
+    state = read_state(paths)
+    if owner is None or state is None or state.get("owner_pid") != owner.pid:
         return None
-    pid = state.get("owner_pid")
-    return pid if isinstance(pid, int) and procs.pid_alive(pid) else None
+    return state
 
 
 async def _engine_version(endpoint: str) -> str:
@@ -74,12 +98,25 @@ async def _engine_version(endpoint: str) -> str:
 
 def cmd_start(args: argparse.Namespace) -> int:
     paths = _paths(args)
-    state = read_state(paths)
-    if _live_owner(state) and state and state.get("state") == "running":
-        print(state["endpoint"])
-        _err(f"The engine already runs (pid {state.get('pid')}).")
-        return 0
     paths.ensure()
+    # held until the supervisor answers, so a `stop` issued meanwhile stops what comes up
+    with ownership.start_guard(paths.start_lock, args.timeout + 20):
+        owner = _owner(paths)
+        if owner is not None:
+            state = _owned_state(paths, owner) or {}
+            if state.get("state") == "running":
+                print(state["endpoint"])
+                _err(f"The engine already runs (pid {state.get('pid')}).")
+                return EXIT_RUNNING
+            _err(
+                f"The engine is {state.get('state', 'busy')} (owned by pid {owner.pid}); wait "
+                "for it, or stop it with `portside engine stop`."
+            )
+            return EXIT_FAILED
+        return _spawn_supervisor(args, paths)
+
+
+def _spawn_supervisor(args: argparse.Namespace, paths: EnginePaths) -> int:
     argv = [sys.executable, "-m", SUPERVISOR_MODULE, f"--start-timeout={args.timeout}"]
     if args.home:
         argv.append(f"--home={args.home}")
@@ -89,7 +126,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
     supervisor_log = paths.root / "supervisor.log"
     logfile.rotate_if_full(supervisor_log, SUPERVISOR_LOG_MAX)
-    with open(supervisor_log, "ab") as errors:
+    with logfile.open_private(supervisor_log) as errors:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -147,34 +184,44 @@ def _read_line(fd: int, timeout: float) -> str:
 
 def cmd_stop(args: argparse.Namespace) -> int:
     paths = _paths(args)
-    state = read_state(paths)
-    owner = _live_owner(state)
-    dockerd = state.get("pid") if state else None
-    if owner is not None and state is not None:
-        if not _is_supervisor(owner):
-            _err(
-                f"The engine belongs to the Portside app (pid {owner}); quit the app or stop the "
-                "engine from its window."
-            )
+    if not paths.root.is_dir():
+        print("not running")
+        return 0
+    # waits for a `portside engine start` in progress, then stops the engine it brought up
+    with ownership.start_guard(paths.start_lock, args.timeout + 90):
+        owner = _owner(paths)
+        before = read_state(paths) or {}
+        if owner is not None:
+            if owner.pid is None:
+                _err(
+                    f"The engine's lock ({paths.lock_file}) is held by a process Portside cannot "
+                    "see (another user or container?); stop it there."
+                )
+                return EXIT_FAILED
+            if not _is_supervisor(owner.pid):
+                _err(
+                    f"The engine belongs to the Portside app (pid {owner.pid}); quit the app or "
+                    "stop the engine from its window."
+                )
+                return EXIT_FAILED
+            os.kill(owner.pid, signal.SIGTERM)
+            if not _wait_gone([owner.pid], args.timeout + 15):
+                _err(f"The engine supervisor (pid {owner.pid}) did not stop in time; killing it.")
+                os.kill(owner.pid, signal.SIGKILL)
+                _wait_gone([owner.pid], 5)
+        try:
+            # ends an orphaned dockerd of this home (its pidfile's pid, verified by its command
+            # line), cleans up, and records the engine as stopped
+            NativeEngine(paths).cleanup_leftovers()
+        except EngineAlreadyRunning as exc:
+            _err(str(exc))
             return EXIT_FAILED
-        os.kill(owner, signal.SIGTERM)
-        if not _wait_gone([owner], args.timeout + 15):
-            _err(f"The engine supervisor (pid {owner}) did not stop in time; killing it.")
-            os.kill(owner, signal.SIGKILL)
-            _wait_gone([owner], 5)
-    if isinstance(dockerd, int) and procs.is_dockerd_of(dockerd, paths.data_root):
-        # left over by a supervisor that died hard: it gets SIGTERM from the kernel, give it time
-        _wait_gone([dockerd], args.timeout)
-    try:
-        NativeEngine(paths).cleanup_leftovers()
-    except EngineAlreadyRunning as exc:
-        _err(str(exc))
-        return EXIT_FAILED
     left = procs.mounts_under([paths.data_root, paths.exec_root])
     if left:
         _err("Stopped, but these mounts remain: " + ", ".join(left))
         return EXIT_FAILED
-    print("stopped" if owner is not None else "not running")
+    was_up = owner is not None or before.get("state") not in (None, "stopped")
+    print("stopped" if was_up else "not running")
     return 0
 
 
@@ -191,28 +238,28 @@ def _wait_gone(pids: list[int], timeout: float) -> bool:
 
 
 def engine_state(paths: EnginePaths) -> dict[str, Any]:
-    """The engine's state from its state file, corrected by what is actually alive."""
+    """The engine's state from its state file, corrected by who holds the lock and what lives."""
     state = dict(read_state(paths) or {"state": "stopped", "endpoint": paths.endpoint})
-    if state.get("state") in ("running", "starting", "stopping"):
-        owner = state.get("owner_pid")
+    owner = _owner(paths)
+    tail = f"Last lines of the engine log:\n{logfile.tail(paths.log_file, this_run=True)}"
+    if owner is not None and state.get("owner_pid") != owner.pid:
+        # the owner has not written its first state yet: it is starting
+        state.update(state="starting", owner_pid=owner.pid, pid=None, detail="")
+    elif owner is None and state.get("state") in ("running", "starting", "stopping"):
+        state["state"] = "failed"
+        state["detail"] = (
+            f"The process that ran the engine (pid {state.get('owner_pid')}) is gone without "
+            f"stopping it. `portside engine stop` cleans up.\n\n{tail}"
+        )
+    elif owner is not None and state.get("state") == "running":
         pid = state.get("pid")
-        if not _live_owner(state):
-            state["state"] = "failed"
-            state["detail"] = (
-                f"The process that ran the engine (pid {owner}) is gone without stopping it.\n\n"
-                f"Last lines of the engine log:\n{logfile.tail(paths.log_file, this_run=True)}"
-            )
-        elif (
-            state["state"] == "running"
-            and isinstance(pid, int)
+        if (
+            isinstance(pid, int)
             and not procs.is_dockerd_of(pid, paths.data_root)
             and not state.get("rootless")
         ):
             state["state"] = "failed"
-            state["detail"] = (
-                f"dockerd (pid {pid}) is gone.\n\n"
-                f"Last lines of the engine log:\n{logfile.tail(paths.log_file, this_run=True)}"
-            )
+            state["detail"] = f"dockerd (pid {pid}) is gone.\n\n{tail}"
     return state
 
 
@@ -311,9 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help=f"engine folder (default: ${HOME_ENV} or a per-user one)")
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start the engine in the background; prints its socket")
-    start.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
+    start.add_argument(
+        "--timeout", type=_seconds, default=60.0, help="seconds to wait (default 60)"
+    )
     stop = sub.add_parser("stop", help="stop the engine and clean up")
-    stop.add_argument("--timeout", type=float, default=20.0, help="seconds before SIGKILL")
+    stop.add_argument("--timeout", type=_seconds, default=20.0, help="seconds before SIGKILL")
     status = sub.add_parser("status", help="running / stopped / failed; exit 0 / 3 / 1")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     logs = sub.add_parser("logs", help="print the engine log")
@@ -336,10 +385,32 @@ def main(argv: list[str]) -> int:
     """``portside engine <command>``; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
+    except BrokenPipeError:
+        # the reader went away (`portside engine status | head -1`): it has what it wanted.
+        # Point stdout at /dev/null so the interpreter's last flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     except PortsideError as exc:
         _err(str(exc))
         return EXIT_FAILED
+    except OSError as exc:
+        _err(_os_message(exc))
+        return EXIT_FAILED
+
+
+def _os_message(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"The disk is full{where}: {exc.strerror}. Free some space, or point --home (or "
+            f"{HOME_ENV}) at a folder on another disk, then try again."
+        )
+    return f"{exc.strerror or exc}{where}. Check the engine folder (--home or {HOME_ENV})."
 
 
 if __name__ == "__main__":

@@ -477,7 +477,12 @@ class EngineClient:
                 build_request("HEAD", "/_ping", versioned=False), ok=_ANY_STATUS
             )
             if resp.status_code != 200:
-                resp = await self._send(build_request("GET", "/_ping", versioned=False))
+                resp = await self._send(
+                    build_request("GET", "/_ping", versioned=False), ok=_ANY_STATUS
+                )
+                # an error with no Api-Version is not a Docker engine's: negotiation says so
+                if resp.status_code >= 300 and "Api-Version" in resp.headers:
+                    raise error_from_response(resp.status_code, resp.content, "GET", "/_ping")
             self.api_version = negotiate_version(resp.headers.get("Api-Version"))
             return self.api_version
 

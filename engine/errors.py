@@ -61,6 +61,14 @@ class ApiVersionTooOld(EngineError):
     def __init__(self, server_version: str, minimum: str) -> None:
         self.server_version = server_version
         self.minimum = minimum
+        if server_version.startswith("unknown"):  # no usable Api-Version: not Docker at all
+            super().__init__(
+                "The server answered, but it is not a Docker engine: its /_ping reply has no "
+                f"usable Api-Version header (API version {server_version}). Point DOCKER_HOST (or "
+                "the endpoint you chose) at a Docker engine, or let Portside run its own with "
+                "`portside engine start`."
+            )
+            return
         super().__init__(
             f"The Docker engine speaks API {server_version}, but Portside needs at least "
             f"{minimum} (Docker Engine 20.10 or newer). Upgrade the engine, or let Portside "

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import fcntl
 import grp
 import ipaddress
@@ -45,7 +46,7 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import logfile, netconf, procs
+from engine.lifecycle import logfile, netconf, ownership, procs
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.paths import APP_NAME, BUNDLE_ENV, EnginePaths
 
@@ -206,7 +207,9 @@ def write_json_atomic(path: Path, data: Mapping[str, Any], *, backup: bool = Fal
     """Write JSON through a temp file + rename; with ``backup``, keep the old file as ``.bak``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    # private from the first byte: the state and the engine's configuration are the user's own
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with open(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, sort_keys=False)
         handle.write("\n")
         handle.flush()
@@ -317,6 +320,10 @@ class NativeEngine(Engine):
             argv, env = self._command()
             self.paths.ensure()
             self._acquire_lock()
+        except OSError as exc:
+            error = self._os_problem(exc)
+            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(error)))
+            raise error from exc
         except LifecycleError as exc:
             self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(exc)))
             raise
@@ -338,20 +345,37 @@ class NativeEngine(Engine):
                 with contextlib.suppress(OSError):
                     self.paths.socket.chmod(0o600)
                 self._set_status(EngineStatus(EngineState.RUNNING, self.endpoint, "", proc.pid))
-        except BaseException as exc:
-            detail = str(exc) if isinstance(exc, LifecycleError) else f"{type(exc).__name__}: {exc}"
+        except BaseException as caught:
+            failure = self._os_problem(caught) if isinstance(caught, OSError) else caught
+            if isinstance(failure, LifecycleError):
+                detail = str(failure)
+            else:
+                detail = f"{type(failure).__name__}: {failure}"
             problem = await asyncio.shield(asyncio.to_thread(self._abort))
             self._conclude(problem, EngineStatus(EngineState.FAILED, self.endpoint, detail))
-            if isinstance(exc, (LifecycleError, asyncio.CancelledError)) or not isinstance(
-                exc, Exception
+            if failure is not caught:
+                raise failure from caught
+            if isinstance(caught, (LifecycleError, asyncio.CancelledError)) or not isinstance(
+                caught, Exception
             ):
                 raise
             raise EngineStartFailed(
                 f"Starting the engine failed: {detail}", self.log_tail()
-            ) from exc
+            ) from caught
         finally:
             self._idle.set()
         return self.status
+
+    def _os_problem(self, exc: OSError) -> Exception:
+        """A clear :class:`LifecycleError` for a full disk; other OS errors stay as they are."""
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return exc
+        where = exc.filename or self.paths.root
+        return LifecycleError(
+            f"The disk holding {where} is full ({exc.strerror}), so the engine cannot start. "
+            f"Free some space there (`df -h {self.paths.root}` shows how much is left), or point "
+            "PORTSIDE_HOME at a folder on another disk, then start the engine again."
+        )
 
     async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - Engine.stop's shape
         """SIGTERM dockerd, SIGKILL it after ``timeout`` s, then clean up mounts, socket, bridge."""
@@ -405,6 +429,8 @@ class NativeEngine(Engine):
         try:
             self._clean_stale()
             self._cleanup()
+            # whatever the state file said (running, failed), nothing of this engine is left now
+            self._on_status(EngineStatus(EngineState.STOPPED, self.endpoint))
         finally:
             self._release_lock()
 
@@ -461,15 +487,17 @@ class NativeEngine(Engine):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
+            found = ownership.owner(self.paths.lock_file)
+            holder = found.pid if found and found.pid else "unknown"
             raise EngineAlreadyRunning(
                 f"Another Portside engine (pid {holder}) already runs on {self.paths.data_root}. "
                 "Stop it with `portside engine stop` (or quit the Portside app that runs it), "
                 "or set PORTSIDE_HOME to use a separate engine folder."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        with contextlib.suppress(OSError):  # a hint for people only: the lock is what counts
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
 
     def _release_lock(self) -> None:
@@ -541,7 +569,7 @@ class NativeEngine(Engine):
 
     def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with open(self.paths.log_file, "ab") as handle:
+        with logfile.open_private(self.paths.log_file) as handle:
             handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
         linux = sys.platform.startswith("linux")
         if linux:

@@ -62,6 +62,11 @@ class EnginePaths:
     state_file: Path
 
     @property
+    def start_lock(self) -> Path:
+        """Held by ``portside engine start``/``stop`` while they run: one of them at a time."""
+        return self.root / "start.lock"
+
+    @property
     def endpoint(self) -> str:
         """The engine's endpoint as clients spell it (``unix:///...``)."""
         return f"unix://{self.socket}"
@@ -101,8 +106,17 @@ class EnginePaths:
             state_file=root / "state.json",
         )
 
+    def check_root(self) -> None:
+        """Raise :class:`LifecycleError` when the engine folder exists but is not a folder."""
+        if self.root.exists() and not self.root.is_dir():
+            raise LifecycleError(
+                f"The engine folder {self.root} is a file, not a folder. Point --home (or "
+                f"{HOME_ENV}) at a folder, or remove the file."
+            )
+
     def ensure(self) -> None:
         """Create the folders (private to the user) that dockerd does not create itself."""
+        self.check_root()
         for folder in (self.root, self.socket.parent):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.socket.parent.parent.parent == Path(_short_base()):
