@@ -4,30 +4,39 @@ Honours ``DOCKER_CONFIG`` (else ``~/.docker``). Every edit:
 
 * parses the file first; a corrupt file raises :class:`~engine.errors.DockerConfigError` with its
   path and is left byte-for-byte untouched;
-* keeps every other key (``credHelpers``, ``proxies``, ``currentContext``, plugins' keys …) and
-  their order, and writes with tabs as the CLI does;
-* writes a backup beside it first, ``config.json.portside-backup`` (mode 0600) — the original
-  file, except that secrets being migrated into the keyring are left out of it too, so a
-  migration never leaves a plaintext copy behind;
-* replaces the file atomically (temp file, fsync, ``os.replace``), keeping its mode.
+* keeps every other key (``credHelpers``, ``proxies``, ``currentContext``, plugins' keys …), their
+  order and every number exactly as written (:mod:`engine.credentials.jsonraw`: ``1e400`` must
+  not come back as ``Infinity``, which the CLI cannot parse), and writes with tabs as the CLI does;
+* edits *through* a symlinked ``config.json`` (dotfiles): the link's target is replaced
+  atomically (temp file beside it, fsync, ``os.replace``) keeping its mode, and the link stays;
+* writes a backup beside ``config.json`` first, ``config.json.portside-backup`` (mode 0600). A
+  backup never adds a copy of a secret: it is the original's bytes when the file holds none,
+  else the original with every ``auths`` secret left out (those stay in ``config.json`` or move
+  into the keyring), so after a migration no copy remains in any file Portside wrote;
+* runs under ``<config_dir>/docker-config.json.lock`` (:mod:`engine.credentials.locks`), so
+  enabling many config files at once loses no remembered ``credsStore``.
 
 ``enable`` remembers the previous ``credsStore`` in Portside's settings
-(``<config_dir>/docker-config.json``, keyed by the config file's path) and ``disable`` puts it
-back. Plaintext logins (``auths.<server>.auth``) are only moved into the keyring when the caller
-says so: :func:`plaintext_logins` lists what would move, for the user to confirm.
+(``<config_dir>/docker-config.json``, keyed by the real path of the config file) and ``disable``
+puts it back. Plaintext logins (``auths.<server>.auth``) are only moved into the keyring when the
+caller says so: :func:`plaintext_logins` lists what would move, for the user to confirm.
+:mod:`engine.credentials.toggle` adds the helper installation on top, for the GUI and the CLI.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.credentials import jsonraw
 from engine.credentials.install import helper_status
+from engine.credentials.locks import FileLock
 from engine.credentials.paths import atomic_write, config_dir
 from engine.errors import CredentialsError, DockerConfigError
 
@@ -38,7 +47,10 @@ if TYPE_CHECKING:
 HELPER_SUFFIX = "portside"
 BACKUP_SUFFIX = ".portside-backup"
 STATE_NAME = "docker-config.json"
+#: Moved out of an ``auths`` entry by a migration (the login now lives in the keyring).
 _SECRET_FIELDS = ("auth", "password", "identitytoken", "username")
+#: Never written into a backup.
+_BACKUP_SECRETS = ("auth", "password", "identitytoken", "registrytoken")
 
 
 def docker_config_dir() -> Path:
@@ -93,12 +105,34 @@ class EnableResult:
         migrated: servers whose plaintext secret moved into the keyring and out of the file.
         left_in_plaintext: plaintext logins not migrated (the CLI ignores them from now on:
             with ``credsStore`` set it asks the helper instead).
+        path: the ``config.json`` edited; ``target`` is the file written (the same unless
+            ``path`` is a symlink).
     """
 
     backup: Path | None
     previous_store: str | None
     migrated: list[str]
     left_in_plaintext: list[str]
+    path: Path = Path()
+    target: Path = Path()
+
+
+@dataclass(frozen=True)
+class DisableResult:
+    """What :func:`restore` did.
+
+    Attributes:
+        changed: ``config.json`` was edited (``False`` when ``credsStore`` was not Portside's).
+        restored_store: the ``credsStore`` now set (``None``: none, plaintext in the file).
+        backup: the backup written before the edit, or ``None``.
+        path: the ``config.json``; ``target`` the file written (differs for a symlink).
+    """
+
+    changed: bool
+    restored_store: str | None
+    backup: Path | None
+    path: Path
+    target: Path
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -116,7 +150,7 @@ def read_config(path: Path) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = jsonraw.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise DockerConfigError(str(path), f"not UTF-8 text: {exc}") from exc
     except ValueError as exc:
@@ -147,7 +181,10 @@ def _decode_auth(server: str, entry: dict[str, Any]) -> PlaintextLogin | None:
 
 def plaintext_logins(folder: str | Path | None = None) -> list[PlaintextLogin]:
     """Logins whose secret sits in plaintext in ``config.json`` (what a migration would move)."""
-    data = read_config(config_path(folder))
+    return _plaintext(read_config(config_path(folder)))
+
+
+def _plaintext(data: dict[str, Any]) -> list[PlaintextLogin]:
     out = []
     for server, entry in data.get("auths", {}).items():
         if isinstance(entry, dict):
@@ -172,6 +209,15 @@ def _state_path() -> Path:
     return Path(config_dir()) / STATE_NAME
 
 
+def _lock() -> FileLock:
+    return FileLock(str(Path(config_dir()) / (STATE_NAME + ".lock")))
+
+
+def _target(path: Path) -> Path:
+    """The file to write: ``path``, or where it points when it is a symlink (kept as a link)."""
+    return Path(os.path.realpath(path))
+
+
 def _read_state() -> dict[str, Any]:
     try:
         data = json.loads(_state_path().read_text(encoding="utf-8"))
@@ -189,25 +235,38 @@ def _write_state(state: dict[str, Any]) -> None:
     atomic_write(str(_state_path()), (json.dumps(state, indent=2) + "\n").encode("utf-8"))
 
 
-def _write_config(path: Path, data: dict[str, Any]) -> None:
+def _write_config(path: Path, data: dict[str, Any]) -> Path:
+    target = _target(path)
     try:
-        mode = path.stat().st_mode & 0o777
+        mode = target.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o600
-    atomic_write(str(path), (json.dumps(data, indent="\t") + "\n").encode("utf-8"), mode=mode)
+    try:
+        atomic_write(str(target), (jsonraw.dumps(data) + "\n").encode("utf-8"), mode=mode)
+    except OSError as exc:
+        raise DockerConfigError(str(path), f"cannot write {target}: "
+                                f"{exc.strerror or exc}") from exc
+    return target
 
 
-def _backup(path: Path, data: dict[str, Any], strip: list[str]) -> Path | None:
+def _has_secret(data: dict[str, Any]) -> bool:
+    auths = data.get("auths", {})
+    return any(isinstance(e, dict) and any(k in e for k in _BACKUP_SECRETS)
+               for e in auths.values())
+
+
+def _backup(path: Path, data: dict[str, Any]) -> Path | None:
+    """Back up ``path`` beside it, never with a secret in it (see the module docstring)."""
     if not path.exists():
         return None
     backup = path.with_name(path.name + BACKUP_SUFFIX)
-    if strip:
-        copy = json.loads(json.dumps(data))
-        for server in strip:
-            entry = copy["auths"][server]
-            for key in _SECRET_FIELDS:
-                entry.pop(key, None)
-        body = (json.dumps(copy, indent="\t") + "\n").encode("utf-8")
+    if _has_secret(data):
+        clean = copy.deepcopy(data)
+        for entry in clean["auths"].values():
+            if isinstance(entry, dict):
+                for key in _BACKUP_SECRETS:
+                    entry.pop(key, None)
+        body = (jsonraw.dumps(clean) + "\n").encode("utf-8")
     else:
         body = path.read_bytes()
     atomic_write(str(backup), body, mode=0o600)
@@ -228,59 +287,72 @@ def enable(folder: str | Path | None = None, *, migrate: bool = False,
         KeyringUnavailable: migrating without a usable keyring (nothing changed).
     """
     path = config_path(folder)
-    data = read_config(path)
+    read_config(path)  # a corrupt file fails before anything else happens
     if require_helper:
         found = helper_status(path_env)
         if not found.ours:
             raise CredentialsError(found.message)
-    previous = data.get("credsStore")
-    previous = previous if isinstance(previous, str) and previous else None
+    with _lock():
+        data = read_config(path)
+        previous = data.get("credsStore")
+        previous = previous if isinstance(previous, str) and previous else None
+        logins = _plaintext(data)
+        migrated: list[str] = []
+        if migrate and logins:
+            if store is None:
+                from engine.credentials.store import CredentialStore
 
-    logins = plaintext_logins(folder)
-    migrated: list[str] = []
-    if migrate and logins:
-        if store is None:
-            from engine.credentials.store import CredentialStore
+                store = CredentialStore()
+            for login in logins:  # keyring first: if it fails, the file is not touched
+                store.put(login.server, login.username, login.secret)
+                migrated.append(login.server)
 
-            store = CredentialStore()
-        for login in logins:  # keyring first: if it fails, the file is not touched
-            store.put(login.server, login.username, login.secret)
-            migrated.append(login.server)
-
-    backup = _backup(path, data, migrated)
-    for server in migrated:
-        entry = data["auths"][server]
-        for key in _SECRET_FIELDS:
-            entry.pop(key, None)
-    if previous != HELPER_SUFFIX:
-        state = _read_state()
-        state[str(path.resolve())] = {"previous_credsStore": previous}
-        _write_state(state)
-    data["credsStore"] = HELPER_SUFFIX
-    _write_config(path, data)
+        backup = _backup(path, data)
+        for server in migrated:
+            entry = data["auths"][server]
+            for key in _SECRET_FIELDS:
+                entry.pop(key, None)
+        target = _target(path)
+        if previous != HELPER_SUFFIX:
+            state = _read_state()
+            state[str(target)] = {"previous_credsStore": previous}
+            _write_state(state)
+        data["credsStore"] = HELPER_SUFFIX
+        _write_config(path, data)
     left = [login.server for login in logins if login.server not in migrated]
-    return EnableResult(backup, previous, migrated, left)
+    return EnableResult(backup, previous, migrated, left, path, target)
 
 
-def disable(folder: str | Path | None = None) -> str | None:
-    """Put back the ``credsStore`` that :func:`enable` replaced; returns what is set now.
+def restore(folder: str | Path | None = None) -> DisableResult:
+    """Put back the ``credsStore`` that :func:`enable` replaced.
 
     If ``credsStore`` is no longer Portside's (someone changed it since), nothing is changed.
     """
     path = config_path(folder)
-    data = read_config(path)
-    current = data.get("credsStore")
-    if current != HELPER_SUFFIX:
-        return current if isinstance(current, str) else None
-    state = _read_state()
-    remembered = state.get(str(path.resolve()), {})
-    previous = remembered.get("previous_credsStore") if isinstance(remembered, dict) else None
-    _backup(path, data, [])
-    if previous:
-        data["credsStore"] = previous
-    else:
-        data.pop("credsStore", None)
-    _write_config(path, data)
-    state.pop(str(path.resolve()), None)
-    _write_state(state)
-    return previous if isinstance(previous, str) else None
+    with _lock():
+        data = read_config(path)
+        target = _target(path)
+        current = data.get("credsStore")
+        if current != HELPER_SUFFIX:
+            return DisableResult(False, current if isinstance(current, str) else None, None,
+                                 path, target)
+        state = _read_state()
+        keys = [str(target), str(path.absolute())]
+        remembered: Any = next((state[k] for k in keys if k in state), {})
+        previous = remembered.get("previous_credsStore") if isinstance(remembered, dict) else None
+        previous = previous if isinstance(previous, str) and previous else None
+        backup = _backup(path, data)
+        if previous:
+            data["credsStore"] = previous
+        else:
+            data.pop("credsStore", None)
+        _write_config(path, data)
+        for key in keys:
+            state.pop(key, None)
+        _write_state(state)
+    return DisableResult(True, previous, backup, path, target)
+
+
+def disable(folder: str | Path | None = None) -> str | None:
+    """:func:`restore`, returning just the ``credsStore`` set now (``None``: plaintext)."""
+    return restore(folder).restored_store
