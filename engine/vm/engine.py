@@ -1,0 +1,676 @@
+"""``VMEngine``: the Docker engine in a Linux VM under QEMU, behind the same ``Engine`` interface.
+
+Start-up, in order (each step a module of this package)::
+
+    image.find_image ─► layout (lock, vm.json) ─► disk (root overlay, data disk)
+      ─► ssh.ensure_keys + guest.conf (fw_cfg) ─► qemu.build_command ─► spawn QEMU
+      ─► ready "init" (per accelerator: an accelerated boot that exits or is not there in time is
+         ended, and the next accelerator, finally tcg, is tried) ─► "sshd" ─► ssh.APIForward
+      ─► "ready" ─► GET /_ping through the forwarded socket ─► qmp.QMPClient
+      ─► ports.PortForwarder (engine events → QMP hostfwd) ─► RUNNING
+
+QEMU's stdout and stderr (the serial console and QEMU's own messages) go through a pipe into the
+rotated engine log, as dockerd's do for the native engine. A watcher thread notices QEMU's exit at
+once; an exit nobody asked for turns the status FAILED with the console's last lines, and the
+forward and port forwards are ended on the event loop. ``stop`` presses the ACPI power button
+through QMP (the guest stops dockerd and syncs), then quits QEMU and finally kills it when the
+timeout passes. One VM folder has one owner: a second start is refused with who holds the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from engine.errors import (
+    EngineAlreadyRunning,
+    EngineNotInstalled,
+    EngineStartFailed,
+    LifecycleError,
+)
+from engine.lifecycle import logfile
+from engine.lifecycle.base import Engine, EngineState, EngineStatus
+from engine.lifecycle.native import _die_with_parent, _load_libc, write_json_atomic
+from engine.vm import disk, qemu, share
+from engine.vm.layout import Resources, VMPaths, VMSettings, host_memory_bytes, resolve_resources
+from engine.vm.ports import PortForwarder
+from engine.vm.qmp import QMPClient, QMPError
+from engine.vm.ready import BootTimes, ReadyWatcher
+from engine.vm.ssh import APIForward, api_transport, ensure_keys, find_ssh
+
+log = logging.getLogger(__name__)
+
+#: An accelerated boot must reach portside-init within this many seconds, else tcg is tried.
+ACCEL_TIMEOUT = 20.0
+#: fw_cfg names the guest reads (image contract).
+FW_AUTHORIZED_KEYS = "opt/portside/authorized_keys"
+FW_HOST_KEY = "opt/portside/ssh_host_ed25519_key"
+FW_CONFIG = "opt/portside/config"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now (for the guest's sshd)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def guest_config(shares: list[share.Share], dockerd_args: str = "") -> str:
+    """The shell-sourced ``opt/portside/config`` (values single-quoted; share paths are vetted)."""
+    values = {
+        "PORTSIDE_SHARES": share.shares_setting(shares),
+        "PORTSIDE_DOCKERD_ARGS": dockerd_args.replace("'", ""),
+        "PORTSIDE_HOSTNAME": "portside-vm",
+    }
+    return "".join(f"{key}='{value}'\n" for key, value in values.items())
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False when someone else holds it."""
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class VMEngine(Engine):
+    """A Linux VM under QEMU running dockerd, its API forwarded to a socket of the user's own.
+
+    Args:
+        paths: the VM's files (default :meth:`VMPaths.default`).
+        arch: the image's architecture (default: the host's).
+        settings: CPUs, memory, disk, accelerator (default: ``vm.json`` in the VM folder).
+        start_timeout: seconds from QEMU's start to a working ``/_ping``.
+        accel_timeout: seconds an accelerated boot has to reach portside-init.
+        owner: recorded in the state file ("app", "supervisor", ...).
+    """
+
+    name = "Portside VM"
+    manages_process = True
+
+    def __init__(
+        self,
+        paths: VMPaths | None = None,
+        *,
+        arch: str | None = None,
+        settings: VMSettings | None = None,
+        start_timeout: float = 120.0,
+        accel_timeout: float = ACCEL_TIMEOUT,
+        owner: str = "app",
+    ) -> None:
+        super().__init__()
+        self.paths = paths or VMPaths.default()
+        self._arch = arch
+        self._settings = settings
+        self.start_timeout = start_timeout
+        self.accel_timeout = accel_timeout
+        self.owner = owner
+        self._status = EngineStatus(EngineState.STOPPED, self.endpoint)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log_writer: logfile.RotatingLogWriter | None = None
+        self._lock_fd: int | None = None
+        self._expect_exit = False
+        self._idle = threading.Event()
+        self._idle.set()
+        self._ready: ReadyWatcher | None = None
+        self._qmp: QMPClient | None = None
+        self._forward: APIForward | None = None
+        self._ports: PortForwarder | None = None
+        self.accel: str | None = None
+        self.resources: Resources | None = None
+        self.boot_times: BootTimes | None = None
+        self.ssh_port: int | None = None
+        self._notes: list[str] = []
+
+    # -- public API -----------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return self.paths.engine.endpoint
+
+    @property
+    def qemu_pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def forward(self) -> APIForward | None:
+        """The API forward (tests and benchmarks run commands in the VM through it)."""
+        return self._forward
+
+    @property
+    def port_forwarder(self) -> PortForwarder | None:
+        return self._ports
+
+    async def start(self) -> EngineStatus:
+        """Boot the VM and wait until its engine answers; raises a :class:`LifecycleError`."""
+        await self._wait_idle()
+        if self.status.state is EngineState.RUNNING:
+            return self.status
+        if self._proc is not None:
+            raise LifecycleError("The VM is already starting or stopping; wait for it.")
+        self._remember_loop()
+        try:
+            plan = self._plan()
+            self.paths.ensure()
+            self._acquire_lock()
+        except LifecycleError as exc:
+            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(exc)))
+            raise
+        self._idle.clear()
+        try:
+            self._set_status(EngineStatus(EngineState.STARTING, self.endpoint, "Preparing the VM…"))
+            await asyncio.to_thread(self._prepare, plan)
+            await self._boot(plan)
+            with self._status_lock:
+                proc = self._proc
+                if proc is None or proc.poll() is not None:
+                    raise EngineStartFailed(
+                        "QEMU exited right after the VM was ready", self.log_tail()
+                    )
+                self._set_status(
+                    EngineStatus(EngineState.RUNNING, self.endpoint, self._detail(), proc.pid)
+                )
+        except BaseException as exc:
+            detail = str(exc) if isinstance(exc, LifecycleError) else f"{type(exc).__name__}: {exc}"
+            await asyncio.shield(self._shutdown(kill=True))
+            self._conclude(EngineStatus(EngineState.FAILED, self.endpoint, detail))
+            if isinstance(exc, (LifecycleError, asyncio.CancelledError)) or not isinstance(
+                exc, Exception
+            ):
+                raise
+            raise EngineStartFailed(f"Starting the VM failed: {detail}", self.log_tail()) from exc
+        finally:
+            self._idle.set()
+        return self.status
+
+    async def stop(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109 - Engine.stop's shape
+        """ACPI power button through QMP; quit, then kill QEMU when ``timeout`` passes."""
+        await self._wait_idle()
+        proc = self._proc
+        if proc is None:
+            if self.status.state is EngineState.FAILED:
+                self._set_status(EngineStatus(EngineState.STOPPED, self.endpoint))
+            return
+        self._idle.clear()
+        try:
+            with self._status_lock:
+                self._expect_exit = True
+                self._set_status(
+                    EngineStatus(
+                        EngineState.STOPPING, self.endpoint, "Shutting the VM down…", proc.pid
+                    )
+                )
+            await self._shutdown(kill=False, timeout=timeout)
+            self._conclude(EngineStatus(EngineState.STOPPED, self.endpoint))
+        finally:
+            self._idle.set()
+
+    async def settled(self) -> None:
+        """Wait until no start, stop or crash clean-up is running."""
+        await self._wait_idle()
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The engine log's (serial console's) last lines, from the current or last run."""
+        return logfile.tail(self.paths.engine.log_file, lines, this_run=True)
+
+    def ssh_command(self, *command: str) -> list[str]:
+        """argv of an ssh that runs ``command`` in the running VM."""
+        from engine.vm.ssh import command_in_vm
+
+        if self._forward is None:
+            raise LifecycleError("The VM is not running.")
+        return command_in_vm(self._forward.ssh, self.paths, self._forward.port, *command)
+
+    def cleanup_leftovers(self) -> None:
+        """Take the lock and end a QEMU (and ssh) a dead owner left behind.
+
+        Raises :class:`EngineAlreadyRunning` when a live owner holds the lock.
+        """
+        self.paths.ensure()
+        self._acquire_lock()
+        try:
+            self._end_stale()
+        finally:
+            self._release_lock()
+
+    # -- start-up steps -------------------------------------------------------------------------
+
+    def _plan(self) -> dict[str, Any]:
+        """Everything checked before anything is written: image, programs, settings."""
+        from engine.vm import image as vm_image
+
+        if api_transport() != "unix":
+            raise LifecycleError(
+                "The VM engine cannot offer its API on Windows yet: it needs a named-pipe relay "
+                "for the ssh forward. Use Docker Desktop's WSL engine with DOCKER_HOST meanwhile."
+            )
+        arch = self._arch or vm_image.host_arch()
+        image = vm_image.find_image(arch)
+        if image is None:
+            raise EngineNotInstalled(
+                f"The Portside VM image ({arch}, version {vm_image.IMAGE_VERSION}) is not built "
+                f"yet. Build it with: {vm_image.build_hint(arch)}"
+            )
+        program = qemu.find_qemu(arch)
+        qemu_img = disk.find_qemu_img()
+        ssh, keygen = find_ssh()
+        settings = self._settings or VMSettings.load(self.paths.settings_file)
+        forced = os.environ.get(qemu.ACCEL_ENV) or settings.accel
+        if forced and forced not in ("kvm", "hvf", "whpx", "tcg"):
+            raise LifecycleError(
+                f"{qemu.ACCEL_ENV}={forced!r} is not an accelerator (kvm, hvf, whpx, tcg)."
+            )
+        same_arch = arch == vm_image.host_arch()
+        in_qemu = qemu.qemu_accelerators(program)
+        accels = qemu.accel_candidates(
+            in_qemu, qemu.host_accelerators() if same_arch else [], forced, same_arch=same_arch
+        )
+        resources = resolve_resources(settings, os.cpu_count(), host_memory_bytes())
+        if not same_arch and resources.cpus > 1:
+            resources = Resources(1, resources.memory_mib, resources.disk_gib, resources.notes)
+        shares, share_note = share.default_shares()
+        return {
+            "arch": arch,
+            "image": image,
+            "qemu": program,
+            "qemu_img": qemu_img,
+            "ssh": ssh,
+            "keygen": keygen,
+            "accels": accels,
+            "resources": resources,
+            "shares": shares,
+            "notes": [*resources.notes, *([share_note] if share_note else [])],
+        }
+
+    def _prepare(self, plan: dict[str, Any]) -> None:
+        """(thread) End leftovers, make the disks, keys and guest config."""
+        self._end_stale()
+        paths, image = self.paths, plan["image"]
+        notes: list[str] = list(plan["notes"])
+        if disk.ensure_root_overlay(
+            plan["qemu_img"], paths.root_disk, paths.root_version, image.rootfs, image.version
+        ):
+            notes.append(f"root disk made from image {image.version}")
+        made = disk.ensure_data_disk(plan["qemu_img"], paths.data_disk, plan["resources"].disk_gib)
+        if made:
+            notes.append(made)
+        ensure_keys(plan["keygen"], paths)
+        tmp = paths.guest_config.with_name(".guest.conf.tmp")
+        tmp.write_text(guest_config(plan["shares"]), encoding="utf-8")
+        os.replace(tmp, paths.guest_config)
+        (paths.root / "ssh.log").write_bytes(b"")
+        self._notes = notes
+
+    def _spec(self, plan: dict[str, Any], accel: str) -> qemu.MachineSpec:
+        image, res, paths = plan["image"], plan["resources"], self.paths
+        self.ssh_port = free_port()
+        return qemu.MachineSpec(
+            arch=plan["arch"],
+            accel=accel,
+            cpus=res.cpus,
+            memory_mib=res.memory_mib,
+            kernel=image.kernel,
+            initrd=image.initrd,
+            cmdline=qemu.kernel_cmdline(
+                plan["arch"], str(image.manifest.get("kernel_cmdline", ""))
+            ),
+            root_disk=paths.root_disk,
+            data_disk=paths.data_disk,
+            ssh_port=self.ssh_port,
+            qmp_socket=paths.qmp_socket,
+            ready_socket=paths.ready_socket,
+            shares=plan["shares"],
+            fw_cfg={
+                FW_AUTHORIZED_KEYS: paths.client_key.with_name(paths.client_key.name + ".pub"),
+                FW_HOST_KEY: paths.host_key,
+                FW_CONFIG: paths.guest_config,
+            },
+            pidfile=paths.qemu_pidfile,
+        )
+
+    async def _boot(self, plan: dict[str, Any]) -> None:
+        """Spawn QEMU with each accelerator in turn until one reaches init; then wait for ready."""
+        deadline = time.monotonic() + self.start_timeout
+        accels: list[str] = plan["accels"]
+        self.resources = plan["resources"]
+        for note in self._notes:
+            self._note(note)
+        for index, accel in enumerate(accels):
+            last = index == len(accels) - 1
+            self.accel = accel
+            self._set_status(
+                EngineStatus(
+                    EngineState.STARTING,
+                    self.endpoint,
+                    f"Booting the Linux VM (QEMU, {qemu.describe_accel(accel)})…",
+                )
+            )
+            self._spawn(qemu.build_command(plan["qemu"], self._spec(plan, accel)))
+            limit = deadline if last else min(deadline, time.monotonic() + self.accel_timeout)
+            problem = await self._wait_for("init", limit)
+            if not problem:
+                break
+            if last:
+                raise EngineStartFailed(problem, self.log_tail())
+            self._note(f"{problem} With {accel}; trying {accels[index + 1]} instead.")
+            await self._shutdown(kill=True)
+        problem = await self._wait_for("sshd", deadline)
+        if problem:
+            raise EngineStartFailed(problem, self.log_tail())
+        assert self.ssh_port is not None
+        self._qmp = await QMPClient.connect(self.paths.qmp_socket)
+        self._forward = APIForward(plan["ssh"], self.paths, self.ssh_port, self._note)
+        await self._forward.start(max(5.0, deadline - time.monotonic()))
+        problem = await self._wait_for("ready", deadline)
+        if problem:
+            raise EngineStartFailed(problem, self.log_tail())
+        await self._ping(deadline)
+        assert self.boot_times is not None
+        self.boot_times.pinged = time.monotonic() - self.boot_times.started
+        self._note(f"VM ready: {self.boot_times.summary()}")
+        self._ports = PortForwarder(self._qmp, self.endpoint, self._on_ports)
+        self._ports.start()
+
+    def _spawn(self, argv: list[str]) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log_file = self.paths.engine.log_file
+        with open(log_file, "ab") as handle:
+            handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
+        for stale in (self.paths.qmp_socket, self.paths.ready_socket):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        linux = sys.platform.startswith("linux")
+        if linux:
+            _load_libc()
+        read_fd, write_fd = os.pipe()
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                close_fds=True,
+                start_new_session=True,  # terminal signals (Ctrl-C) must not reach QEMU
+                preexec_fn=_die_with_parent if linux else None,
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            raise EngineStartFailed(f"Could not run {argv[0]}: {exc}") from exc
+        finally:
+            os.close(write_fd)
+        self._expect_exit = False
+        self._proc = proc
+        self._log_writer = logfile.RotatingLogWriter(read_fd, log_file)
+        self._log_writer.start()
+        self._ready = ReadyWatcher(self.paths.ready_socket, started)
+        self.boot_times = self._ready.times
+        self._ready.start()
+        threading.Thread(
+            target=self._watch, args=(proc,), name=f"vm-watch:{proc.pid}", daemon=True
+        ).start()
+
+    async def _wait_for(self, kind: str, deadline: float) -> str:
+        """'' once the guest says ``kind``; else why not (QEMU exited, failed line, timeout)."""
+        ready, proc = self._ready, self._proc
+        assert ready is not None and proc is not None
+        waiter = asyncio.ensure_future(ready.wait(kind))
+        try:
+            while not waiter.done():
+                code = proc.poll()
+                if code is not None:
+                    self._drain_log()
+                    return f"QEMU exited with code {code} while the VM booted."
+                if time.monotonic() > deadline:
+                    return (
+                        f"The VM did not get to '{kind}' within "
+                        f"{deadline - ready.times.started:.0f} s of QEMU's start."
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(waiter), 0.1)
+        finally:
+            waiter.cancel()
+        if waiter.result() == "failed":
+            return f"The engine in the VM failed to start: {ready.failure}"
+        return ""
+
+    async def _ping(self, deadline: float) -> None:
+        transport = httpx.AsyncHTTPTransport(uds=str(self.paths.socket))
+        async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=5) as c:
+            while True:
+                try:
+                    response = await c.get("/_ping")
+                    if response.status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise EngineStartFailed(
+                        f"The VM's engine did not answer on {self.paths.socket}. "
+                        f"ssh said: {self._forward.error_tail() if self._forward else ''}",
+                        self.log_tail(),
+                    )
+                await asyncio.sleep(0.05)
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def _detail(self) -> str:
+        """The RUNNING status line: what runs, with which accelerator and resources."""
+        parts = [f"Linux VM (QEMU, {qemu.describe_accel(self.accel or '?')})"]
+        if self.resources is not None:
+            parts.append(
+                f"{self.resources.cpus} CPU{'s' if self.resources.cpus > 1 else ''}, "
+                f"{self.resources.memory_mib / 1024:g} GiB"
+            )
+        if self.boot_times is not None and self.boot_times.pinged is not None:
+            parts.append(f"ready in {self.boot_times.pinged:.1f} s")
+        text = " · ".join(parts)
+        if self._ports is not None and self._ports.problems:
+            text += "\n" + "\n".join(self._ports.problems.values())
+        return text
+
+    def _on_ports(self) -> None:
+        status = self.status
+        if status.state is EngineState.RUNNING:
+            self._set_status(
+                EngineStatus(status.state, status.endpoint, self._detail(), status.pid)
+            )
+
+    def _note(self, text: str) -> None:
+        """A line of Portside's own in the engine log (between the console's lines)."""
+        log.info("%s", text)
+        with contextlib.suppress(OSError), open(self.paths.engine.log_file, "ab") as handle:
+            handle.write(f"[portside] {text}\n".encode())
+
+    def _on_status(self, status: EngineStatus) -> None:
+        if self._lock_fd is None:
+            return  # only the lock holder speaks for this VM
+        state = {
+            "state": status.state.value,
+            "endpoint": status.endpoint,
+            "pid": status.pid,
+            "detail": status.detail,
+            "owner": self.owner,
+            "owner_pid": os.getpid(),
+            "vm": True,
+            "accel": self.accel,
+            "ssh_port": self.ssh_port,
+            "updated": time.time(),
+        }
+        try:
+            write_json_atomic(self.paths.engine.state_file, state)
+        except OSError:
+            log.exception("could not write %s", self.paths.engine.state_file)
+
+    # -- lock -----------------------------------------------------------------------------------
+
+    def _acquire_lock(self) -> None:
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.paths.engine.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        if not _lock(fd):
+            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise EngineAlreadyRunning(
+                f"The Portside VM in {self.paths.root} already runs (owner pid {holder}). Stop it "
+                "with `portside engine stop --vm` (or quit the Portside app that runs it), or set "
+                "PORTSIDE_HOME to use a separate engine folder."
+            )
+        os.set_inheritable(fd, False)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+
+    # -- ending ---------------------------------------------------------------------------------
+
+    async def _shutdown(self, *, kill: bool, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        """End the ports, the forward and QEMU (power button first unless ``kill``)."""
+        proc = self._proc
+        if proc is not None:
+            self._expect_exit = True
+        if self._ports is not None:
+            await self._ports.stop()
+            self._ports = None
+        if self._forward is not None:
+            await self._forward.stop()
+            self._forward = None
+        qmp, self._qmp = self._qmp, None
+        if proc is not None and proc.poll() is None and not kill:
+            if qmp is not None:
+                try:
+                    await qmp.powerdown()
+                except QMPError as exc:
+                    self._note(f"the power button did not work ({exc})")
+            deadline = time.monotonic() + timeout
+            while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # the exit is seen by a thread; polling is simplest
+            if proc.poll() is None:
+                self._note(f"the VM did not power off within {timeout:.0f} s; ending QEMU")
+                if qmp is not None:
+                    await qmp.quit()
+        if qmp is not None:
+            await qmp.close()
+        if proc is not None and proc.poll() is None:
+            await asyncio.sleep(0)
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+        if proc is not None:
+            await asyncio.to_thread(proc.wait)
+        if self._ready is not None:
+            await self._ready.close()
+            self._ready = None
+        self._drain_log()
+        for stale in (self.paths.qmp_socket, self.paths.ready_socket, self.paths.qemu_pidfile):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        self._proc = None
+
+    def _conclude(self, final: EngineStatus) -> None:
+        self._proc = None
+        self._set_status(final)
+        self._release_lock()
+
+    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
+        code = proc.wait()
+        with self._status_lock:
+            if self._expect_exit or self._proc is not proc:
+                return
+            if self.status.state is not EngineState.RUNNING:
+                return  # start() notices and reports it
+            self._idle.clear()
+        self._drain_log()
+        detail = (
+            f"The VM's QEMU (pid {proc.pid}) exited unexpectedly "
+            f"({_exit_text(code)}).\n\nLast lines of the VM console:\n{self.log_tail()}"
+        )
+        self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, detail, proc.pid))
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                asyncio.run_coroutine_threadsafe(self._after_crash(), loop)
+                return
+            except RuntimeError:
+                pass
+        self._forget_crash()
+
+    async def _after_crash(self) -> None:
+        try:
+            await self._shutdown(kill=True)
+        finally:
+            self._forget_crash()
+
+    def _forget_crash(self) -> None:
+        self._proc = None
+        self._release_lock()
+        self._idle.set()
+
+    def _end_stale(self) -> None:
+        """(lock held) A QEMU of this VM that outlived its owner is ours to end."""
+        from engine.lifecycle import procs
+
+        try:
+            pid = int(self.paths.qemu_pidfile.read_text().strip() or "0")
+        except (OSError, ValueError):
+            pid = 0
+        argv = " ".join(procs.cmdline(pid)) if pid and procs.pid_alive(pid) else ""
+        if str(self.paths.root_disk) in argv:
+            log.warning("ending the VM's orphaned QEMU (pid %s)", pid)
+            procs.terminate([pid], timeout=5.0)
+        if sys.platform.startswith("linux"):  # procs reads /proc
+            procs.terminate(procs.processes_naming([self.paths.ssh_control]), timeout=5.0)
+        for stale in (
+            self.paths.qemu_pidfile,
+            self.paths.qmp_socket,
+            self.paths.ready_socket,
+            self.paths.ssh_control,
+            self.paths.socket,
+        ):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+
+    def _drain_log(self) -> None:
+        if self._log_writer is not None:
+            self._log_writer.join(2.0)
+
+    async def _wait_idle(self) -> None:
+        while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
+            await asyncio.sleep(0.05)
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        import signal
+
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
