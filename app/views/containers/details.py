@@ -1,22 +1,30 @@
 """The details pane of one container: a live logs tail, an inspect summary, the raw inspect.
 
-``show_container`` inspects the container once (runner task keyed ``containers.details``) and
-starts one ``logs(follow=True)`` task on the loop that feeds the :class:`LogPane`; showing another
-container or closing the pane cancels it.
+``show_container`` inspects the container (runner task keyed ``containers.details``) and starts
+ONE ``logs(follow=True)`` reader (:mod:`.logs`) that feeds the :class:`LogPane`; showing another
+container or closing the pane cancels it. The view calls :meth:`DetailsPanel.refresh` when the
+store re-lists the shown container (an event), so the summary is never older than the row, and
+:meth:`DetailsPanel.show_state` when the row's State text changes ("stopping…").
+
+Ctrl+F inside the pane opens ITS find bar (searching the Logs or Inspect text), not the list's
+search: the shortcut's context is this pane and its children.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QTabWidget,
     QToolButton,
@@ -24,46 +32,139 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.views.containers.logs import LOG_TAIL_LINES, LogPane
-from engine.errors import EngineError, NotFound
+from app.views.containers.logs import LOG_TAIL_LINES, LogPane, follow_logs
+
+
+class FindBar(QWidget):
+    """Find in a text pane: a field, previous/next, "3 of 12"; Enter = next, Esc closes."""
+
+    def __init__(self, target: Callable[[], QPlainTextEdit]) -> None:
+        super().__init__()
+        self._target = target
+        self.field = QLineEdit()
+        self.field.setPlaceholderText("Find in logs or inspect…")
+        self.field.setAccessibleName("Find in details")
+        self.field.returnPressed.connect(self.find_next)
+        self.field.textChanged.connect(lambda _t: self.find_next(from_start=True))
+        self.previous = QToolButton()
+        self.previous.setText("Previous")
+        self.previous.setAccessibleName("Previous match")
+        self.previous.clicked.connect(self.find_previous)
+        self.next = QToolButton()
+        self.next.setText("Next")
+        self.next.setAccessibleName("Next match")
+        self.next.clicked.connect(lambda: self.find_next())
+        self.result = QLabel()
+        self.result.setAccessibleName("Matches")
+        self.close_button = QToolButton()
+        self.close_button.setText("Close")
+        self.close_button.setAccessibleName("Close find bar")
+        self.close_button.clicked.connect(self.close_bar)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.field, 1)
+        for w in (self.previous, self.next, self.result, self.close_button):
+            layout.addWidget(w)
+        self.hide()  # Esc: the pane's shortcut closes this bar first (one shortcut, no ambiguity)
+
+    def open_bar(self) -> None:
+        self.show()
+        self.field.setFocus()
+        self.field.selectAll()
+
+    def close_bar(self) -> None:
+        self.hide()
+        self._target().setFocus()
+
+    def _find(self, backward: bool, from_start: bool = False) -> bool:
+        text = self.field.text()
+        pane = self._target()
+        if not text:
+            self.result.setText("")
+            return False
+        flags = QTextDocument.FindFlag(0)
+        if backward:
+            flags |= QTextDocument.FindFlag.FindBackward
+        if from_start:
+            cursor = pane.textCursor()
+            cursor.movePosition(cursor.MoveOperation.Start)
+            pane.setTextCursor(cursor)
+        found = pane.find(text, flags)
+        if not found:  # wrap around
+            cursor = pane.textCursor()
+            cursor.movePosition(
+                cursor.MoveOperation.End if backward else cursor.MoveOperation.Start
+            )
+            pane.setTextCursor(cursor)
+            found = pane.find(text, flags)
+        total = pane.toPlainText().lower().count(text.lower())
+        self.result.setText(f"{total} match{'es' if total != 1 else ''}" if found else "No match")
+        return bool(found)
+
+    def find_next(self, from_start: bool = False) -> bool:
+        return self._find(False, from_start)
+
+    def find_previous(self) -> bool:
+        return self._find(True)
 
 
 class DetailsPanel(QWidget):
     """Inspect summary + a live logs tail of one container."""
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        parent: QWidget | None = None,
+        *,
+        state_text: Callable[[str], str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.container_id: str | None = None
+        self._state_text = state_text
         self._logs_task: asyncio.Task[None] | None = None
+        self._state_field: QLabel | None = None
         self.title = QLabel()
+        self.title.setAccessibleName("Container")
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.title.setFont(font)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Close details (Esc)")
-        close.clicked.connect(self.close_panel)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAccessibleName("Close details")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Close details (Esc)")
+        self.close_button.clicked.connect(self.close_panel)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
-        head.addWidget(close)
+        head.addWidget(self.close_button)
 
         self.form_host = QWidget()
+        self.form_host.setAccessibleName("Summary")
         self.form = QFormLayout(self.form_host)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
+        self.raw.setAccessibleName("Inspect (JSON)")
         self.logs = LogPane()
+        self.logs.setAccessibleName("Logs")
         self.tabs = QTabWidget()
         self.tabs.addTab(self.logs, "Logs")
         self.tabs.addTab(self.form_host, "Summary")
         self.tabs.addTab(self.raw, "Inspect")
+        self.find_bar = FindBar(self._find_target)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(head)
+        layout.addWidget(self.find_bar)
         layout.addWidget(self.tabs)
+        QShortcut(
+            QKeySequence.StandardKey.Find,
+            self,
+            self.open_find,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
         QShortcut(
             QKeySequence(Qt.Key.Key_Escape),
             self,
@@ -71,29 +172,71 @@ class DetailsPanel(QWidget):
             context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
         )
 
+    # -- find -----------------------------------------------------------------------------------
+    def _find_target(self) -> QPlainTextEdit:
+        if self.tabs.currentWidget() is self.form_host:
+            self.tabs.setCurrentWidget(self.raw)  # the summary's values are all in Inspect
+        current = self.tabs.currentWidget()
+        return current if isinstance(current, QPlainTextEdit) else self.logs
+
+    def open_find(self) -> None:
+        self._find_target()
+        self.find_bar.open_bar()
+
+    # -- showing a container --------------------------------------------------------------------
     def show_container(self, cid: str) -> None:
         self.stop_logs()
         self.container_id = cid
         self.logs.reset()
+        self.raw.clear()
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self._state_field = None
         self.title.setText(cid[:12])
         self.show()
         client = self.ctx.client
         if client is None:
+            return
+        self.refresh()
+        self._logs_task = asyncio.ensure_future(
+            follow_logs(client, cid, self.logs, tail=LOG_TAIL_LINES)
+        )
+
+    def refresh(self) -> None:
+        """Inspect the shown container again (its row changed); restart a log stream that ended."""
+        cid = self.container_id
+        client = self.ctx.client
+        if cid is None or client is None:
             return
         self.ctx.runner.run(
             lambda: client.containers.inspect(cid),
             key="containers.details",
             title="Inspect container",
             on_done=self._fill,
+            on_error=self._gone,
         )
-        self._logs_task = asyncio.ensure_future(self._follow_logs(client, cid))
+
+    def _gone(self, exc: BaseException) -> bool:
+        from engine.errors import NotFound
+
+        return isinstance(exc, NotFound)  # removed meanwhile: the view closes or moves on
+
+    def show_state(self) -> None:
+        """Show the row's State text (pending "stopping…" included) in the summary."""
+        if self._state_field is not None and self.container_id and self._state_text:
+            text = self._state_text(self.container_id)
+            if text:
+                self._state_field.setText(text)
 
     def _fill(self, details: Any) -> None:
         raw = getattr(details, "raw", {}) or {}
+        if raw.get("Id") != self.container_id:
+            return  # an answer about the container shown before
         config = raw.get("Config") or {}
         state = raw.get("State") or {}
         host = raw.get("HostConfig") or {}
         self.title.setText(str(raw.get("Name", "")).lstrip("/") or str(details.id)[:12])
+        current = self.tabs.currentIndex()
         while self.form.rowCount():
             self.form.removeRow(0)
         ports = ", ".join(
@@ -105,18 +248,13 @@ class DetailsPanel(QWidget):
             f"{m.get('Source') or m.get('Name', '')} → {m.get('Destination', '')}"
             for m in raw.get("Mounts") or ()
         )
+        status = str(state.get("Status", ""))
+        if status == "exited":
+            status += f" (exit code {state.get('ExitCode')})"
         rows = [
             ("ID", str(raw.get("Id", ""))),
             ("Image", str(config.get("Image", ""))),
-            (
-                "State",
-                f"{state.get('Status', '')}"
-                + (
-                    f" (exit code {state.get('ExitCode')})"
-                    if state.get("Status") == "exited"
-                    else ""
-                ),
-            ),
+            ("State", status),
             ("Started", str(state.get("StartedAt", ""))),
             ("Command", " ".join([*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])])),
             ("Ports", ports or "none"),
@@ -129,17 +267,22 @@ class DetailsPanel(QWidget):
             field = QLabel(value)
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             field.setWordWrap(True)
+            field.setAccessibleName(label)
             self.form.addRow(label, field)
+            if label == "State":
+                self._state_field = field
+        self.show_state()
+        scroll = self.raw.verticalScrollBar().value()
         self.raw.setPlainText(json.dumps(raw, indent=2, sort_keys=True))
-
-    async def _follow_logs(self, client: Any, cid: str) -> None:
-        try:
-            async for _kind, text in client.containers.logs(cid, follow=True, tail=LOG_TAIL_LINES):
-                self.logs.feed(text)
-        except NotFound:
-            self.logs.feed("\n[the container was removed]\n")
-        except (EngineError, OSError) as exc:
-            self.logs.feed(f"\n[log stream ended: {exc}]\n")
+        self.raw.verticalScrollBar().setValue(scroll)
+        self.tabs.setCurrentIndex(current)
+        # A stopped container's log stream has ended: follow it again once it runs.
+        client = self.ctx.client
+        task = self._logs_task
+        if state.get("Running") and client is not None and (task is None or task.done()):
+            self._logs_task = asyncio.ensure_future(
+                follow_logs(client, str(raw["Id"]), self.logs, tail=0)
+            )
 
     def stop_logs(self) -> None:
         if self._logs_task is not None and not self._logs_task.done():
@@ -147,6 +290,10 @@ class DetailsPanel(QWidget):
         self._logs_task = None
 
     def close_panel(self) -> None:
+        focus = QApplication.focusWidget()
+        if self.find_bar.isVisible() and focus is not None and self.find_bar.isAncestorOf(focus):
+            self.find_bar.close_bar()
+            return
         self.stop_logs()
         self.container_id = None
         self.hide()

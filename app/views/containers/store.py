@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.models.containers import ContainersModel, container_row
+from app.models.containers import ContainersModel, carry_over, container_row
 from engine.endpoint import Endpoint
 from engine.errors import EngineError
 from engine.stats_monitor import StatsMonitor, supports
@@ -59,6 +59,8 @@ class ContainerStore(QObject):
         self.ctx = ctx
         self.model = ContainersModel(self)
         self._pending: set[str] = set()
+        # Ids whose action finished: the next re-list shows the engine's word, ending "stopping…".
+        self._settling: set[str] = set()
         self._flushing = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -104,14 +106,11 @@ class ContainerStore(QObject):
         old = {cid: self.model.get(cid) for cid in self.model.ids()}
         rows = {}
         for s in summaries:
-            row = container_row(s)
-            prev = old.get(s.id)
-            if prev is not None and row["state"] == "running":
-                row.update(
-                    cpu=prev.get("cpu"), mem=prev.get("mem"), mem_limit=prev.get("mem_limit")
-                )
-            rows[s.id] = row
+            rows[s.id] = carry_over(old.get(s.id), container_row(s))
         self.model.set_rows(rows)
+        for cid in [c for c in self._settling if c in rows]:
+            self._settling.discard(cid)
+            self.model.set_pending(cid, None)
         self.synced_once = True
         self.synced.emit()
         if self._pending:
@@ -138,6 +137,21 @@ class ContainerStore(QObject):
         if not self._flushing and not self._flush_timer.isActive():
             self._flush_timer.start()
 
+    def settle(self, cid: str) -> None:
+        """An action on ``cid`` finished: re-list it, and let that row replace its pending text.
+
+        Events alone are not enough: ``stop`` sends ``kill`` before the container is down, so the
+        re-list they cause can still say "running" while the action is in flight.
+        """
+        self._settling.add(cid)
+        self.refresh(cid)
+
+    def refresh(self, cid: str) -> None:
+        """Re-list one container soon (batched with the ids named by events)."""
+        self._pending.add(cid)
+        if not self._flushing and not self._flush_timer.isActive():
+            self._flush_timer.start()
+
     def _flush(self) -> None:
         client = self.ctx.client
         if client is None or not self._pending or self._flushing:
@@ -154,18 +168,17 @@ class ContainerStore(QObject):
             seen = set()
             for s in summaries:
                 seen.add(s.id)
-                row = container_row(s)
-                prev = self.model.get(s.id)
-                if prev is not None and row["state"] == "running":
-                    row.update(
-                        cpu=prev.get("cpu"), mem=prev.get("mem"), mem_limit=prev.get("mem_limit")
-                    )
+                row = carry_over(self.model.get(s.id), container_row(s))
                 if row["state"] != "running":
                     self._stop_stats(s.id)
                 self.model.upsert(s.id, row)
+                if s.id in self._settling:
+                    self._settling.discard(s.id)
+                    self.model.set_pending(s.id, None)
                 self.row_updated.emit(s.id)
             for cid in ids:
                 if cid not in seen:
+                    self._settling.discard(cid)
                     self._stop_stats(cid)
                     self.model.remove(cid)
             if self._pending:

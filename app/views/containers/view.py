@@ -27,7 +27,10 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolBar,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -38,13 +41,29 @@ from app.models.containers import (
     COL,
     GROUP_PREFIX,
     ContainersFilter,
+    port_urls,
 )
-from app.models.keyed import ID_ROLE
+from app.models.keyed import ID_ROLE, watch_row_count
 from app.resources import icon
 from app.views.containers.actions import ContainerActions
 from app.views.containers.details import DetailsPanel
+from app.views.containers.notice import NoticeBar
 from app.views.containers.store import STATS_TICK_MS, STATS_TICK_UNFOCUSED_MS, ContainerStore
+from app.views.empty_state import EmptyState
 from app.widgets.state_page import EngineStatePage
+
+UPTIME_REFRESH_MS = 30_000
+# Default widths (px) that keep name, state, ports, CPU and memory readable in a 900 px window;
+# Name takes what is left, the image elides in the middle.
+COLUMN_WIDTHS = {"image": 150, "state": 130, "ports_text": 120, "created": 90, "cpu": 64, "mem": 80}
+
+
+class ElideMiddleDelegate(QStyledItemDelegate):
+    """Elides its column's text in the middle ("registry.example/…/app:1.2")."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class ContainersView(ContainerActions, QWidget):
@@ -53,6 +72,7 @@ class ContainersView(ContainerActions, QWidget):
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._exit_watch: dict[str, float] = {}
         self.store = ContainerStore(ctx, self)
         self.model = self.store.model
         self.proxy = ContainersFilter(self)
@@ -60,16 +80,30 @@ class ContainersView(ContainerActions, QWidget):
         # Dialog hooks (tests replace them; the app asks the user).
         self.confirm: Callable[[str, str], bool] = self._ask
         self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
+        self._dialogs: list[QWidget] = []
 
         # toolbar
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, image, id, label…  (Ctrl+F)")
+        self.search.setAccessibleName("Search containers")
+        self.search.setAccessibleDescription(
+            "Shows only the containers whose name, image, id, labels or ports contain every word"
+        )
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("action-search"), QLineEdit.ActionPosition.LeadingPosition)
+        search_icon = self.search.addAction(
+            icon("action-search"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        search_icon.setText("Search containers")
+        search_icon.setToolTip("Search containers (Ctrl+F)")
+        search_icon.triggered.connect(self.focus_search)
+        for button in self.search.findChildren(QToolButton):
+            if button.defaultAction() is search_icon:
+                button.setAccessibleName("Search containers")
         self.search.textChanged.connect(self.proxy.set_search)
         self.running_only = QCheckBox("Running only")
         self.running_only.toggled.connect(self.proxy.set_running_only)
         self.toolbar = QToolBar()
+        self.toolbar.setAccessibleName("Container actions")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.actions_by_name: dict[str, QAction] = {}
         for name, text, icon_name, handler in (
@@ -89,7 +123,10 @@ class ContainersView(ContainerActions, QWidget):
             self.toolbar.addAction(action)
             self.actions_by_name[name] = action
         self.count_label = QLabel()
-        top = QHBoxLayout()
+        self.count_label.setAccessibleName("Container count")
+        self.top_bar = QWidget()
+        top = QHBoxLayout(self.top_bar)
+        top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.search, 1)
         top.addWidget(self.running_only)
         top.addWidget(self.toolbar)
@@ -97,6 +134,10 @@ class ContainersView(ContainerActions, QWidget):
 
         # tree
         self.tree = QTreeView()
+        self.tree.setAccessibleName("Containers")
+        self.tree.setAccessibleDescription(
+            "Containers, with Compose projects as groups; Enter shows details, Delete removes"
+        )
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         self.tree.setSortingEnabled(True)
@@ -109,56 +150,60 @@ class ContainersView(ContainerActions, QWidget):
         self.tree.doubleClicked.connect(lambda _i: self.open_selected())
         self.tree.clicked.connect(self._on_clicked)
         self.tree.setMouseTracking(True)
+        # The image column elides in the middle (registry/…:tag both stay readable); the
+        # numbers never elide: they have their width.
+        self._image_delegate = ElideMiddleDelegate(self.tree)
+        self.tree.setItemDelegateForColumn(COL["image"], self._image_delegate)
         header = self.tree.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(48)
         header.setSectionResizeMode(COL["name"], QHeaderView.ResizeMode.Stretch)
-        for key, width in (
-            ("image", 220),
-            ("state", 120),
-            ("ports", 150),
-            ("created", 110),
-            ("cpu", 70),
-            ("mem", 90),
-        ):
-            col = COL.get(key, COL.get(f"{key}_text", -1))
-            if col >= 0:
-                header.resizeSection(col, width)
-        self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        for key, width in COLUMN_WIDTHS.items():
+            header.resizeSection(COL[key], width)
+        self.tree.selectionModel().selectionChanged.connect(self._on_selection)
         self.proxy.rowsInserted.connect(self._expand_groups)
         self.proxy.layoutChanged.connect(self._schedule_stats)
         self.proxy.rowsInserted.connect(self._schedule_stats)
         self.proxy.rowsRemoved.connect(self._schedule_stats)
-        self.model.rowsInserted.connect(self._update_count)
-        self.model.rowsRemoved.connect(self._update_count)
+        watch_row_count(self.model, self._update_count)
+        self.model.dataChanged.connect(self._on_data_changed)
         self.tree.verticalScrollBar().valueChanged.connect(self._schedule_stats)
         self.tree.expanded.connect(self._schedule_stats)
         self.tree.collapsed.connect(self._schedule_stats)
-        # set before the filter is installed: a stylesheet polish calls eventFilter at once
-        self._watched_window: QWidget | None = None
         self.tree.viewport().installEventFilter(self)
         self.store.row_updated.connect(self._on_row_updated)
         self.store.synced.connect(self._schedule_stats)
+        self.store.synced.connect(self._update_count)
 
-        self.details = DetailsPanel(ctx)
+        self.details = DetailsPanel(ctx, state_text=self.model.state_text)
         self.details.hide()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.tree)
-        splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        self.notice = NoticeBar()
+        self.empty_state = EmptyState(
+            "No containers yet",
+            "A container runs from an image. Pull one (or build one in the Images view), then "
+            "run it here — or use `docker run` against this engine.",
+        )
+        self.empty_state.add_button("pull", "Pull an image…", self.open_pull)
+        self.empty_state.add_button("run", "Run a container…", self.open_run)
+        self.status = QLabel()
+        self.status.setAccessibleName("Last action")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         table_page = QWidget()
         tl = QVBoxLayout(table_page)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addLayout(top)
-        tl.addWidget(splitter)
-        self.empty_hint = QLabel(
-            "No containers yet. Run one from the Images view, or with `docker run` "
-            "against this engine."
-        )
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint.setWordWrap(True)
-        tl.addWidget(self.empty_hint)
+        tl.addWidget(self.top_bar)
+        tl.addWidget(self.notice)
+        tl.addWidget(self.splitter, 1)
+        tl.addWidget(self.empty_state, 1)
+        tl.addWidget(self.status)
 
         self.state_page = EngineStatePage(ctx, what="containers")
         self.stack = QStackedWidget()
@@ -168,19 +213,33 @@ class ContainersView(ContainerActions, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
 
+        self._watched_window: QWidget | None = None
         self._stats_timer = QTimer(self)
         self._stats_timer.setSingleShot(True)
         self._stats_timer.setInterval(150)
         self._stats_timer.timeout.connect(self._update_stats_targets)
+        # "Up 3 minutes" ages: repaint the State column now and then while the view is shown.
+        self._uptime_timer = QTimer(self)
+        self._uptime_timer.setInterval(UPTIME_REFRESH_MS)
+        self._uptime_timer.timeout.connect(self.model.touch_states)
 
+        # The list's keys live on the list and its bar, not on the whole view: Ctrl+F, Delete
+        # and Enter inside the details pane (its find bar, its logs) belong to the pane.
+        for host in (self.tree, self.top_bar, self.empty_state):
+            QShortcut(
+                QKeySequence.StandardKey.Find,
+                host,
+                self.focus_search,
+                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+            )
         for seq, slot in (
-            (QKeySequence.StandardKey.Find, self.focus_search),
             (QKeySequence(Qt.Key.Key_Delete), self.remove_selected),
             (QKeySequence(Qt.Key.Key_Return), self.open_selected),
             (QKeySequence(Qt.Key.Key_Enter), self.open_selected),
         ):
-            QShortcut(seq, self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(seq, self.tree, slot, context=Qt.ShortcutContext.WidgetShortcut)
 
+        self.empty_state.attach(self.model, lambda: self.store.synced_once, [self.splitter])
         ctx.client_changed.connect(self._on_client)
         self._on_client(ctx.client)
         self._update_actions()
@@ -198,12 +257,57 @@ class ContainersView(ContainerActions, QWidget):
             1 for c in self.model.ids() if (self.model.get(c) or {}).get("state") in ACTIVE_STATES
         )
         self.count_label.setText(f"{running} running · {n} total")
-        self.empty_hint.setVisible(n == 0 and self.store.synced_once)
+        self.empty_state.update_now()
+
+    def say(self, text: str) -> None:
+        """The status line: what the last action did, by container name."""
+        self.status.setText(text)
+
+    def show_exit_notice(self, cid: str, text: str) -> None:
+        self.notice.show_notice(text, "Show logs", lambda: self.show_logs(cid))
+
+    def show_logs(self, cid: str) -> None:
+        self.select([cid])
+        self.details.show_container(cid)
+        self.details.tabs.setCurrentWidget(self.details.logs)
+
+    def _keep(self, dialog: QWidget) -> QWidget:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(lambda *_: self._dialogs.remove(dialog))
+        dialog.show()
+        return dialog
+
+    def open_pull(self) -> QWidget:
+        from app.dialogs.operation import PullDialog
+
+        return self._keep(PullDialog(self.ctx, self))
+
+    def open_run(self) -> QWidget:
+        from app.dialogs.run import RunDialog
+
+        return self._keep(RunDialog(self.ctx, parent=self))
 
     def _on_row_updated(self, cid: str) -> None:
         self._update_count()
         self._update_actions()
         self._schedule_stats()
+        self.check_exit(cid)
+        if cid == self.details.container_id:
+            self.details.refresh()
+
+    def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_: Any) -> None:
+        cid = self.details.container_id
+        if cid is None or not top_left.isValid():
+            return
+        idx = self.model.index_for(cid)
+        if (
+            idx.isValid()
+            and idx.parent() == top_left.parent()
+            and top_left.row() <= idx.row() <= bottom_right.row()
+            and top_left.column() <= COL["state"] <= bottom_right.column()
+        ):
+            self.details.show_state()
 
     def _expand_groups(self, parent: QModelIndex, first: int, last: int) -> None:
         if parent.isValid():
@@ -223,6 +327,8 @@ class ContainersView(ContainerActions, QWidget):
                 self._watched_window.removeEventFilter(self)
             window.installEventFilter(self)
             self._watched_window = window
+        self._uptime_timer.start()
+        self.model.touch_states()
         self._schedule_stats()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -237,6 +343,7 @@ class ContainersView(ContainerActions, QWidget):
 
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
+        self._uptime_timer.stop()
         self._stats_timer.stop()
         self.store.set_stats_targets([])
 
@@ -293,6 +400,13 @@ class ContainersView(ContainerActions, QWidget):
                 sel.select(idx, sel.SelectionFlag.Select | sel.SelectionFlag.Rows)
                 self.tree.setCurrentIndex(idx)
 
+    def _on_selection(self, *_: Any) -> None:
+        self._update_actions()
+        # Details follow the selection: another single container shows ITS logs and summary.
+        ids = self.selected_ids()
+        if self.details.isVisible() and len(ids) == 1 and ids[0] != self.details.container_id:
+            self.details.show_container(ids[0])
+
     def _update_actions(self) -> None:
         ids = self.selected_ids()
         states = [(self.model.get(i) or {}).get("state") for i in ids]
@@ -323,20 +437,17 @@ class ContainersView(ContainerActions, QWidget):
         if index.column() != COL["ports_text"]:
             return
         key = str(index.data(ID_ROLE) or "")
-        row = self.model.get(key) or {}
-        ports = sorted(
-            {int(p["public_port"]) for p in row.get("ports") or () if p.get("public_port")}
-        )
-        if len(ports) == 1:
-            self.open_port(ports[0])
-        elif ports:
+        urls = port_urls(self.model.get(key) or {})
+        if len(urls) == 1:
+            self.open_url(urls[0])
+        elif urls:
             menu = QMenu(self)
-            for port in ports:
-                menu.addAction(f"Open http://localhost:{port}", lambda p=port: self.open_port(p))
+            for url in urls:
+                menu.addAction(f"Open {url}", lambda u=url: self.open_url(u))
             menu.popup(self.tree.viewport().mapToGlobal(self.tree.visualRect(index).bottomLeft()))
 
-    def open_port(self, port: int) -> bool:
-        return bool(QDesktopServices.openUrl(QUrl(f"http://localhost:{port}")))
+    def open_url(self, url: str) -> bool:
+        return bool(QDesktopServices.openUrl(QUrl(url)))
 
     # -- menus / dialogs ------------------------------------------------------------------------
     def _context_menu(self, pos: Any) -> None:
