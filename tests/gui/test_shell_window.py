@@ -19,7 +19,12 @@ from app.tray import Tray
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.base import EngineState
 from tests.gui.conftest import run_async, wait_for
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+from tests.support.engine_fixtures import (
+    TEST_IMAGE,
+    build_image,
+    busybox_context,
+    dockerd_version,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -36,7 +41,8 @@ def test_window_lists_views_and_footer_shows_attached_engine(
     # every view that exists is in the sidebar, in order
     assert titles == [t for k, t, *_ in VIEWS if k in window.views]
     assert window.stack.currentWidget() is window.views.get("images", window.views["containers"])
-    wait_for(qtbot, lambda: "Docker 20.10" in window.footer.state_label.text())
+    running = f"Docker {dockerd_version()} (API "
+    wait_for(qtbot, lambda: running in window.footer.state_label.text())
     text = window.footer.state_label.text()
     assert "Engine running" in text and "attached to unix://" in text
     assert not window.footer.stop_button.isVisible()  # an attached engine is not ours to stop

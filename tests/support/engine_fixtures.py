@@ -8,13 +8,17 @@ Fixtures:
     engine_endpoint: ``unix:///…/docker.sock`` of the session's engine.
     test_image: ``portside-test/busybox:latest``, built offline from /bin/busybox (busybox-static)
         inside that engine: every busybox applet in /bin, plus /etc/passwd and /etc/group.
-    docker_cli: runs /usr/local/bin/docker against that engine with its own DOCKER_CONFIG.
+    docker_cli: runs the docker CLI found on PATH against that engine with its own DOCKER_CONFIG.
+
+Helpers: ``dockerd_version()`` is what the dockerd the engines run says about itself, so tests
+compare the engine with the machine's own dockerd, whatever its version.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -28,10 +32,12 @@ import pytest_asyncio
 
 from engine.client import EngineClient
 from engine.lifecycle import EnginePaths, NativeEngine
+from engine.lifecycle.native import find_program
 
 TEST_IMAGE = "portside-test/busybox:latest"
 BUSYBOX = Path("/bin/busybox")
-DOCKER_CLI = "/usr/local/bin/docker"
+#: The docker CLI on PATH (Debian's docker.io puts it in /usr/bin; other installs elsewhere).
+DOCKER_CLI = shutil.which("docker") or "docker"
 
 _PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 _GROUP = "root:x:0:\nnogroup:x:65534:\n"
@@ -113,6 +119,20 @@ async def import_image(endpoint: str, tag: str) -> None:
             pass
 
 
+def dockerd_version() -> str:
+    """What the dockerd the engines run says it is (``dockerd --version``), e.g. 20.10.24+dfsg1."""
+    dockerd = find_program("dockerd")
+    if dockerd is None:
+        pytest.fail("No dockerd found: install it with `sudo apt-get install docker.io`.")
+    out = subprocess.run(
+        [dockerd, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    match = re.match(r"Docker version ([^,\s]+)", out)
+    if match is None:
+        pytest.fail(f"`{dockerd} --version` printed no version: {out!r}")
+    return match.group(1)
+
+
 @pytest.fixture(scope="session")
 def engine_root() -> Iterator[Path]:
     """A short, fresh folder for the session engine (unix socket paths are limited to 107 B)."""
@@ -183,6 +203,10 @@ class DockerCLI:
 @pytest.fixture(scope="session")
 def docker_cli(engine_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> DockerCLI:
     """``docker_cli("ps", "-a")`` runs the docker CLI against the session engine."""
-    if not os.access(DOCKER_CLI, os.X_OK):
-        pytest.fail(f"{DOCKER_CLI} is missing; the tests compare against the real docker CLI.")
+    if shutil.which(DOCKER_CLI) is None:
+        pytest.fail(
+            "No docker CLI on PATH; the tests compare against the real one. "
+            "Install it with `sudo apt-get install docker.io`.",
+            pytrace=False,
+        )
     return DockerCLI(engine_endpoint, tmp_path_factory.mktemp("docker-config"))
