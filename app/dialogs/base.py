@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QTableView,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.frame import WrapLabel, grow_to_fit, release_when_finished
 from app.models.keyed import ID_ROLE, SEARCH_ROLE, SORT_ROLE, KeyedTableModel
 
 if TYPE_CHECKING:
@@ -100,9 +102,12 @@ class ResourceView(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(f"Search {self.what}…")
+        self.search.setAccessibleName(f"Search {self.what}")
+        self.search.setAccessibleDescription(f"Shows only the {self.what} whose name contains this")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView(self)
+        self.table.setAccessibleName(self.what.capitalize())
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -118,19 +123,29 @@ class ResourceView(QWidget):
         header.setDefaultSectionSize(130)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.on_activated())
+        # Right-click: every toolbar action, enabled as in the toolbar.
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.context_menu: QMenu | None = None
         self.status = QLabel(self)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # The count has its own label: a resync (e.g. after a prune event) must not replace the
         # result line of the action the user just ran.
         self.count_label = QLabel(self)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.count_label.hide()  # the header shows the count (kept for its text)
+        from app.widgets.view_header import ViewHeader
+
+        # title, count and the primary action (the first toolbar action, see finish_setup)
+        self.header = ViewHeader(self.what.capitalize(), self)
 
         content = QWidget(self)
         top = QHBoxLayout()
         top.addWidget(self.toolbar, 1)
         top.addWidget(self.search)
         lay = QVBoxLayout(content)
-        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.header)
         lay.addLayout(top)
         lay.addWidget(self.table, 1)
         bottom = QHBoxLayout()
@@ -191,6 +206,10 @@ class ResourceView(QWidget):
 
     def finish_setup(self) -> None:
         """Call at the end of a subclass __init__: shows the right page and resyncs."""
+        first = next((a for a in self.toolbar.actions() if not a.isSeparator()), None)
+        if first is not None:  # the primary action moves from the toolbar to the header
+            self.toolbar.removeAction(first)
+            self.header.set_primary(first)
         self._on_client_changed(self.ctx.client)
 
     # -- selection ------------------------------------------------------------------------------
@@ -220,6 +239,23 @@ class ResourceView(QWidget):
 
     def on_activated(self) -> None:
         """Double-click / Enter on a row; subclasses override."""
+
+    def build_context_menu(self) -> QMenu:
+        """A menu with the toolbar's actions (same objects: same enabled state and shortcuts)."""
+        menu = QMenu(self)
+        menu.setAccessibleName(f"{self.what.capitalize()} actions")
+        for action in self.toolbar.actions():
+            if action.isSeparator():
+                menu.addSeparator()
+            elif action.text():
+                menu.addAction(action)
+        return menu
+
+    def _context_menu(self, pos: Any) -> None:
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        self.context_menu = self.build_context_menu()
+        self.context_menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # -- connection and events ------------------------------------------------------------------
     @Slot(object)
@@ -333,11 +369,16 @@ class ResourceView(QWidget):
         return self.launch(factory, **kwargs)
 
     def keep_dialog(self, dialog: QWidget) -> QWidget:
-        """Keep a modeless dialog alive until it closes."""
+        """Keep a modeless dialog alive while it is open; delete it once it closed.
+
+        The dialogs are children of the view: without the delete, every closed dialog would stay
+        alive as a hidden window (five opens, five left).
+        """
         self._dialogs.append(dialog)
         dialog.finished.connect(  # type: ignore[attr-defined]
             lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
         )
+        release_when_finished(dialog)  # type: ignore[arg-type]
         return dialog
 
     def remove_each(
@@ -381,6 +422,7 @@ class ResourceView(QWidget):
     def show_count(self, count: int, singular: str) -> None:
         """Show how many rows the last full list had ("3 networks"), next to the result line."""
         self.count_label.setText(f"{count} {singular}{'s' if count != 1 else ''}")
+        self.header.set_count(self.count_label.text())
 
     def ask(self, title: str, text: str, *, ok: str = "Remove") -> bool:
         """Confirm a destructive action."""
@@ -389,16 +431,20 @@ class ResourceView(QWidget):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        return box.clickedButton() is yes
+        answer = box.clickedButton() is yes
+        box.deleteLater()  # a child of the view: don't leave it behind as a hidden window
+        return answer
 
 
-class FieldErrorLabel(QLabel):
-    """A red-ish, word-wrapped label under a form field; hidden while empty."""
+class FieldErrorLabel(WrapLabel):
+    """A red-ish, word-wrapped label under a form field; hidden while empty.
+
+    Long paths and references break anywhere sensible (:class:`WrapLabel`), and the window grows
+    when a message appears, so an error is always shown whole.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        super().__init__("", parent)
         self.setObjectName("fieldError")
         # A mid red stays readable on light and dark backgrounds alike.
         self.setStyleSheet("QLabel#fieldError { color: #d9534f; }")
@@ -407,3 +453,5 @@ class FieldErrorLabel(QLabel):
     def show_error(self, text: str) -> None:
         self.setText(text)
         self.setVisible(bool(text))
+        if text:
+            grow_to_fit(self)

@@ -29,7 +29,12 @@ class BuildDialog(OperationDialog):
         super().__init__(ctx, parent, with_log=True)
         self.folder = QLineEdit(folder, self)
         self.folder.setPlaceholderText("Folder containing a Dockerfile")
+        self.folder.setAccessibleName("Build folder")
+        self.folder.setAccessibleDescription("The folder that holds the Dockerfile and its files")
+        self.folder.setMinimumWidth(320)
+        self.first_field = self.folder
         browse = QPushButton("Browse…", self)
+        browse.setAccessibleName("Browse for the build folder")
         browse.clicked.connect(self._browse)
         row = QWidget(self)
         row_lay = QHBoxLayout(row)
@@ -49,6 +54,12 @@ class BuildDialog(OperationDialog):
         self.form.addRow("", self.dockerfile_error)
         self.form.addRow("Tag", self.tag)
         self.form.addRow("", self.tag_error)
+        # The log was created first (by the base class): fields first in the Tab order.
+        QWidget.setTabOrder(self.folder, browse)
+        QWidget.setTabOrder(browse, self.dockerfile)
+        QWidget.setTabOrder(self.dockerfile, self.tag)
+        if self.log is not None:
+            QWidget.setTabOrder(self.tag, self.log)
         self.image_id = ""
         self._tag_value: str | None = None
         self._folder = Path()

@@ -9,7 +9,6 @@ import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLineEdit,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import validate_gateway, validate_resource_name, validate_subnet
+from app.dialogs.frame import PortsideDialog, name_form_fields
 from app.dialogs.operation import describe
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def parse_labels(text: str) -> dict[str, str]:
     return labels
 
 
-class _CreateDialog(QDialog):
+class _CreateDialog(PortsideDialog):
     """Shared frame: a form, a general error, Create/Cancel; ``created(str)`` on success."""
 
     created = Signal(str)
@@ -60,6 +60,7 @@ class _CreateDialog(QDialog):
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.create_button.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        self.set_default_button(self.create_button, self.buttons)
         lay = QVBoxLayout(self)
         lay.addLayout(self.form)
         lay.addWidget(self.general_error)
@@ -69,8 +70,12 @@ class _CreateDialog(QDialog):
 
     def add_field(self, label: str, widget: QWidget) -> FieldErrorLabel:
         err = FieldErrorLabel(self)
+        widget.setMinimumWidth(280)
         self.form.addRow(label, widget)
         self.form.addRow("", err)
+        if self.first_field is None:
+            self.first_field = widget
+        name_form_fields(self.form)
         return err
 
     def submit(self) -> asyncio.Task[Any] | None:

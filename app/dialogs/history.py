@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QTableView, QVBoxLayout, QWidget
 
 from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import human_age, human_size, short_id
+from app.dialogs.frame import PortsideDialog, WrapLabel
 from app.dialogs.operation import describe
 from app.models.keyed import RIGHT, Column, KeyedTableModel
 
@@ -40,7 +41,7 @@ def history_rows(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return rows
 
 
-class HistoryDialog(QDialog):
+class HistoryDialog(PortsideDialog):
     """Loads ``GET /images/{name}/history`` through the runner and shows it in a table."""
 
     def __init__(self, ctx: AppContext, image: str, title: str, parent: QWidget | None = None):
@@ -50,14 +51,17 @@ class HistoryDialog(QDialog):
         self.resize(820, 420)
         self.model = KeyedTableModel(HISTORY_COLUMNS, self)
         self.table = QTableView(self)
+        self.table.setAccessibleName(f"Layers of {title}")
         self.table.setModel(self.model)
+        self.first_field = self.table
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(1, 420)
-        self.summary = QLabel("Loading…", self)
+        self.summary = WrapLabel("Loading…", self)
         self.error = FieldErrorLabel(self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.set_default_button(buttons.button(QDialogButtonBox.StandardButton.Close), buttons)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
@@ -33,6 +32,13 @@ from PySide6.QtWidgets import (
 
 from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import human_size, is_auth_error, registry_host, validate_reference
+from app.dialogs.frame import (
+    PortsideDialog,
+    WrapLabel,
+    grow_to_fit,
+    name_field,
+    name_form_fields,
+)
 from app.dialogs.progress import ProgressFold
 from engine.errors import CredentialsError, PortsideError
 
@@ -70,7 +76,7 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-class OperationDialog(QDialog):
+class OperationDialog(PortsideDialog):
     """Base dialog: optional input form, progress bar, status, log, error, Start/Cancel/Close.
 
     Signals:
@@ -97,11 +103,12 @@ class OperationDialog(QDialog):
         self.bar.setRange(0, 1000)
         self.bar.setValue(0)
         self.bar.setTextVisible(True)
-        self.status_label = QLabel(self)
-        self.status_label.setWordWrap(True)
+        self.bar.setAccessibleName(f"{self.op_title} progress")
+        self.status_label = WrapLabel("", self)
         self.log: QPlainTextEdit | None = None
         if with_log:
             self.log = QPlainTextEdit(self)
+            self.log.setAccessibleName(f"{self.op_title} output")
             self.log.setReadOnly(True)
             self.log.setMaximumBlockCount(5000)
             self.log.setMinimumHeight(220)
@@ -122,6 +129,9 @@ class OperationDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.reject)
         self.cancel_button.setEnabled(False)
+        # Return starts; it never reaches Cancel, which takes the focus once the fields are
+        # disabled (see app.dialogs.frame).
+        self.set_default_button(self.start_button, self.buttons)
 
         lay = QVBoxLayout(self)
         lay.addLayout(self.form)
@@ -195,12 +205,25 @@ class OperationDialog(QDialog):
         self.cancel_button.setEnabled(running)
         for w in self.input_widgets():
             w.setEnabled(not running)
+        if running:
+            # The fields are disabled: keep the focus on Cancel (Space cancels; Return does
+            # nothing while running, Escape cancels and closes).
+            self.cancel_button.setFocus()
+        elif self.first_field is not None:
+            self.focus_first_field()
+        else:
+            self.start_button.setFocus()
+
+    def showEvent(self, event: Any) -> None:
+        name_form_fields(self.form)
+        super().showEvent(event)
 
     def _on_done(self, result: Any) -> None:
         self.result_value = result
         self.set_fraction(1.0)
         self.status_label.setText(self.done_text(result))
         self.start_button.setText("Again")
+        grow_to_fit(self)
         self.succeeded.emit(result)
 
     def _on_error(self, exc: BaseException) -> bool:
@@ -229,10 +252,12 @@ class OperationDialog(QDialog):
                 f"{self.start_button.text()} again."
             )
             return
+        from app.dialogs.frame import release_when_finished
+
         dialog = SignInDialog(self.ctx, server=self._signin_server, parent=self)
         # Retry as soon as the login was checked and stored.
         dialog.signed_in.connect(lambda _server, _user: self.start())
-        self.signin_dialog = dialog
+        self.signin_dialog = release_when_finished(dialog)
         dialog.open()
 
     # -- progress -----------------------------------------------------------------------------
@@ -320,7 +345,8 @@ class PullDialog(RegistryTransfer):
         self.auth_provider = auth_provider
         self.reference = QLineEdit(reference, self)
         self.reference.setPlaceholderText("busybox, nginx:1.27, localhost:5000/team/app:v2")
-        self.reference.returnPressed.connect(self.start)
+        self.reference.setMinimumWidth(320)
+        self.first_field = self.reference
         self.reference_error = FieldErrorLabel(self)
         self.form.addRow("Image reference", self.reference)
         self.form.addRow("", self.reference_error)
@@ -368,6 +394,9 @@ class PushDialog(RegistryTransfer):
         self.reference = QComboBox(self)
         self.reference.setEditable(True)
         self.reference.addItems(references)
+        self.reference.setMinimumWidth(320)
+        name_field(self.reference, "Tag to push")
+        self.first_field = self.reference
         self.reference_error = FieldErrorLabel(self)
         self.form.addRow("Push", self.reference)
         self.form.addRow("", self.reference_error)
@@ -422,8 +451,8 @@ class SaveDialog(OperationDialog):
         super().__init__(ctx, parent)
         self.names = names
         self.path = Path(path)
-        self.form.addRow("Images", QLabel(", ".join(names), self))
-        self.form.addRow("File", QLabel(str(self.path), self))
+        self.form.addRow("Images", WrapLabel(", ".join(names), self))
+        self.form.addRow("File", WrapLabel(str(self.path), self))
         self.written = 0
 
     async def body(self, client: Any) -> Path:
@@ -459,7 +488,7 @@ class LoadDialog(ProgressOperation):
     def __init__(self, ctx: AppContext, path: Path, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent, with_log=True)
         self.path = Path(path)
-        self.form.addRow("File", QLabel(str(self.path), self))
+        self.form.addRow("File", WrapLabel(str(self.path), self))
         self.sent = 0
         self.loaded: list[str] = []
 

@@ -5,6 +5,10 @@ stored for its registry (the keyring, as Pull and Push use them), its progress f
 in the dialog. When the registry refuses the pull for lack of credentials the dialog offers
 "Sign in…" and runs again once the login was checked and stored.
 
+The network list (default bridge, the user's networks, host, none) and the engine's CPU count are
+read once when the dialog opens, through the runner; until they arrive the combo offers the
+built-in networks and any name can be typed.
+
 Validation is :mod:`app.dialogs.run_spec` (pure). When the engine refuses the start (a host port
 already taken, a bad bind, a missing executable…) the container just created is removed again, so a
 failed run leaves nothing behind, and the engine's own message is shown under the field it
@@ -26,6 +30,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -38,6 +43,14 @@ from PySide6.QtWidgets import (
 from app.dialogs import run_spec as rs
 from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import is_auth_error, registry_host, validate_reference
+from app.dialogs.frame import (
+    PortsideDialog,
+    WrapLabel,
+    grow_to_fit,
+    name_field,
+    name_form_fields,
+    release_when_finished,
+)
 from app.dialogs.operation import AuthProvider, describe, stored_auth_for
 from app.dialogs.progress import ProgressFold
 from engine.errors import NotFound, PortsideError
@@ -48,8 +61,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RunDialog(QDialog):
-    """Name, ports, env, volumes/binds, command, restart policy, remove-when-exited.
+class RunDialog(PortsideDialog):
+    """Name, ports, network, env, volumes/binds, command, labels, limits, restart policy, remove.
 
     Signals:
         started(str): the id of the container that was created and started.
@@ -78,10 +91,22 @@ class RunDialog(QDialog):
         self.signin_dialog: QDialog | None = None
 
         self.image = QLineEdit(image, self)
+        self.image.setPlaceholderText("e.g. nginx:1.27")
+        self.first_field = self.image
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("optional, e.g. web")
         self.ports = QLineEdit(self)
         self.ports.setPlaceholderText("8080:80, 127.0.0.1:5353:53/udp")
+        self.network = QComboBox(self)
+        self.network.setEditable(True)
+        self.network.addItems([rs.DEFAULT_NETWORK, "host", "none"])
+        self.network.setToolTip(
+            "bridge: the default, ports can be published; host: the host's own network (no "
+            "publishing); none: no network; or one of your networks"
+        )
+        self.network.currentTextChanged.connect(self._network_changed)
+        self.network_hint = WrapLabel("", self)
+        self.network_hint.hide()
         self.env = QPlainTextEdit(self)
         self.env.setPlaceholderText("KEY=VALUE, one per line")
         self.env.setFixedHeight(70)
@@ -93,6 +118,26 @@ class RunDialog(QDialog):
         self.restart = QComboBox(self)
         self.restart.setEditable(True)
         self.restart.addItems(["no", "always", "unless-stopped", "on-failure", "on-failure:3"])
+        self.labels = QPlainTextEdit(self)
+        self.labels.setPlaceholderText("key=value, one per line")
+        self.labels.setFixedHeight(56)
+        self.memory = QLineEdit(self)
+        self.memory.setPlaceholderText("no limit, e.g. 512m or 2g")
+        self.cpus = QLineEdit(self)
+        self.cpus.setPlaceholderText("no limit, e.g. 0.5 or 2")
+        limits = QWidget(self)
+        limits_lay = QHBoxLayout(limits)
+        limits_lay.setContentsMargins(0, 0, 0, 0)
+        limits_lay.addWidget(self.memory, 1)
+        cpus_label = QLabel("CPUs", limits)
+        cpus_label.setBuddy(self.cpus)
+        limits_lay.addWidget(cpus_label)
+        limits_lay.addWidget(self.cpus, 1)
+        self.memory.setAccessibleName("Memory limit")
+        self.cpus.setAccessibleName("CPU limit")
+        self.engine_cpus: int | None = None
+        for edit in (self.image, self.name, self.ports, self.command):
+            edit.setMinimumWidth(340)
         self.auto_remove = QCheckBox("Remove the container when it exits", self)
 
         self.field_errors: dict[str, FieldErrorLabel] = {}
@@ -101,24 +146,33 @@ class RunDialog(QDialog):
             (rs.IMAGE, "Image", self.image),
             (rs.NAME, "Name", self.name),
             (rs.PORTS, "Ports", self.ports),
+            (rs.NETWORK, "Network", self.network),
             (rs.ENV, "Environment", self.env),
             (rs.VOLUMES, "Volumes / binds", self.volumes),
             (rs.COMMAND, "Command", self.command),
+            (rs.LABELS, "Labels", self.labels),
+            (rs.MEMORY, "Memory limit", limits),
             (rs.RESTART, "Restart policy", self.restart),
         ):
             err = FieldErrorLabel(self)
             self.field_errors[key] = err
             form.addRow(label, widget)
+            if key == rs.NETWORK:
+                form.addRow("", self.network_hint)
             form.addRow("", err)
+        # The CPU limit shares the memory row; its errors go under that row too.
+        self.field_errors[rs.CPUS] = self.field_errors[rs.MEMORY]
         form.addRow("", self.auto_remove)
+        name_form_fields(form)
+        name_field(self.network, "Network")
         self.general_error = FieldErrorLabel(self)
         # Pull progress, shown only while (or after) a missing image is pulled.
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(True)
+        self.bar.setAccessibleName("Pull progress")
         self.bar.hide()
-        self.pull_status = QLabel(self)
-        self.pull_status.setWordWrap(True)
+        self.pull_status = WrapLabel("", self)
         self.pull_status.hide()
         self.signin_button = QPushButton("Sign in…", self)
         self.signin_button.hide()
@@ -128,6 +182,7 @@ class RunDialog(QDialog):
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.run_button.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        self.set_default_button(self.run_button, self.buttons)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.bar)
@@ -135,6 +190,55 @@ class RunDialog(QDialog):
         lay.addWidget(self.general_error)
         lay.addWidget(self.signin_button)
         lay.addWidget(self.buttons)
+        self.networks_task: asyncio.Task[Any] | None = self._load_networks()
+
+    # -- networks -------------------------------------------------------------------------------
+    def _load_networks(self) -> asyncio.Task[Any] | None:
+        """Offer the engine's networks: bridge first, then the user's, then host and none."""
+        client = self.ctx.client
+        if client is None:
+            return None
+
+        async def fetch() -> tuple[list[str], int]:
+            networks, info = await asyncio.gather(client.networks.list(), client.info())
+            return [n.name for n in networks], int(info.ncpu or 0)
+
+        def done(result: tuple[list[str], int]) -> None:
+            names, ncpu = result
+            self.engine_cpus = ncpu or None
+            self.set_networks(names)
+
+        def failed(exc: BaseException) -> bool:
+            log.warning("listing networks for the run dialog failed: %s", exc)
+            return True  # the built-in networks stay offered; any name can be typed
+
+        return self.ctx.runner.run(
+            fetch, title="Networks", on_done=guarded(self, done), on_error=guarded(self, failed)
+        )
+
+    def set_networks(self, names: list[str]) -> None:
+        current = self.network.currentText()
+        user = sorted(n for n in names if n not in ("bridge", "host", "none"))
+        self.network.blockSignals(True)
+        self.network.clear()
+        self.network.addItems([rs.DEFAULT_NETWORK, *user, "host", "none"])
+        self.network.setCurrentText(current or rs.DEFAULT_NETWORK)
+        self.network.blockSignals(False)
+        self._network_changed(self.network.currentText())
+
+    def _network_changed(self, text: str) -> None:
+        name = text.strip()
+        hints = {
+            "host": "The container shares the host's network: its ports are the host's own, so "
+            "nothing is published (Ports must stay empty).",
+            "none": "The container has no network: nothing can reach it and no port can be "
+            "published.",
+        }
+        hint = hints.get(name, "")
+        self.network_hint.setText(hint)
+        self.network_hint.setVisible(bool(hint))
+        if hint:
+            grow_to_fit(self)
 
     # -- errors ---------------------------------------------------------------------------------
     def errors(self) -> dict[str, str]:
@@ -163,6 +267,11 @@ class RunDialog(QDialog):
             command=self.command.text(),
             restart=self.restart.currentText(),
             auto_remove=self.auto_remove.isChecked(),
+            network=self.network.currentText(),
+            labels=self.labels.toPlainText(),
+            memory=self.memory.text(),
+            cpus=self.cpus.text(),
+            engine_cpus=self.engine_cpus,
         )
 
     # -- running --------------------------------------------------------------------------------
@@ -266,7 +375,7 @@ class RunDialog(QDialog):
 
         dialog = SignInDialog(self.ctx, server=self._signin_server, parent=self)
         dialog.signed_in.connect(lambda _server, _user: self.submit())
-        self.signin_dialog = dialog
+        self.signin_dialog = release_when_finished(dialog)
         dialog.open()
 
     def reject(self) -> None:

@@ -9,7 +9,12 @@ Nothing here touches Qt or the engine, so the rules are unit-tested synchronousl
 * volumes and bind mounts, one per line: ``name:/path[:ro]``, ``/host/dir:/path[:ro]``, or ``/path``
   for an anonymous volume;
 * restart policy ``no``, ``always``, ``unless-stopped``, ``on-failure[:N]``;
-* the command, split like a POSIX shell does (quotes honoured).
+* the command, split like a POSIX shell does (quotes honoured);
+* the network (``bridge`` by default, a user network, ``host`` or ``none``) — ports cannot be
+  published on ``host`` or ``none`` (the engine would silently ignore them), so that is an error
+  on the ports field instead;
+* labels, one ``key=value`` per line; memory limit ``512m``/``1g`` (binary units, as
+  ``docker run --memory``), CPUs ``1.5`` (``--cpus``, sent as ``NanoCpus``).
 
 Every problem is reported against the field it concerns (:class:`RunFormErrors`), with a message
 that says what to type instead.
@@ -33,6 +38,13 @@ NAME, PORTS, ENV, VOLUMES, COMMAND, RESTART, IMAGE = (
     "restart",
     "image",
 )
+NETWORK, LABELS, MEMORY, CPUS = ("network", "labels", "memory", "cpus")
+#: Networks without a port mapping: publishing a port there is ignored by the engine.
+NO_PUBLISH_NETWORKS = ("host", "none")
+DEFAULT_NETWORK = "bridge"
+MIN_MEMORY = 6 * 1024 * 1024  # the engine refuses less than 6 MiB
+_MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)i?b?$", re.IGNORECASE)
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 _NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 _VOLUME_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -341,6 +353,67 @@ def validate_name(text: str) -> str:
     return name.lstrip("/")
 
 
+def parse_network(text: str) -> str:
+    """The network name; empty means the default bridge."""
+    name = text.strip() or DEFAULT_NETWORK
+    if not _NAME_RE.match(name) and name not in NO_PUBLISH_NETWORKS:
+        raise FieldError(
+            NETWORK,
+            f"“{name}” is not a network name: choose bridge, host, none or one of your networks.",
+        )
+    return name
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """``key=value`` lines (blank lines and ``#`` comments ignored) → container labels."""
+    labels: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise FieldError(
+                LABELS, f"Line {lineno}: “{line}” is not key=value (e.g. team=backend)."
+            )
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def parse_memory(text: str) -> int:
+    """``512m``, ``1g``, ``1.5g``, ``268435456`` → bytes; empty → 0 (no limit)."""
+    spec = text.strip()
+    if not spec:
+        return 0
+    match = _MEMORY_RE.match(spec)
+    if not match:
+        raise FieldError(
+            MEMORY, f"“{spec}” is not a memory size: write a number with b, k, m or g (e.g. 512m)."
+        )
+    value = int(float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()])
+    if value < MIN_MEMORY:
+        raise FieldError(MEMORY, f"“{spec}” is too little: the engine needs at least 6m.")
+    return value
+
+
+def parse_cpus(text: str, available: int | None = None) -> int:
+    """``1.5`` CPUs → ``NanoCpus`` (1.5e9); empty → 0 (no limit)."""
+    spec = text.strip()
+    if not spec:
+        return 0
+    try:
+        cpus = float(spec)
+    except ValueError:
+        raise FieldError(CPUS, f"“{spec}” is not a number of CPUs (e.g. 0.5 or 2).") from None
+    if not 0.01 <= cpus < 1e6:
+        raise FieldError(CPUS, f"“{spec}”: give at least 0.01 CPUs (e.g. 0.5 or 2).")
+    if available and cpus > available:
+        raise FieldError(
+            CPUS, f"“{spec}”: the engine's machine has only {available} CPUs; give at most that."
+        )
+    return round(cpus * 1e9)
+
+
 @dataclass
 class RunForm:
     """The raw text of the run dialog's fields."""
@@ -353,6 +426,12 @@ class RunForm:
     command: str = ""
     restart: str = "no"
     auto_remove: bool = False
+    network: str = ""
+    labels: str = ""
+    memory: str = ""
+    cpus: str = ""
+    #: CPUs of the engine's machine (from /info), to check the CPU limit; None: unknown.
+    engine_cpus: int | None = None
 
 
 @dataclass(frozen=True)
@@ -385,6 +464,21 @@ def build_run_spec(form: RunForm) -> RunSpec:
     mounts = attempt(parse_mounts, form.volumes)
     command = attempt(parse_command, form.command)
     restart = attempt(parse_restart, form.restart)
+    network = attempt(parse_network, form.network)
+    labels = attempt(parse_labels, form.labels)
+    memory = attempt(parse_memory, form.memory)
+    nano_cpus = attempt(parse_cpus, form.cpus, form.engine_cpus)
+    if ports and network in NO_PUBLISH_NETWORKS:
+        what = (
+            "the container uses the host's own ports, so publishing is ignored: clear Ports (a "
+            "server listening on port 80 is then reachable on the host's port 80)"
+            if network == "host"
+            else "the container has no network at all, so no port can be published: clear Ports"
+        )
+        errors.setdefault(
+            PORTS, f"Ports can't be published on the “{network}” network — {what}, or choose "
+            "the bridge network."
+        )
     if restart is not None and form.auto_remove and restart.get("Name"):
         errors[RESTART] = (
             "“Remove when exited” can't be combined with a restart policy; choose “no” or "
@@ -395,6 +489,14 @@ def build_run_spec(form: RunForm) -> RunSpec:
 
     host_config: dict[str, Any] = {"AutoRemove": bool(form.auto_remove)}
     config: dict[str, Any] = {"Image": image, "HostConfig": host_config}
+    if network and network != DEFAULT_NETWORK:
+        host_config["NetworkMode"] = network
+    if labels:
+        config["Labels"] = labels
+    if memory:
+        host_config["Memory"] = memory
+    if nano_cpus:
+        host_config["NanoCpus"] = nano_cpus
     if env:
         config["Env"] = env
     if command:
@@ -466,6 +568,9 @@ _ENGINE_ERROR_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (RESTART, ("restart policy", "restartpolicy")),
+    (MEMORY, ("minimum memory limit",)),
+    (CPUS, ("range of cpus", "nanocpus")),
+    (NETWORK, ("networkmode", "conflicting options: host type networking")),
     (ENV, ("environment variable",)),
 )
 
@@ -476,4 +581,6 @@ def field_for_engine_error(message: str) -> str | None:
     for field_name, needles in _ENGINE_ERROR_FIELDS:
         if any(n in low for n in needles):
             return field_name
+    if re.search(r"\bnetwork \S+ not found", low):
+        return NETWORK
     return None

@@ -15,16 +15,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.dialogs.frame import PortsideDialog, WrapLabel, grow_to_fit, name_form_fields
 from engine.credentials.servers import HUB_SERVER, server_key
 from engine.errors import (
     AuthDenied,
@@ -80,7 +79,7 @@ def explain_error(exc: BaseException, server: str) -> str:
     return f"Sign-in to {where} failed unexpectedly: {type(exc).__name__}: {exc}"
 
 
-class SignInDialog(QDialog):
+class SignInDialog(PortsideDialog):
     """Registry (Docker Hub or host[:port]), user name, password or access token.
 
     Signals:
@@ -104,15 +103,20 @@ class SignInDialog(QDialog):
         group.addButton(self.other_radio)
         self.server_edit = QLineEdit()
         self.server_edit.setPlaceholderText("registry.example.com or localhost:5000")
+        self.server_edit.setAccessibleName("Registry address")
+        self.server_edit.setAccessibleDescription("host[:port] of the registry to sign in to")
         self.username_edit = QLineEdit()
         self.username_edit.setObjectName("username")
         self.password_edit = QLineEdit()
         self.password_edit.setObjectName("password")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setPlaceholderText("password or access token")
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        for edit in (self.server_edit, self.username_edit, self.password_edit):
+            # Wide enough for the placeholders and a registry address, whatever the message says.
+            edit.setMinimumWidth(300)
+        self.status_label = WrapLabel()
         self.status_label.setObjectName("status")
+        self.setMinimumWidth(520)
 
         form = QFormLayout()
         form.addRow(self.hub_radio)
@@ -122,9 +126,10 @@ class SignInDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_in_button = self.buttons.addButton(
             "Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.sign_in_button.setDefault(True)
+        self.set_default_button(self.sign_in_button, self.buttons)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        name_form_fields(form)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.status_label)
@@ -150,6 +155,13 @@ class SignInDialog(QDialog):
 
     def _on_kind(self) -> None:
         self.server_edit.setEnabled(self.other_radio.isChecked())
+        # The first field still empty gets the focus when the dialog opens.
+        if self.other_radio.isChecked() and not self.server_edit.text().strip():
+            self.first_field = self.server_edit
+        elif not self.username_edit.text().strip():
+            self.first_field = self.username_edit
+        else:
+            self.first_field = self.password_edit
 
     def server(self) -> str:
         """The chosen registry's key (raises ValueError with a clear message when malformed)."""
@@ -163,6 +175,7 @@ class SignInDialog(QDialog):
     def show_status(self, text: str, *, error: bool = False) -> None:
         self.status_label.setText(text)
         self.status_label.setProperty("error", error)
+        grow_to_fit(self)  # the message takes the lines it needs; the fields keep their size
 
     def submit(self) -> None:
         """Validate the form, then check the credentials with the engine and store them."""

@@ -24,6 +24,7 @@ from app.dialogs.history import HistoryDialog
 from app.dialogs.operation import LoadDialog, PullDialog, PushDialog, SaveDialog, describe
 from app.dialogs.run import RunDialog
 from app.models.images import ImagesModel, row_from_details, row_from_summary
+from app.models.keyed import Column, Row
 from engine.errors import NotFound
 
 if TYPE_CHECKING:
@@ -32,6 +33,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _REFRESH_ACTIONS = {"pull", "tag", "untag", "import", "load", "push", "save"}
+
+
+class TagsColumn(Column):
+    """The Reference column showing every tag of an image (one per line in the tooltip).
+
+    The model keeps ``reference`` as the first tag (sorting and the untagged forms stay the
+    model's); the cell shows all of them, comma-separated.
+    """
+
+    def display(self, row: Row) -> str:
+        tags = row.get("tags") or ()
+        return ", ".join(tags) if tags else super().display(row)
+
+
+def _tags_tooltip(row: Row) -> str | None:
+    tags = row.get("tags") or ()
+    return "\n".join(tags) if len(tags) > 1 else None
 
 
 class ImagesView(ResourceView):
@@ -44,6 +62,12 @@ class ImagesView(ResourceView):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, ImagesModel(), parent)
         self.model: ImagesModel
+        first = self.model.columns[0]
+        self.model.columns[0] = TagsColumn(
+            first.key, first.title, first.align,
+            first.format, first.sort_key, first.tooltip or _tags_tooltip, first.foreground,
+            first.decoration, first.search, first.extra,
+        )
         self._container_image: dict[str, str] = {}  # container id -> image id
         self.add_action("Pull…", self.open_pull, icon="image-pull", tip="Pull an image")
         self.add_action("Build…", self.open_build, icon="image-build")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from app.dialogs.base import ResourceView
 from app.dialogs.common import short_id
 from app.dialogs.create import CreateNetworkDialog
+from app.dialogs.network_details import NetworkDetailsDialog
 from app.models.keyed import RIGHT, Column, KeyedTableModel
 
 if TYPE_CHECKING:
@@ -75,6 +76,10 @@ class NetworksView(ResourceView):
         super().__init__(ctx, KeyedTableModel(NETWORK_COLUMNS), parent)
         self.add_action("Create…", self.open_create, icon="network-create")
         self.add_action(
+            "Details…", self.open_details, icon="action-details", needs_selection=True,
+            tip="Subnet, gateway and connected containers with their addresses (double-click)",
+        )
+        self.add_action(
             "Connect…", self.connect_dialog, icon="network-connect", needs_selection=True
         )
         self.add_action(
@@ -130,6 +135,20 @@ class NetworksView(ResourceView):
         )
 
     # -- actions --------------------------------------------------------------------------------
+    def on_activated(self) -> None:
+        self.open_details()
+
+    def open_details(self, network_id: str | None = None) -> NetworkDetailsDialog | None:
+        """Subnet, gateway and the connected containers with their addresses (double-click)."""
+        if network_id is None:
+            ids = self.selected_ids()
+            if not ids:
+                return None
+            network_id = ids[0]
+        dialog = NetworkDetailsDialog(self.ctx, network_id, self._name(network_id), self)
+        self.keep_dialog(dialog).show()
+        return dialog
+
     def open_create(self) -> CreateNetworkDialog:
         dialog = CreateNetworkDialog(self.ctx, self)
         dialog.created.connect(lambda nid: self.say(f"Created network {nid[:12]}."))

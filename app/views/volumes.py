@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from app.dialogs.base import ResourceView
 from app.dialogs.common import human_size
 from app.dialogs.create import CreateVolumeDialog
+from app.dialogs.volume_details import VolumeDetailsDialog
 from app.models.keyed import RIGHT, Column, KeyedTableModel
 from engine.errors import NotFound
 
@@ -77,6 +78,10 @@ class VolumesView(ResourceView):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, KeyedTableModel(VOLUME_COLUMNS), parent)
         self.add_action("Create…", self.open_create, icon="volume-create")
+        self.add_action(
+            "Details…", self.open_details, icon="action-details", needs_selection=True,
+            tip="Which containers use the volume, its mountpoint and size (double-click)",
+        )
         self.add_action(
             "Remove",
             self.remove_selected,
@@ -197,6 +202,20 @@ class VolumesView(ResourceView):
         )
 
     # -- actions --------------------------------------------------------------------------------
+    def on_activated(self) -> None:
+        self.open_details()
+
+    def open_details(self, name: str | None = None) -> VolumeDetailsDialog | None:
+        """Which containers use the volume, its mountpoint and size (double-click, Enter)."""
+        if name is None:
+            names = self.selected_ids()
+            if not names:
+                return None
+            name = names[0]
+        dialog = VolumeDetailsDialog(self.ctx, name, self)
+        self.keep_dialog(dialog).show()
+        return dialog
+
     def open_create(self) -> CreateVolumeDialog:
         dialog = CreateVolumeDialog(self.ctx, self)
         dialog.created.connect(lambda name: self.say(f"Created volume {name}."))

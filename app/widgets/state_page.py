@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.frame import WrapLabel
 from app.resources import icon
 from engine.lifecycle.base import EngineState
 
@@ -78,17 +79,20 @@ class EngineStatePage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.headline.setFont(font)
-        self.detail = QLabel()
+        self.headline.setWordWrap(True)
+        # Word wrap plus breaks inside long socket paths; the label takes the page's width (up to
+        # 640 px) so its height follows the wrapped text instead of cutting it.
+        self.detail = WrapLabel()
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setMaximumWidth(640)
+        self.detail.setMinimumWidth(240)
         self.log_tail = QPlainTextEdit()
         self.log_tail.setReadOnly(True)
         self.log_tail.setMaximumHeight(160)
         self.log_tail.setMaximumWidth(720)
         self.log_tail.hide()
 
+        self.icon_label.setAccessibleName("Engine state")
         self.start_button = QPushButton(icon("action-start"), "Start engine")
         self.start_button.clicked.connect(self._on_start)
         self.log_button = QPushButton(icon("action-log"), "View log…")
@@ -104,7 +108,11 @@ class EngineStatePage(QWidget):
         layout.addStretch(2)
         layout.addWidget(self.icon_label)
         layout.addWidget(self.headline)
-        layout.addWidget(self.detail, 0, Qt.AlignmentFlag.AlignHCenter)
+        detail_row = QHBoxLayout()
+        detail_row.addStretch(1)
+        detail_row.addWidget(self.detail, 100)
+        detail_row.addStretch(1)
+        layout.addLayout(detail_row)
         layout.addWidget(self.log_tail, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addSpacing(8)
         layout.addLayout(buttons)
@@ -120,6 +128,7 @@ class EngineStatePage(QWidget):
         icon_name, headline, detail = describe_state(self._ctx)
         self.icon_label.setPixmap(icon(icon_name).pixmap(56, 56))
         self.headline.setText(headline)
+        self.icon_label.setAccessibleName(headline)
         lines = detail.split("\n\nLast lines of the engine log:\n", 1)
         self.detail.setText(lines[0])
         self.log_tail.setVisible(len(lines) > 1)

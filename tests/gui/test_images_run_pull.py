@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 
 from app.dialogs import run_spec as rs
 from app.dialogs.build_context import make_context_tar
@@ -145,7 +146,10 @@ def test_run_without_a_login_offers_sign_in_then_pulls_and_starts(
             signin.sign_in_button.click()
         containers.ids.append(blocker.args[0])
     finally:
-        signin.close()
+        if shiboken6.isValid(signin):
+            signin.close()
+    # Closed dialogs don't stay behind as hidden windows.
+    wait_for(qtbot, lambda: not shiboken6.isValid(signin))
 
     login = store.get(registry.host)
     assert login is not None and login.secret == registry.password

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 
 from app.dialogs import run_spec as rs
 from app.dialogs.build_context import make_context_tar
@@ -420,7 +421,10 @@ def test_push_with_stored_credentials_and_pull_retry_after_sign_in(
             with qtbot.waitSignal(pull.succeeded, timeout=60000):
                 signin.sign_in_button.click()
         finally:
-            signin.close()
+            if shiboken6.isValid(signin):
+                signin.close()
+        # Closed dialogs don't stay behind as hidden windows.
+        wait_for(qtbot, lambda: not shiboken6.isValid(signin))
         login = store.get(registry.host)
         assert login is not None and login.secret == registry.password
         assert store.logins().get(registry.host) == registry.username
