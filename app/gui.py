@@ -63,14 +63,25 @@ def setup_logging(debug: bool) -> Path | None:
     return log_file
 
 
-def choose_engine(host: str | None) -> tuple[Any, bool]:
-    """(engine, attached): ``--host``/``DOCKER_HOST`` -> ExternalEngine, else NativeEngine."""
+def choose_engine(
+    host: str | None, setting: str = "auto", platform: str = sys.platform
+) -> tuple[Any, bool]:
+    """(engine, attached): ``--host``/``DOCKER_HOST`` -> ExternalEngine, else the ``engine``
+    setting: NativeEngine, or VMEngine (the default on macOS and Windows; engine/vm/choice.py)."""
     from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
+    from engine.vm.choice import engine_kind
 
     if host:
         return ExternalEngine(host), True
     if os.environ.get("DOCKER_HOST"):
         return ExternalEngine(None), True
+    kind, note = engine_kind(setting, platform)
+    if note:
+        log.warning("%s", note)
+    if kind == "vm":
+        from engine.vm.engine import VMEngine
+
+        return VMEngine(), False
     return NativeEngine(EnginePaths.default()), False
 
 
@@ -114,20 +125,20 @@ def run_gui(argv: list[str]) -> int:
     args = parse_args(argv)
     setup_logging(args.debug)
 
-    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+    from app import theme
     from app.context import AppContext
     from app.loop import EventLoop
     from app.main_window import MainWindow
-    from app.resources import clear_cache, icon
+    from app.resources import icon
     from app.runner import Runner, install_crash_hook
     from app.settings import Settings
     from app.tray import Tray
     from engine.errors import PortsideError
 
     try:
-        engine, attached = choose_engine(args.host)
+        engine, attached = choose_engine(args.host, Settings.load().engine)
     except PortsideError as exc:
         print(f"portside: {exc}", file=sys.stderr)
         return 2
@@ -138,16 +149,14 @@ def run_gui(argv: list[str]) -> int:
     qt_app.setDesktopFileName("portside")
     qt_app.setWindowIcon(icon("portside"))
     qt_app.setQuitOnLastWindowClosed(False)
-    # Light/dark follows the system: re-tint the monochrome icons when the scheme changes.
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "colorSchemeChanged"):
-        hints.colorSchemeChanged.connect(lambda _scheme: clear_cache())
 
     loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
     install_crash_hook(loop)
 
     settings = Settings.load()
+    # Our own light/dark palettes (also on plain X); the window's Appearance menu switches.
+    theme.apply(qt_app, settings.theme)
     runner = Runner()
     ctx = AppContext(engine, attached=attached, runner=runner)
     window = MainWindow(ctx, settings)

@@ -46,7 +46,12 @@ SUPERVISOR_LOG_MAX = 1024 * 1024
 
 
 def _paths(args: argparse.Namespace) -> EnginePaths:
-    paths = EnginePaths.at(args.home) if args.home else EnginePaths.default()
+    if getattr(args, "vm", False):  # the VM's files: <home>/vm (engine/vm/layout.py)
+        from engine.vm.layout import VMPaths
+
+        paths = VMPaths.default(args.home).engine
+    else:
+        paths = EnginePaths.at(args.home) if args.home else EnginePaths.default()
     paths.check_root()
     return paths
 
@@ -120,6 +125,8 @@ def _spawn_supervisor(args: argparse.Namespace, paths: EnginePaths) -> int:
     argv = [sys.executable, "-m", SUPERVISOR_MODULE, f"--start-timeout={args.timeout}"]
     if args.home:
         argv.append(f"--home={args.home}")
+    if args.vm:
+        argv.append("--vm")
     env = dict(os.environ)
     # the supervisor must import this very `engine` package, installed or not
     source_root = str(Path(__file__).resolve().parent.parent)
@@ -212,7 +219,13 @@ def cmd_stop(args: argparse.Namespace) -> int:
         try:
             # ends an orphaned dockerd of this home (its pidfile's pid, verified by its command
             # line), cleans up, and records the engine as stopped
-            NativeEngine(paths).cleanup_leftovers()
+            if args.vm:
+                from engine.vm.engine import VMEngine
+                from engine.vm.layout import VMPaths
+
+                VMEngine(VMPaths(paths)).cleanup_leftovers()
+            else:
+                NativeEngine(paths).cleanup_leftovers()
         except EngineAlreadyRunning as exc:
             _err(str(exc))
             return EXIT_FAILED
@@ -257,6 +270,7 @@ def engine_state(paths: EnginePaths) -> dict[str, Any]:
             isinstance(pid, int)
             and not procs.is_dockerd_of(pid, paths.data_root)
             and not state.get("rootless")
+            and not state.get("vm")  # its pid is QEMU's, watched by the VM's owner
         ):
             state["state"] = "failed"
             state["detail"] = f"dockerd (pid {pid}) is gone.\n\n{tail}"
@@ -369,6 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("-n", "--tail", type=int, help="only the last N lines")
     sub.add_parser("env", help="print `export DOCKER_HOST=…` for this engine")
+    for command in sub.choices.values():
+        command.add_argument(
+            "--vm", action="store_true", help="the Linux VM engine (QEMU) instead of the native one"
+        )
     return parser
 
 

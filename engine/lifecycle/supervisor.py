@@ -26,6 +26,8 @@ from engine.errors import PortsideError
 from engine.lifecycle.base import EngineState, EngineStatus
 from engine.lifecycle.native import NativeEngine
 from engine.lifecycle.paths import EnginePaths
+from engine.vm.engine import VMEngine
+from engine.vm.layout import VMPaths
 
 log = logging.getLogger("portside.supervisor")
 
@@ -42,10 +44,16 @@ def _report(result: dict[str, Any]) -> None:
     os.close(devnull)
 
 
-async def supervise(paths: EnginePaths, *, start_timeout: float, stop_timeout: float) -> int:
+async def supervise(
+    paths: EnginePaths, *, start_timeout: float, stop_timeout: float, vm: bool = False
+) -> int:
     """Start the engine, report, and keep it until a signal or its death; returns the exit code."""
     loop = asyncio.get_running_loop()
-    engine = NativeEngine(paths, start_timeout=start_timeout, owner="supervisor")
+    engine: NativeEngine | VMEngine
+    if vm:  # the Linux VM under QEMU (engine/vm); paths are the VM folder's
+        engine = VMEngine(VMPaths(paths), start_timeout=start_timeout, owner="supervisor")
+    else:
+        engine = NativeEngine(paths, start_timeout=start_timeout, owner="supervisor")
     stop_requested = asyncio.Event()
     failed = asyncio.Event()
 
@@ -82,13 +90,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", help="engine folder (default: PORTSIDE_HOME or per-user)")
     parser.add_argument("--start-timeout", type=float, default=60.0)
     parser.add_argument("--stop-timeout", type=float, default=20.0)
+    parser.add_argument("--vm", action="store_true", help="run the Linux VM engine")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s supervisor[%(process)d] %(levelname)s %(message)s"
     )
-    paths = EnginePaths.at(args.home) if args.home else EnginePaths.default()
+    if args.vm:
+        paths = VMPaths.default(args.home).engine
+    else:
+        paths = EnginePaths.at(args.home) if args.home else EnginePaths.default()
     return asyncio.run(
-        supervise(paths, start_timeout=args.start_timeout, stop_timeout=args.stop_timeout)
+        supervise(
+            paths, start_timeout=args.start_timeout, stop_timeout=args.stop_timeout, vm=args.vm
+        )
     )
 
 

@@ -17,9 +17,9 @@ KINDS = ("native", "vm", "auto")
 def engine_kind(setting: object = "auto", platform: str = sys.platform) -> tuple[str, str]:
     """(``"native"`` or ``"vm"``, a note for the log when the setting was not followed)."""
     linux = platform.startswith("linux")
-    wanted = setting if isinstance(setting, str) else "auto"
+    wanted = setting
     note = ""
-    if wanted not in KINDS:
+    if not isinstance(wanted, str) or wanted not in KINDS:
         note = f"The setting engine={setting!r} is not one of {', '.join(KINDS)}; using auto."
         wanted = "auto"
     if wanted == "auto":

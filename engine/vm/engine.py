@@ -252,6 +252,8 @@ class VMEngine(Engine):
         self._acquire_lock()
         try:
             self._end_stale()
+            # whatever the state file said (running, failed), nothing of this VM is left now
+            self._on_status(EngineStatus(EngineState.STOPPED, self.endpoint))
         finally:
             self._release_lock()
 
@@ -266,7 +268,11 @@ class VMEngine(Engine):
                 "The VM engine cannot offer its API on Windows yet: it needs a named-pipe relay "
                 "for the ssh forward. Use Docker Desktop's WSL engine with DOCKER_HOST meanwhile."
             )
-        arch = self._arch or vm_image.host_arch()
+        try:
+            host = vm_image.host_arch()
+        except ValueError as exc:
+            raise LifecycleError(str(exc)) from exc
+        arch = self._arch or host
         image = vm_image.find_image(arch)
         if image is None:
             raise EngineNotInstalled(
@@ -282,7 +288,7 @@ class VMEngine(Engine):
             raise LifecycleError(
                 f"{qemu.ACCEL_ENV}={forced!r} is not an accelerator (kvm, hvf, whpx, tcg)."
             )
-        same_arch = arch == vm_image.host_arch()
+        same_arch = arch == host
         in_qemu = qemu.qemu_accelerators(program)
         accels = qemu.accel_candidates(
             in_qemu, qemu.host_accelerators() if same_arch else [], forced, same_arch=same_arch
@@ -396,7 +402,7 @@ class VMEngine(Engine):
     def _spawn(self, argv: list[str]) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         log_file = self.paths.engine.log_file
-        with open(log_file, "ab") as handle:
+        with logfile.open_private(log_file) as handle:
             handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
         for stale in (self.paths.qmp_socket, self.paths.ready_socket):
             with contextlib.suppress(FileNotFoundError):
@@ -501,7 +507,10 @@ class VMEngine(Engine):
     def _note(self, text: str) -> None:
         """A line of Portside's own in the engine log (between the console's lines)."""
         log.info("%s", text)
-        with contextlib.suppress(OSError), open(self.paths.engine.log_file, "ab") as handle:
+        with (
+            contextlib.suppress(OSError),
+            logfile.open_private(self.paths.engine.log_file) as handle,
+        ):
             handle.write(f"[portside] {text}\n".encode())
 
     def _on_status(self, status: EngineStatus) -> None:
@@ -529,7 +538,9 @@ class VMEngine(Engine):
     def _acquire_lock(self) -> None:
         if self._lock_fd is not None:
             return
-        fd = os.open(self.paths.engine.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(
+            self.paths.engine.lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600
+        )
         if not _lock(fd):
             holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
@@ -538,7 +549,6 @@ class VMEngine(Engine):
                 "with `portside engine stop --vm` (or quit the Portside app that runs it), or set "
                 "PORTSIDE_HOME to use a separate engine folder."
             )
-        os.set_inheritable(fd, False)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd

@@ -1,0 +1,66 @@
+"""The app's engine choice as each OS would see it (default suite, no VM started)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.gui import choose_engine
+from app.settings import Settings
+from engine.lifecycle import ExternalEngine, NativeEngine
+from engine.vm.choice import engine_kind
+from engine.vm.engine import VMEngine
+
+
+@pytest.mark.parametrize(
+    ("platform", "setting", "kind"),
+    [
+        ("linux", "auto", "native"),
+        ("darwin", "auto", "vm"),
+        ("win32", "auto", "vm"),
+        ("linux", "vm", "vm"),
+        ("linux", "native", "native"),
+        ("darwin", "native", "vm"),  # cannot work there: the VM, with a note
+        ("win32", "native", "vm"),
+        ("linux", "bogus", "native"),
+        ("darwin", 3, "vm"),
+    ],
+)
+def test_engine_kind(platform: str, setting: object, kind: str) -> None:
+    got, note = engine_kind(setting, platform)
+    assert got == kind
+    assert bool(note) == (
+        setting not in ("auto", "vm") and not (setting == "native" and platform == "linux")
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"), [("linux", NativeEngine), ("darwin", VMEngine), ("win32", VMEngine)]
+)
+def test_choose_engine_per_os(
+    platform: str, expected: type, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("PORTSIDE_HOME", str(tmp_path / "home"))
+    engine, attached = choose_engine(None, "auto", platform)
+    assert isinstance(engine, expected) and not attached
+    if isinstance(engine, VMEngine):
+        assert engine.paths.root == tmp_path / "home" / "vm"
+        assert engine.endpoint.startswith("unix://")
+    # DOCKER_HOST always wins: the user points at an engine of their own
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nowhere.sock")
+    engine, attached = choose_engine(None, "vm", platform)
+    assert isinstance(engine, ExternalEngine) and attached
+
+
+def test_engine_setting_round_trips_and_keeps_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"engine": "vm", "future_key": 1}')
+    settings = Settings.load(path)
+    assert settings.engine == "vm" and settings.extra == {"future_key": 1}
+    settings.engine = "native"
+    settings.save()
+    again = Settings.load(path)
+    assert again.engine == "native" and again.extra == {"future_key": 1}
+    assert Settings.load(tmp_path / "none.json").engine == "auto"
