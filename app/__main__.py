@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         from engine.cli import main as engine_main
 
         return engine_main(args[1:])
+    if args[:1] == ["credentials"]:
+        from engine.credentials.cli import main as credentials_main
+
+        return credentials_main(args[1:])
     from app.gui import run_gui
 
     return run_gui(args)

@@ -205,6 +205,16 @@ def status(folder: str | Path | None = None) -> ConfigStatus:
                         [p.server for p in plaintext_logins(folder)], helpers)
 
 
+def _is_registry(server: str) -> bool:
+    from engine.credentials.servers import server_key
+
+    try:
+        server_key(server)
+    except ValueError:
+        return False
+    return True
+
+
 def _state_path() -> Path:
     return Path(config_dir()) / STATE_NAME
 
@@ -304,8 +314,9 @@ def enable(folder: str | Path | None = None, *, migrate: bool = False,
 
                 store = CredentialStore()
             for login in logins:  # keyring first: if it fails, the file is not touched
-                store.put(login.server, login.username, login.secret)
-                migrated.append(login.server)
+                if _is_registry(login.server):  # others stay where they are, listed as left
+                    store.put(login.server, login.username, login.secret)
+                    migrated.append(login.server)
 
         backup = _backup(path, data)
         for server in migrated:
@@ -321,6 +332,18 @@ def enable(folder: str | Path | None = None, *, migrate: bool = False,
         _write_config(path, data)
     left = [login.server for login in logins if login.server not in migrated]
     return EnableResult(backup, previous, migrated, left, path, target)
+
+
+def remembered_store(folder: str | Path | None = None) -> tuple[bool, str | None]:
+    """``(remembered, previous credsStore)``: what :func:`disable` would put back."""
+    path = config_path(folder)
+    state = _read_state()
+    for key in (str(_target(path)), str(path.absolute())):
+        entry = state.get(key)
+        if isinstance(entry, dict):
+            previous = entry.get("previous_credsStore")
+            return True, previous if isinstance(previous, str) and previous else None
+    return False, None
 
 
 def restore(folder: str | Path | None = None) -> DisableResult:
