@@ -221,20 +221,12 @@ class AccountsView(QWidget):
         )
 
         def _enable() -> str:
-            from engine.credentials.install import install_helper, user_path
+            from engine.credentials import toggle
 
-            path_env = user_path()
-            installed = install_helper(path_env=path_env)
-            if not installed.on_path:
-                # config.json stays as it is: the CLI would fail every pull without the helper.
-                return (f"Installed the helper at {installed.path}, but your shell cannot find "
-                        f"it yet, so the docker CLI settings were not changed. {installed.hint} "
-                        "Then choose “Use for the docker CLI” again.")
-            result = dockerconfig.enable(migrate=migrate, store=self._store, path_env=path_env)
-            note = installed.hint
-            if result.migrated:
-                note += f" Moved {len(result.migrated)} login(s) into the keyring."
-            return note.strip()
+            # config.json stays as it is when the shell cannot find the helper (the message
+            # says what to add to PATH): the CLI would fail every pull without it.
+            return toggle.turn_on(migrate=migrate, store=self._store,
+                                  retry=toggle.GUI_RETRY).message
 
         return self.ctx.runner.run(lambda: asyncio.to_thread(_enable), key="accounts.cli",
                                    title="Use Portside's keyring for the docker CLI",
@@ -242,13 +234,10 @@ class AccountsView(QWidget):
 
     def disable_docker_cli(self) -> asyncio.Task[Any]:
         """Stop using Portside for the docker CLI: put back the ``credsStore`` it replaced."""
-        from engine.credentials import dockerconfig
-
         def _disable() -> str:
-            previous = dockerconfig.disable()
-            where = f"“{previous}”" if previous else "plaintext in config.json"
-            return (f"The docker CLI no longer uses Portside's keyring; it keeps its logins in "
-                    f"{where} again. Logins stay in Portside's keyring for Portside itself.")
+            from engine.credentials import toggle
+
+            return toggle.turn_off().message
 
         return self.ctx.runner.run(lambda: asyncio.to_thread(_disable), key="accounts.cli",
                                    title="Stop using Portside for the docker CLI",
@@ -271,21 +260,7 @@ def _cli_status() -> tuple[str, bool, bool]:
     """A sentence about the docker CLI's credential store; whether the CLI uses Portside's
     keyring and finds the helper on the user's shell PATH; whether ``credsStore`` is Portside's.
     """
-    from engine.credentials import dockerconfig
-    from engine.credentials.install import helper_status
+    from engine.credentials import toggle
 
-    try:
-        status = dockerconfig.status()
-    except CredentialsError as exc:
-        return str(exc), False, False
-    helper = helper_status()
-    if status.enabled and helper.ours:
-        text = "The docker CLI keeps its logins in Portside's keyring."
-        if not helper.fast:
-            text += " " + helper.message
-        return text, True, True
-    if status.enabled:
-        return (f"The docker CLI is set to use Portside's keyring, but {helper.message}",
-                False, True)
-    current = f"“{status.creds_store}”" if status.creds_store else "plaintext in config.json"
-    return f"The docker CLI keeps its logins in {current}.", False, False
+    status = toggle.describe()
+    return status.text, status.working, status.configured
