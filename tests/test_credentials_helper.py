@@ -223,13 +223,31 @@ def test_keyring_unavailable_stores_nothing(tmp_path: Path, keyring_backend: Any
     assert SecretServiceStore().get(server) is None
 
 
-def test_no_secret_service_on_the_bus_is_keyring_unavailable(keyring_backend: Any) -> None:
-    from engine.credentials.dbus import DBusError
+def test_no_secret_service_on_the_bus_is_a_clear_message(
+    tmp_path: Path, keyring_backend: Any, launcher: str, bare_session_bus: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A real session bus where nothing owns (or can activate) org.freedesktop.secrets.
     from engine.errors import KeyringUnavailable
 
-    err = secretservice._translate(
-        DBusError("org.freedesktop.DBus.Error.ServiceUnknown", "no owner"))
-    assert isinstance(err, KeyringUnavailable)
-    assert "No Secret Service" in str(err)
-    locked = secretservice._translate(DBusError("org.freedesktop.Secret.Error.IsLocked", ""))
-    assert isinstance(locked, KeyringUnavailable) and "locked" in str(locked)
+    server = f"nosecretservice-{uuid.uuid4().hex[:8]}.test"
+    config = tmp_path / "cfg"
+    env = dict(os.environ, PORTSIDE_CONFIG_DIR=str(config),
+               DBUS_SESSION_BUS_ADDRESS=bare_session_bus)
+    payload = json.dumps({"ServerURL": server, "Username": "u", "Secret": "topsecret"})
+    for program in (CONSOLE_SCRIPT, launcher):
+        for verb, stdin in (("store", payload), ("get", server), ("erase", server), ("list", "")):
+            result = subprocess.run([program, verb], input=stdin, capture_output=True,
+                                    text=True, env=env, timeout=30)
+            assert result.returncode == 1, (program, verb, result)
+            assert result.stdout.startswith("No Secret Service is running on the D-Bus"), result
+            assert "Start a Secret Service keyring" in result.stdout
+            assert "Traceback" not in result.stderr
+            assert "topsecret" not in result.stdout + result.stderr
+    assert [(p.name, p.stat().st_size) for p in config.iterdir()] == [("credentials.lock", 0)]
+    # the public store says the same in-process, and the real keyring got nothing
+    with monkeypatch.context() as bare:
+        bare.setenv("DBUS_SESSION_BUS_ADDRESS", bare_session_bus)
+        with pytest.raises(KeyringUnavailable, match="No Secret Service"):
+            SecretServiceStore().get(server)
+    assert SecretServiceStore().get(server) is None
