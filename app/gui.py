@@ -125,13 +125,13 @@ def run_gui(argv: list[str]) -> int:
     args = parse_args(argv)
     setup_logging(args.debug)
 
-    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+    from app import theme
     from app.context import AppContext
     from app.loop import EventLoop
     from app.main_window import MainWindow
-    from app.resources import clear_cache, icon
+    from app.resources import icon
     from app.runner import Runner, install_crash_hook
     from app.settings import Settings
     from app.tray import Tray
@@ -149,16 +149,14 @@ def run_gui(argv: list[str]) -> int:
     qt_app.setDesktopFileName("portside")
     qt_app.setWindowIcon(icon("portside"))
     qt_app.setQuitOnLastWindowClosed(False)
-    # Light/dark follows the system: re-tint the monochrome icons when the scheme changes.
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "colorSchemeChanged"):
-        hints.colorSchemeChanged.connect(lambda _scheme: clear_cache())
 
     loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
     install_crash_hook(loop)
 
     settings = Settings.load()
+    # Our own light/dark palettes (also on plain X); the window's Appearance menu switches.
+    theme.apply(qt_app, settings.theme)
     runner = Runner()
     ctx = AppContext(engine, attached=attached, runner=runner)
     window = MainWindow(ctx, settings)

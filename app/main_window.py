@@ -2,7 +2,11 @@
 
 Views are named by module path and imported when the window is built, so ``portside --version``
 and ``portside engine`` never pay for them. Under the sidebar, the account button shows the
-signed-in Docker Hub user (or offers to sign in).
+signed-in Docker Hub user (or offers to sign in), and the Appearance button switches the theme
+live (Light / Dark / Follow the system: ``app.theme.apply``, saved in ``Settings.theme``).
+
+The sidebar switches views on ``currentRowChanged`` and also when only the *selection* changes
+(a screen reader's "select" action on an item selects it without making it current).
 """
 
 from __future__ import annotations
@@ -15,20 +19,24 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app import theme
 from app.resources import icon
 from app.settings import Settings
 from engine.lifecycle.base import EngineState, EngineStatus
@@ -66,8 +74,11 @@ class Footer(QWidget):
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.setObjectName("footer")
         self.state_icon = QLabel()
+        self.state_icon.setObjectName("engineStateIcon")
         self.state_label = QLabel()
+        self.state_label.setAccessibleName("Engine status")
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.start_button = QPushButton(icon("action-start"), "Start")
         self.stop_button = QPushButton(icon("action-stop"), "Stop")
@@ -77,9 +88,14 @@ class Footer(QWidget):
         self.start_button.clicked.connect(ctx.start_engine)
         self.stop_button.clicked.connect(ctx.stop_engine)
         self.restart_button.clicked.connect(ctx.restart_engine)
+        self.start_button.setAccessibleName("Start engine")
+        self.stop_button.setAccessibleName("Stop engine")
+        self.restart_button.setAccessibleName("Restart engine")
         self.busy_label = QLabel()
+        self.busy_label.setObjectName("muted")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 2, 8, 2)
+        layout.setContentsMargins(theme.Sizes.SPACING, 2, theme.Sizes.SPACING, 2)
+        layout.setSpacing(theme.Sizes.SPACING)
         layout.addWidget(self.state_icon)
         layout.addWidget(self.state_label, 1)
         layout.addWidget(self.busy_label)
@@ -100,6 +116,7 @@ class Footer(QWidget):
 
         status: EngineStatus = self.ctx.engine.status
         self.state_icon.setPixmap(icon(STATE_ICONS[status.state]).pixmap(18, 18))
+        self.state_icon.setAccessibleName(STATE_TEXT[status.state])
         parts = [STATE_TEXT[status.state]]
         if status.state == EngineState.RUNNING and self.ctx.client is not None:
             if self.ctx.server_version:
@@ -121,6 +138,9 @@ class Footer(QWidget):
         busy = status.state in (EngineState.STARTING, EngineState.STOPPING)
         self.start_button.setVisible(not running and not busy)
         self.start_button.setText("Retry" if self.ctx.attached else "Start")
+        self.start_button.setAccessibleName(
+            "Retry connecting to the engine" if self.ctx.attached else "Start engine"
+        )
         self.stop_button.setVisible(running and not self.ctx.attached)
         self.restart_button.setVisible(running and not self.ctx.attached)
 
@@ -146,11 +166,16 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("portside"))
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
-        self.sidebar.setIconSize(QSize(20, 20))
-        self.sidebar.setFixedWidth(180)
+        self.sidebar.setAccessibleName("Views")
+        self.sidebar.setAccessibleDescription("Choose what the window shows")
+        self.sidebar.setIconSize(QSize(theme.Sizes.ICON, theme.Sizes.ICON))
         self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
-        self.sidebar.setSpacing(2)
+        self.sidebar.setSpacing(1)
+        self.sidebar.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
+        self.stack.setContentsMargins(theme.Sizes.MARGIN, theme.Sizes.MARGIN - 4,
+                                      theme.Sizes.MARGIN, theme.Sizes.SPACING)
         self.views: dict[str, QWidget] = {}
         for key, title, icon_name, module, cls in views:
             view = load_view_class(module, cls)(ctx)
@@ -158,23 +183,32 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
             item = QListWidgetItem(icon(icon_name), title)
             item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setSizeHint(QSize(160, 34))
+            item.setSizeHint(QSize(theme.Sizes.SIDEBAR_WIDTH - 16, theme.Sizes.NAV_ROW))
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._on_nav)
+        self.sidebar.itemSelectionChanged.connect(self._on_nav_selection)
 
         body = QWidget()
         layout = QHBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        side = QVBoxLayout()
-        side.setContentsMargins(0, 0, 0, 6)
+        self.sidebar_panel = QWidget()
+        self.sidebar_panel.setObjectName("sidebarPanel")
+        self.sidebar_panel.setFixedWidth(theme.Sizes.SIDEBAR_WIDTH)
+        side = QVBoxLayout(self.sidebar_panel)
+        side.setContentsMargins(0, 0, 0, theme.Sizes.SPACING)
+        side.setSpacing(2)
+        brand = QLabel("Portside")
+        brand.setObjectName("brand")
+        side.addWidget(brand)
         side.addWidget(self.sidebar, 1)
         self.account_button = QPushButton(icon("nav-accounts"), "")
         self.account_button.setFlat(True)
         self.account_button.setObjectName("accountButton")
         self.account_button.clicked.connect(self._on_account_button)
         side.addWidget(self.account_button)
-        layout.addLayout(side)
+        side.addWidget(self._make_theme_button())
+        layout.addWidget(self.sidebar_panel)
         layout.addWidget(self.stack, 1)
         accounts = self.views.get("accounts")
         if accounts is not None:
@@ -198,7 +232,55 @@ class MainWindow(QMainWindow):
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         else:
-            self.resize(1200, 720)
+            self.resize(*theme.Sizes.MIN_WINDOW)
+
+    # -- appearance ----------------------------------------------------------------------------
+    def _make_theme_button(self) -> QToolButton:
+        """The sidebar's Appearance button: a menu of Light / Dark / Follow the system."""
+        button = QToolButton()
+        button.setObjectName("themeButton")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setAccessibleName("Appearance")
+        button.setToolTip("Light, dark, or follow the system (Ctrl+Shift+L switches)")
+        menu = QMenu(button)
+        menu.setAccessibleName("Appearance")
+        group = QActionGroup(menu)
+        group.setExclusive(True)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in theme.MODES:
+            action = QAction(theme.MODE_TITLES[mode], menu)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme(m))
+            group.addAction(action)
+            menu.addAction(action)
+            self.theme_actions[mode] = action
+        button.setMenu(menu)
+        self.theme_menu = menu
+        self.theme_button = button
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, self.cycle_theme)
+        self._show_theme(theme.normalise_mode(self.settings.theme))
+        return button
+
+    def _show_theme(self, mode: str) -> None:
+        self.theme_actions[mode].setChecked(True)
+        self.theme_button.setText(f"Appearance: {theme.MODE_TITLES[mode].split()[-1].lower()}")
+
+    def set_theme(self, mode: str) -> None:
+        """Switch the look now and remember it ("system", "light" or "dark")."""
+        mode = theme.normalise_mode(mode)
+        self.settings.theme = mode
+        qt_app = QApplication.instance()
+        if isinstance(qt_app, QApplication):
+            theme.apply(qt_app, mode)
+        self._show_theme(mode)
+        self.footer.refresh()
+
+    def cycle_theme(self) -> None:
+        """Ctrl+Shift+L: light -> dark -> system -> light."""
+        modes = ("light", "dark", "system")
+        now = theme.normalise_mode(self.settings.theme)
+        self.set_theme(modes[(modes.index(now) + 1) % len(modes)])
 
     def _show_hub_user(self, user: str) -> None:
         """The signed-in Docker Hub user under the sidebar, or an offer to sign in."""
@@ -223,6 +305,11 @@ class MainWindow(QMainWindow):
         keys = list(self.views)
         self.sidebar.setCurrentRow(keys.index(key))
         return self.views[key]
+
+    def _on_nav_selection(self) -> None:
+        selected = self.sidebar.selectedItems()
+        if selected and self.sidebar.currentItem() is not selected[0]:
+            self.sidebar.setCurrentItem(selected[0])
 
     def _on_nav(self, row: int) -> None:
         if row < 0:

@@ -35,12 +35,14 @@ class Settings:
     close_to_tray: bool = True
     window_geometry: str = ""
     last_view: str = "containers"
+    #: "system", "light" or "dark" (app.theme.MODES); unknown values mean "system"
+    theme: str = "system"
     #: "native", "vm" or "auto" (native on Linux, the VM elsewhere; engine/vm/choice.py)
     engine: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path = field(default_factory=default_path)
 
-    KNOWN = ("close_to_tray", "window_geometry", "last_view", "engine")
+    KNOWN = ("close_to_tray", "window_geometry", "last_view", "theme", "engine")
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -61,6 +63,8 @@ class Settings:
         settings.close_to_tray = bool(data.get("close_to_tray", True))
         settings.window_geometry = str(data.get("window_geometry", ""))
         settings.last_view = str(data.get("last_view", "containers"))
+        theme = data.get("theme", "system")
+        settings.theme = theme if theme in ("system", "light", "dark") else "system"
         settings.engine = str(data.get("engine", "auto"))
         settings.extra = {k: v for k, v in data.items() if k not in cls.KNOWN}
         return settings
@@ -71,6 +75,7 @@ class Settings:
             close_to_tray=self.close_to_tray,
             window_geometry=self.window_geometry,
             last_view=self.last_view,
+            theme=self.theme,
             engine=self.engine,
         )
         for key in data:

@@ -29,8 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.base import guarded
 from app.dialogs.signin import SignInDialog, display_server
 from app.models.keyed import Column, KeyedTableModel
+from app.resources import icon
+from app.theme import Sizes
+from app.widgets.view_header import ViewHeader
 from engine.credentials.servers import HUB_SERVER
 from engine.errors import CredentialsError
 
@@ -67,17 +71,28 @@ class AccountsView(QWidget):
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
         self.table = QTableView()
+        self.table.setAccessibleName("Registry logins")
         self.table.setModel(proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.sign_in_button = QPushButton("Sign in…")
+        self.message.hide()
+        self.header = ViewHeader("Accounts")
+        self.header.add_primary("Sign in…", lambda: self.open_sign_in(), icon("nav-accounts"),
+                                tip="Sign in to Docker Hub or another registry")
+        assert self.header.primary is not None
+        self.sign_in_button = self.header.primary
         self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.setAccessibleName("Sign out of the selected registry")
         self.sign_out_button.setEnabled(False)
+        self.header.add_widget(self.sign_out_button)
+        cli_title = QLabel("docker CLI")
+        cli_title.setObjectName("sectionTitle")
         self.cli_label = QLabel()
         self.cli_label.setWordWrap(True)
         self.cli_button = QPushButton("Use for the docker CLI")
@@ -88,22 +103,21 @@ class AccountsView(QWidget):
         self.cli_note.setWordWrap(True)
         self.cli_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.sign_in_button)
-        buttons.addWidget(self.sign_out_button)
-        buttons.addStretch(1)
         cli_row = QHBoxLayout()
+        cli_row.setSpacing(Sizes.SPACING)
         cli_row.addWidget(self.cli_label, 1)
         cli_row.addWidget(self.cli_button)
         cli_row.addWidget(self.cli_off_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(Sizes.GAP)
+        layout.addWidget(self.header)
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
+        layout.addWidget(cli_title)
         layout.addLayout(cli_row)
         layout.addWidget(self.cli_note)
 
-        self.sign_in_button.clicked.connect(lambda: self.open_sign_in())
         self.sign_out_button.clicked.connect(self.sign_out_selected)
         self.cli_button.clicked.connect(self.enable_docker_cli)
         self.cli_off_button.clicked.connect(self.disable_docker_cli)
@@ -134,7 +148,8 @@ class AccountsView(QWidget):
             return logins, cli_text, working, configured
 
         return self.ctx.runner.run(_load, key="accounts.refresh", title="Accounts",
-                                   on_done=self._loaded, on_error=self._load_failed)
+                                   on_done=guarded(self, self._loaded),
+                                   on_error=guarded(self, self._load_failed))
 
     def _loaded(self, result: tuple[dict[str, str], str, bool, bool]) -> None:
         logins, cli_text, working, configured = result
@@ -144,6 +159,8 @@ class AccountsView(QWidget):
         })
         self.message.setText("" if logins else
                              "No registry logins yet. Sign in to pull and push private images.")
+        self.message.setVisible(bool(self.message.text()))
+        self.header.set_count(f"{len(logins)} login{'s' if len(logins) != 1 else ''}")
         self.cli_label.setText(cli_text)
         self.cli_button.setVisible(not working)
         self.cli_off_button.setVisible(configured)
@@ -157,6 +174,7 @@ class AccountsView(QWidget):
     def _load_failed(self, exc: BaseException) -> bool:
         if isinstance(exc, CredentialsError):
             self.message.setText(str(exc))
+            self.message.show()
             self.model.set_rows({})
             self.logins_changed.emit()
             return True
@@ -187,7 +205,7 @@ class AccountsView(QWidget):
         return self.ctx.runner.run(lambda: asyncio.to_thread(self.store.erase, server),
                                    key=f"accounts.signout.{server}",
                                    title=f"Sign out of {display_server(server)}",
-                                   on_done=self._reload)
+                                   on_done=guarded(self, self._reload))
 
     def _reload(self, *_args: Any) -> None:
         self.refresh()
@@ -230,7 +248,8 @@ class AccountsView(QWidget):
 
         return self.ctx.runner.run(lambda: asyncio.to_thread(_enable), key="accounts.cli",
                                    title="Use Portside's keyring for the docker CLI",
-                                   on_done=self._cli_done, on_error=self._cli_failed)
+                                   on_done=guarded(self, self._cli_done),
+                                   on_error=guarded(self, self._cli_failed))
 
     def disable_docker_cli(self) -> asyncio.Task[Any]:
         """Stop using Portside for the docker CLI: put back the ``credsStore`` it replaced."""
@@ -241,7 +260,8 @@ class AccountsView(QWidget):
 
         return self.ctx.runner.run(lambda: asyncio.to_thread(_disable), key="accounts.cli",
                                    title="Stop using Portside for the docker CLI",
-                                   on_done=self._cli_done, on_error=self._cli_failed)
+                                   on_done=guarded(self, self._cli_done),
+                                   on_error=guarded(self, self._cli_failed))
 
     def _cli_done(self, note: str) -> None:
         self.cli_note.setText(note)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
@@ -26,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.dialogs.base import guarded, make_icon
 from app.dialogs.common import human_size
+from app.theme import Sizes
+from app.widgets.view_header import ViewHeader
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -38,6 +39,14 @@ KINDS = (
     ("Local Volumes", "volumes"),
     ("Build Cache", "build_cache"),
 )
+#: each kind's prune button says what it removes (four "Prune…" buttons were indistinguishable)
+PRUNE_BUTTONS = {
+    "images": ("Prune dangling images…", "Remove untagged images no container uses"),
+    "containers": ("Prune stopped containers…", "Remove every stopped container"),
+    "volumes": ("Prune unused volumes…", "Remove every volume no container uses"),
+    "build_cache": ("Prune build cache…", "Remove the build cache"),
+}
+COLUMN_TITLES = ("Total", "Active", "Size", "Reclaimable")
 _DIRTY_EVENT_TYPES = {"image", "container", "volume", "builder"}
 _DIRTY_ACTIONS = {
     "pull",
@@ -80,9 +89,11 @@ class DiskUsageView(QWidget):
 
         content = QWidget(self)
         grid = QGridLayout()
-        headers = ("", "Total", "Active", "Size", "Reclaimable", "")
-        for col, text in enumerate(headers):
-            label = QLabel(f"<b>{text}</b>")
+        grid.setHorizontalSpacing(Sizes.GAP * 2)
+        grid.setVerticalSpacing(Sizes.GAP)
+        for col, text in enumerate(("", *COLUMN_TITLES, "")):
+            label = QLabel(text)
+            label.setObjectName("sectionTitle")
             label.setAlignment(
                 Qt.AlignmentFlag.AlignRight if 0 < col < 5 else Qt.AlignmentFlag.AlignLeft
             )
@@ -92,32 +103,37 @@ class DiskUsageView(QWidget):
         for row, (title, key) in enumerate(KINDS, start=1):
             grid.addWidget(QLabel(title), row, 0)
             cells = {}
-            for col, field in enumerate(("total", "active", "size", "reclaimable"), start=1):
+            fields = ("total", "active", "size", "reclaimable")
+            for col, (field, column) in enumerate(zip(fields, COLUMN_TITLES, strict=True), 1):
                 label = QLabel("—")
                 label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                label.setAccessibleDescription(f"{title}: {column.lower()}")
                 grid.addWidget(label, row, col)
                 cells[field] = label
             self.cells[key] = cells
-            button = QPushButton(make_icon("image-prune"), "Prune…")
+            text, tip = PRUNE_BUTTONS[key]
+            button = QPushButton(make_icon("image-prune"), text)
+            button.setToolTip(tip)
             button.clicked.connect(lambda _c=False, k=key: self.prune_clicked(k))
             grid.addWidget(button, row, 5)
             self.prune_buttons[key] = button
         grid.setColumnStretch(0, 2)
         for col in range(1, 5):
             grid.setColumnStretch(col, 1)
-        self.total_label = QLabel()
+        self.header = ViewHeader("Disk usage")
+        self.total_label = self.header.count
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        refresh = QPushButton(make_icon("action-refresh"), "Refresh")
-        refresh.clicked.connect(self.refresh)
-        self.refresh_button = refresh
-        top = QHBoxLayout()
-        top.addWidget(self.total_label, 1)
-        top.addWidget(refresh)
+        self.header.add_primary("Refresh", self.refresh, make_icon("action-refresh"),
+                                tip="Read the disk usage again (F5 re-lists everything)")
+        assert self.header.primary is not None
+        self.refresh_button = self.header.primary
         lay = QVBoxLayout(content)
-        lay.addLayout(top)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(Sizes.GAP * 2)
+        lay.addWidget(self.header)
         lay.addLayout(grid)
         lay.addWidget(self.result_label)
         lay.addStretch(1)
@@ -234,7 +250,7 @@ class DiskUsageView(QWidget):
     }
 
     def prune_clicked(self, key: str) -> None:
-        if self.ask("Prune", self._PRUNE_TEXT[key]):
+        if self.ask(PRUNE_BUTTONS[key][0].rstrip("…"), self._PRUNE_TEXT[key]):
             self.prune(key)
 
     def prune(

@@ -1,0 +1,300 @@
+"""What a screen reader and a pair of eyes would catch, as functions the GUI tests call.
+
+- :func:`a11y_problems` walks the accessible tree (``QAccessible.queryAccessibleInterface`` from
+  a window down through ``child(i)``) — the same tree the AT-SPI bridge publishes — and lists
+  every visible interactive control without a name, named only by its placeholder or by its
+  value, and every pair of controls in one window with the same role and name.
+- :func:`clipped_texts` lists every visible label, button, check box, line edit placeholder,
+  tab and header section whose text does not fit the rect it is drawn in (elided or cut), and
+  every widget that sticks out of its window.
+- :func:`undersized` says when a dialog is smaller than its size hint.
+
+Rules worth knowing:
+- On Linux, Qt names a combo box by its *value* (``QAccessibleComboBox``) and exposes its label
+  through the "labelled by" relation, which is what screen readers read; so a combo box passes
+  when it has that relation (a buddy label, a form row) or an explicit accessible name.
+- Items inside lists, tables and trees are not walked: they are named by their own text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from PySide6.QtCore import QObject, QRect, Qt
+from PySide6.QtGui import QAccessible, QAccessibleInterface, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QCheckBox,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QStyle,
+    QStyleOptionButton,
+    QTabBar,
+    QToolButton,
+    QWidget,
+)
+
+R = QAccessible.Role
+#: roles a person operates: each needs a name that says what it does
+INTERACTIVE = {
+    R.Button,
+    R.ButtonMenu,
+    R.ButtonDropDown,
+    R.CheckBox,
+    R.RadioButton,
+    R.ComboBox,
+    R.EditableText,
+    R.List,
+    R.Table,
+    R.Tree,
+    R.ProgressBar,
+    R.Slider,
+    R.SpinBox,
+    R.PageTabList,
+    R.PageTab,
+}
+#: roles whose children are items named by their own text (not walked)
+CONTAINERS_OF_ITEMS = {R.List, R.Table, R.Tree, R.PageTabList, R.ComboBox}
+#: Qt-internal parts that are not controls of ours
+SKIPPED_CLASSES = {"QToolBarExtension", "QScrollBar"}
+
+
+def _name(iface: QAccessibleInterface) -> str:
+    return (iface.text(QAccessible.Text.Name) or "").strip()
+
+
+def _describe(iface: QAccessibleInterface) -> str:
+    obj = iface.object()
+    cls = obj.metaObject().className() if obj is not None else "?"
+    oname = obj.objectName() if obj is not None else ""
+    return f"{cls}{'#' + oname if oname else ''}"
+
+
+def _path(chain: list[QAccessibleInterface]) -> str:
+    return " > ".join(_describe(i) for i in chain[-4:])
+
+
+def walk(iface: QAccessibleInterface) -> Iterator[list[QAccessibleInterface]]:
+    """Every visible node below ``iface`` as the chain of interfaces leading to it."""
+
+    Chain = list[QAccessibleInterface]
+
+    def _walk(node: QAccessibleInterface, chain: Chain) -> Iterator[Chain]:
+        for k in range(node.childCount()):
+            child = node.child(k)
+            if child is None or not child.isValid() or child.state().invisible:
+                continue
+            obj = child.object()
+            if obj is not None and obj.metaObject().className() in SKIPPED_CLASSES:
+                continue
+            if isinstance(obj, QWidget) and not obj.isVisible():
+                continue
+            here = [*chain, child]
+            yield here
+            if child.role() not in CONTAINERS_OF_ITEMS:
+                yield from _walk(child, here)
+
+    yield from _walk(iface, [iface])
+
+
+def _has_label_relation(iface: QAccessibleInterface) -> bool:
+    return any(
+        flag & QAccessible.RelationFlag.Label and other is not None and _name(other)
+        for other, flag in iface.relations()
+    )
+
+
+def a11y_problems(window: QWidget) -> list[str]:
+    """Nameless, placeholder-only, value-named and ambiguous controls in ``window``."""
+    root = QAccessible.queryAccessibleInterface(window)
+    assert root is not None, f"no accessible interface for {window!r}"
+    problems: list[str] = []
+    seen: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for chain in walk(root):
+        iface = chain[-1]
+        role = iface.role()
+        if role not in INTERACTIVE:
+            continue
+        obj: QObject | None = iface.object()
+        name = _name(iface)
+        where = _path(chain)
+        if isinstance(obj, QComboBox):
+            if not obj.accessibleName() and not _has_label_relation(iface):
+                problems.append(
+                    f"combo box named only by its value {name!r} (no label): {where}"
+                )
+            name = obj.accessibleName() or name
+        elif not name:
+            problems.append(f"nameless {role.name}: {where}")
+            continue
+        elif isinstance(obj, QLineEdit) and not obj.accessibleName() and (
+            name == obj.placeholderText().strip()
+        ):
+            problems.append(f"field named only by its placeholder {name!r}: {where}")
+        if role != R.PageTab:  # tabs of one bar are siblings by nature, named apart
+            seen[(role.name, name)].append(where)
+    for (role_name, name), wheres in seen.items():
+        if len(wheres) > 1:
+            problems.append(
+                f"{len(wheres)} controls ({role_name}) share the name {name!r}: "
+                + " | ".join(wheres)
+            )
+    return problems
+
+
+# -- clipping -----------------------------------------------------------------------------------
+def _inside_item_view(widget: QWidget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea) and parent.viewport().isAncestorOf(widget):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def _label_problem(label: QLabel) -> str | None:
+    text = label.text()
+    if not text or (label.pixmap() is not None and not label.pixmap().isNull()):
+        return None
+    if label.textFormat() == Qt.TextFormat.RichText or Qt.mightBeRichText(text):
+        return None  # rich text lays itself out in a QTextDocument; sizes below still apply
+    rect = label.contentsRect()
+    indent = max(label.indent(), 0) + label.margin()
+    rect.adjust(indent, indent, -indent, -indent)
+    flags = int(label.alignment())
+    if label.wordWrap():
+        flags |= int(Qt.TextFlag.TextWordWrap)
+    needed = QFontMetrics(label.font()).boundingRect(rect, flags, text)
+    if needed.width() > rect.width() + 1 or needed.height() > rect.height() + 1:
+        return (
+            f"label {text[:60]!r} needs {needed.width()}x{needed.height()} "
+            f"but has {rect.width()}x{rect.height()}"
+        )
+    return None
+
+
+def _button_problem(button: QAbstractButton) -> str | None:
+    text = button.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+    if not text:
+        return None
+    if isinstance(button, QToolButton) and (
+        button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+    ):
+        return None
+    hint = button.sizeHint()
+    # sizeHint is what the style needs for text + icon + padding; anything narrower cuts it
+    if button.width() < hint.width() - 1:
+        return f"button {text!r} is {button.width()} px wide, needs {hint.width()}"
+    if isinstance(button, QCheckBox | QRadioButton):
+        opt = QStyleOptionButton()
+        button.initStyleOption(opt)  # type: ignore[attr-defined]
+        element = (
+            QStyle.SubElement.SE_CheckBoxContents
+            if isinstance(button, QCheckBox)
+            else QStyle.SubElement.SE_RadioButtonContents
+        )
+        rect = button.style().subElementRect(element, opt, button)
+        needed = QFontMetrics(button.font()).horizontalAdvance(text)
+        if needed > rect.width() + 1:
+            return f"check box {text!r} needs {needed} px, has {rect.width()}"
+    if isinstance(button, QPushButton) and button.height() < hint.height() - 1:
+        return f"button {text!r} is {button.height()} px high, needs {hint.height()}"
+    return None
+
+
+def _line_edit_problem(edit: QLineEdit) -> str | None:
+    text = edit.placeholderText()
+    if not text or edit.text():
+        return None
+    # what QLineEdit draws the placeholder into (its contents minus the icon buttons)
+    room = edit.width() - 2 * 6 - 2
+    for action in edit.actions():
+        if action.isVisible():
+            room -= 24
+    if edit.isClearButtonEnabled():
+        room -= 24
+    needed = QFontMetrics(edit.font()).horizontalAdvance(text)
+    if needed > room:
+        return f"placeholder {text!r} needs {needed} px, the field has {room}"
+    return None
+
+
+def _tab_problems(bar: QTabBar) -> list[str]:
+    out = []
+    metrics = QFontMetrics(bar.font())
+    for i in range(bar.count()):
+        text = bar.tabText(i).replace("&", "")
+        rect = bar.tabRect(i)
+        if metrics.horizontalAdvance(text) > rect.width() - 8:
+            out.append(f"tab {text!r} is cut ({rect.width()} px)")
+    return out
+
+
+def _header_problems(header: QHeaderView) -> list[str]:
+    out = []
+    model = header.model()
+    if model is None or not header.isVisible():
+        return out
+    metrics = QFontMetrics(header.font())
+    metrics_bold = QFontMetrics(header.font())
+    for section in range(header.count()):
+        if header.isSectionHidden(section):
+            continue
+        text = str(model.headerData(section, header.orientation()) or "")
+        if not text:
+            continue
+        width = header.sectionSize(section)
+        # text + 16 px padding + the sort arrow where one is shown
+        needed = max(metrics.horizontalAdvance(text), metrics_bold.horizontalAdvance(text)) + 16
+        if header.isSortIndicatorShown() and header.sortIndicatorSection() == section:
+            needed += 12
+        if needed > width:
+            out.append(f"column header {text!r} needs {needed} px, has {width}")
+    return out
+
+
+def clipped_texts(window: QWidget) -> list[str]:
+    """Texts in ``window`` that do not fit where they are drawn, and widgets cut by the window."""
+    problems: list[str] = []
+    window_rect = QRect(0, 0, window.width(), window.height())
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or widget.window() is not window:
+            continue
+        if _inside_item_view(widget) and not isinstance(widget, QHeaderView):
+            continue
+        name = widget.objectName() or type(widget).__name__
+        top_left = widget.mapTo(window, widget.rect().topLeft())
+        mapped = QRect(top_left, widget.size())
+        if widget.width() > 0 and not window_rect.contains(mapped):
+            problems.append(f"{name} sticks out of the window: {mapped} vs {window_rect}")
+        problem: str | None = None
+        if isinstance(widget, QLabel):
+            problem = _label_problem(widget)
+        elif isinstance(widget, QAbstractButton):
+            problem = _button_problem(widget)
+        elif isinstance(widget, QLineEdit):
+            problem = _line_edit_problem(widget)
+        elif isinstance(widget, QTabBar):
+            problems.extend(f"{name}: {p}" for p in _tab_problems(widget))
+        elif isinstance(widget, QHeaderView):
+            problems.extend(f"{name}: {p}" for p in _header_problems(widget))
+        if problem:
+            problems.append(f"{name}: {problem}")
+    return problems
+
+
+def undersized(dialog: QWidget) -> str | None:
+    """Why ``dialog`` is smaller than its size hint (None when it is not)."""
+    hint = dialog.sizeHint()
+    if dialog.width() < hint.width() or dialog.height() < hint.height():
+        return (
+            f"{type(dialog).__name__} is {dialog.width()}x{dialog.height()}, "
+            f"smaller than its size hint {hint.width()}x{hint.height()}"
+        )
+    return None
