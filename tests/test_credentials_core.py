@@ -151,3 +151,48 @@ def test_console_script_entry_adds_only_light_modules_after_site() -> None:
              "socket", "PySide6", "engine.registry", "importlib.metadata", "subprocess"}
     assert heavy.isdisjoint(out), sorted(heavy & set(out))
     assert all(m.startswith("engine") or m.startswith("_") for m in out), out
+
+
+def test_dbus_address_escapes_are_bytes_and_malformed_ones_are_named() -> None:
+    assert dbus.parse_address("unix:path=/run/%e9t%C3%A9") == [b"/run/\xe9t\xc3\xa9"]
+    assert dbus.parse_address("unix:path=" + dbus._escape(b"/r u;n,%/bus\xff")) == [
+        b"/r u;n,%/bus\xff"]
+    for bad in ("unix:path=%zz", "unix:path=/tmp/%", "unix:path=/a%0", "unix:path=/a%00b",
+                "unix:abstract=%g1", "unix:path="):
+        with pytest.raises(dbus.DBusError) as info:
+            dbus.parse_address(bad)
+        assert info.value.name == "address" and bad in info.value.message
+
+
+_LITERALS = ("1e400", "-1E-400", "1.10", "-0.0", "123456789012345678901234567890")
+_json_leaf = st.one_of(
+    st.none(), st.booleans(), st.text(), st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(_LITERALS),
+)
+_json_value = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@given(value=_json_value)
+def test_jsonraw_keeps_every_number_literal(value: object) -> None:
+    import json
+
+    from engine.credentials import jsonraw
+
+    def literal(v: object) -> object:  # the sampled strings stand for number literals
+        if isinstance(v, str) and v in _LITERALS:
+            return jsonraw.RawNumber(v)
+        if isinstance(v, list):
+            return [literal(x) for x in v]
+        if isinstance(v, dict):
+            return {k: literal(x) for k, x in v.items()}
+        return v
+
+    text = jsonraw.dumps(literal(value))
+    assert jsonraw.dumps(jsonraw.loads(text)) == text  # a fixed point: nothing re-spelled
+    assert "Infinity" not in text and "NaN" not in text
+    json.loads(text)  # and still plain JSON

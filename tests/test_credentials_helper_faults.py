@@ -115,6 +115,29 @@ def test_the_go_reference_keeps_the_same_secret(server: str, keyring_backend: An
     assert ours == go_secret == secret
 
 
+@pytest.mark.skipif(shutil.which(GO_HELPER) is None,
+                    reason="golang-docker-credential-helpers is not installed")
+@pytest.mark.parametrize("raw_secret", [b"a\\ud800b\\udc00c", b"a\xff\xfeb",
+                                        b"p\xc2\x85q\xe2\x80\xa8r\r\n"])
+def test_odd_stdin_is_read_as_the_go_reference_reads_it(server: str, keyring_backend: Any,
+                                                        config_dir: Path, launcher: str,
+                                                        raw_secret: bytes) -> None:
+    """Lone surrogate escapes and invalid UTF-8 become U+FFFD in both; NEL/LS stay."""
+    url = f"https://{server}"
+    stdin = b'{"ServerURL":"' + url.encode() + b'","Username":"u","Secret":"' + raw_secret \
+        + b'"}'
+    go = shutil.which(GO_HELPER)
+    assert go is not None
+    try:
+        assert helper(go, "store", stdin).returncode == 0
+        go_secret = json.loads(helper(go, "get", url).stdout)["Secret"]
+    finally:
+        helper(go, "erase", url)
+    stored = helper(launcher, "store", stdin)
+    assert (stored.returncode, stored.stdout, stored.stderr) == (0, b"", b"")
+    assert json.loads(helper(launcher, "get", url).stdout)["Secret"] == go_secret
+
+
 # -- list: URLs as stored, the keyring is the truth ----------------------------------------------
 
 def test_list_returns_the_server_url_exactly_as_stored(program: str, server: str,

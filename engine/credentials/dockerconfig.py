@@ -254,8 +254,11 @@ def _write_config(path: Path, data: dict[str, Any]) -> Path:
     try:
         atomic_write(str(target), (jsonraw.dumps(data) + "\n").encode("utf-8"), mode=mode)
     except OSError as exc:
-        raise DockerConfigError(str(path), f"cannot write {target}: "
-                                f"{exc.strerror or exc}") from exc
+        where = f"{path} (a link to {target})" if target != path else str(path)
+        raise CredentialsError(
+            f"Cannot write {where}: {exc.strerror or exc}. It was left as it was; check that "
+            "you may write to that folder, then try again."
+        ) from exc
     return target
 
 
