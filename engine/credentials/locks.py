@@ -1,14 +1,16 @@
 """Advisory file locks that serialise Portside's read-modify-write of its own files.
 
-Who takes which lock (always in this order, so no two processes wait on each other):
+Who takes which lock (always in this order when nested, so no two processes wait on each
+other):
 
-1. ``<config_dir>/credentials.lock`` — one keyring write at a time per user: ``store``/``erase``
+1. ``<config_dir>/docker-config.json.lock`` — enabling/disabling Portside in docker config files
+   (the config file and the remembered previous ``credsStore`` are read and written under it;
+   a migration stores logins while holding it).
+2. ``<config_dir>/credentials.lock`` — one keyring write at a time per user: ``store``/``erase``
    by the helper (parallel ``docker login``s) and sign-in/sign-out in the app. The Secret
    Service has no transaction: two ``CreateItem`` + ``Delete`` sequences for one server
    interleave into duplicates or failed deletes without it.
-2. ``<config_dir>/docker-config.json.lock`` — enabling/disabling Portside in docker config files
-   (the config file and the remembered previous ``credsStore`` are read and written under it).
-3. ``<file>.lock`` beside the login index — its own read-modify-write.
+3. ``<index>.lock`` beside the login index — its own read-modify-write.
 
 ``flock`` locks belong to the open file, so they are released when the process dies. Where
 there is no ``fcntl`` (Windows) the lock is a no-op: atomic replace still prevents torn files.
