@@ -6,15 +6,17 @@ set -euo pipefail
 PORTSIDE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-run}"
 
-# What the app needs at run time: the engine, Qt's xcb/EGL libraries, and Python with its venv
-# module (Debian ships that apart: without python3-venv, `python3 -m venv` fails).
-run_pkgs=(docker.io iptables iproute2 libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
-  libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0 libegl1 libgl1
-  libfontconfig1 libdbus-1-3 gnome-keyring dbus python3 python3-venv)
+# What the app needs at run time: the engine (rootless for a normal user: rootlesskit, slirp4netns,
+# uidmap), Qt's xcb/EGL libraries, a keyring, and Python with its venv module (Debian ships that
+# apart: without python3-venv, `python3 -m venv` fails). The README lists the same packages
+# (tests/test_setup_scripts.py compares).
+run_pkgs=(docker.io iptables iproute2 rootlesskit slirp4netns uidmap libxcb-cursor0
+  libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
+  libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 gnome-keyring dbus python3 python3-venv)
 # What the tests add: a registry with htpasswd auth, a keyring session, a virtual screen, a static
 # busybox for offline images, the Go credential helpers as a peer, and hyperfine for benchmarks.
 test_pkgs=(docker-registry apache2-utils busybox-static golang-docker-credential-helpers
-  xvfb xauth dbus-x11 hyperfine rootlesskit slirp4netns uidmap)
+  xvfb xauth dbus-x11 hyperfine)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
