@@ -15,6 +15,8 @@ Data flow: a dialog subclasses :class:`PortsideDialog` and tells it its default 
   appeared) without ever shrinking it.
 * **Accessible names**: :func:`name_form_fields` names every field of a form by its label (combo
   boxes by their label, not their value; an editable combo's text part too).
+  On Linux Qt names a combo box by its value; :func:`install_accessible_names` installs an
+  accessibility factory that names it by its accessible name (its label) instead.
 * **Lifetime**: :func:`release_when_finished` deletes a dialog once it closed, so closed dialogs do
   not pile up as hidden windows.
 """
@@ -24,10 +26,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QResizeEvent, QShowEvent
+import shiboken6
+from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleInterface,
+    QGuiApplication,
+    QKeyEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAccessibleWidget,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -176,6 +187,48 @@ def name_form_fields(form: QFormLayout) -> None:
         name_field(field, name)
 
 
+class _LabelledComboBox(QAccessibleWidget):
+    """A combo box as assistive technology sees it: named by its label, its value as Value.
+
+    On Linux Qt's own interface reports a combo box's *value* as its name ("no", "bridge") and
+    leaves the label to a relation that screen readers do not always follow.
+    """
+
+    def __init__(self, combo: QComboBox) -> None:
+        super().__init__(combo, QAccessible.Role.ComboBox)
+        self._combo = combo
+
+    def text(self, kind: QAccessible.Text) -> str:
+        if kind == QAccessible.Text.Name:
+            return self._combo.accessibleName() or self._combo.currentText()
+        if kind == QAccessible.Text.Value:
+            return self._combo.currentText()
+        return str(super().text(kind))
+
+
+# Interfaces handed to Qt. Qt deletes each when its widget is destroyed; until then Python must
+# keep its wrapper (dropping it would delete the C++ object under Qt). Dead ones are pruned.
+_interfaces: list[QAccessibleWidget] = []
+_factory_installed = False
+
+
+def _accessible_factory(key: str, obj: QObject) -> QAccessibleInterface | None:
+    if key != "QComboBox" or not isinstance(obj, QComboBox) or not obj.accessibleName():
+        return None
+    _interfaces[:] = [i for i in _interfaces if shiboken6.isValid(i)]
+    iface = _LabelledComboBox(obj)
+    _interfaces.append(iface)
+    return iface
+
+
+def install_accessible_names() -> None:
+    """Name combo boxes that have an accessible name by that name (idempotent; needs a Qt app)."""
+    global _factory_installed
+    if not _factory_installed:
+        QAccessible.installFactory(_accessible_factory)
+        _factory_installed = True
+
+
 def release_when_finished(dialog: QDialog) -> QDialog:
     """Delete ``dialog`` once it is closed (accepted, rejected or closed by its window button)."""
     dialog.finished.connect(dialog.deleteLater)
@@ -190,6 +243,7 @@ class PortsideDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_accessible_names()
         self._default_button: QPushButton | None = None
 
     def set_default_button(self, button: QPushButton, box: QDialogButtonBox | None = None) -> None:

@@ -229,10 +229,10 @@ class RunDialog(PortsideDialog):
     def _network_changed(self, text: str) -> None:
         name = text.strip()
         hints = {
-            "host": "The container shares the host's network: its ports are the host's own, so "
-            "nothing is published (Ports must stay empty).",
-            "none": "The container has no network: nothing can reach it and no port can be "
-            "published.",
+            "host": "On “host” the container shares the host's network: its ports are the host's "
+            "own, so nothing is published (Ports must stay empty).",
+            "none": "On “none” the container has no network: nothing can reach it and no port "
+            "can be published.",
         }
         hint = hints.get(name, "")
         self.network_hint.setText(hint)
@@ -254,8 +254,12 @@ class RunDialog(PortsideDialog):
         self.general_error.show_error("")
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        # Memory and CPUs share one row (and one error label): show both messages there.
+        by_label: dict[FieldErrorLabel, list[str]] = {}
         for key, text in errors.items():
-            self.field_errors.get(key, self.general_error).show_error(text)
+            by_label.setdefault(self.field_errors.get(key, self.general_error), []).append(text)
+        for label, texts in by_label.items():
+            label.show_error("\n".join(texts))
 
     def form_values(self) -> rs.RunForm:
         return rs.RunForm(
