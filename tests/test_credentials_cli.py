@@ -167,3 +167,16 @@ def test_status_of_a_symlinked_config_names_both(home: dict[str, Any]) -> None:
     status = portside(home, "status")
     assert status.returncode == 0
     assert f"config file:      {home['config']} → {target}" in status.stdout
+
+
+def test_enable_migrate_without_a_keyring_changes_nothing(home: dict[str, Any]) -> None:
+    auth = base64.b64encode(b"ivy:pw-never-printed").decode()
+    original = json.dumps({"credsStore": "desktop", "auths": {"nokr.test:5000": {"auth": auth}}})
+    home["config"].write_text(original)
+    home["env"]["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={home['root']}/no-bus"
+    result = portside(home, "enable", "--migrate")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "No keyring available" in result.stderr
+    assert "pw-never-printed" not in result.stdout + result.stderr
+    assert home["config"].read_text() == original  # keyring first: the file is untouched
+    assert sorted(p.name for p in home["docker"].iterdir()) == ["config.json"]  # no backup
