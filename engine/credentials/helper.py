@@ -57,9 +57,10 @@ def _json_str(text: str) -> str:
 
 
 def _join_lines(stdin: bytes) -> str:
-    """Like the Go helpers' ``bufio.Scanner`` loop: lines joined without ``\n`` (and a ``\r``
-    before it). Only those bytes split: ``str.splitlines`` would also drop U+0085, U+2028 and
-    U+2029, which are valid raw inside a JSON string (Go's encoder sends U+0085 raw)."""
+    """Like the Go helpers' ``bufio.Scanner`` loop: lines joined without their line feeds (and
+    a carriage return before one). Only those bytes split: ``str.splitlines`` would also drop
+    U+0085, U+2028 and U+2029, which are valid raw inside a JSON string (Go's encoder sends
+    U+0085 raw)."""
     lines = stdin.split(b"\n")
     joined = b"".join(line[:-1] if line.endswith(b"\r") else line for line in lines)
     return joined.decode("utf-8", "replace")  # invalid UTF-8 → U+FFFD, as Go's decoder does
