@@ -46,7 +46,7 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import logfile, netconf, ownership, procs
+from engine.lifecycle import iptables, logfile, netconf, ownership, procs
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.paths import APP_NAME, BUNDLE_ENV, EnginePaths
 
@@ -251,6 +251,14 @@ def read_state(paths: EnginePaths) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _subnet_of(config: Mapping[str, Any]) -> ipaddress.IPv4Network | None:
+    """The bridge subnet (``fixed-cidr``) of a daemon.json, if it names a valid one."""
+    try:
+        return ipaddress.IPv4Network(str(config["fixed-cidr"]), strict=False)
+    except (KeyError, ValueError):
+        return None
+
+
 class NativeEngine(Engine):
     """A dockerd Portside starts and owns (rootless for non-root users on Linux).
 
@@ -328,14 +336,20 @@ class NativeEngine(Engine):
             self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(exc)))
             raise
         self._idle.clear()
+        chains: iptables.SharedChains | None = None
         try:
             self._set_status(EngineStatus(EngineState.STARTING, self.endpoint))
             await asyncio.to_thread(self._clean_stale)
             config = self._prepare_config()
             if config is not None:
+                chains = self._shared_chains(config)
+                if chains is not None:  # other engines' starts wait, theirs waits for them
+                    await asyncio.to_thread(chains.begin, self.start_timeout)
                 await asyncio.to_thread(self._prepare_network, config)
             self._spawn(argv, env)
             await self._wait_ready()
+            if chains is not None:
+                await asyncio.to_thread(chains.restore)
             with self._status_lock:
                 proc = self._proc
                 if proc is None or proc.poll() is not None:
@@ -346,6 +360,8 @@ class NativeEngine(Engine):
                     self.paths.socket.chmod(0o600)
                 self._set_status(EngineStatus(EngineState.RUNNING, self.endpoint, "", proc.pid))
         except BaseException as caught:
+            if chains is not None:
+                chains.end()  # before the clean-up, which takes the host lock itself
             failure = self._os_problem(caught) if isinstance(caught, OSError) else caught
             if isinstance(failure, LifecycleError):
                 detail = str(failure)
@@ -363,6 +379,8 @@ class NativeEngine(Engine):
                 f"Starting the engine failed: {detail}", self.log_tail()
             ) from caught
         finally:
+            if chains is not None:
+                chains.end()
             self._idle.set()
         return self.status
 
@@ -553,6 +571,18 @@ class NativeEngine(Engine):
             write_json_atomic(path, config, backup=True)
         return config
 
+    def _shared_chains(self, config: Mapping[str, Any]) -> iptables.SharedChains | None:
+        """The guard over the host's shared iptables chains, when this dockerd will touch them."""
+        bridge = config.get("bridge")
+        if (
+            self.rootless
+            or config.get("iptables", True) is False
+            or not isinstance(bridge, str)
+            or not iptables.available()
+        ):
+            return None
+        return iptables.SharedChains(bridge, _subnet_of(config))
+
     def _prepare_network(self, config: Mapping[str, Any]) -> None:
         bridge = config.get("bridge")
         if self.rootless or not isinstance(bridge, str) or bridge in ("", "none"):
@@ -716,20 +746,24 @@ class NativeEngine(Engine):
         self._delete_bridge()
 
     def _delete_bridge(self) -> None:
-        bridge = self._bridge_in_use or self._configured_bridge()
+        """Delete this engine's bridge and every iptables rule naming it or its subnet."""
+        config = self._configured()
+        bridge = self._bridge_in_use or config.get("bridge")
         if bridge and bridge in {self._bridge, netconf.bridge_name_for(self.paths.data_root)}:
             with contextlib.suppress(LifecycleError):
                 netconf.delete_bridge(bridge)
+            # dockerd leaves its default bridge's rules behind (MASQUERADE, FORWARD, isolation)
+            iptables.remove_rules_of(bridge, _subnet_of(config))
         self._bridge_in_use = None
 
-    def _configured_bridge(self) -> str | None:
+    def _configured(self) -> dict[str, Any]:
         if self.rootless or os.geteuid() != 0:
-            return None
+            return {}
         try:
-            value = json.loads(self.paths.daemon_json.read_text(encoding="utf-8")).get("bridge")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return value if isinstance(value, str) else None
+            value = json.loads(self.paths.daemon_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def _on_status(self, status: EngineStatus) -> None:
         if self._lock_fd is None:
