@@ -170,6 +170,8 @@ class ContainersView(ContainerActions, QWidget):
         self.tree.verticalScrollBar().valueChanged.connect(self._schedule_stats)
         self.tree.expanded.connect(self._schedule_stats)
         self.tree.collapsed.connect(self._schedule_stats)
+        # set before the filter is installed: a stylesheet polish calls eventFilter at once
+        self._watched_window: QWidget | None = None
         self.tree.viewport().installEventFilter(self)
         self.store.row_updated.connect(self._on_row_updated)
         self.store.synced.connect(self._schedule_stats)
@@ -213,7 +215,6 @@ class ContainersView(ContainerActions, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
 
-        self._watched_window: QWidget | None = None
         self._stats_timer = QTimer(self)
         self._stats_timer.setSingleShot(True)
         self._stats_timer.setInterval(150)
