@@ -241,7 +241,8 @@ git -C "$RUN/src" checkout -q --detach "$COMMIT"
 # -- the display (for step 5) ---------------------------------------------------------------------
 mkdir -p /tmp/.X11-unix
 chmod 1777 /tmp/.X11-unix
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$RUN/display" >"$LOGS/xvfb.log" 2>&1 &
+: >"$RUN/display" # exists before Xvfb's shell opens it
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>>"$RUN/display" >"$LOGS/xvfb.log" 2>&1 &
 XVFB_PID=$!
 DISPLAY_NUM=""
 for ((i = 0; i < 100; i++)); do
