@@ -1,9 +1,12 @@
 """The engine Portside runs itself: a ``dockerd`` child process with per-user paths.
 
-Start-up, in order: find dockerd (Portside's bundle folder first, then ``PATH``), take the lock on
-the data root (one owner per engine), clean what a crashed earlier run left (pidfile, socket,
-mounts, containerd and its shims), write/complete ``daemon.json``, create the engine's own bridge
-(as root), spawn dockerd with only the path flags on its command line, and wait for ``/_ping``.
+Start-up, in order: find dockerd (Portside's bundle folder first, then ``PATH``; see
+``programs``), take the lock on the data root (one owner per engine; see ``ownership``), clean
+what a crashed earlier run left (pidfile, socket, mounts, containerd and its shims), write/complete
+``daemon.json``, with iptables on take the host-wide iptables lock and snapshot the shared chains
+(see ``iptables``), create the engine's own bridge (as root), spawn dockerd with only the path
+flags on its command line, wait for ``/_ping``, and put back other engines' rules dockerd flushed.
+Stopping deletes the bridge and every iptables rule naming it or its subnet.
 
 While it runs, a watcher thread notices dockerd's exit at once; an exit nobody asked for turns the
 status FAILED with the log's last lines, and what dockerd left behind is cleaned up. dockerd's
@@ -28,17 +31,15 @@ import os
 import pwd
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
-import platformdirs
 
 from engine.errors import (
     EngineAlreadyRunning,
@@ -48,141 +49,26 @@ from engine.errors import (
 )
 from engine.lifecycle import iptables, logfile, netconf, ownership, procs
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
-from engine.lifecycle.paths import APP_NAME, BUNDLE_ENV, EnginePaths
+from engine.lifecycle.jsonfiles import complete_daemon_config as complete_daemon_config
+from engine.lifecycle.jsonfiles import read_state as read_state
+from engine.lifecycle.jsonfiles import subnet_of
+from engine.lifecycle.jsonfiles import write_json_atomic as write_json_atomic
+from engine.lifecycle.paths import EnginePaths
+from engine.lifecycle.programs import INSTALL_HINT as INSTALL_HINT
+from engine.lifecycle.programs import ROOTLESS_SCRIPT_DIRS as ROOTLESS_SCRIPT_DIRS
+from engine.lifecycle.programs import SYSTEM_DIRS as SYSTEM_DIRS
+from engine.lifecycle.programs import TUN_DEVICE as TUN_DEVICE
+from engine.lifecycle.programs import bundle_dirs as bundle_dirs
+from engine.lifecycle.programs import find_program as find_program
+from engine.lifecycle.programs import rootless_network_problem as rootless_network_problem
+from engine.lifecycle.programs import rootless_requirements as rootless_requirements
+from engine.lifecycle.programs import rootlesskit_errors as rootlesskit_errors
 
 log = logging.getLogger(__name__)
 
-#: Always searched after ``PATH``: dockerd lives in sbin, which a user's PATH often lacks.
-SYSTEM_DIRS: tuple[str, ...] = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
-#: Where distributions put dockerd-rootless.sh when not on PATH (Debian's docker.io).
-ROOTLESS_SCRIPT_DIRS: tuple[str, ...] = (
-    "/usr/share/docker.io/contrib",
-    "/usr/share/docker/contrib",
-)
-#: RootlessKit's slirp4netns/vpnkit networking opens this (as the user) to make its tap device.
-TUN_DEVICE = "/dev/net/tun"
 PR_SET_PDEATHSIG = 1
 #: Seconds between ``/_ping`` attempts while dockerd starts (a refused unix connect is cheap).
 PING_INTERVAL = 0.02
-
-INSTALL_HINT = (
-    "Install a Docker engine: on Debian/Ubuntu `sudo apt-get install docker.io`, on Fedora "
-    "`sudo dnf install moby-engine`; or put a dockerd into a folder and point "
-    f"{BUNDLE_ENV} at it; or use an engine that already runs by setting DOCKER_HOST."
-)
-
-
-def bundle_dirs() -> list[Path]:
-    """Portside's own binary folders, searched before ``PATH``, in order.
-
-    ``$PORTSIDE_BUNDLE_DIR``, then ``<user data>/portside/bundle/bin``, then
-    ``<sys.prefix>/share/portside/bin`` (where a packaged Portside ships its engine).
-    """
-    dirs = []
-    if os.environ.get(BUNDLE_ENV):
-        dirs.append(Path(os.environ[BUNDLE_ENV]))
-    dirs.append(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "bundle" / "bin")
-    dirs.append(Path(sys.prefix) / "share" / APP_NAME / "bin")
-    return dirs
-
-
-def find_program(
-    name: str,
-    *,
-    path: str | None = None,
-    system_dirs: Sequence[str] = SYSTEM_DIRS,
-    extra_dirs: Sequence[str] = (),
-) -> str | None:
-    """Full path of ``name``: bundle folders, then ``PATH``, then the system dirs, then extras."""
-    for folder in bundle_dirs():
-        candidate = folder / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    path = os.environ.get("PATH", "") if path is None else path
-    search = [p for p in path.split(os.pathsep) if p]
-    search += [d for d in (*system_dirs, *extra_dirs) if d not in search]
-    return shutil.which(name, path=os.pathsep.join(search)) if search else None
-
-
-def rootless_requirements(
-    *, path: str | None = None, system_dirs: Sequence[str] = SYSTEM_DIRS
-) -> tuple[dict[str, str], list[str]]:
-    """What rootless dockerd needs: (found name -> path, list of "what to install" lines)."""
-    found: dict[str, str] = {}
-    missing: list[str] = []
-    wanted = {
-        "dockerd": "dockerd: `sudo apt-get install docker.io` (Fedora: moby-engine)",
-        "dockerd-rootless.sh": (
-            "dockerd-rootless.sh: ships with Debian/Ubuntu's docker.io package under "
-            "/usr/share/docker.io/contrib, or with docker-ce-rootless-extras from Docker's "
-            "repository"
-        ),
-        "rootlesskit": "rootlesskit: `sudo apt-get install rootlesskit`",
-        "newuidmap": "newuidmap/newgidmap: `sudo apt-get install uidmap` (and subuid/subgid "
-        "ranges for your user in /etc/subuid and /etc/subgid)",
-    }
-    for name, hint in wanted.items():
-        where = find_program(
-            name, path=path, system_dirs=system_dirs, extra_dirs=ROOTLESS_SCRIPT_DIRS
-        )
-        if where:
-            found[name] = where
-        else:
-            missing.append(hint)
-    net = find_program("slirp4netns", path=path, system_dirs=system_dirs) or find_program(
-        "vpnkit", path=path, system_dirs=system_dirs
-    )
-    if net:
-        found["network"] = net
-    else:
-        missing.append("slirp4netns: `sudo apt-get install slirp4netns`")
-    return found, missing
-
-
-def rootless_network_problem(env: Mapping[str, str], tun: str = TUN_DEVICE) -> str | None:
-    """Why RootlessKit's network cannot come up for this user, or None when it can.
-
-    slirp4netns and vpnkit both need a tap device, made through ``/dev/net/tun``; udev gives it
-    mode 0666, but hosts without udev (containers, minimal VMs) often leave it root-only, and
-    RootlessKit then fails with a bare "open: Permission denied".
-    """
-    if env.get("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "") in ("host", "none"):
-        return None
-    if os.access(tun, os.R_OK | os.W_OK):
-        return None
-    try:
-        info = os.stat(tun)
-    except OSError as exc:
-        state = f"is missing ({exc.strerror})"
-        fix = "load the tun module: `sudo modprobe tun`"
-    else:
-        owner = pwd.getpwuid(info.st_uid).pw_name if _has_uid(info.st_uid) else str(info.st_uid)
-        state = f"is {stat.filemode(info.st_mode)} {owner}, so you cannot open it"
-        fix = (
-            f"`sudo chmod 0666 {tun}` (the mode udev gives it on Debian and Fedora; without udev "
-            "make it stick, e.g. in the host's start-up script)"
-        )
-    return (
-        f"Rootless dockerd's network (RootlessKit with slirp4netns) needs {tun}, which {state}.\n"
-        f"Fix: {fix}; or use an engine that already runs by setting DOCKER_HOST."
-    )
-
-
-def _has_uid(uid: int) -> bool:
-    try:
-        pwd.getpwuid(uid)
-    except KeyError:
-        return False
-    return True
-
-
-def rootlesskit_errors(log_text: str) -> list[str]:
-    """RootlessKit's own error lines in a log (its parent and child processes tag them)."""
-    return [
-        line.strip()
-        for line in log_text.splitlines()
-        if line.lstrip().startswith("[rootlesskit:") and "error" in line
-    ]
 
 
 _libc: ctypes.CDLL | None = None
@@ -201,62 +87,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
     # is left running without a lock holder. Note: Linux ties this to the forking *thread*.
     assert _libc is not None
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-def write_json_atomic(path: Path, data: Mapping[str, Any], *, backup: bool = False) -> None:
-    """Write JSON through a temp file + rename; with ``backup``, keep the old file as ``.bak``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # private from the first byte: the state and the engine's configuration are the user's own
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with open(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=False)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    if backup and path.exists():
-        shutil.copy2(path, path.with_name(path.name + ".bak"))
-    os.replace(tmp, path)
-
-
-def complete_daemon_config(
-    config: dict[str, Any],
-    *,
-    rootless: bool,
-    bridge: str,
-    subnet: ipaddress.IPv4Network | None,
-    used: list[ipaddress.IPv4Network] | None = None,
-) -> dict[str, Any]:
-    """``config`` plus the keys a Portside engine needs; the user's own keys are never changed.
-
-    Rootful engines get their own bridge (``bridge``) and its subnet (``fixed-cidr``) unless the
-    user set ``bridge`` or ``bip`` themselves. Rootless engines need neither (their bridge lives in
-    RootlessKit's namespace).
-    """
-    out = dict(config)
-    if rootless or "bip" in out:
-        return out
-    out.setdefault("bridge", bridge)
-    if out["bridge"] != "none" and "fixed-cidr" not in out:
-        out["fixed-cidr"] = str(subnet or netconf.pick_subnet(used or []))
-    return out
-
-
-def read_state(paths: EnginePaths) -> dict[str, Any] | None:
-    """The state file's content, or None when missing or unreadable."""
-    try:
-        data = json.loads(paths.state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _subnet_of(config: Mapping[str, Any]) -> ipaddress.IPv4Network | None:
-    """The bridge subnet (``fixed-cidr``) of a daemon.json, if it names a valid one."""
-    try:
-        return ipaddress.IPv4Network(str(config["fixed-cidr"]), strict=False)
-    except (KeyError, ValueError):
-        return None
 
 
 class NativeEngine(Engine):
@@ -581,7 +411,7 @@ class NativeEngine(Engine):
             or not iptables.available()
         ):
             return None
-        return iptables.SharedChains(bridge, _subnet_of(config))
+        return iptables.SharedChains(bridge, subnet_of(config))
 
     def _prepare_network(self, config: Mapping[str, Any]) -> None:
         bridge = config.get("bridge")
@@ -753,7 +583,7 @@ class NativeEngine(Engine):
             with contextlib.suppress(LifecycleError):
                 netconf.delete_bridge(bridge)
             # dockerd leaves its default bridge's rules behind (MASQUERADE, FORWARD, isolation)
-            iptables.remove_rules_of(bridge, _subnet_of(config))
+            iptables.remove_rules_of(bridge, subnet_of(config))
         self._bridge_in_use = None
 
     def _configured(self) -> dict[str, Any]:
