@@ -8,9 +8,6 @@ also driven through its accessible action, as an assistive tool does.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +16,10 @@ from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QWidget
 
 from app.main_window import MainWindow
-from app.settings import Settings
-from tests.gui.conftest import run_async, wait_for
-from tests.gui.display import content
+from tests.gui.conftest import wait_for
+from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems
+from tests.gui.display.drive import DIALOG_COUNT, open_dialogs, settle
 
 pytestmark = [
     pytest.mark.gui,
@@ -32,31 +29,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def look(app_ctx: Any, qtbot: Any, test_image: str) -> Iterator[content.Content]:
-    """Containers in every state, a Compose project, tags, volumes and a network."""
-    prefix = f"pa{uuid.uuid4().hex[:6]}"
-    made = run_async(qtbot, content.populate(app_ctx.client, prefix, test_image), timeout=90)
-    try:
-        yield made
-    finally:
-        with contextlib.suppress(Exception):
-            run_async(qtbot, content.clean(app_ctx.client, prefix), timeout=90)
-
-
-@pytest.fixture
-def window(app_ctx: Any, qtbot: Any, tmp_path: Path, look: content.Content) -> MainWindow:
-    win = MainWindow(app_ctx, Settings(path=tmp_path / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    win.show()
-    containers = win.views["containers"]
-    wait_for(qtbot, lambda: all(c in containers.model for c in look.containers.values()))
-    return win
-
-
-def _settle(qtbot: Any, ctx: Any) -> None:
-    wait_for(qtbot, lambda: not ctx.runner.busy, timeout=30)
+look = drive.look
+window = drive.window
 
 
 def test_every_view_and_the_details_pane_name_every_control(
@@ -65,61 +39,18 @@ def test_every_view_and_the_details_pane_name_every_control(
     problems: dict[str, list[str]] = {}
     for key in window.views:
         window.show_view(key)
-        _settle(qtbot, app_ctx)
+        settle(qtbot, app_ctx)
         problems[key] = a11y_problems(window)
     containers: Any = window.show_view("containers")
     containers.select([look.containers["web"]])
     containers.open_selected()
     wait_for(qtbot, lambda: containers.details.isVisible())
-    _settle(qtbot, app_ctx)
+    settle(qtbot, app_ctx)
     problems["containers with details"] = a11y_problems(window)
     containers.details.close_panel()  # ends the log stream before the engine client closes
-    _settle(qtbot, app_ctx)
+    settle(qtbot, app_ctx)
     found = {k: v for k, v in problems.items() if v}
     assert not found, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in found.items())
-
-
-def _dialogs(
-    window: MainWindow, qtbot: Any, look: content.Content, tmp_path: Path
-) -> Iterator[
-    tuple[str, QWidget | None]
-]:
-    images: Any = window.show_view("images")
-
-    def image_id() -> str | None:
-        ids = [i for i in images.model.ids() if look.images[0] in images.model.tags_of(i)]
-        return ids[0] if ids else None
-
-    wait_for(qtbot, image_id)
-    volumes: Any = window.views["volumes"]
-    networks: Any = window.views["networks"]
-    wait_for(qtbot, lambda: look.volumes[0] in volumes.model)
-
-    def net_id() -> str | None:
-        ids = [
-            i
-            for i in networks.model.ids()
-            if (networks.model.get(i) or {}).get("name") == look.networks[0]
-        ]
-        return ids[0] if ids else None
-
-    wait_for(qtbot, net_id)
-    images.select_ids([image_id()])
-    yield "pull", images.open_pull()
-    yield "build", images.open_build()
-    yield "run", images.open_run()
-    yield "push", images.open_push()
-    yield "history", images.open_history()
-    images.choose_save_path = lambda _suggested: tmp_path / "saved.tar"
-    yield "save (progress)", images.open_save()
-    window.show_view("volumes")
-    yield "create volume", volumes.open_create()
-    yield "volume details", volumes.open_details(look.volumes[0])
-    window.show_view("networks")
-    yield "create network", networks.open_create()
-    yield "network details", networks.open_details(net_id())
-    accounts: Any = window.show_view("accounts")
-    yield "sign in", accounts.open_sign_in()
 
 
 def test_every_dialog_names_every_control(
@@ -127,7 +58,7 @@ def test_every_dialog_names_every_control(
 ) -> None:
     problems: dict[str, list[str]] = {}
     opened = 0
-    for title, dialog in _dialogs(window, qtbot, look, tmp_path):
+    for title, dialog in open_dialogs(window, qtbot, look, tmp_path):
         assert dialog is not None, f"{title}: the view opened no dialog"
         qtbot.waitExposed(dialog)
         opened += 1
@@ -137,8 +68,8 @@ def test_every_dialog_names_every_control(
         if title == "save (progress)":
             wait_for(qtbot, lambda: not app_ctx.runner.busy, timeout=60)
         dialog.close()
-    _settle(qtbot, app_ctx)
-    assert opened == 11
+    settle(qtbot, app_ctx)
+    assert opened == DIALOG_COUNT
     assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from PySide6 import QtGui
 from PySide6.QtCore import QObject, QRect, Qt
 from PySide6.QtGui import QAccessible, QAccessibleInterface, QFontMetrics
 from PySide6.QtWidgets import (
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QStyle,
     QStyleOptionButton,
+    QStyleOptionFrame,
     QTabBar,
     QToolButton,
     QWidget,
@@ -162,7 +164,7 @@ def _label_problem(label: QLabel) -> str | None:
     text = label.text()
     if not text or (label.pixmap() is not None and not label.pixmap().isNull()):
         return None
-    if label.textFormat() == Qt.TextFormat.RichText or Qt.mightBeRichText(text):
+    if label.textFormat() == Qt.TextFormat.RichText or QtGui.Qt.mightBeRichText(text):
         return None  # rich text lays itself out in a QTextDocument; sizes below still apply
     rect = label.contentsRect()
     indent = max(label.indent(), 0) + label.margin()
@@ -193,7 +195,7 @@ def _button_problem(button: QAbstractButton) -> str | None:
         return f"button {text!r} is {button.width()} px wide, needs {hint.width()}"
     if isinstance(button, QCheckBox | QRadioButton):
         opt = QStyleOptionButton()
-        button.initStyleOption(opt)  # type: ignore[attr-defined]
+        button.initStyleOption(opt)
         element = (
             QStyle.SubElement.SE_CheckBoxContents
             if isinstance(button, QCheckBox)
@@ -212,13 +214,16 @@ def _line_edit_problem(edit: QLineEdit) -> str | None:
     text = edit.placeholderText()
     if not text or edit.text():
         return None
-    # what QLineEdit draws the placeholder into (its contents minus the icon buttons)
-    room = edit.width() - 2 * 6 - 2
-    for action in edit.actions():
-        if action.isVisible():
-            room -= 24
-    if edit.isClearButtonEnabled():
-        room -= 24
+    # where QLineEdit draws the placeholder: its contents rect, minus text margins and the
+    # visible icon buttons (a leading search icon; the clear button hides while empty)
+    opt = QStyleOptionFrame()
+    edit.initStyleOption(opt)
+    rect = edit.style().subElementRect(QStyle.SubElement.SE_LineEditContents, opt, edit)
+    margins = edit.textMargins()
+    room = rect.width() - margins.left() - margins.right() - 4  # QLineEdit's own 2 px a side
+    for button in edit.findChildren(QToolButton):
+        if button.isVisible():
+            room -= button.width()
     needed = QFontMetrics(edit.font()).horizontalAdvance(text)
     if needed > room:
         return f"placeholder {text!r} needs {needed} px, the field has {room}"
@@ -226,7 +231,7 @@ def _line_edit_problem(edit: QLineEdit) -> str | None:
 
 
 def _tab_problems(bar: QTabBar) -> list[str]:
-    out = []
+    out: list[str] = []
     metrics = QFontMetrics(bar.font())
     for i in range(bar.count()):
         text = bar.tabText(i).replace("&", "")
@@ -237,7 +242,7 @@ def _tab_problems(bar: QTabBar) -> list[str]:
 
 
 def _header_problems(header: QHeaderView) -> list[str]:
-    out = []
+    out: list[str] = []
     model = header.model()
     if model is None or not header.isVisible():
         return out

@@ -1,0 +1,153 @@
+"""Every view and dialog on a real X display (xcb), light and dark, at 1280x720 and 1920x1080.
+
+With real content (containers running, paused, created, exited 0 and 137, a Compose project,
+tags, volumes, a network), each view, the container details and every non-modal dialog is shown
+and must have no text that does not fit where it is drawn, no widget sticking out of its window,
+no dialog smaller than its size hint, and no window bigger than asked for (the layouts stay whole
+from 1280x720 up). Screenshots go to ``$PORTSIDE_SCREENSHOTS/<theme>-<w>x<h>/`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from app import theme
+from app.main_window import MainWindow
+from tests.gui.conftest import wait_for
+from tests.gui.display import content, drive
+from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.display.drive import DIALOG_COUNT, open_dialogs, settle
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+look = drive.look
+window = drive.window
+
+SIZES = ((1280, 720), (1920, 1080))
+
+
+def _save(image: QImage, folder: Path | None, name: str) -> None:
+    assert not image.isNull(), name
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        assert image.save(str(folder / f"{name}.png")), name
+
+
+def _distinct_colours(image: QImage, step: int = 9) -> int:
+    seen = set()
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            seen.add(image.pixel(x, y))
+            if len(seen) > 20:
+                return len(seen)
+    return len(seen)
+
+
+@pytest.fixture(params=["light", "dark"])
+def mode(request: Any, qapp: Any) -> Any:
+    theme.apply(qapp, request.param)
+    yield request.param
+    theme.apply(qapp, "light")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_views_and_dialogs_fit(
+    window: MainWindow,
+    app_ctx: Any,
+    qtbot: Any,
+    look: content.Content,
+    tmp_path: Path,
+    mode: str,
+    size: tuple[int, int],
+) -> None:
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    folder = Path(out) / f"{mode}-{size[0]}x{size[1]}" if out else None
+    window.resize(*size)
+    qtbot.waitExposed(window)
+    wait_for(qtbot, lambda: (window.width(), window.height()) == size)
+    problems: dict[str, list[str]] = {}
+    for key in window.views:
+        window.show_view(key)
+        settle(qtbot, app_ctx)
+        QApplication.processEvents()
+        problems[key] = clipped_texts(window)
+        image = window.grab().toImage()
+        assert _distinct_colours(image) > 5, f"{key} rendered blank"
+        _save(image, folder, key)
+    assert (window.width(), window.height()) == size, "a view pushed the window bigger"
+
+    containers: Any = window.show_view("containers")
+    containers.select([look.containers["crashy"]])
+    containers.open_selected()
+    wait_for(qtbot, lambda: containers.details.isVisible())
+    settle(qtbot, app_ctx)
+    problems["containers-details"] = clipped_texts(window)
+    _save(window.grab().toImage(), folder, "containers-details")
+    containers.details.close_panel()
+
+    opened = 0
+    for title, dialog in open_dialogs(window, qtbot, look, tmp_path):
+        assert dialog is not None, f"{title}: the view opened no dialog"
+        qtbot.waitExposed(dialog)
+        QApplication.processEvents()
+        opened += 1
+        found = clipped_texts(dialog)
+        small = undersized(dialog)
+        if small:
+            found.append(small)
+        found += a11y_problems(dialog)
+        if found:
+            problems[f"dialog {title}"] = found
+        _save(dialog.grab().toImage(), folder, "dialog-" + title.split(" (")[0].replace(" ", "-"))
+        if title.startswith("save"):
+            wait_for(qtbot, lambda: not app_ctx.runner.busy, timeout=60)
+        dialog.close()
+    assert opened == DIALOG_COUNT
+    settle(qtbot, app_ctx)
+    bad = {k: v for k, v in problems.items() if v}
+    assert not bad, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in bad.items())
+
+
+def test_theme_switches_live_from_the_appearance_menu(
+    window: MainWindow, qtbot: Any, qapp: Any
+) -> None:
+    theme.apply(qapp, "light")
+    window.show_view("images")
+    light = window.grab().toImage()
+    light_bg = QImage(light).pixelColor(light.width() - 40, light.height() // 2)
+    window.theme_actions["dark"].trigger()
+    assert window.settings.theme == "dark" and theme.current().name == "dark"
+    dark = window.grab().toImage()
+    dark_bg = dark.pixelColor(dark.width() - 40, dark.height() // 2)
+    assert dark_bg.lightness() < 80 < light_bg.lightness(), (light_bg.name(), dark_bg.name())
+    # icons re-tint without being rebuilt: the same QIcon renders light on dark
+    side_icon = window.sidebar.item(0).icon().pixmap(18, 18).toImage()
+    lightest = max(
+        side_icon.pixelColor(x, y).lightness()
+        for x in range(18)
+        for y in range(18)
+        if side_icon.pixelColor(x, y).alpha() > 200
+    )
+    assert lightest > 150
+    window.theme_actions["light"].trigger()
+    assert theme.current().name == "light"
+    window.theme_actions["system"].trigger()
+    assert window.settings.theme == "system"
+    assert window.theme_button.text() == "Appearance: system"
+    # Ctrl+Shift+L, pressed for real, cycles system -> light -> dark
+    window.activateWindow()
+    wait_for(qtbot, window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert window.settings.theme == "light"
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert window.settings.theme == "dark" and theme.current().name == "dark"
+    theme.apply(qapp, "light")
