@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QDialogButtonBox, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.common import human_age, human_size, short_id
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 HISTORY_COLUMNS = (
     Column("created", "Created", format=human_age),
-    Column("created_by", "Created by"),
+    Column("created_by", "Created by", tooltip=lambda row: str(row.get("created_by") or "")),
     Column("size", "Size", align=RIGHT, format=human_size),
     Column("comment", "Comment"),
     Column("layer", "ID"),
@@ -55,8 +55,10 @@ class HistoryDialog(PortsideDialog):
         self.table.setModel(self.model)
         self.first_field = self.table
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(1, 420)
+        # "Created by" takes the room left (full command in its tooltip); the rest fit their text.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.summary = WrapLabel("Loading…", self)
         self.error = FieldErrorLabel(self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)

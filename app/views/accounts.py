@@ -194,8 +194,11 @@ class AccountsView(QWidget):
     # -- actions -------------------------------------------------------------------------------
     def open_sign_in(self, server: str | None = None) -> SignInDialog:
         """Open the sign-in dialog (non-modal); the list reloads after a successful sign-in."""
+        from app.dialogs.frame import release_when_finished
+
         dialog = SignInDialog(self.ctx, server, self, store=self._store)
         dialog.signed_in.connect(self._reload)
+        release_when_finished(dialog)  # deleted once closed: no hidden windows pile up
         dialog.show()
         self.dialog = dialog
         return dialog

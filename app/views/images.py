@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QMessageBox,
+    QWidget,
+)
 
 from app.dialogs.base import ResourceView
 from app.dialogs.build import BuildDialog
@@ -68,6 +75,9 @@ class ImagesView(ResourceView):
             first.format, first.sort_key, first.tooltip or _tags_tooltip, first.foreground,
             first.decoration, first.search, first.extra,
         )
+        # Every tag stays readable: the cell wraps after a comma and the row grows to fit.
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self._container_image: dict[str, str] = {}  # container id -> image id
         self.add_action("Pull…", self.open_pull, icon="image-pull", tip="Pull an image")
         self.add_action("Build…", self.open_build, icon="image-build")

@@ -159,6 +159,12 @@ def test_images_context_menu_has_every_toolbar_action_and_all_tags_show(
         shown = view.proxy.data(index)
         for tag in (f"{repo}:one", f"{repo}:two", test_image):
             assert tag in shown, shown  # every tag in the cell, not only the first
+        # The row is tall enough for the wrapped tags (none cut off).
+        rect = view.table.visualRect(index)
+        needed = view.table.fontMetrics().boundingRect(
+            rect.adjusted(4, 0, -4, 0), int(Qt.TextFlag.TextWordWrap), shown
+        )
+        assert view.table.rowHeight(index.row()) >= needed.height(), (rect, needed)
         tip = view.proxy.data(index, Qt.ItemDataRole.ToolTipRole)
         assert f"{repo}:one" in tip and f"{repo}:two" in tip
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtWidgets import QLineEdit
 
 from app.dialogs.signin import SignInDialog, explain_error
@@ -114,6 +115,8 @@ def test_accounts_view_lists_signs_out_and_exposes_hub_user(
         with qtbot.waitSignal(view.logins_changed, timeout=20000):
             dialog.sign_in_button.click()
         wait_for(qtbot, lambda: registry.host in view.model)
+        # Signed in and closed: the dialog is deleted, not kept as a hidden window.
+        wait_for(qtbot, lambda: not shiboken6.isValid(dialog))
 
         view.table.selectRow(view.table.model().rowCount() - 1)
         server = view.selected_server()
