@@ -52,6 +52,7 @@ from engine.registry import AuthConfig, encode_registry_auth, parse_reference
 from engine.streams import (
     JSONLinesDecoder,
     Progress,
+    RawDecoder,
     StreamKind,
     TextDecoder,
     check_progress,
@@ -768,6 +769,29 @@ class Containers(_Resource):
             for kind, piece in text.flush():
                 if piece:
                     yield kind, piece
+
+    async def log_chunks(
+        self, container: str, *, follow: bool = False, tail: int | str = "all"
+    ) -> AsyncIterator[tuple[bool, bytes]]:
+        """The logs response's bytes as read, with whether they are multiplexed frames.
+
+        For readers that must keep up with any log rate by skipping what they cannot show (the
+        GUI's log pane): :meth:`logs` decodes every frame into text; this leaves that to them.
+        """
+        spec = build_request(
+            "GET",
+            f"/containers/{quote_path(container)}/logs",
+            params={"follow": follow, "stdout": True, "stderr": True, "tail": tail},
+        )
+        async with self._c._stream(spec) as resp:
+            content_type = resp.headers.get("content-type")
+            tty: bool | None = None
+            if content_type not in (_MULTIPLEXED, _RAW_STREAM):
+                tty = (await self.inspect(container)).tty
+            multiplexed = not isinstance(decoder_for(content_type, tty), RawDecoder)
+            async with aclosing(self._c._chunks(resp)) as chunks:
+                async for chunk in chunks:
+                    yield multiplexed, chunk
 
     async def stats(self, container: str, stream: bool = True) -> AsyncIterator[models.Stats]:
         """Resource usage samples (one per second while ``stream``; else exactly one).
