@@ -316,7 +316,7 @@ class VMEngine(Engine):
         paths, image = self.paths, plan["image"]
         notes: list[str] = list(plan["notes"])
         if disk.ensure_root_overlay(
-            plan["qemu_img"], paths.root_disk, paths.root_version, image.rootfs, image.version
+            plan["qemu_img"], paths.root_disk, paths.root_version, image.rootfs, _base_id(image)
         ):
             notes.append(f"root disk made from image {image.version}")
         made = disk.ensure_data_disk(plan["qemu_img"], paths.data_disk, plan["resources"].disk_gib)
@@ -675,6 +675,17 @@ class VMEngine(Engine):
     async def _wait_idle(self) -> None:
         while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
             await asyncio.sleep(0.05)
+
+
+def _base_id(image: Any) -> str:
+    """What the root overlay was made over: the image version and its rootfs' checksum (a
+    rebuilt image of the same version is a different base; an overlay over it would be garbage)."""
+    files = image.manifest.get("files")
+    digest = files.get("rootfs.qcow2") if isinstance(files, dict) else None
+    if not isinstance(digest, str):
+        info = image.rootfs.stat()
+        digest = f"{info.st_size}-{int(info.st_mtime)}"
+    return f"{image.version} {digest}"
 
 
 def _exit_text(code: int) -> str:

@@ -1,0 +1,111 @@
+"""Fixtures for the VM tests (markers ``vm`` / ``vm_arm64``; run by ``bash scripts/test-vm.sh``).
+
+    vm_image      the built x86_64 image (built once by packaging/vm/build.sh when missing; the
+                  build is cached in the user cache folder, so later sessions find it at once)
+    vm_home       a short, fresh engine folder for this session (the VM lives in <it>/vm)
+    vm_docker     the docker CLI found on PATH with DOCKER_HOST=unix://<forwarded socket>
+
+Every VM is started with ``PORTSIDE_VM_ACCEL=tcg``: a nested KVM guest hangs on our CI machines
+(DEVELOPERS.md); the code still picks kvm/hvf/whpx where they work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from engine.vm import image as vm_image
+from tests.support.engine_fixtures import DOCKER_CLI
+
+ROOT = Path(__file__).resolve().parents[2]
+#: How long building the image may take (debootstrap of bookworm + docker.io, ~1-3 minutes).
+BUILD_TIMEOUT = 1200
+
+
+def ensure_image(arch: str) -> vm_image.VMImage:
+    """The image for ``arch``, built by packaging/vm/build.sh if it is not in the cache yet."""
+    found = vm_image.find_image(arch)
+    if found is not None:
+        return found
+    done = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "vm" / "build.sh"), "--arch", arch],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )
+    found = vm_image.find_image(arch)
+    if found is None:
+        pytest.fail(
+            f"packaging/vm/build.sh --arch {arch} left no image (exit {done.returncode}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+def vm_image_x86() -> vm_image.VMImage:
+    return ensure_image("x86_64")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vm_tcg() -> Iterator[None]:
+    old = os.environ.get("PORTSIDE_VM_ACCEL")
+    os.environ["PORTSIDE_VM_ACCEL"] = "tcg"
+    yield
+    if old is None:
+        os.environ.pop("PORTSIDE_VM_ACCEL", None)
+    else:
+        os.environ["PORTSIDE_VM_ACCEL"] = old
+
+
+@pytest.fixture(scope="session")
+def vm_home() -> Iterator[Path]:
+    """A short, fresh engine folder (unix socket paths are limited to 107 bytes)."""
+    home = Path(tempfile.mkdtemp(prefix="pvm-", dir="/tmp"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@dataclass
+class VMDocker:
+    """The docker CLI on PATH with ``DOCKER_HOST`` set to the VM's forwarded socket."""
+
+    endpoint: str
+    config_dir: Path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_HOST"] = self.endpoint
+        env["DOCKER_CONFIG"] = str(self.config_dir)
+        return env
+
+    async def run(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 180,  # noqa: ASYNC109
+    ) -> subprocess.CompletedProcess[str]:
+        """The same, on a thread: the VM's port forwarder and ssh keeper run on the test's loop."""
+        return await asyncio.to_thread(self, *args, check=check, timeout=timeout)
+
+    def __call__(
+        self, *args: str, check: bool = True, timeout: float = 180
+    ) -> subprocess.CompletedProcess[str]:
+        argv: Sequence[str] = [DOCKER_CLI, *args]
+        result = subprocess.run(
+            argv, capture_output=True, text=True, env=self.env(), timeout=timeout
+        )
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"`docker {' '.join(args)}` exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
