@@ -334,10 +334,12 @@ class ImagesView(ResourceView):
         box.setCheckBox(force)
         box.exec()
         clicked = box.clickedButton()
+        forced = force.isChecked()
+        box.deleteLater()  # a child of the view: don't leave it behind as a hidden window
         if untag is not None and clicked is untag:
             return "untag", False
         if clicked is remove:
-            return "remove", force.isChecked()
+            return "remove", forced
         return None
 
     def remove_selected(self) -> None:
@@ -396,7 +398,9 @@ class ImagesView(ResourceView):
         all_unused = QCheckBox("Also remove tagged images no container uses")
         box.setCheckBox(all_unused)
         box.exec()
-        return all_unused.isChecked() if box.clickedButton() is prune else None
+        answer = all_unused.isChecked() if box.clickedButton() is prune else None
+        box.deleteLater()  # a child of the view: don't leave it behind as a hidden window
+        return answer
 
     def prune_dialog(self) -> None:
         answer = self.ask_prune()

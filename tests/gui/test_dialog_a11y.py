@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAccessible
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -137,6 +138,12 @@ def test_views_search_field_and_table_are_named(
     wait_for(qtbot, lambda: not app_ctx.runner.busy)
 
 
+def _answer_modal(key: Qt.Key) -> None:
+    box = QApplication.activeModalWidget()
+    assert box is not None, "no question is open"
+    QTest.keyClick(box, key)
+
+
 def test_five_opens_leave_no_dialog_behind(app_ctx: Any, qtbot: Any) -> None:
     images = ImagesView(app_ctx)
     volumes = VolumesView(app_ctx)
@@ -158,6 +165,12 @@ def test_five_opens_leave_no_dialog_behind(app_ctx: Any, qtbot: Any) -> None:
         qtbot.mouseClick(
             details.buttons.button(details.buttons.StandardButton.Close), Qt.MouseButton.LeftButton
         )
+    # The questions (message boxes run modally) go too, whatever the answer.
+    for _ in range(5):
+        QTimer.singleShot(0, lambda: _answer_modal(Qt.Key.Key_Escape))
+        assert volumes.ask("Remove volumes", "Remove?") is False
+        QTimer.singleShot(0, lambda: _answer_modal(Qt.Key.Key_Escape))
+        assert images.ask_prune() is None
     wait_for(qtbot, lambda: not any(v.findChildren(QDialog) for v in (images, volumes, networks)))
     assert images._dialogs == [] and volumes._dialogs == [] and networks._dialogs == []
     wait_for(qtbot, lambda: not app_ctx.runner.busy)
