@@ -20,8 +20,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QProxyStyle,
@@ -165,6 +173,62 @@ class ThemeStyle(QProxyStyle):
             return self.METRICS[metric]
         return super().pixelMetric(metric, option, widget)
 
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Check boxes and radio buttons in our colours (Fusion's outline vanishes on dark)."""
+        if element in (
+            QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+            QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+        ):
+            _draw_indicator(element, option, painter)
+            return
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def _draw_indicator(
+    element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter
+) -> None:
+    p = current()
+    state = option.state
+    on = bool(state & QStyle.StateFlag.State_On)
+    enabled = bool(state & QStyle.StateFlag.State_Enabled)
+    rect = QRectF(option.rect).adjusted(1.5, 1.5, -1.5, -1.5)
+    side = min(rect.width(), rect.height())
+    rect = QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side)
+    accent = QColor(p.accent if enabled else p.border)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(accent if on else QColor(p.muted), 1.2))
+    radio = element == QStyle.PrimitiveElement.PE_IndicatorRadioButton
+    painter.setBrush(QColor(p.base))
+    if radio:
+        painter.drawEllipse(rect)
+        if on:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(accent)
+            inner = side * 0.28
+            painter.drawEllipse(rect.center(), inner, inner)
+    else:
+        painter.setBrush(accent if on else QColor(p.base))
+        painter.drawRoundedRect(rect, 3, 3)
+        if on:
+            pen = QPen(QColor(p.accent_text), max(1.5, side / 7))
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            x, y, w = rect.x(), rect.y(), side
+            path = QPainterPath(QPointF(x + w * 0.24, y + w * 0.52))
+            path.lineTo(QPointF(x + w * 0.43, y + w * 0.70))
+            path.lineTo(QPointF(x + w * 0.76, y + w * 0.32))
+            painter.drawPath(path)
+    painter.restore()
+
 
 class _Notifier(QObject):
     """Emits ``changed(palette name)`` after :func:`apply` switched the look."""
@@ -306,17 +370,15 @@ QPushButton#primaryButton {{
 }}
 QPushButton#primaryButton:hover {{ background: {p.accent_hover}; }}
 QPushButton#primaryButton:disabled {{ background: {p.border}; border-color: {p.border}; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QSpinBox, QComboBox {{
+QLineEdit, QPlainTextEdit, QTextEdit {{
     border: 1px solid {p.border}; border-radius: {r}px; background: {p.base};
     color: {p.text}; selection-background-color: {p.accent}; selection-color: {p.accent_text};
 }}
-QLineEdit, QSpinBox, QComboBox {{ padding: 4px 6px; }}
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus {{
-    border-color: {p.accent};
-}}
+QLineEdit {{ padding: 4px 6px; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border-color: {p.accent}; }}
 QTableView, QTreeView, QListView {{
     background: {p.base}; alternate-background-color: {p.alt_base};
-    border: 1px solid {p.border}; border-radius: {r}px; gridline-color: {p.border};
+    border: 1px solid {p.border}; border-radius: {r}px; gridline-color: {p.alt_base};
     selection-background-color: {p.selection}; selection-color: {p.selection_text};
     outline: none;
 }}

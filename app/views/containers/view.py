@@ -50,7 +50,9 @@ from app.views.containers.details import DetailsPanel
 from app.views.containers.notice import NoticeBar
 from app.views.containers.store import STATS_TICK_MS, STATS_TICK_UNFOCUSED_MS, ContainerStore
 from app.views.empty_state import EmptyState
+from app.widgets.state_delegate import StateDelegate
 from app.widgets.state_page import EngineStatePage
+from app.widgets.view_header import ViewHeader
 
 UPTIME_REFRESH_MS = 30_000
 # Default widths (px) that keep name, state, ports, CPU and memory readable in a 900 px window;
@@ -122,7 +124,8 @@ class ContainersView(ContainerActions, QWidget):
             action.triggered.connect(handler)
             self.toolbar.addAction(action)
             self.actions_by_name[name] = action
-        self.count_label = QLabel()
+        self.header = ViewHeader("Containers")  # title + count (app/widgets/view_header.py)
+        self.count_label = self.header.count
         self.count_label.setAccessibleName("Container count")
         self.top_bar = QWidget()
         top = QHBoxLayout(self.top_bar)
@@ -130,7 +133,6 @@ class ContainersView(ContainerActions, QWidget):
         top.addWidget(self.search, 1)
         top.addWidget(self.running_only)
         top.addWidget(self.toolbar)
-        top.addWidget(self.count_label)
 
         # tree
         self.tree = QTreeView()
@@ -154,6 +156,7 @@ class ContainersView(ContainerActions, QWidget):
         # numbers never elide: they have their width.
         self._image_delegate = ElideMiddleDelegate(self.tree)
         self.tree.setItemDelegateForColumn(COL["image"], self._image_delegate)
+        StateDelegate.install(self.tree, COL["state"])  # the state as a coloured pill
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(48)
@@ -201,6 +204,7 @@ class ContainersView(ContainerActions, QWidget):
         table_page = QWidget()
         tl = QVBoxLayout(table_page)
         tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.header)
         tl.addWidget(self.top_bar)
         tl.addWidget(self.notice)
         tl.addWidget(self.splitter, 1)
