@@ -198,6 +198,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
     with ownership.start_guard(paths.start_lock, args.timeout + 90):
         owner = _owner(paths)
         before = read_state(paths) or {}
+        orphan_ended = False
         if owner is not None:
             if owner.pid is None:
                 _err(
@@ -225,7 +226,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
                 VMEngine(VMPaths(paths)).cleanup_leftovers()
             else:
-                NativeEngine(paths).cleanup_leftovers()
+                orphan_ended = NativeEngine(paths).cleanup_leftovers()
         except EngineAlreadyRunning as exc:
             _err(str(exc))
             return EXIT_FAILED
@@ -233,7 +234,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
     if left:
         _err("Stopped, but these mounts remain: " + ", ".join(left))
         return EXIT_FAILED
-    was_up = owner is not None or before.get("state") not in (None, "stopped")
+    was_up = owner is not None or orphan_ended or before.get("state") not in (None, "stopped")
     print("stopped" if was_up else "not running")
     return 0
 

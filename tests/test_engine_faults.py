@@ -26,7 +26,7 @@ import pytest
 
 from engine.client import EngineClient
 from engine.errors import ApiVersionTooOld
-from engine.lifecycle import netconf, procs
+from engine.lifecycle import NativeEngine, netconf, procs
 from engine.lifecycle.native import read_state
 from tests.test_cli_engine import REPO, Portside
 
@@ -82,11 +82,14 @@ def test_stale_owner_pid_of_another_homes_supervisor_is_not_stopped(
     assert other_state is not None
     # my home's state file is stale, and its owner_pid now belongs to the other home's supervisor
     _rewrite_state(mine, state="running", owner_pid=other_state["owner_pid"], pid=None)
+    # and its stale pidfile names the other home's dockerd
+    mine.paths.ensure()
+    mine.paths.pidfile.write_text(f"{other_state['pid']}\n")
 
     stopped = mine("stop")
 
     assert (stopped.returncode, stopped.stdout) == (0, "stopped\n"), stopped.stderr
-    assert procs.pid_alive(other_state["owner_pid"])
+    assert procs.pid_alive(other_state["owner_pid"]) and procs.pid_alive(other_state["pid"])
     assert other("status").returncode == 0, "stopping my home stopped the other home's engine"
     status = mine("status")
     assert (status.returncode, status.stdout.splitlines()[0]) == (3, "stopped")
@@ -135,6 +138,41 @@ def test_stop_after_the_supervisor_was_killed_ends_stopped(
         status = cli("status")
         assert (status.returncode, status.stdout.splitlines()[0]) == (3, "stopped"), status.stdout
     assert cli("start").returncode == 0  # a fresh start works
+
+
+def test_stop_ends_an_orphaned_dockerd_of_its_home_only(
+    make_home: Callable[[], Portside],
+) -> None:
+    other, mine = make_home(), make_home()
+    assert other("start").returncode == 0
+    # a dockerd of my home that no Portside process owns (its owner died, it lives on)
+    mine.paths.daemon_json.write_text('{"iptables": false, "ip-masq": false, "bridge": "none"}')
+    mine.paths.ensure()
+    argv, env = NativeEngine(mine.paths, iptables=False)._command()
+    orphan = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while mine.docker("version").returncode != 0:
+            assert orphan.poll() is None and time.monotonic() < deadline, "dockerd did not come up"
+            time.sleep(0.2)
+        mine.paths.pidfile.unlink()  # even without its pidfile it is found, by its command line
+
+        stopped = mine("stop")
+
+        assert (stopped.returncode, stopped.stdout) == (0, "stopped\n"), stopped.stderr
+        assert orphan.wait(5) is not None
+        assert not _dockerd_alive(mine)
+        assert other("status").returncode == 0
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
 
 
 def test_stop_right_after_start_ends_stopped(make_home: Callable[[], Portside]) -> None:

@@ -267,20 +267,22 @@ class NativeEngine(Engine):
         """The engine log's last lines, from the current (or last) run only."""
         return logfile.tail(self.paths.log_file, lines, this_run=True)
 
-    def cleanup_leftovers(self) -> None:
+    def cleanup_leftovers(self) -> bool:
         """Take the lock and remove what a dead engine left behind (processes, mounts, socket).
 
-        Raises :class:`EngineAlreadyRunning` when a live owner holds the lock.
+        Returns whether an orphaned dockerd of this data root was ended. Raises
+        :class:`EngineAlreadyRunning` when a live owner holds the lock.
         """
         self.paths.ensure()
         self._acquire_lock()
         try:
-            self._clean_stale()
+            ended = self._clean_stale()
             self._cleanup()
             # whatever the state file said (running, failed), nothing of this engine is left now
             self._on_status(EngineStatus(EngineState.STOPPED, self.endpoint))
         finally:
             self._release_lock()
+        return ended
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -355,22 +357,31 @@ class NativeEngine(Engine):
                 os.ftruncate(fd, 0)
             os.close(fd)
 
-    def _clean_stale(self) -> None:
-        """With the lock held: end an orphaned dockerd of this data root, drop stale files."""
+    def _clean_stale(self) -> bool:
+        """With the lock held: end orphaned dockerds of this data root, drop stale files.
+
+        Returns whether an orphaned dockerd was ended.
+        """
         paths = self.paths
         try:
             pid = int(paths.pidfile.read_text().strip() or "0")
         except (OSError, ValueError):
             pid = 0
+        # the pidfile's pid only if it really is this data root's dockerd, and any other dockerd
+        # whose command line names this data root (a pidfile can be stale or gone)
+        orphans = set(procs.dockerds_of(paths.data_root))
         if pid and procs.pid_alive(pid) and procs.is_dockerd_of(pid, paths.data_root):
-            # nobody holds the lock, so this dockerd outlived its owner: it is ours to end
-            log.warning("ending orphaned dockerd (pid %s) of %s", pid, paths.data_root)
-            procs.terminate([pid], timeout=20.0)
+            orphans.add(pid)
+        if orphans:
+            # nobody holds the lock, so these outlived their owner: they are ours to end
+            log.warning("ending orphaned dockerd %s of %s", sorted(orphans), paths.data_root)
+            procs.terminate(sorted(orphans), timeout=20.0)
         traces = (paths.pidfile, paths.socket, paths.exec_root)
         if any(t.exists() for t in traces) or procs.mounts_under([paths.data_root]):
             self._cleanup()  # an earlier run did not end cleanly
         else:
             self._delete_bridge()
+        return bool(orphans)
 
     def _prepare_config(self) -> dict[str, Any] | None:
         """daemon.json completed with the engine's bridge; None when it is not valid JSON.

@@ -51,6 +51,11 @@ def is_dockerd_of(pid: int, data_root: Path) -> bool:
     )
 
 
+def dockerds_of(data_root: Path) -> list[int]:
+    """Pids of every live dockerd running on ``data_root`` (each verified by its command line)."""
+    return [pid for pid in _all_pids() if is_dockerd_of(pid, data_root) and pid_alive(pid)]
+
+
 def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
