@@ -3,18 +3,22 @@ parsing, program lookup, the rotating log. No engine needed; all instant."""
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import json
 import os
 import random
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from engine import cli
 from engine.errors import EngineNotInstalled, LifecycleError
-from engine.lifecycle import EnginePaths, NativeEngine, logfile, netconf, procs
+from engine.lifecycle import EnginePaths, NativeEngine, logfile, netconf, ownership, procs
 from engine.lifecycle.base import EngineState, EngineStatus
 from engine.lifecycle.native import complete_daemon_config, find_program, write_json_atomic
 from engine.lifecycle.paths import HOME_ENV
@@ -224,3 +228,59 @@ def test_rotating_log_writer_rotates_a_full_log_before_a_new_run(tmp_path: Path)
     writer.join(5)
     assert log.read_bytes() == b"new run\n"
     assert (tmp_path / "engine.log.1").read_bytes() == b"x" * 1000
+
+
+# -- ownership: the lock decides -------------------------------------------------------------------
+
+PROC_LOCKS_TEXT = """\
+1: FLOCK  ADVISORY  WRITE 4242 fe:00:2147188 0 EOF
+2: -> FLOCK  ADVISORY  WRITE 4343 fe:00:2147188 0 EOF
+3: POSIX  ADVISORY  WRITE 4444 fe:00:2147188 0 EOF
+4: FLOCK  ADVISORY  WRITE 4545 00:2d:99 0 EOF
+"""
+
+
+def test_flock_holders_are_read_from_proc_locks() -> None:
+    # granted flocks on the inode only: not a waiter ("->"), not a POSIX lock, not another inode
+    assert ownership._flock_pids(2147188, PROC_LOCKS_TEXT) == [4242]
+    assert ownership._flock_pids(99, PROC_LOCKS_TEXT) == [4545]
+    assert ownership._flock_pids(7, PROC_LOCKS_TEXT) == []
+
+
+_HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+if sys.argv[2] == "lock":
+    fcntl.flock(fd, fcntl.LOCK_EX)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("mode", ["lock", "open-only"])
+def test_owner_is_the_process_holding_the_lock(tmp_path: Path, mode: str) -> None:
+    lock = tmp_path / "engine.lock"
+    lock.write_text("1\n")  # a pid written inside names nobody
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(lock), mode], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        found = ownership.owner(lock)
+        if mode == "lock":
+            assert found == ownership.Owner(holder.pid)
+        else:
+            assert found is None  # an open file is not a held lock
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert ownership.owner(lock) is None  # the kernel dropped the lock with its holder
+    assert ownership.owner(tmp_path / "missing.lock") is None
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-1", "0", "soon", ""])
+def test_timeouts_must_be_finite_seconds_above_zero(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="not a number of seconds above 0"):
+        cli._seconds(text)
+    assert cli._seconds("2.5") == 2.5
