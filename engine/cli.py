@@ -12,6 +12,12 @@ Commands:
 
 The started engine lives in a small supervisor process (``engine.lifecycle.supervisor``) so it
 keeps running after the CLI exits. The GUI runs the same :class:`NativeEngine` in-process.
+
+Who owns an engine is decided by its lock (``engine.lock``, held by the supervisor or the app;
+see ``engine.lifecycle.ownership``), never by a pid in ``state.json``: that file is believed only
+when its ``owner_pid`` is the lock's holder. ``start`` and ``stop`` take ``start.lock`` in turn,
+so a stop issued while a start is bringing the engine up waits for it and then stops it. ``stop``
+always ends with the state file saying ``stopped``.
 """
 
 from __future__ import annotations
