@@ -67,7 +67,7 @@ def text_problems(window: QWidget) -> list[str]:
     return problems
 
 
-def test_breakable_adds_break_chances_only_inside_long_tokens() -> None:
+def test_breakable_adds_break_chances_only_inside_long_tokens(qapp: Any) -> None:
     path = "/run/user/1000/portside/engine-with-a-long-name/docker-engine.sock"
     out = breakable(f"Nothing answers at unix://{path}. Start it.")
     assert out.replace(ZWSP, "") == f"Nothing answers at unix://{path}. Start it."
