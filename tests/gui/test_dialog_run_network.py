@@ -132,3 +132,21 @@ def test_bad_limits_are_said_next_to_the_field(
     qtbot.keyClicks(dialog.cpus, str((dialog.engine_cpus or 1) + 1))
     qtbot.keyClick(dialog.image, Qt.Key.Key_Return)
     assert "has only" in dialog.errors()[rs.CPUS]
+
+
+def test_a_network_the_engine_does_not_know_is_said_next_to_the_network(
+    app_ctx: Any, qtbot: Any, test_image: str, containers: Any
+) -> None:
+    dialog = _open(app_ctx, qtbot, test_image)
+    name = containers.name("lost")
+    qtbot.keyClicks(dialog.name, name)
+    qtbot.keyClicks(dialog.command, "sleep 30")
+    missing = f"pst-missing-{uuid.uuid4().hex[:6]}"
+    _choose(qtbot, dialog, missing)
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    task = dialog.task
+    assert task is not None
+    wait_for(qtbot, lambda: task.done() and rs.NETWORK in dialog.errors(), timeout=30)
+    assert missing in dialog.errors()[rs.NETWORK]
+    left = run_async(qtbot, app_ctx.client.containers.list(all=True, filters={"name": [name]}))
+    assert left == []  # the container created for the failed start was removed again

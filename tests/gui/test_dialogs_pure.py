@@ -316,3 +316,53 @@ def test_reference_validation() -> None:
     assert validate_tag_target("team/app") == ("team/app", None)
     with pytest.raises(ValueError, match="digest"):
         validate_tag_target("app@sha256:" + "a" * 64)
+
+
+def test_network_labels_and_limits_parse() -> None:
+    assert rs.parse_network("") == "bridge" and rs.parse_network(" backend ") == "backend"
+    with pytest.raises(rs.FieldError, match="not a network name"):
+        rs.parse_network("no spaces please")
+    assert rs.parse_labels("team=a\n# comment\n\ntier = web ") == {"team": "a", "tier": "web"}
+    with pytest.raises(rs.FieldError, match="key=value"):
+        rs.parse_labels("team")
+    assert rs.parse_memory("") == 0
+    assert rs.parse_memory("512m") == 512 * 1024**2
+    assert rs.parse_memory("1.5g") == int(1.5 * 1024**3)
+    assert rs.parse_memory("2GiB") == 2 * 1024**3 and rs.parse_memory("8388608") == 8388608
+    with pytest.raises(rs.FieldError, match="at least 6m"):
+        rs.parse_memory("5m")
+    with pytest.raises(rs.FieldError, match="not a memory size"):
+        rs.parse_memory("lots")
+    assert rs.parse_cpus("") == 0 and rs.parse_cpus("0.5") == 500_000_000
+    assert rs.parse_cpus("2", available=4) == 2_000_000_000
+    with pytest.raises(rs.FieldError, match="only 4 CPUs"):
+        rs.parse_cpus("6", available=4)
+    with pytest.raises(rs.FieldError, match=r"at least 0\.01"):
+        rs.parse_cpus("0")
+
+
+def test_run_spec_network_labels_limits_and_ports_on_host() -> None:
+    spec = rs.build_run_spec(
+        rs.RunForm(image="busybox", network="backend", labels="a=1", memory="64m", cpus="1.5",
+                   ports="8080:80")
+    )
+    host = spec.config["HostConfig"]
+    assert host["NetworkMode"] == "backend" and host["Memory"] == 64 * 1024**2
+    assert host["NanoCpus"] == 1_500_000_000 and spec.config["Labels"] == {"a": "1"}
+    # The default bridge is left to the engine (no NetworkMode), like `docker run`.
+    assert "NetworkMode" not in rs.build_run_spec(rs.RunForm(image="busybox")).config["HostConfig"]
+    for network in ("host", "none"):
+        with pytest.raises(rs.RunFormErrors) as caught:
+            rs.build_run_spec(rs.RunForm(image="busybox", network=network, ports="80"))
+        assert f"“{network}” network" in caught.value.errors[rs.PORTS]
+    # On host/none without ports: fine.
+    assert rs.build_run_spec(rs.RunForm(image="busybox", network="host")).config["HostConfig"][
+        "NetworkMode"
+    ] == "host"
+
+
+def test_engine_errors_for_network_and_limits_map_to_fields() -> None:
+    assert rs.field_for_engine_error("network pst-nope not found") == rs.NETWORK
+    assert rs.field_for_engine_error("Minimum memory limit allowed is 6MB") == rs.MEMORY
+    assert rs.field_for_engine_error("Range of CPUs is from 0.01 to 2.00") == rs.CPUS
+    assert rs.field_for_engine_error("the network is unreachable") is None
