@@ -125,7 +125,8 @@ def grow_to_fit(widget: QWidget) -> None:
     """
     window = widget.window()
     lay = window.layout()
-    if lay is None or not window.isVisible():
+    # Only dialogs: the main window's size is the user's (and the views fit any size).
+    if lay is None or not window.isVisible() or not isinstance(window, QDialog):
         return
     lay.activate()
     width = max(window.width(), lay.totalMinimumSize().width())
