@@ -236,7 +236,13 @@ class _Notifier(QObject):
     changed = Signal(str)
 
 
-_state: dict[str, object] = {"palette": LIGHT, "mode": "light", "notifier": None, "hooked": False}
+_state: dict[str, object] = {
+    "palette": LIGHT,
+    "mode": "light",
+    "notifier": None,
+    "hooked": False,
+    "original_style": None,
+}
 
 
 def notifier() -> _Notifier:
@@ -424,6 +430,8 @@ def apply(qt_app: QApplication, mode: str) -> Palette:
     mode = normalise_mode(mode)
     palette = resolve(mode)
     if not isinstance(qt_app.style(), ThemeStyle):
+        if _state["original_style"] is None:
+            _state["original_style"] = qt_app.style().name()
         qt_app.setStyle(ThemeStyle())
     _state["palette"] = palette
     _state["mode"] = mode
@@ -448,3 +456,22 @@ def _hook_system_scheme(qt_app: QApplication) -> None:
             lambda _scheme: apply(qt_app, "system") if current_mode() == "system" else None
         )
     _state["hooked"] = True
+
+
+def reset(qt_app: QApplication) -> None:
+    """Undo :func:`apply`: the style the app had before, its standard palette, no stylesheet.
+
+    For tests that share one QApplication with tests that expect Qt's defaults.
+    """
+    original = _state["original_style"]
+    qt_app.setStyleSheet("")
+    if isinstance(original, str):
+        style = QStyleFactory.create(original)
+        if style is not None:
+            qt_app.setStyle(style)
+            qt_app.setPalette(style.standardPalette())
+    _state["palette"] = LIGHT
+    _state["mode"] = "light"
+    from app.resources import clear_cache
+
+    clear_cache()

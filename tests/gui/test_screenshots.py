@@ -1,4 +1,6 @@
-"""Render every view of the main window (with real data) and save PNGs to $PORTSIDE_SCREENSHOTS.
+"""Render every view of the main window (with real data), light and dark, and save PNGs to
+$PORTSIDE_SCREENSHOTS. (tests/gui/display does the same on a real X display, with every dialog
+and the clipping checks.)
 
 Without PORTSIDE_SCREENSHOTS the images are still rendered and checked (non-empty, not blank);
 only writing them is skipped.
@@ -12,7 +14,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
+from app import theme
 from app.main_window import MainWindow
 from app.settings import Settings
 from tests.gui.conftest import wait_for
@@ -85,6 +89,19 @@ def test_screenshots_of_every_view(
         assert _distinct_colours(image) > 5, f"{key} rendered blank"
         shots[key] = image
         assert widget.isVisible()
+    # the same views in the dark theme, switched live from the Appearance menu
+    try:
+        window.theme_actions["dark"].trigger()
+        for key in window.views:
+            window.show_view(key)
+            qtbot.wait(50)
+            image = window.grab().toImage()
+            assert _distinct_colours(image) > 5, f"{key} rendered blank in dark"
+            # the view's background is dark, not the light palette's
+            assert image.pixelColor(image.width() - 30, image.height() // 2).lightness() < 90, key
+            shots[f"{key}-dark"] = image
+    finally:
+        theme.reset(QApplication.instance())  # type: ignore[arg-type]
     window.show_view("containers")
     view.select([containers.ids[0]])
     view.open_selected()

@@ -193,3 +193,53 @@ def test_engine_stopping_mid_session_shows_state_and_recovers(
     finally:
         run_async(qtbot, ctx.shutdown(), timeout=60)
     assert engine.status.state == EngineState.STOPPED
+
+
+def test_theme_choice_is_saved_and_applied_and_the_window_fits_1280x720(
+    app_ctx: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    from app import theme
+
+    path = tmp_path / "settings.json"
+    window = MainWindow(app_ctx, Settings(path=path))
+    qtbot.addWidget(window)
+    window.show()
+    # a first start opens whole at the smallest size every layout is checked at
+    assert (window.width(), window.height()) == theme.Sizes.MIN_WINDOW
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
+    assert window.theme_button.text() == "Appearance: system"
+    qapp = QApplication.instance()
+    try:
+        # the menu's actions, as a click on them triggers them
+        window.theme_button.menu().actions()[2].trigger()  # Dark
+        assert theme.current().name == "dark" and window.settings.theme == "dark"
+        assert qapp.palette().color(qapp.palette().ColorRole.Window).lightness() < 60
+        assert "QListWidget#sidebar" in qapp.styleSheet()
+        assert window.theme_actions["dark"].isChecked()
+        window.close()
+        assert Settings.load(path).theme == "dark"
+        again = MainWindow(app_ctx, Settings.load(path))
+        qtbot.addWidget(again)
+        assert again.theme_actions["dark"].isChecked()
+        assert again.theme_button.text() == "Appearance: dark"
+    finally:
+        theme.reset(qapp)
+    path.write_text('{"theme": "purple"}')
+    assert Settings.load(path).theme == "system"  # unknown values mean "follow the system"
+
+
+def test_sidebar_switches_on_selection_alone(app_ctx: Any, qtbot: Any, tmp_path: Path) -> None:
+    window = MainWindow(app_ctx, Settings(path=tmp_path / "s.json"))
+    qtbot.addWidget(window)
+    window.show()
+    # what an assistive tool's "select" does: the selection moves, the current row does not
+    window.sidebar.item(3).setSelected(True)
+    assert window.stack.currentWidget() is window.views["networks"]
+    assert window.sidebar.currentRow() == 3
+    # a real click too
+    from PySide6.QtCore import Qt
+
+    rect = window.sidebar.visualItemRect(window.sidebar.item(1))
+    qtbot.mouseClick(window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.stack.currentWidget() is window.views["images"]

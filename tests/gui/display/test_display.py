@@ -83,6 +83,17 @@ def test_views_and_dialogs_fit(
         _save(image, folder, key)
     assert (window.width(), window.height()) == size, "a view pushed the window bigger"
 
+    # the engine state page every view shows without a connection
+    client = app_ctx.client
+    app_ctx.client_changed.emit(None)
+    for key in ("containers", "images"):
+        window.show_view(key)
+        QApplication.processEvents()
+        problems[f"{key} state page"] = clipped_texts(window)
+        _save(window.grab().toImage(), folder, f"{key}-state-page")
+    app_ctx.client_changed.emit(client)
+    settle(qtbot, app_ctx)
+
     containers: Any = window.show_view("containers")
     containers.select([look.containers["crashy"]])
     containers.open_selected()
@@ -151,3 +162,67 @@ def test_theme_switches_live_from_the_appearance_menu(
                    | Qt.KeyboardModifier.ShiftModifier)
     assert window.settings.theme == "dark" and theme.current().name == "dark"
     theme.apply(qapp, "light")
+
+
+def test_the_checks_catch_cut_text_and_small_dialogs(qtbot: Any) -> None:
+    from PySide6.QtWidgets import (
+        QCheckBox,
+        QDialog,
+        QHBoxLayout,
+        QLabel,
+        QLayout,
+        QLineEdit,
+        QPushButton,
+        QVBoxLayout,
+        QWidget,
+    )
+
+    top = QWidget()
+    qtbot.addWidget(top)
+    top.resize(400, 200)
+    lay = QVBoxLayout(top)
+    narrow = QLabel("Start Portside's engine to see your containers")
+    narrow.setFixedWidth(80)
+    lay.addWidget(narrow)
+    wrapped = QLabel("A long message that wraps over several lines " * 4)
+    wrapped.setWordWrap(True)
+    wrapped.setFixedSize(200, 20)  # one line high: the rest is cut
+    lay.addWidget(wrapped)
+    row = QHBoxLayout()
+    squeezed = QPushButton("Prune build cache…")
+    squeezed.setFixedWidth(50)
+    row.addWidget(squeezed)
+    check = QCheckBox("Remove the container when it exits")
+    check.setFixedWidth(60)
+    row.addWidget(check)
+    field = QLineEdit()
+    field.setPlaceholderText("registry.example.com or localhost:5000")
+    field.setFixedWidth(90)
+    row.addWidget(field)
+    lay.addLayout(row)
+    outside = QLabel("off the edge", top)
+    outside.move(380, 190)
+    outside.resize(100, 30)
+    top.show()
+    qtbot.waitExposed(top)
+    found = "\n".join(clipped_texts(top))
+    assert "Start Portside's engine to see your containers\" needs" in found
+    assert "label 'A long message" in found
+    assert "button 'Prune build cache…'" in found
+    assert "check box 'Remove the container" in found or "button 'Remove the container" in found
+    assert "placeholder 'registry.example.com" in found
+    assert "sticks out of the window" in found
+
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    dialog_layout = QVBoxLayout(dialog)
+    dialog_layout.addWidget(QLabel("A dialog whose text needs room " * 3))
+    dialog_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.resize(60, 20)
+    wait_for(qtbot, lambda: dialog.width() < dialog.sizeHint().width())
+    assert undersized(dialog) is not None
+    dialog.resize(dialog.sizeHint())
+    wait_for(qtbot, lambda: dialog.size() == dialog.sizeHint())
+    assert undersized(dialog) is None
