@@ -95,6 +95,10 @@ LIGHT = Palette(
         "created": "#0969da",
         "removing": "#9a6700",
         "stopping": "#9a6700",
+        "killing": "#9a6700",
+        "pausing": "#9a6700",
+        "starting": "#0969da",
+        "unpausing": "#0969da",
         "exited": "#6e7781",
         "dead": "#cf222e",
     },
@@ -125,6 +129,10 @@ DARK = Palette(
         "created": "#58a6ff",
         "removing": "#d29922",
         "stopping": "#d29922",
+        "killing": "#d29922",
+        "pausing": "#d29922",
+        "starting": "#58a6ff",
+        "unpausing": "#58a6ff",
         "exited": "#8b949e",
         "dead": "#f85149",
     },
@@ -288,7 +296,7 @@ def resolve(mode: str) -> Palette:
 def state_colour(state: str) -> QColor:
     """The colour for a container state text ("running", "exited (137)", "Up 3 minutes"…)."""
     palette = current()
-    word = state.strip().split(" ", 1)[0].lower() if state else ""
+    word = state.strip().split(" ", 1)[0].lower().rstrip("…") if state else ""
     if word == "up":
         word = "running"
     return QColor(palette.states.get(word, palette.muted))

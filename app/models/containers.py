@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor
 
 from app.models.keyed import (
     ID_ROLE,
@@ -308,32 +308,10 @@ def group_row(project: str, children: list[Row]) -> dict[str, Any]:
 
 
 def state_colour(state: str) -> QColor | None:
-    """A state colour readable on both light and dark palettes."""
-    qt_app = QGuiApplication.instance()
-    dark = False
-    if isinstance(qt_app, QGuiApplication):
-        dark = qt_app.palette().color(QPalette.ColorRole.Base).lightness() < 128
-    key = state.split(" ", 1)[0].rstrip("…")
-    colours = {
-        "stopping": ("#9a6700", "#d29922"),
-        "starting": ("#0969da", "#58a6ff"),
-        "killing": ("#9a6700", "#d29922"),
-        "pausing": ("#9a6700", "#d29922"),
-        "unpausing": ("#0969da", "#58a6ff"),
-        "running": ("#1a7f37", "#3fb950"),
-        "paused": ("#9a6700", "#d29922"),
-        "restarting": ("#0969da", "#58a6ff"),
-        "created": ("#0969da", "#58a6ff"),
-        "removing": ("#9a6700", "#d29922"),
-        "dead": ("#cf222e", "#f85149"),
-    }
-    if key in colours:
-        return QColor(colours[key][1 if dark else 0])
-    if key == "exited" and isinstance(qt_app, QGuiApplication):
-        return qt_app.palette().color(
-            QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText
-        )
-    return None
+    """The state's colour from the current theme (``app.theme``: one place for colours)."""
+    from app import theme
+
+    return theme.state_colour(state) if state else None
 
 
 def _state_sort(v: Any) -> str:

@@ -1,0 +1,134 @@
+"""The theme module and its widgets: state colours, the state pill, the view header, icons.
+
+Offscreen, no engine: these are pure rendering and signal checks; tests/gui/display looks at the
+whole window on a real display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QColor, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QTreeView
+
+from app import theme
+from app.resources import icon
+from app.widgets.state_delegate import MARGIN, PAD_X, StateDelegate
+from app.widgets.view_header import ViewHeader
+
+pytestmark = [pytest.mark.gui]
+
+
+@pytest.fixture
+def themed(qapp: Any) -> Iterator[Any]:
+    theme.apply(qapp, "light")
+    yield qapp
+    theme.reset(qapp)
+
+
+def test_state_colours_follow_the_state_word_and_the_theme(themed: Any) -> None:
+    light_running = theme.state_colour("running")
+    assert light_running == QColor(theme.LIGHT.states["running"])
+    assert theme.state_colour("Up 3 minutes") == light_running
+    assert theme.state_colour("running (2/3)") == light_running
+    assert theme.state_colour("exited (137)") == QColor(theme.LIGHT.states["exited"])
+    assert theme.state_colour("stopping…") == QColor(theme.LIGHT.states["stopping"])
+    assert theme.state_colour("something new") == QColor(theme.LIGHT.muted)
+    theme.apply(themed, "dark")
+    assert theme.state_colour("running") == QColor(theme.DARK.states["running"])
+    assert theme.state_colour("running") != light_running
+    # the dark palette is ours on any platform: window and text from DARK
+    assert themed.palette().color(themed.palette().ColorRole.Window) == QColor(theme.DARK.window)
+    assert theme.normalise_mode("purple") == "system"
+
+
+def _dot_colour(tree: QTreeView) -> QColor:
+    tree.viewport().repaint()
+    image = tree.viewport().grab().toImage()
+    rect = tree.visualRect(tree.model().index(0, 0))
+    x = rect.left() + MARGIN + PAD_X + theme.Sizes.STATE_DOT // 2
+    return image.pixelColor(x, rect.center().y())
+
+
+def test_state_pill_paints_the_state_colour_and_recolours_live(themed: Any, qtbot: Any) -> None:
+    model = QStandardItemModel(1, 1)
+    model.setItem(0, 0, QStandardItem("running"))
+    tree = QTreeView()
+    qtbot.addWidget(tree)
+    tree.setModel(model)
+    tree.setRootIsDecorated(False)
+    tree.resize(300, 120)
+    delegate = StateDelegate.install(tree, 0)
+    assert tree.itemDelegateForColumn(0) is delegate
+    tree.show()
+    qtbot.waitExposed(tree)
+    dot = _dot_colour(tree)
+    want = QColor(theme.LIGHT.states["running"])
+    assert abs(dot.red() - want.red()) + abs(dot.green() - want.green()) < 40, dot.name()
+    theme.apply(themed, "dark")
+    dot = _dot_colour(tree)
+    want = QColor(theme.DARK.states["running"])
+    assert abs(dot.red() - want.red()) + abs(dot.green() - want.green()) < 40, dot.name()
+    # the model's text is what screen readers and sorting see, unchanged
+    assert model.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "running"
+    hint = delegate.sizeHint(_opt(tree), model.index(0, 0))
+    assert hint.width() > tree.fontMetrics().horizontalAdvance("running")
+
+
+def _opt(tree: QTreeView) -> Any:
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    opt = QStyleOptionViewItem()
+    opt.initFrom(tree)
+    return opt
+
+
+def test_view_header_shows_title_count_and_follows_its_primary_action(
+    themed: Any, qtbot: Any
+) -> None:
+    header = ViewHeader("Images")
+    qtbot.addWidget(header)
+    hits: list[bool] = []
+    action = QAction("&Pull…", header)
+    action.setToolTip("Pull an image")
+    action.triggered.connect(lambda: hits.append(True))
+    button = header.set_primary(action)
+    header.set_count("3 images")
+    header.show()
+    assert header.title.text() == "Images" and header.count.text() == "3 images"
+    assert button.text() == "Pull…" and button.accessibleName() == "Pull…"
+    assert button.objectName() == "primaryButton" and button.toolTip() == "Pull an image"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert hits == [True]
+    action.setEnabled(False)
+    assert not button.isEnabled()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert hits == [True]
+    action.setText("Pull again…")
+    assert button.text() == "Pull again…"
+    action.setVisible(False)
+    assert button.isHidden()
+
+
+def _brightest(qicon: Any) -> int:
+    image = qicon.pixmap(20, 20).toImage()
+    return max(
+        image.pixelColor(x, y).lightness()
+        for x in range(20)
+        for y in range(20)
+        if image.pixelColor(x, y).alpha() > 200
+    )
+
+
+def test_icons_retint_when_the_theme_changes(themed: Any) -> None:
+    start = icon("action-start")  # made once, painted in both themes
+    on_light = _brightest(start)
+    theme.apply(themed, "dark")
+    on_dark = _brightest(start)
+    assert on_light < 100 < on_dark, (on_light, on_dark)
+    with pytest.raises(FileNotFoundError, match="no-such-icon"):
+        icon("no-such-icon")
+    assert QApplication.instance() is themed
