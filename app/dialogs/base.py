@@ -105,6 +105,7 @@ class ResourceView(QWidget):
         self.search.setAccessibleName(f"Search {self.what}")
         self.search.setAccessibleDescription(f"Shows only the {self.what} whose name contains this")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(240)  # the placeholder stays whole
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView(self)
         self.table.setAccessibleName(self.what.capitalize())
@@ -446,8 +447,7 @@ class FieldErrorLabel(WrapLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("", parent)
         self.setObjectName("fieldError")
-        # A mid red stays readable on light and dark backgrounds alike.
-        self.setStyleSheet("QLabel#fieldError { color: #d9534f; }")
+        # its colour comes from app.theme's stylesheet (QLabel#fieldError: the danger colour)
         self.hide()
 
     def show_error(self, text: str) -> None:
