@@ -46,6 +46,7 @@ EXIT_FAILED = 1
 EXIT_NOT_RUNNING = 3
 #: What a shell reports for a process ended by SIGPIPE (the reader of its output went away).
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 SUPERVISOR_MODULE = "engine.lifecycle.supervisor"
 #: supervisor.log (the supervisor's own few lines per run) is rotated at start once this big.
 SUPERVISOR_LOG_MAX = 1024 * 1024
@@ -420,6 +421,9 @@ def main(argv: list[str]) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        _err("Interrupted.")  # a started supervisor goes on and records how its start ended
+        return EXIT_INTERRUPTED
     except PortsideError as exc:
         _err(str(exc))
         return EXIT_FAILED

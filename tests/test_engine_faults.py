@@ -198,6 +198,31 @@ def test_stop_right_after_start_ends_stopped(make_home: Callable[[], Portside]) 
     assert (status.returncode, status.stdout.splitlines()[0]) == (3, "stopped"), status.stdout
 
 
+def test_ctrl_c_during_start_gives_a_message_and_stop_still_works(
+    make_home: Callable[[], Portside],
+) -> None:
+    cli = make_home()
+    starting = subprocess.Popen(
+        [sys.executable, "-m", "app", "engine", "start"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 30
+    while not (cli.home / "supervisor.log").exists():  # the CLI is waiting for its answer
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    starting.send_signal(signal.SIGINT)
+    out, err = starting.communicate(timeout=60)
+
+    assert (starting.returncode, out, err) == (128 + signal.SIGINT, "", "Interrupted.\n")
+    stopped = cli("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not _dockerd_alive(cli)
+
+
 # -- files private to the user ---------------------------------------------------------------------
 
 
