@@ -132,3 +132,17 @@ def test_icons_retint_when_the_theme_changes(themed: Any) -> None:
     with pytest.raises(FileNotFoundError, match="no-such-icon"):
         icon("no-such-icon")
     assert QApplication.instance() is themed
+
+
+def test_no_style_strings_outside_the_theme_module() -> None:
+    from pathlib import Path
+
+    app_dir = Path(theme.__file__).parent
+    offenders = [
+        f"{path.relative_to(app_dir.parent)}:{n}"
+        for path in sorted(app_dir.rglob("*.py"))
+        if path.name != "theme.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "setStyleSheet(" in line
+    ]
+    assert not offenders, "style belongs in app/theme.py: " + ", ".join(offenders)
