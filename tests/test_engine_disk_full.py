@@ -68,7 +68,7 @@ async def _api_calls(paths: EnginePaths, count: int) -> None:
     transport = httpx.AsyncHTTPTransport(uds=str(paths.socket))
     async with httpx.AsyncClient(transport=transport, base_url="http://e", timeout=10) as client:
         for _ in range(count):
-            assert (await client.get("/v1.41/info")).status_code == 200
+            assert (await client.get("/info")).status_code == 200
 
 
 async def test_log_writer_survives_a_full_disk_and_resumes(small_disk: Path) -> None:
@@ -95,7 +95,7 @@ async def test_log_writer_survives_a_full_disk_and_resumes(small_disk: Path) -> 
         lost = [i for i, line in enumerate(lines) if "bytes of engine output lost" in line]
         assert lost and lines[lost[0]].startswith("[portside: ")  # on a line of its own
         assert lines[lost[0]].endswith("lost: No space left on device]")
-        assert any("Calling GET /v1.41/info" in line for line in lines[lost[0] + 1 :])
+        assert any("Calling GET /info" in line for line in lines[lost[0] + 1 :])
         assert text.endswith("\n")
         assert await engine.start()  # still running, still answering
     finally:
