@@ -7,6 +7,7 @@ and after, and the clean-up at the end deletes only rules naming the test's own 
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import shutil
@@ -20,7 +21,7 @@ import pytest
 import pytest_asyncio
 
 from engine.client import EngineClient
-from engine.lifecycle import EnginePaths, NativeEngine, iptables, netconf
+from engine.lifecycle import EnginePaths, EngineState, NativeEngine, iptables, netconf
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 from tests.test_cli_engine import REPO, Portside
 
@@ -141,6 +142,22 @@ async def test_stop_leaves_no_rule_and_start_keeps_other_engines_rules(
     assert lost == set(), "rules that were there before are gone"
     # what stays is Docker's generic chains and jumps, which name no interface and no address
     assert all(_scaffolding(r) for r in after - before if not r.interfaces()), after - before
+
+
+async def test_an_iptables_start_waits_for_the_host_lock(
+    iptables_engines: Callable[[], NativeEngine],
+) -> None:
+    """While another engine sets up iptables (it holds the host lock), dockerd is not started."""
+    engine = iptables_engines()
+    with iptables.host_lock(5):
+        starting = asyncio.create_task(engine.start())
+        await asyncio.sleep(2)
+        assert engine.status.state is EngineState.STARTING
+        assert not engine.paths.socket.exists() and engine.status.pid is None
+        assert not starting.done()
+    status = await asyncio.wait_for(starting, 60)
+    assert status.state is EngineState.RUNNING
+    assert len(_rules_of(engine)) >= 6
 
 
 def test_engines_started_at_the_same_moment_all_come_up() -> None:
