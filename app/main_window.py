@@ -78,7 +78,8 @@ class Footer(QWidget):
         self.state_icon = QLabel()
         self.state_icon.setObjectName("engineStateIcon")
         self.state_label = QLabel()
-        self.state_label.setAccessibleName("Engine status")
+        # a label is read by its text (the state itself); the description says what it is
+        self.state_label.setAccessibleDescription("Engine status")
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.start_button = QPushButton(icon("action-start"), "Start")
         self.stop_button = QPushButton(icon("action-stop"), "Stop")

@@ -39,7 +39,6 @@ class ViewHeader(QWidget):
         self.setObjectName("viewHeader")
         self.title = QLabel(title)
         self.title.setObjectName("viewTitle")
-        self.title.setAccessibleName(f"{title} view")
         self.count = QLabel()
         self.count.setObjectName("viewCount")
         self.primary: QPushButton | None = None
@@ -54,7 +53,6 @@ class ViewHeader(QWidget):
 
     def set_title(self, title: str) -> None:
         self.title.setText(title)
-        self.title.setAccessibleName(f"{title} view")
 
     def set_count(self, text: str) -> None:
         """The count next to the title ("12 images", "4 running · 8 total")."""

@@ -104,6 +104,7 @@ def test_the_checker_catches_nameless_placeholder_only_value_named_and_ambiguous
     from PySide6.QtWidgets import (
         QComboBox,
         QFormLayout,
+        QLabel,
         QLineEdit,
         QProgressBar,
         QPushButton,
@@ -125,12 +126,16 @@ def test_the_checker_catches_nameless_placeholder_only_value_named_and_ambiguous
     lay.addWidget(QProgressBar())
     lay.addWidget(QPushButton("Prune…"))
     lay.addWidget(QPushButton("Prune…"))
+    count = QLabel("4 running · 8 total")
+    count.setAccessibleName("Container count")
+    lay.addWidget(count)
     bad.show()
     problems = "\n".join(a11y_problems(bad))
     assert "nameless Button" in problems
     assert "nameless ProgressBar" in problems
     assert "named only by its value 'no'" in problems
     assert "share the name 'Prune…'" in problems
+    assert "label text '4 running · 8 total' is hidden" in problems
 
     good = QWidget()
     qtbot.addWidget(good)

@@ -55,7 +55,7 @@ class FindBar(QWidget):
         self.next.setAccessibleName("Next match")
         self.next.clicked.connect(lambda: self.find_next())
         self.result = QLabel()
-        self.result.setAccessibleName("Matches")
+        self.result.setAccessibleDescription("Matches")
         self.close_button = QToolButton()
         self.close_button.setText("Close")
         self.close_button.setAccessibleName("Close find bar")
@@ -125,7 +125,7 @@ class DetailsPanel(QWidget):
         self._logs_task: asyncio.Task[None] | None = None
         self._state_field: QLabel | None = None
         self.title = QLabel()
-        self.title.setAccessibleName("Container")
+        self.title.setAccessibleDescription("Container")
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -267,7 +267,7 @@ class DetailsPanel(QWidget):
             field = QLabel(value)
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             field.setWordWrap(True)
-            field.setAccessibleName(label)
+            field.setAccessibleDescription(label)
             self.form.addRow(label, field)
             if label == "State":
                 self._state_field = field

@@ -126,7 +126,7 @@ class ContainersView(ContainerActions, QWidget):
             self.actions_by_name[name] = action
         self.header = ViewHeader("Containers")  # title + count (app/widgets/view_header.py)
         self.count_label = self.header.count
-        self.count_label.setAccessibleName("Container count")
+        self.count_label.setAccessibleDescription("Container count")
         self.top_bar = QWidget()
         top = QHBoxLayout(self.top_bar)
         top.setContentsMargins(0, 0, 0, 0)
@@ -197,7 +197,7 @@ class ContainersView(ContainerActions, QWidget):
         self.empty_state.add_button("pull", "Pull an image…", self.open_pull)
         self.empty_state.add_button("run", "Run a container…", self.open_run)
         self.status = QLabel()
-        self.status.setAccessibleName("Last action")
+        self.status.setAccessibleDescription("Last action")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

@@ -14,6 +14,8 @@ Rules worth knowing:
   through the "labelled by" relation, which is what screen readers read; so a combo box passes
   when it has that relation (a buddy label, a form row) or an explicit accessible name.
 - Items inside lists, tables and trees are not walked: they are named by their own text.
+- A label with an accessible name is read by that name only: a name that leaves out the label's
+  text (a count, a state, a value) hides it, so it counts as a problem.
 """
 
 from __future__ import annotations
@@ -112,6 +114,17 @@ def _has_label_relation(iface: QAccessibleInterface) -> bool:
     )
 
 
+def _hidden_text(label: QLabel) -> str | None:
+    """A label is read by its accessible name when it has one: its own text must be in it."""
+    text = label.text().strip()
+    name = label.accessibleName().strip()
+    if not text or not name or QtGui.Qt.mightBeRichText(text):
+        return None
+    if text not in name:
+        return f"label text {text[:40]!r} is hidden behind its accessible name {name!r}"
+    return None
+
+
 def a11y_problems(window: QWidget) -> list[str]:
     """Nameless, placeholder-only, value-named and ambiguous controls in ``window``."""
     root = QAccessible.queryAccessibleInterface(window)
@@ -121,11 +134,16 @@ def a11y_problems(window: QWidget) -> list[str]:
     for chain in walk(root):
         iface = chain[-1]
         role = iface.role()
-        if role not in INTERACTIVE:
+        if role not in INTERACTIVE and role not in (R.StaticText, R.Graphic):
             continue
         obj: QObject | None = iface.object()
         name = _name(iface)
         where = _path(chain)
+        if isinstance(obj, QLabel) and role in (R.StaticText, R.Graphic):
+            hidden = _hidden_text(obj)
+            if hidden:
+                problems.append(hidden + f": {where}")
+            continue
         if isinstance(obj, QComboBox):
             if not obj.accessibleName() and not _has_label_relation(iface):
                 problems.append(
