@@ -43,6 +43,8 @@ IGNORED_ACTIONS = {
     "exec_detach",
 }
 ID_BATCH = 100
+DIE_RETRIES = 5
+DIE_RETRY_MS = 200
 MAX_STATS_STREAMS = 40
 STATS_TICK_MS = 1000  # apply collected stats samples this often (window focused)
 STATS_TICK_UNFOCUSED_MS = 2000
@@ -61,6 +63,9 @@ class ContainerStore(QObject):
         self._pending: set[str] = set()
         # Ids whose action finished: the next re-list shows the engine's word, ending "stopping…".
         self._settling: set[str] = set()
+        # Ids whose "die" event came: the engine emits it before its list view says "exited",
+        # so a re-list that still says "running" is retried a few times (retries left).
+        self._dying: dict[str, int] = {}
         self._flushing = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -133,6 +138,8 @@ class ContainerStore(QObject):
             self._stop_stats(cid)
             self.model.remove(cid)
             return
+        if action == "die":
+            self._dying[cid] = DIE_RETRIES
         self._pending.add(cid)
         if not self._flushing and not self._flush_timer.isActive():
             self._flush_timer.start()
@@ -169,6 +176,12 @@ class ContainerStore(QObject):
             for s in summaries:
                 seen.add(s.id)
                 row = carry_over(self.model.get(s.id), container_row(s))
+                if s.id in self._dying:
+                    if row["state"] == "running" and self._dying[s.id] > 0:
+                        self._dying[s.id] -= 1
+                        QTimer.singleShot(DIE_RETRY_MS, self, lambda c=s.id: self.refresh(c))
+                    else:
+                        del self._dying[s.id]
                 if row["state"] != "running":
                     self._stop_stats(s.id)
                 self.model.upsert(s.id, row)

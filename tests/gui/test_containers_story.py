@@ -1,0 +1,148 @@
+"""The Containers view says what happens, driven by real keys and clicks on the real engine.
+
+Transient states ("stopping…"), a start that exits at once, Compose group actions in parallel,
+details that follow the selection, the empty state, accessible names.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.models.containers import COL, GROUP_PREFIX
+from app.views.containers import ContainersView
+from tests.gui.conftest import wait_for
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+# sleep as PID 1 ignores SIGTERM: a stop waits the whole StopTimeout, then kills (exit 137)
+SLOW_STOP = {"StopSignal": "SIGTERM", "StopTimeout": 3}
+
+
+@pytest.fixture
+def view(app_ctx: Any, qtbot: Any) -> ContainersView:
+    v = ContainersView(app_ctx)
+    qtbot.addWidget(v)
+    v.resize(1100, 700)
+    v.show()
+    wait_for(qtbot, lambda: v.store.synced_once)
+    return v
+
+
+def test_stop_shows_stopping_until_the_engine_says_exited_137(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("slow", start=True, extra=SLOW_STOP)
+    view.search.setText(containers.name("slow"))
+    wait_for(qtbot, lambda: (view.model.get(cid) or {}).get("state") == "running")
+    assert view.model.state_text(cid).startswith("Up ")
+    view.select([cid])
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return)  # details open on Enter
+    wait_for(qtbot, lambda: view.details.container_id == cid and view.details._state_field)
+    view.actions_by_name["stop"].trigger()
+    assert view.model.state_text(cid) == "stopping…"
+    time.sleep(1.2)  # events (kill) arrive meanwhile; the row must keep saying stopping
+    wait_for(qtbot, lambda: view.details._state_field.text() == "stopping…", timeout=2)
+    assert view.model.state_text(cid) == "stopping…"
+    wait_for(qtbot, lambda: view.model.state_text(cid) == "exited (137)", timeout=15)
+    # the details pane is never older than the row
+    wait_for(qtbot, lambda: view.details._state_field.text() == "exited (137)", timeout=5)
+    assert f"Stopped {containers.name('slow')}." == view.status.text()
+
+
+def test_a_start_that_exits_at_once_says_why_and_opens_the_logs(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("crash", cmd=["sh", "-c", "echo boom-line-1; echo boom-line-2; exit 3"])
+    view.search.setText(containers.name("crash"))
+    wait_for(qtbot, lambda: cid in view.model)
+    view.select([cid])
+    view.actions_by_name["start"].trigger()
+    wait_for(qtbot, lambda: view.notice.isVisible(), timeout=15)
+    text = view.notice.text.text()
+    assert containers.name("crash") in text and "exit code 3" in text
+    assert "boom-line-2" in text and cid not in text
+    qtbot.mouseClick(view.notice.action, Qt.MouseButton.LeftButton)
+    assert view.details.isVisible() and view.details.container_id == cid
+    assert view.details.tabs.currentWidget() is view.details.logs
+    wait_for(qtbot, lambda: "boom-line-2" in view.details.logs.toPlainText())
+    assert view.model.state_text(cid) == "exited (3)"
+
+
+def test_compose_stop_all_runs_the_services_in_parallel(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    project = containers.prefix + "-par"
+    label = {"com.docker.compose.project": project}
+    a = containers.create("a", labels=label, start=True, extra=SLOW_STOP)
+    b = containers.create("b", labels=label, start=True, extra=SLOW_STOP)
+    key = GROUP_PREFIX + project
+    wait_for(qtbot, lambda: view.model.get(key) and view.model.get(key)["state"] == "running")
+    started = time.monotonic()
+    task = view.group_action(key, "stop")
+    assert task is not None
+    assert view.model.state_text(a) == view.model.state_text(b) == "stopping…"
+    wait_for(qtbot, task.done, timeout=20)
+    took = time.monotonic() - started
+    assert took < 5.5, f"two 3 s stops took {took:.1f} s: not in parallel"
+    wait_for(qtbot, lambda: view.model.get(key)["state"] == "exited")
+    assert "Stopped" in view.status.text() and containers.name("a") in view.status.text()
+
+
+def test_details_follow_the_selection_by_arrow_keys(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    one = containers.create("one", cmd=["sh", "-c", "echo from-one; sleep 300"], start=True)
+    two = containers.create("two", cmd=["sh", "-c", "echo from-two; sleep 300"], start=True)
+    view.search.setText(containers.prefix)
+    wait_for(qtbot, lambda: one in view.model and two in view.model)
+    view.select([one])
+    view.tree.setFocus()
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    wait_for(qtbot, lambda: "from-one" in view.details.logs.toPlainText())
+    qtbot.keyClick(view.tree, Qt.Key.Key_Down)
+    assert view.selected_ids() == [two]
+    assert view.details.container_id == two
+    wait_for(qtbot, lambda: view.details.title.text() == containers.name("two"))
+    wait_for(qtbot, lambda: "from-two" in view.details.logs.toPlainText())
+    assert "from-one" not in view.details.logs.toPlainText()
+
+
+def test_accessible_names_say_what_each_control_is(view: ContainersView) -> None:
+    assert view.tree.accessibleName() == "Containers"
+    assert view.search.accessibleName() == "Search containers"
+    assert view.details.close_button.accessibleName() == "Close details"
+    assert view.details.logs.accessibleName() == "Logs"
+    assert view.details.raw.accessibleName() == "Inspect (JSON)"
+
+
+def test_empty_state_appears_when_the_last_row_goes_and_offers_next_steps(
+    view: ContainersView, qtbot: Any
+) -> None:
+    view.model.clear()  # as if the engine had no containers (other tests share the engine)
+    assert view.empty_state.isVisible() and not view.splitter.isVisible()
+    button = view.empty_state.buttons["pull"]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = view._dialogs[-1]
+    assert dialog.isVisible()
+    dialog.close()
+    assert "run" in view.empty_state.buttons
+
+
+def test_state_column_and_port_tooltip(view: ContainersView, containers: Any, qtbot: Any) -> None:
+    cid = containers.create(
+        "web",
+        start=True,
+        extra={
+            "ExposedPorts": {"80/tcp": {}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "0"}]}},
+        },
+    )
+    wait_for(qtbot, lambda: (view.model.get(cid) or {}).get("state") == "running")
+    port = view.model.get(cid)["ports"][0]["public_port"]
+    tip = view.model.index_for(cid, COL["ports_text"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"http://127.0.0.1:{port}" in tip
+    assert view.model.state_text(cid).startswith("Up ")
