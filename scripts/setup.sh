@@ -14,9 +14,10 @@ run_pkgs=(docker.io iptables iproute2 rootlesskit slirp4netns uidmap libxcb-curs
   libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
   libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 gnome-keyring dbus python3 python3-venv)
 # What the tests add: a registry with htpasswd auth, a keyring session, a virtual screen, a static
-# busybox for offline images, the Go credential helpers as a peer, and hyperfine for benchmarks.
+# busybox for offline images, the Go credential helpers as a peer, hyperfine for benchmarks, and
+# the AT-SPI bus with pyatspi to read the app as a screen reader does (tests/gui/test_atspi.py).
 test_pkgs=(docker-registry apache2-utils busybox-static golang-docker-credential-helpers
-  xvfb xauth dbus-x11 hyperfine)
+  xvfb xauth dbus-x11 hyperfine at-spi2-core python3-pyatspi)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
