@@ -122,6 +122,9 @@ class ResourceView(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setDefaultSectionSize(130)
+        from app.widgets.columns import ColumnFitter
+
+        ColumnFitter.install(self.table)  # columns as wide as their content when there is room
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.on_activated())
         # Right-click: every toolbar action, enabled as in the toolbar.

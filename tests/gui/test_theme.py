@@ -146,3 +146,39 @@ def test_no_style_strings_outside_the_theme_module() -> None:
         if "setStyleSheet(" in line
     ]
     assert not offenders, "style belongs in app/theme.py: " + ", ".join(offenders)
+
+
+def test_column_fitter_gives_content_its_width_and_elides_the_chosen_column_first(
+    themed: Any, qtbot: Any
+) -> None:
+    from PySide6.QtWidgets import QHeaderView, QTableView
+
+    from app.widgets.columns import MIN_ELIDED, ColumnFitter
+
+    model = QStandardItemModel(3, 3)
+    model.setHorizontalHeaderLabels(["Name", "Image", "Memory"])
+    for row in range(3):
+        model.setItem(row, 0, QStandardItem(f"container-{row}"))
+        model.setItem(row, 1, QStandardItem("registry.example.com/team/app:1.2.3-" + "x" * 20))
+        model.setItem(row, 2, QStandardItem("636.0 KiB of 1.9 GiB"))
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(model)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    fitter = ColumnFitter.install(table, elide_first=[1])
+    table.resize(1200, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    image_width = table.sizeHintForColumn(1)
+    qtbot.waitUntil(lambda: header.sectionSize(1) >= image_width)
+    assert header.sectionSize(2) >= table.sizeHintForColumn(2)  # the memory text is whole
+    # narrow: the image gives way first, the memory column stays whole
+    table.resize(420, 300)
+    qtbot.waitUntil(lambda: header.sectionSize(1) < image_width)
+    assert header.sectionSize(1) >= MIN_ELIDED - 1
+    assert header.sectionSize(2) >= table.sizeHintForColumn(2)
+    # a longer value grows its column (throttled to once a second)
+    model.setItem(0, 2, QStandardItem("1023.9 MiB of 15.6 GiB (limit)"))
+    qtbot.waitUntil(lambda: header.sectionSize(2) >= table.sizeHintForColumn(2), timeout=3000)
+    assert not fitter.user_resized

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
-import pyatspi
+import pyatspi  # type: ignore[import-not-found]  # system Python only
 
 INTERACTIVE = {
     "push button", "toggle button", "check box", "radio button", "combo box", "text",
@@ -26,7 +27,7 @@ INTERACTIVE = {
 NOT_INTO = {"list", "table", "tree", "tree table", "combo box", "table cell", "list item"}
 
 
-def _find_app(timeout: float) -> object:
+def _find_app(timeout: float) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         desktop = pyatspi.Registry.getDesktop(0)
@@ -38,7 +39,7 @@ def _find_app(timeout: float) -> object:
     raise SystemExit(f"no application 'Portside' on the AT-SPI bus after {timeout} s")
 
 
-def _walk(node: object, chain: list[str], out: list[tuple[str, str, str]]) -> None:
+def _walk(node: Any, chain: list[str], out: list[tuple[str, str, str]]) -> None:
     try:
         role, name = node.getRoleName(), (node.name or "").strip()
         showing = node.getState().contains(pyatspi.STATE_SHOWING)
@@ -56,13 +57,13 @@ def _walk(node: object, chain: list[str], out: list[tuple[str, str, str]]) -> No
             _walk(child, here, out)
 
 
-def _nodes(frame: object) -> list[tuple[str, str, str]]:
+def _nodes(frame: Any) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     _walk(frame, [], out)
     return out
 
 
-def _wait_for(frame: object, role: str, name: str, timeout: float = 15.0) -> bool:
+def _wait_for(frame: Any, role: str, name: str, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(r == role and n == name for r, n, _ in _nodes(frame)):
@@ -105,7 +106,7 @@ def main() -> int:
     return 0
 
 
-def _all(node: object) -> list[object]:
+def _all(node: Any) -> list[Any]:
     found = [node]
     for i in range(node.childCount):
         child = node.getChildAtIndex(i)

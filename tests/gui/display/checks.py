@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 from PySide6 import QtGui
 from PySide6.QtCore import QObject, QRect, Qt
@@ -321,3 +322,70 @@ def undersized(dialog: QWidget) -> str | None:
             f"smaller than its size hint {hint.width()}x{hint.height()}"
         )
     return None
+
+
+def elided_cells(window: QWidget) -> list[str]:
+    """Cells of the visible tables and trees whose text is wider than their column.
+
+    At a width where everything should fit (1920 px), a cut name, image or state is a layout
+    problem; at 1280 px some elision is by design (a long image reference), so callers choose.
+    """
+    from PySide6.QtWidgets import QAbstractItemView, QStyleOptionViewItem, QTreeView
+
+    out: list[str] = []
+    for view in window.findChildren(QAbstractItemView):
+        if not view.isVisible() or view.model() is None or isinstance(view, QComboBox):
+            continue
+        model = view.model()
+        header = view.header() if isinstance(view, QTreeView) else getattr(
+            view, "horizontalHeader", lambda: None
+        )()
+        if header is None:
+            continue
+        from PySide6.QtCore import QModelIndex
+
+        rows: list[Any] = []
+        pending = [QModelIndex()]
+        while pending and len(rows) < 50:
+            parent = pending.pop(0)
+            for r in range(model.rowCount(parent)):
+                first = model.index(r, 0, parent)
+                rows.append(first)
+                if isinstance(view, QTreeView) and view.isExpanded(first):
+                    pending.append(first)
+        seen: dict[tuple[str, str], tuple[int, int, str]] = {}
+        for first in rows[:50]:
+            for col in range(model.columnCount(first.parent())):
+                if header.isSectionHidden(col):
+                    continue
+                index = first.siblingAtColumn(col)
+                text = str(index.data() or "")
+                if not text:
+                    continue
+                opt = QStyleOptionViewItem()
+                opt.initFrom(view)
+                opt.font = view.font()
+                delegate = view.itemDelegateForIndex(index)
+                need = delegate.sizeHint(opt, index).width()
+                have = view.visualRect(index).width()
+                if isinstance(view, QTreeView) and col == 0:
+                    need += view.indentation() * (_depth(index) + 1)
+                if need > have + 2:
+                    key = (view.accessibleName() or type(view).__name__,
+                           str(model.headerData(col, Qt.Orientation.Horizontal)))
+                    if key not in seen or seen[key][0] < need:
+                        seen[key] = (need, have, text)
+        out += [
+            f"{name}: column {title} cuts {text[:40]!r} (needs {need} px, has {have})"
+            for (name, title), (need, have, text) in seen.items()
+        ]
+    return out
+
+
+def _depth(index: Any) -> int:
+    depth = 0
+    parent = index.parent()
+    while parent.isValid():
+        depth += 1
+        parent = parent.parent()
+    return depth

@@ -22,7 +22,7 @@ from app import theme
 from app.main_window import MainWindow
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
-from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.display.checks import a11y_problems, clipped_texts, elided_cells, undersized
 from tests.gui.display.drive import DIALOG_COUNT, open_dialogs, settle
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -78,6 +78,8 @@ def test_views_and_dialogs_fit(
         settle(qtbot, app_ctx)
         QApplication.processEvents()
         problems[key] = clipped_texts(window)
+        if size[0] >= 1920:  # wide enough for every cell; at 1280 long references may elide
+            problems[key] += elided_cells(window)
         image = window.grab().toImage()
         assert _distinct_colours(image) > 5, f"{key} rendered blank"
         _save(image, folder, key)
