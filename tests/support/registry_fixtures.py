@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-REGISTRY_BINARY = "/usr/bin/docker-registry"
+#: Debian's docker-registry, wherever PATH has it.
+REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 USERNAME = "portside"
 START_TIMEOUT = 20.0
 
