@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QProxyStyle,
     QStyle,
     QStyleFactory,
+    QStyleHintReturn,
     QStyleOption,
     QWidget,
 )
@@ -180,6 +181,19 @@ class ThemeStyle(QProxyStyle):
         if metric in self.METRICS:
             return self.METRICS[metric]
         return super().pixelMetric(metric, option, widget)
+
+    def styleHint(
+        self,
+        hint: QStyle.StyleHint,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+        return_data: QStyleHintReturn | None = None,
+    ) -> int:
+        # text-only dialog buttons: the platform's Cancel/Close glyphs are drawn for a light
+        # background and vanish on the dark palette
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, return_data)
 
     def drawPrimitive(
         self,

@@ -61,6 +61,9 @@ class DetailsDialog(PortsideDialog):
         self.table.setAccessibleName(table_title)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        from app.widgets.columns import ColumnFitter
+
+        ColumnFitter.install(self.table)  # headers and addresses whole when there is room
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table_title.setBuddy(self.table)

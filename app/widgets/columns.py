@@ -120,6 +120,8 @@ class ColumnFitter(QObject):
         stretch = [
             c for c in wanted if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch
         ]
+        if header.stretchLastSection():
+            stretch.append(max(wanted, key=header.visualIndex))
         room = self.view.viewport().width()
         over = sum(wanted.values()) - room
         for col in self.elide_first:

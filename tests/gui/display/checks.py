@@ -266,7 +266,9 @@ def _header_problems(header: QHeaderView) -> list[str]:
     if model is None or not header.isVisible():
         return out
     metrics = QFontMetrics(header.font())
-    metrics_bold = QFontMetrics(header.font())
+    bold = header.font()
+    bold.setBold(True)  # app.theme draws section titles semi-bold
+    metrics_bold = QFontMetrics(bold)
     for section in range(header.count()):
         if header.isSectionHidden(section):
             continue
