@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from app.main_window import MainWindow
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
-from tests.gui.display.checks import a11y_problems
+from tests.gui.display.checks import a11y_problems, hidden_nameless
 from tests.gui.display.drive import DIALOG_COUNT, open_dialogs, settle
 
 pytestmark = [
@@ -62,7 +62,7 @@ def test_every_dialog_names_every_control(
         assert dialog is not None, f"{title}: the view opened no dialog"
         qtbot.waitExposed(dialog)
         opened += 1
-        found = a11y_problems(dialog)
+        found = a11y_problems(dialog) + hidden_nameless(dialog)
         if found:
             problems[title] = found
         if title == "save (progress)":

@@ -94,3 +94,28 @@ def test_refreshes_never_overlap_and_one_more_runs_after(
     # the queued refresh runs after the first one (no error reported: app_ctx checks that)
     wait_for(qtbot, lambda: view._df_task is not first and view._df_task is not None)
     wait_for(qtbot, lambda: view._df_task is not None and view._df_task.done(), timeout=60)
+
+
+def test_each_prune_button_says_what_it_prunes(view: DiskUsageView, qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    texts = [b.text() for b in view.prune_buttons.values()]
+    assert texts == [
+        "Prune dangling images…",
+        "Prune stopped containers…",
+        "Prune unused volumes…",
+        "Prune build cache…",
+    ]
+    asked: list[tuple[str, str]] = []
+
+    def ask(title: str, text: str) -> bool:
+        asked.append((title, text))
+        return False  # "Cancel": nothing is pruned
+
+    view.ask = ask  # type: ignore[method-assign]
+    view.show()
+    qtbot.mouseClick(view.prune_buttons["build_cache"], Qt.MouseButton.LeftButton)
+    assert asked == [("Prune build cache", "Remove the build cache?")]
+    assert view.header.title.text() == "Disk usage"
+    assert "reclaimable" in view.header.count.text()
+    assert view.header.primary is view.refresh_button

@@ -169,6 +169,32 @@ def a11y_problems(window: QWidget) -> list[str]:
     return problems
 
 
+def hidden_nameless(root: QWidget) -> list[str]:
+    """Progress bars, text areas and icon-only buttons that are hidden *now* (shown later: while
+    pulling, building, on error) and would come up without a name."""
+    from PySide6.QtWidgets import QPlainTextEdit, QProgressBar, QTextEdit
+
+    out = []
+    for widget in root.findChildren(QWidget):
+        if widget.isVisible() or widget.accessibleName() or widget.objectName().startswith("qt_"):
+            continue  # shown, named, or one of Qt's own parts (a table's corner button)
+        kind = ""
+        if isinstance(widget, QProgressBar):
+            kind = "progress bar"
+        elif isinstance(widget, QPlainTextEdit | QTextEdit):
+            kind = "text area"
+        elif isinstance(widget, QAbstractButton) and not widget.text().strip():
+            if type(widget).__name__ in ("QLineEditIconButton", "QToolBarExtension"):
+                continue
+            kind = "icon-only button"
+        if kind:
+            name = widget.objectName() or type(widget).__name__
+            parent = widget.parentWidget()
+            where = type(parent).__name__ if parent is not None else "?"
+            out.append(f"hidden {kind} without a name (shown later): {where} > {name}")
+    return out
+
+
 # -- clipping -----------------------------------------------------------------------------------
 def _inside_item_view(widget: QWidget) -> bool:
     parent = widget.parentWidget()
