@@ -217,6 +217,11 @@ class MainWindow(QMainWindow):
             self._show_hub_user(accounts.hub_user)  # type: ignore[attr-defined]
         else:
             self.account_button.hide()
+        # the Containers header's primary action: run a new container (from any image)
+        header = getattr(self.views.get("containers"), "header", None)
+        if header is not None and "images" in self.views:
+            header.add_primary("Run…", self.open_run_dialog, icon("action-start"),
+                               tip="Run a new container from an image")
         self.setCentralWidget(body)
         self.footer = Footer(ctx)
         self.statusBar().addWidget(self.footer, 1)
@@ -282,6 +287,16 @@ class MainWindow(QMainWindow):
         modes = ("light", "dark", "system")
         now = theme.normalise_mode(self.settings.theme)
         self.set_theme(modes[(modes.index(now) + 1) % len(modes)])
+
+    def open_run_dialog(self, image: str = "") -> QWidget:
+        """The Run dialog for any image; the new container shows in Containers when it starts."""
+        from app.dialogs.run import RunDialog
+
+        images: Any = self.views["images"]
+        dialog = RunDialog(self.ctx, image, images)
+        dialog.started.connect(lambda _cid: self.show_view("containers"))
+        images.keep_dialog(dialog).show()
+        return dialog
 
     def _show_hub_user(self, user: str) -> None:
         """The signed-in Docker Hub user under the sidebar, or an offer to sign in."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from app.main_window import MainWindow
@@ -23,7 +24,7 @@ from tests.gui.conftest import run_async, wait_for
 from tests.gui.display import content
 
 #: how many dialogs open_dialogs yields
-DIALOG_COUNT = 11
+DIALOG_COUNT = 12
 
 
 @pytest.fixture
@@ -81,6 +82,13 @@ def open_dialogs(
 
     wait_for(qtbot, net_id)
     images.select_ids([image_id()])
+    # the Containers header's primary button, clicked
+    containers: Any = window.show_view("containers")
+    before = list(images._dialogs)
+    qtbot.mouseClick(containers.header.primary, Qt.MouseButton.LeftButton)
+    opened = [d for d in images._dialogs if d not in before]
+    yield "run from containers", opened[0] if opened else None
+    window.show_view("images")
     yield "pull", images.open_pull()
     yield "build", images.open_build()
     yield "run", images.open_run()
