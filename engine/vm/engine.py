@@ -185,7 +185,7 @@ class VMEngine(Engine):
             await self._boot(plan)
             with self._status_lock:
                 proc = self._proc
-                if proc is None or proc.poll() is not None:
+                if proc is None or proc.returncode is not None:
                     raise EngineStartFailed(
                         "QEMU exited right after the VM was ready", self.log_tail()
                     )
@@ -445,7 +445,7 @@ class VMEngine(Engine):
         waiter = asyncio.ensure_future(ready.wait(kind))
         try:
             while not waiter.done():
-                code = proc.poll()
+                code = proc.returncode
                 if code is not None:
                     self._drain_log()
                     return f"QEMU exited with code {code} while the VM booted."
@@ -563,39 +563,42 @@ class VMEngine(Engine):
     # -- ending ---------------------------------------------------------------------------------
 
     async def _shutdown(self, *, kill: bool, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-        """End the ports, the forward and QEMU (power button first unless ``kill``)."""
+        """End the ports, the forward and QEMU (power button first unless ``kill``).
+
+        Every step is bounded: a stop always ends, with QEMU killed at worst. QEMU's exit is read
+        from ``returncode``, which the watcher thread sets (``poll()`` would race its ``wait()``).
+        """
         proc = self._proc
         if proc is not None:
             self._expect_exit = True
-        if self._ports is not None:
-            await self._ports.stop()
-            self._ports = None
-        if self._forward is not None:
-            await self._forward.stop()
-            self._forward = None
+        ports, self._ports = self._ports, None
+        forward, self._forward = self._forward, None
         qmp, self._qmp = self._qmp, None
-        if proc is not None and proc.poll() is None and not kill:
+        for step, what in ((ports, "the port forwards"), (forward, "the ssh forward")):
+            if step is not None:
+                try:
+                    await asyncio.wait_for(step.stop(), 15)
+                except TimeoutError:
+                    self._note(f"ending {what} took over 15 s; going on")
+        if proc is not None and proc.returncode is None and not kill:
             if qmp is not None:
                 try:
                     await qmp.powerdown()
                 except QMPError as exc:
                     self._note(f"the power button did not work ({exc})")
-            deadline = time.monotonic() + timeout
-            while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)  # the exit is seen by a thread; polling is simplest
-            if proc.poll() is None:
+            if not await _exited(proc, timeout):
                 self._note(f"the VM did not power off within {timeout:.0f} s; ending QEMU")
                 if qmp is not None:
                     await qmp.quit()
+                await _exited(proc, 5)
         if qmp is not None:
-            await qmp.close()
-        if proc is not None and proc.poll() is None:
-            await asyncio.sleep(0)
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-        if proc is not None:
-            await asyncio.to_thread(proc.wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(qmp.close(), 5)
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            if not await _exited(proc, 30):
+                self._note(f"QEMU (pid {proc.pid}) did not end after SIGKILL")
         if self._ready is not None:
             await self._ready.close()
             self._ready = None
@@ -686,6 +689,14 @@ def _base_id(image: Any) -> str:
         info = image.rootfs.stat()
         digest = f"{info.st_size}-{int(info.st_mtime)}"
     return f"{image.version} {digest}"
+
+
+async def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:  # noqa: ASYNC109
+    """Wait up to ``timeout`` s for the watcher thread to see ``proc`` exit."""
+    deadline = time.monotonic() + timeout
+    while proc.returncode is None and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)  # the exit is seen by a thread; polling is simplest
+    return proc.returncode is not None
 
 
 def _exit_text(code: int) -> str:
