@@ -168,6 +168,13 @@ class ThemeStyle(QProxyStyle):
         QStyle.PixelMetric.PM_ButtonIconSize: 16,
     }
 
+    WINDOW_MARGINS: ClassVar[set[QStyle.PixelMetric]] = {
+        QStyle.PixelMetric.PM_LayoutLeftMargin,
+        QStyle.PixelMetric.PM_LayoutTopMargin,
+        QStyle.PixelMetric.PM_LayoutRightMargin,
+        QStyle.PixelMetric.PM_LayoutBottomMargin,
+    }
+
     def __init__(self) -> None:
         super().__init__(QStyleFactory.create("Fusion"))
         self.setObjectName("portside")
@@ -180,6 +187,8 @@ class ThemeStyle(QProxyStyle):
     ) -> int:
         if metric in self.METRICS:
             return self.METRICS[metric]
+        if metric in self.WINDOW_MARGINS and widget is not None and widget.isWindow():
+            return Sizes.MARGIN  # dialogs breathe like the views do
         return super().pixelMetric(metric, option, widget)
 
     def styleHint(
