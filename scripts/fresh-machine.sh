@@ -134,7 +134,7 @@ cleanup() {
   rm -rf "$RUN"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "fresh-machine: FAILED: interrupted (logs: $LOGS)"; exit 130' INT TERM
 
 # -- 2. the private dockerd and the machine image -------------------------------------------------
 echo '{}' >"$RUN/daemon.json"
