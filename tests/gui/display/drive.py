@@ -106,3 +106,56 @@ def open_dialogs(
     yield "sign in", accounts.open_sign_in()
 
 
+
+
+def modal_triggers(window: MainWindow, look: content.Content) -> Iterator[tuple[str, Any]]:
+    """(title, a call that opens a modal confirmation or question) for :func:`inspect_modal`."""
+    containers: Any = window.views["containers"]
+    images: Any = window.views["images"]
+    disk: Any = window.views["disk"]
+
+    def in_view(key: str, call: Any) -> Any:
+        def go() -> None:
+            window.show_view(key)
+            call()
+
+        return go
+
+    def remove_container() -> None:
+        containers.select([look.containers["migrate"]])
+        containers.remove_selected()
+
+    def rename_container() -> None:
+        containers.select([look.containers["migrate"]])
+        containers.rename_selected()
+
+    yield "confirm remove container", in_view("containers", remove_container)
+    yield "rename container", in_view("containers", rename_container)
+    yield "confirm prune images", in_view("images", images.prune_dialog)
+    yield "confirm prune build cache", in_view(
+        "disk", lambda: disk.prune_clicked("build_cache")
+    )
+
+
+def inspect_modal(qtbot: Any, trigger: Any, inspect: Any) -> None:
+    """Run ``trigger`` (it opens a modal dialog with its own loop); ``inspect(dialog)`` it once
+    shown, then dismiss it with Escape (what a person does to say no)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    seen: list[QWidget] = []
+
+    def look_at_it() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or not dialog.isVisible():
+            QTimer.singleShot(50, look_at_it)
+            return
+        seen.append(dialog)
+        try:
+            inspect(dialog)
+        finally:
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, look_at_it)
+    trigger()
+    assert seen, "no modal dialog came up"

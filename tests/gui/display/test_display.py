@@ -23,7 +23,13 @@ from app.main_window import MainWindow
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems, clipped_texts, elided_cells, undersized
-from tests.gui.display.drive import DIALOG_COUNT, open_dialogs, settle
+from tests.gui.display.drive import (
+    DIALOG_COUNT,
+    inspect_modal,
+    modal_triggers,
+    open_dialogs,
+    settle,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -123,7 +129,23 @@ def test_views_and_dialogs_fit(
             wait_for(qtbot, lambda: not app_ctx.runner.busy, timeout=60)
         dialog.close()
     assert opened == DIALOG_COUNT
+
+    # the modal questions (their own event loop): looked at, then dismissed with Escape
+    for title, trigger in modal_triggers(window, look):
+
+        def inspect(dialog: Any, title: str = title) -> None:
+            QApplication.processEvents()
+            found = clipped_texts(dialog) + a11y_problems(dialog)
+            small = undersized(dialog)
+            if small:
+                found.append(small)
+            if found:
+                problems[f"modal {title}"] = found
+            _save(dialog.grab().toImage(), folder, "modal-" + title.replace(" ", "-"))
+
+        inspect_modal(qtbot, trigger, inspect)
     settle(qtbot, app_ctx)
+    assert look.containers["migrate"] in window.views["containers"].model  # Escape kept it
     bad = {k: v for k, v in problems.items() if v}
     assert not bad, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in bad.items())
 
