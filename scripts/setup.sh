@@ -28,8 +28,9 @@ ensure_debian_packages "${pkgs[@]}" || exit 1
 
 PY="${PORTSIDE_PYTHON:-python3}"
 VENV="$PORTSIDE_ROOT/.venv"
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PY" -m venv "$VENV"
+# No pip in it: a venv made while python3-venv was missing (ensurepip failed half-way); redo it.
+if [ ! -x "$VENV/bin/python" ] || [ ! -x "$VENV/bin/pip" ]; then
+  "$PY" -m venv --clear "$VENV"
 fi
 stamp="$VENV/.portside-installed-$mode"
 if [ ! -f "$stamp" ] || [ "$PORTSIDE_ROOT/pyproject.toml" -nt "$stamp" ]; then
