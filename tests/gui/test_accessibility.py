@@ -126,6 +126,11 @@ def test_the_checker_catches_nameless_placeholder_only_value_named_and_ambiguous
     lay.addWidget(QProgressBar())
     lay.addWidget(QPushButton("Prune…"))
     lay.addWidget(QPushButton("Prune…"))
+    network = QComboBox()
+    network.setEditable(True)
+    network.addItems(["bridge", "host"])
+    network.setAccessibleName("Network")  # the combo is named, its text part is not
+    lay.addWidget(network)
     count = QLabel("4 running · 8 total")
     count.setAccessibleName("Container count")
     lay.addWidget(count)
@@ -133,6 +138,7 @@ def test_the_checker_catches_nameless_placeholder_only_value_named_and_ambiguous
     problems = "\n".join(a11y_problems(bad))
     assert "nameless Button" in problems
     assert "nameless ProgressBar" in problems
+    assert "nameless EditableText: QWidget > QComboBox > QLineEdit" in problems
     assert "named only by its value 'no'" in problems
     assert "share the name 'Prune…'" in problems
     assert "label text '4 running · 8 total' is hidden" in problems

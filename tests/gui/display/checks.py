@@ -65,7 +65,8 @@ INTERACTIVE = {
     R.PageTab,
 }
 #: roles whose children are items named by their own text (not walked)
-CONTAINERS_OF_ITEMS = {R.List, R.Table, R.Tree, R.PageTabList, R.ComboBox}
+#: (a combo box is walked: the text part of an editable one needs a name too)
+CONTAINERS_OF_ITEMS = {R.List, R.Table, R.Tree, R.PageTabList}
 #: Qt-internal parts that are not controls of ours
 SKIPPED_CLASSES = {"QToolBarExtension", "QScrollBar"}
 
