@@ -46,6 +46,12 @@ def _save(image: QImage, folder: Path | None, name: str) -> None:
         assert image.save(str(folder / f"{name}.png")), name
 
 
+def _texts(widget: Any) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return " ".join(label.text() for label in widget.findChildren(QLabel) if label.isVisible())
+
+
 def _distinct_colours(image: QImage, step: int = 9) -> int:
     seen = set()
     for y in range(0, image.height(), step):
@@ -115,6 +121,9 @@ def test_views_and_dialogs_fit(
     for title, dialog in open_dialogs(window, qtbot, look, tmp_path):
         assert dialog is not None, f"{title}: the view opened no dialog"
         qtbot.waitExposed(dialog)
+        if "details" in title or title == "history":
+            settle(qtbot, app_ctx)  # look at it with its content, not at "Loading…"
+            wait_for(qtbot, lambda d=dialog: "Loading…" not in _texts(d))
         QApplication.processEvents()
         opened += 1
         found = clipped_texts(dialog)
