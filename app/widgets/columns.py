@@ -5,9 +5,11 @@ Data flow: a :class:`ColumnFitter` watches one table or tree — the viewport's 
 inserted or removed, a reset or a new layout — and, at most once per event-loop turn (a 0 ms
 single-shot timer), asks the view for each visible column's content width
 (``sizeHintForColumn``: the rows on screen only, so it stays cheap on long lists) and sets the
-sections. The header's stretch column keeps taking what is left. Value updates (stats ticks)
-refit at most once a second (a memory figure grows wider), never per sample. Once the user drags
-a column edge, the fitter leaves that view alone.
+sections, never narrower than the widths the view's author set before installing it. The
+header's stretch column keeps taking what is left. Value updates (stats ticks) are looked at
+most once a second and only in the columns that changed: when a value no longer fits (a memory
+figure grew), the columns are fitted again. Once the user drags a column edge, the fitter leaves
+that view alone.
 
 Usage::
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -51,7 +53,11 @@ class ColumnFitter(QObject):
         self._slow = QTimer(self)
         self._slow.setSingleShot(True)
         self._slow.setInterval(1000)
-        self._slow.timeout.connect(self.fit)
+        self._slow.timeout.connect(self._check_changed)
+        self._changed: set[int] = set()
+        # the author's widths are floors: a column never gets narrower than it was set up
+        header = self.header
+        self.floor = {c: header.sectionSize(c) for c in range(header.count())}
         view.viewport().installEventFilter(self)
         self.header.sectionResized.connect(self._on_section_resized)
         self._model: QObject | None = None
@@ -75,9 +81,24 @@ class ColumnFitter(QObject):
         model.dataChanged.connect(self._schedule_slow)
         self.schedule()
 
-    def _schedule_slow(self, *_args: object) -> None:
-        if not self.user_resized and not self._slow.isActive():
+    def _schedule_slow(self, top_left: QModelIndex, bottom_right: QModelIndex, *_: object) -> None:
+        if self.user_resized:
+            return
+        self._changed.update(range(top_left.column(), bottom_right.column() + 1))
+        if not self._slow.isActive():
             self._slow.start()
+
+    def _check_changed(self) -> None:
+        columns, self._changed = self._changed, set()
+        header = self.header
+        if any(
+            not header.isSectionHidden(c)
+            and header.sectionResizeMode(c) != QHeaderView.ResizeMode.Stretch
+            and self.view.sizeHintForColumn(c) + PADDING > header.sectionSize(c)
+            for c in columns
+            if c < header.count()
+        ):
+            self.fit()
 
     def schedule(self, *_args: object) -> None:
         if not self.user_resized:
@@ -104,8 +125,8 @@ class ColumnFitter(QObject):
         for col in range(header.count()):
             if header.isSectionHidden(col):
                 continue
-            content = self.view.sizeHintForColumn(col)
-            result[col] = max(content, header.sectionSizeHint(col)) + PADDING
+            content = max(self.view.sizeHintForColumn(col), header.sectionSizeHint(col)) + PADDING
+            result[col] = max(content, self.floor.get(col, 0))
         return result
 
     def fit(self) -> None:
