@@ -58,6 +58,7 @@ def test_every_dialog_names_every_control(
 ) -> None:
     problems: dict[str, list[str]] = {}
     opened = 0
+    closed: list[QWidget] = []
     for title, dialog in open_dialogs(window, qtbot, look, tmp_path):
         assert dialog is not None, f"{title}: the view opened no dialog"
         qtbot.waitExposed(dialog)
@@ -68,8 +69,13 @@ def test_every_dialog_names_every_control(
         if title == "save (progress)":
             wait_for(qtbot, lambda: not app_ctx.runner.busy, timeout=60)
         dialog.close()
+        closed.append(dialog)
     settle(qtbot, app_ctx)
     assert opened == DIALOG_COUNT
+    # closed dialogs are gone, not hidden windows a screen reader still lists
+    import shiboken6
+
+    wait_for(qtbot, lambda: not [d for d in closed if shiboken6.isValid(d)])
     assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
 
 
