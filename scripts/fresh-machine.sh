@@ -127,7 +127,11 @@ cleanup() {
     if [ "$pid" != $$ ]; then end_pid "$pid" 5; fi
   done
   end_pid "$XVFB_PID" 5
-  rm -f "/tmp/.X11-unix/X${DISPLAY_NUM:-none}" "/tmp/.X${DISPLAY_NUM:-none}-lock"
+  # a killed Xvfb leaves its socket and lock: remove them only while the lock still names ours
+  if [ -n "${DISPLAY_NUM:-}" ] &&
+    [ "$(tr -dc 0-9 <"/tmp/.X$DISPLAY_NUM-lock" 2>/dev/null)" = "$XVFB_PID" ]; then
+    rm -f "/tmp/.X11-unix/X$DISPLAY_NUM" "/tmp/.X$DISPLAY_NUM-lock"
+  fi
   # Mounts a killed dockerd may have left (shm, netns): deepest first, then the folder.
   awk -v run="$RUN/" 'index($2, run) == 1 {print $2}' /proc/mounts | sort -r |
     while read -r m; do umount -l "$m"; done
