@@ -105,6 +105,7 @@ class VMEngine(Engine):
         start_timeout: seconds from QEMU's start to a working ``/_ping``.
         accel_timeout: seconds an accelerated boot has to reach portside-init.
         owner: recorded in the state file ("app", "supervisor", ...).
+        accels: the accelerators to try, in order (default: chosen from QEMU and the host).
     """
 
     name = "Portside VM"
@@ -118,6 +119,7 @@ class VMEngine(Engine):
         settings: VMSettings | None = None,
         start_timeout: float = 120.0,
         accel_timeout: float = ACCEL_TIMEOUT,
+        accels: list[str] | None = None,
         owner: str = "app",
     ) -> None:
         super().__init__()
@@ -126,6 +128,7 @@ class VMEngine(Engine):
         self._settings = settings
         self.start_timeout = start_timeout
         self.accel_timeout = accel_timeout
+        self._accels = accels
         self.owner = owner
         self._status = EngineStatus(EngineState.STOPPED, self.endpoint)
         self._proc: subprocess.Popen[bytes] | None = None
@@ -290,7 +293,7 @@ class VMEngine(Engine):
             )
         same_arch = arch == host
         in_qemu = qemu.qemu_accelerators(program)
-        accels = qemu.accel_candidates(
+        accels = self._accels or qemu.accel_candidates(
             in_qemu, qemu.host_accelerators() if same_arch else [], forced, same_arch=same_arch
         )
         resources = resolve_resources(settings, os.cpu_count(), host_memory_bytes())

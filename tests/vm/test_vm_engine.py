@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
 import stat
 import subprocess
@@ -238,6 +240,28 @@ async def test_another_user_cannot_reach_the_api(vm: VMEngine, other_user: str) 
     # and the owner still gets in
     pong = await _get("http://engine/_ping", transport=httpx.AsyncHTTPTransport(uds=str(sock)))
     assert pong.text == "OK"
+
+
+async def test_the_ssh_forward_comes_back_when_ssh_dies(vm: VMEngine) -> None:
+    forward = vm.forward
+    assert forward is not None and forward.pid is not None
+    old = forward.pid
+    os.kill(old, signal.SIGKILL)
+    await _wait(
+        "a new ssh forward", lambda: forward.pid not in (None, old) and forward.restarts == 1
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        transport = httpx.AsyncHTTPTransport(uds=str(vm.paths.socket))
+        try:
+            if (await _get("http://engine/_ping", transport=transport)).text == "OK":
+                break
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.2)
+    assert stat.S_IMODE(vm.paths.socket.stat().st_mode) == 0o600
+    assert "ssh forward is back" in vm.paths.engine.log_file.read_text(errors="replace")
 
 
 async def test_restart_keeps_images_and_volumes(vm: VMEngine, docker: VMDocker, image: str) -> None:
