@@ -380,10 +380,6 @@ def stylesheet(p: Palette) -> str:
     return f"""
 QToolTip {{ color: {p.text}; background: {p.base}; border: 1px solid {p.border}; padding: 4px; }}
 QWidget#sidebarPanel {{ background: {p.sidebar}; border-right: 1px solid {p.border}; }}
-QListWidget#sidebar {{ background: transparent; border: none; outline: none; padding: 6px; }}
-QListWidget#sidebar::item {{ color: {p.text}; padding: 0 10px; border-radius: {r}px; }}
-QListWidget#sidebar::item:hover {{ background: {p.hover}; }}
-QListWidget#sidebar::item:selected {{ background: {p.nav_selected}; color: {p.nav_selected_text}; }}
 QLabel#brand {{ font-size: {font_pt(1.25)}pt; font-weight: 600; padding: 14px 16px 6px 16px; }}
 QWidget#viewHeader {{ background: transparent; }}
 QLabel#viewTitle {{ font-size: {font_pt(Sizes.TITLE_SCALE)}pt; font-weight: 600; }}
@@ -399,6 +395,7 @@ QPushButton:hover {{ background: {p.hover}; }}
 QPushButton:pressed {{ background: {p.border}; }}
 QPushButton:disabled {{ color: {p.muted}; background: {p.window}; }}
 QPushButton:default {{ border-color: {p.accent}; }}
+QPushButton:focus {{ border: 2px solid {p.accent}; padding: 4px 11px; }}
 QPushButton:flat {{ border: none; background: transparent; }}
 QPushButton:flat:hover {{ background: {p.hover}; }}
 QPushButton#primaryButton {{
@@ -406,6 +403,7 @@ QPushButton#primaryButton {{
     font-weight: 600; padding: 6px 16px;
 }}
 QPushButton#primaryButton:hover {{ background: {p.accent_hover}; }}
+QPushButton#primaryButton:focus {{ border: 2px solid {p.text}; padding: 5px 15px; }}
 QPushButton#primaryButton:disabled {{ background: {p.border}; border-color: {p.border}; }}
 QLineEdit, QPlainTextEdit, QTextEdit {{
     border: 1px solid {p.border}; border-radius: {r}px; background: {p.base};
@@ -417,8 +415,8 @@ QTableView, QTreeView, QListView {{
     background: {p.base}; alternate-background-color: {p.alt_base};
     border: 1px solid {p.border}; border-radius: {r}px; gridline-color: {p.alt_base};
     selection-background-color: {p.selection}; selection-color: {p.selection_text};
-    outline: none;
 }}
+QTableView:focus, QTreeView:focus {{ border-color: {p.accent}; }}
 QTreeView::item {{ padding: 5px 4px; }}
 QTableView::item {{ padding: 0 4px; }}
 QHeaderView {{ background: {p.base}; border: none; }}
@@ -430,6 +428,7 @@ QToolBar {{ border: none; background: transparent; spacing: 2px; }}
 QToolButton {{ border: 1px solid transparent; border-radius: {r}px; padding: 4px 6px; }}
 QToolButton:hover {{ background: {p.hover}; border-color: {p.border}; }}
 QToolButton:checked {{ background: {p.nav_selected}; }}
+QToolButton:focus {{ border-color: {p.accent}; }}
 QToolButton#themeButton {{ padding: 6px 12px; color: {p.muted}; }}
 QToolButton#themeButton::menu-indicator {{ subcontrol-position: right center; right: 4px; }}
 QPushButton#accountButton {{ text-align: left; padding: 6px 12px; }}
@@ -453,6 +452,12 @@ QMenu::item {{ padding: 5px 24px 5px 24px; }}
 QMenu::item:selected {{ background: {p.selection}; color: {p.selection_text}; }}
 QMenu::item:disabled {{ color: {p.muted}; }}
 QMenu::separator {{ height: 1px; background: {p.border}; margin: 4px 8px; }}
+/* the sidebar last: it overrides the item-view rules above */
+QListWidget#sidebar {{ background: transparent; border: none; outline: none; padding: 6px; }}
+QListWidget#sidebar::item {{ color: {p.text}; padding: 0 10px; border-radius: {r}px; }}
+QListWidget#sidebar::item:hover {{ background: {p.hover}; }}
+QListWidget#sidebar::item:selected {{ background: {p.nav_selected}; color: {p.nav_selected_text}; }}
+QListWidget#sidebar::item:selected:focus {{ border: 1px solid {p.accent}; }}
 """
 
 
