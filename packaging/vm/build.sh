@@ -169,7 +169,8 @@ step "root file system: Portside's init and settings"
 cp -a "$HERE/rootfs/." "$ROOT/"
 chmod 0755 "$ROOT/usr/sbin/portside-init" "$ROOT/usr/sbin/portside-shutdown" "$ROOT/etc/acpi/PWRF/00000080"
 mkdir -p "$ROOT/etc/portside"
-install -m 0644 "$WORK/meta/boot.names" "$ROOT/etc/portside/modules"
+install -m 0644 "$WORK/meta/early.names" "$ROOT/etc/portside/modules.early"
+install -m 0644 "$WORK/meta/boot.names" "$ROOT/etc/portside/modules.boot"
 echo "$VERSION" > "$ROOT/etc/portside/image-version"
 # every VM gets its own host key from fw_cfg: none is baked into the image
 rm -f "$ROOT"/etc/ssh/ssh_host_*
