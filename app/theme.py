@@ -380,7 +380,7 @@ def stylesheet(p: Palette) -> str:
     return f"""
 QToolTip {{ color: {p.text}; background: {p.base}; border: 1px solid {p.border}; padding: 4px; }}
 QWidget#sidebarPanel {{ background: {p.sidebar}; border-right: 1px solid {p.border}; }}
-QLabel#brand {{ font-size: {font_pt(1.25)}pt; font-weight: 600; padding: 14px 16px 6px 16px; }}
+QLabel#brand {{ font-size: {font_pt(1.25)}pt; font-weight: 600; }}
 QWidget#viewHeader {{ background: transparent; }}
 QLabel#viewTitle {{ font-size: {font_pt(Sizes.TITLE_SCALE)}pt; font-weight: 600; }}
 QLabel#viewCount {{ color: {p.muted}; font-size: {font_pt(1.0)}pt; }}
