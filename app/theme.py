@@ -11,12 +11,14 @@ and colours painted by delegates are read from :func:`current` at paint time, so
 live — no widget has to be rebuilt.
 
 "System" follows the platform's colour scheme (``QStyleHints.colorScheme``) while it is the
-chosen mode, and falls back to light where the platform has no opinion (plain X).
+chosen mode; where the platform has no opinion (plain X) a ``GTK_THEME=…:dark`` says dark,
+anything else light.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -302,10 +304,16 @@ def normalise_mode(mode: str | None) -> str:
 
 
 def system_is_dark() -> bool:
-    """Whether the platform says it is in dark mode (False where it has no opinion)."""
+    """Whether the platform says it is in dark mode.
+
+    Qt's colour scheme first; where Qt has no opinion (plain X, no platform theme) a
+    ``GTK_THEME`` ending in ``:dark`` (what GTK apps follow) counts; otherwise light.
+    """
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)
-    return bool(scheme is not None and scheme() == Qt.ColorScheme.Dark)
+    if scheme is not None and scheme() != Qt.ColorScheme.Unknown:
+        return bool(scheme() == Qt.ColorScheme.Dark)
+    return os.environ.get("GTK_THEME", "").lower().endswith(":dark")
 
 
 def resolve(mode: str) -> Palette:

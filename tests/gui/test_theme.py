@@ -182,3 +182,19 @@ def test_column_fitter_gives_content_its_width_and_elides_the_chosen_column_firs
     model.setItem(0, 2, QStandardItem("1023.9 MiB of 15.6 GiB (limit)"))
     qtbot.waitUntil(lambda: header.sectionSize(2) >= table.sizeHintForColumn(2), timeout=3000)
     assert not fitter.user_resized
+
+
+def test_system_mode_on_plain_x_reads_gtk_theme(
+    themed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.styleHints().colorScheme() != Qt.ColorScheme.Unknown:
+        pytest.skip("this platform reports its own colour scheme")
+    monkeypatch.setenv("GTK_THEME", "Adwaita:dark")
+    assert theme.resolve("system") is theme.DARK
+    assert theme.apply(themed, "system") is theme.DARK and theme.current_mode() == "system"
+    monkeypatch.setenv("GTK_THEME", "Adwaita")
+    assert theme.resolve("system") is theme.LIGHT
+    monkeypatch.delenv("GTK_THEME")
+    assert theme.resolve("system") is theme.LIGHT
