@@ -44,7 +44,7 @@ from engine.lifecycle import EnginePaths, NativeEngine
 from engine.vm import disk
 from engine.vm.engine import VMEngine
 from engine.vm.image import find_image, host_arch
-from engine.vm.layout import VMPaths
+from engine.vm.layout import Resources, VMPaths
 from tests.support.engine_fixtures import DOCKER_CLI, import_image
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -148,8 +148,11 @@ async def run(boots: int, runs: int, idle: float) -> dict[str, object]:
 def render(r: dict[str, object], command: str) -> str:
     image = r["image"]
     boots: list[dict[str, float]] = r["boots"]  # type: ignore[assignment]
+    res: Resources = r["resources"]  # type: ignore[assignment]
+    kernel = image.manifest.get("kernel_version", "?")  # type: ignore[attr-defined]
     rows = [
-        f"Command: `{command}` (accelerator: {r['accel']}; VM: {r['resources']})",
+        f"Command: `{command}` (accelerator: {r['accel']}; VM: {res.cpus} vCPU, "
+        f"{res.memory_mib} MiB; image {image.version}, kernel {kernel})",  # type: ignore[attr-defined]
         "",
         "**Boot: QEMU start to `/_ping` through the forwarded socket** (seconds)",
         "",
@@ -192,6 +195,8 @@ def render(r: dict[str, object], command: str) -> str:
         rows.append(f"| VM {name} after the run | | {mib(size)} |")
     idle: tuple[float, float] = r["idle"]  # type: ignore[assignment]
     qemu_idle, ssh_idle = idle
+    ready = statistics.median(b.get("total", 0) for b in later)
+    rows += goals(ready, qemu_idle)
     rows += [
         "",
         f"**Idle CPU** (no container, nothing connected but the forward): QEMU "
@@ -201,6 +206,30 @@ def render(r: dict[str, object], command: str) -> str:
         "TCG emulates every guest instruction, so the boot figures move with the load).",
     ]
     return "\n".join(rows) + "\n"
+
+
+def goals(ready: float, qemu_idle: float) -> list[str]:
+    """The issue's goals next to what this run measured, and where the boot time goes."""
+    return [
+        "",
+        "**Goals.** Ready under 10 s under TCG here: "
+        + ("met" if ready < 10 else f"not met ({ready:.1f} s median)")
+        + "; idle VM under 1 % of a core: "
+        + ("met" if qemu_idle < 0.01 else f"not met ({qemu_idle * 100:.2f} %)")
+        + "; under 3 s with an accelerator: not measurable here (a nested KVM guest hangs on this "
+        "machine kind), the design is built for it: direct kernel boot (no boot loader, no "
+        "firmware menu: the firmware column is QEMU's own start plus loading the kernel), a "
+        "busybox initramfs that loads only the modules it needs, a shell init that starts "
+        "dockerd first and sshd, network and shares beside it, readiness pushed over "
+        "virtio-serial (no polling over ssh), and an ssh forward that connects the moment sshd "
+        "says it listens.",
+        "",
+        "Where the time goes under TCG: the **engine** column (dockerd and containerd starting "
+        "inside the VM, every instruction emulated on one vCPU) is most of it; kernel, init and "
+        "the forward are a few seconds together. `docker run` through the VM pays the same "
+        "emulation for runc, the overlay mount and the container's network set-up, plus one ssh "
+        "hop per API connection.",
+    ]
 
 
 def write_section(body: str) -> None:
