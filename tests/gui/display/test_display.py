@@ -37,6 +37,8 @@ look = drive.look
 window = drive.window
 
 SIZES = ((1280, 720), (1920, 1080))
+#: columns that may elide at 1280 px (long references); names, states, CPU, memory may not
+ELIDE_OK = ("Image", "Reference", "Mountpoint", "Ports")
 
 
 def _save(image: QImage, folder: Path | None, name: str) -> None:
@@ -90,8 +92,10 @@ def test_views_and_dialogs_fit(
         settle(qtbot, app_ctx)
         QApplication.processEvents()
         problems[key] = clipped_texts(window)
-        if size[0] >= 1920:  # wide enough for every cell; at 1280 long references may elide
-            problems[key] += elided_cells(window)
+        cut = elided_cells(window)
+        if size[0] < 1920:  # at 1280 long references may elide by design, nothing else may
+            cut = [c for c in cut if not any(f"column {t} " in c for t in ELIDE_OK)]
+        problems[key] += cut
         image = window.grab().toImage()
         assert _distinct_colours(image) > 5, f"{key} rendered blank"
         _save(image, folder, key)
