@@ -15,6 +15,10 @@
 # qemu-aarch64 handler registered when missing).
 set -euo pipefail
 
+# Everything is in main(), read whole before it runs: editing this file during a build (bash
+# reads scripts as it goes) cannot change the running build.
+main() {
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 
@@ -110,6 +114,7 @@ for f in /etc/apt/apt.conf.d/*; do
 done
 PACKAGES=$(grep -v '^#' "$HERE/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
 
+export DEB_ARCH META=$WORK/meta
 step "root file system ($DEB_ARCH, mmdebstrap, sources: ${SOURCES[*]})"
 mmdebstrap --variant=minbase --architectures="$DEB_ARCH" --include="$PACKAGES" \
     "${APTOPTS[@]}" \
@@ -121,18 +126,14 @@ mmdebstrap --variant=minbase --architectures="$DEB_ARCH" --include="$PACKAGES" \
     --skip=essential/unlink --skip=download/empty \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
     --setup-hook="sync-in $DEBS /var/cache/apt/archives/" \
-    --customize-hook="chroot \"\$1\" sh -c 'cd /var/cache/apt/archives && apt-get download -q \
-        \$(apt-cache depends linux-image-$DEB_ARCH | sed -n \"s/.*Depends: //p\" | head -1)'" \
-    --customize-hook="chroot \"\$1\" apt-cache policy linux-image-$DEB_ARCH > $WORK/meta/kernel-policy" \
-    --customize-hook="sh -c 'grep -h -E \"^(Origin|Suite|Date):\" \"\$1\"/var/lib/apt/lists/*Release \
-        > $WORK/meta/releases || true' -- \"\$1\"" \
+    --customize-hook="$HERE/hooks/fetch-kernel.sh" \
     --customize-hook="sync-out /var/cache/apt/archives $DEBS" \
     --customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
     bookworm "$WORK/rootfs" ${SOURCES[@]+"${SOURCES[@]}"}
 ROOT=$WORK/rootfs
 
 step "kernel"
-KDEB=$(ls -t "$DEBS"/linux-image-[0-9]*_"$DEB_ARCH".deb | head -1)
+KDEB=$DEBS/$(cat "$WORK/meta/kernel-deb")
 dpkg-deb -x "$KDEB" "$WORK/kernel"
 KVER=$(ls "$WORK/kernel/lib/modules")
 KPKG=$(dpkg-deb -f "$KDEB" Package)
@@ -274,3 +275,6 @@ mv "$OUT.new" "$OUT"
 rm -rf "$OUT.old"
 step "done: $OUT"
 ls -l "$OUT"
+}
+
+main "$@"

@@ -99,7 +99,7 @@ def test_find_image_refuses_an_incomplete_image(
     )
 
 
-def test_the_guest_boots_to_a_working_engine_and_powers_off_cleanly(tmp_path: Path) -> None:
+def test_the_guest_boots_powers_off_cleanly_and_survives_a_crash(tmp_path: Path) -> None:
     image = ensure_image("x86_64")
     share = tmp_path / "home" / "project"
     share.mkdir(parents=True)
@@ -155,8 +155,17 @@ def test_the_guest_boots_to_a_working_engine_and_powers_off_cleanly(tmp_path: Pa
             assert ready.text.startswith("ready"), ready.text
             print("second boot split:", ready_split(guest))
             assert "formatting the data disk" not in guest.console.read_text(errors="replace")
-            probe = guest.ssh("test -d /var/lib/docker/overlay2 && echo kept")
+            probe = guest.ssh("test -d /var/lib/docker/overlay2 && echo kept; sync")
             assert probe.stdout.strip() == "kept"
+            # a crash: QEMU killed with the engine running (no shutdown, no unmount)
+            guest.kill()
+
+        # third boot after the crash: the journals make both disks mountable, no fsck wait
+        with booted(image, work) as guest:
+            ready = guest.wait_line("ready", "failed", timeout=240)
+            assert ready.text.startswith("ready"), f"{ready.text}\n{guest.console_tail()}"
+            with guest.forward_docker() as docker:
+                assert docker.get("/_ping").text == "OK"
     finally:
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
