@@ -3,8 +3,8 @@
 # runs `bash scripts/test.sh`, then `bash scripts/run.sh` until the Portside window is up.
 #
 # What runs where (all on this host, as root):
-#   1. debootstrap builds a minbase Debian 12 root filesystem once; its tarball is cached outside the
-#      repository ($PORTSIDE_FRESH_CACHE, default /var/cache/portside-fresh-machine).
+#   1. debootstrap builds a minbase Debian 12 root filesystem once; its tarball is cached outside
+#      the repository ($PORTSIDE_FRESH_CACHE, default /var/cache/portside-fresh-machine).
 #   2. A private dockerd of our own (own data root, exec root, socket, pidfile; vfs storage, no
 #      bridge, no iptables) imports it, and runs the "machine": a container with the privileges a
 #      dockerd needs (every capability but CAP_SYS_RESOURCE, which root lacks here, so no
@@ -51,7 +51,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# -- host tools -------------------------------------------------------------------------------------
+# -- host tools ----------------------------------------------------------------------------------
 # shellcheck source=scripts/packages.sh
 source "$REPO/scripts/packages.sh"
 ensure_debian_packages debootstrap docker.io slirp4netns xvfb xdotool git ca-certificates \
