@@ -6,6 +6,7 @@ and the QMP client, the host forwards and the disks against a real QEMU / qemu-i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -427,3 +428,55 @@ def test_root_overlay_follows_the_image_version_and_the_data_disk_stays(tmp_path
     assert disk.ensure_data_disk(QEMU_IMG, data, 8) == ""
     assert "grew" in disk.ensure_data_disk(QEMU_IMG, data, 10)
     assert disk.allocated_bytes(data) < 10 * 1024 * 1024  # sparse
+
+
+@needs_qemu
+@pytest.mark.engine
+async def test_port_forwarder_follows_engine_events(  # type: ignore[no-untyped-def]
+    bare_qemu, engine_endpoint: str, test_image: str
+) -> None:
+    """The forwarder against the session's real engine and a real QEMU's slirp: a container
+    publishing a port makes the forwarder try that port; here the native engine's docker-proxy
+    already holds it on the host, so QEMU refuses and the forwarder records a clear problem
+    instead of failing; removing the container clears it."""
+    from engine.client import EngineClient
+
+    _proc, qmp = bare_qemu
+    changes: list[int] = []
+    forwarder = ports.PortForwarder(qmp, engine_endpoint, lambda: changes.append(1))
+    forwarder.start()
+    port = 0
+    async with EngineClient(engine_endpoint) as client:
+        try:
+            await asyncio.wait_for(forwarder.synced.wait(), 30)
+            assert forwarder.active == set() and forwarder.problems == {}
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            cid = await client.containers.create(
+                {
+                    "Image": test_image,
+                    "Cmd": ["sleep", "300"],
+                    "ExposedPorts": {"80/tcp": {}},
+                    "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": str(port)}]}},
+                },
+                name=f"pf-{port}",
+            )
+            await client.containers.start(cid)
+            wanted = ports.Forward("tcp", port)
+            for _ in range(200):
+                if wanted in forwarder.problems:
+                    break
+                await asyncio.sleep(0.05)
+            assert wanted in forwarder.problems, (forwarder.active, forwarder.problems)
+            assert "already uses it" in forwarder.problems[wanted]
+            assert wanted not in forwarder.active and changes
+        finally:
+            with contextlib.suppress(Exception):
+                await client.containers.remove(f"pf-{port}", force=True)
+        for _ in range(200):
+            if not forwarder.problems:
+                break
+            await asyncio.sleep(0.05)
+        assert forwarder.problems == {}
+    await forwarder.stop()
