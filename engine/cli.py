@@ -113,6 +113,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     paths.ensure()
     # held until the supervisor answers, so a `stop` issued meanwhile stops what comes up
     with ownership.start_guard(paths.start_lock, args.timeout + 20):
+        if _stop_issued_after_us(paths):
+            _err("A `portside engine stop` was issued after this start; the engine stays stopped.")
+            return EXIT_NOT_RUNNING
         owner = _owner(paths)
         if owner is not None:
             state = _owned_state(paths, owner) or {}
@@ -176,6 +179,29 @@ def _spawn_supervisor(args: argparse.Namespace, paths: EnginePaths) -> int:
     return EXIT_RUNNING
 
 
+def _stop_issued_after_us(paths: EnginePaths) -> bool:
+    """Whether a ``stop`` was issued after this ``start`` process was created.
+
+    A stop typed right after a start can win the race for ``start.lock`` while the start is
+    still loading Python; it then finds nothing to stop. The start must not bring the engine up
+    after that, so each stop records when it was issued and a start launched before it yields.
+    """
+    try:
+        issued = float(paths.stop_request.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    return issued > procs.started_at()
+
+
+def _record_stop(paths: EnginePaths) -> None:
+    try:
+        fd = os.open(paths.stop_request, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{procs.started_at()!r}\n")
+    except OSError as exc:  # a stop still stops; only a racing start could then come up
+        _err(f"Could not record the stop in {paths.stop_request}: {exc.strerror or exc}")
+
+
 def _read_line(fd: int, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     data = b""
@@ -203,6 +229,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
         return 0
     # waits for a `portside engine start` in progress, then stops the engine it brought up
     with ownership.start_guard(paths.start_lock, args.timeout + 90):
+        _record_stop(paths)
         owner = _owner(paths)
         before = read_state(paths) or {}
         orphan_ended = False

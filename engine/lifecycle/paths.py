@@ -67,6 +67,11 @@ class EnginePaths:
         return self.root / "start.lock"
 
     @property
+    def stop_request(self) -> Path:
+        """When the last ``portside engine stop`` was issued (a start launched before it yields)."""
+        return self.root / "stop-requested"
+
+    @property
     def endpoint(self) -> str:
         """The engine's endpoint as clients spell it (``unix:///...``)."""
         return f"unix://{self.socket}"

@@ -31,6 +31,27 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+#: When this process began, on a clock every process on the host shares (see ``started_at``).
+_IMPORTED_AT = time.monotonic()
+
+
+def started_at() -> float:
+    """When this process was created, in ``time.monotonic()`` seconds.
+
+    On Linux that is the kernel's own record of the exec (``/proc/self/stat`` field 22, on the
+    boot clock ``CLOCK_MONOTONIC`` shares with it up to suspended time, which a few-seconds race
+    never spans); elsewhere the moment this module was imported, a little later than the exec.
+    """
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 counted from 1; 3 is the first after the name
+        boot_now = time.clock_gettime(time.CLOCK_BOOTTIME)
+        started_boot = ticks / os.sysconf("SC_CLK_TCK")
+        return time.monotonic() - (boot_now - started_boot)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return _IMPORTED_AT
+
+
 def cmdline(pid: int) -> list[str]:
     """The process' argv, or [] when it is gone or unreadable."""
     try:
