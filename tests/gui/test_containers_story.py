@@ -1,7 +1,8 @@
 """The Containers view says what happens, driven by real keys and clicks on the real engine.
 
 Transient states ("stopping…"), a start that exits at once, Compose group actions in parallel,
-details that follow the selection, the empty state, accessible names.
+details that follow the selection, Ctrl+F inside the details, a log flood, the empty state,
+accessible names.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.models.containers import COL, GROUP_PREFIX
 from app.views.containers import ContainersView
-from tests.gui.conftest import wait_for
+from tests.gui.conftest import run_async, wait_for
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -28,6 +30,9 @@ def view(app_ctx: Any, qtbot: Any) -> ContainersView:
     qtbot.addWidget(v)
     v.resize(1100, 700)
     v.show()
+    v.activateWindow()  # keys go to the focused widget of the active window, as for a user
+    wait_for(qtbot, v.isActiveWindow, timeout=5)
+    v.tree.setFocus()
     wait_for(qtbot, lambda: v.store.synced_once)
     return v
 
@@ -146,3 +151,67 @@ def test_state_column_and_port_tooltip(view: ContainersView, containers: Any, qt
     tip = view.model.index_for(cid, COL["ports_text"]).data(Qt.ItemDataRole.ToolTipRole)
     assert f"http://127.0.0.1:{port}" in tip
     assert view.model.state_text(cid).startswith("Up ")
+
+
+def test_ctrl_f_in_the_logs_searches_the_logs_not_the_list(
+    view: ContainersView, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create(
+        "finder", cmd=["sh", "-c", "echo ok; echo ERROR disk full; echo ok; sleep 300"], start=True
+    )
+    view.search.setText(containers.name("finder"))
+    wait_for(qtbot, lambda: cid in view.model)
+    view.select([cid])
+    view.activateWindow()
+    wait_for(qtbot, view.isActiveWindow, timeout=5)
+    view.tree.setFocus()
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    logs = view.details.logs
+    wait_for(qtbot, lambda: "ERROR disk full" in logs.toPlainText())
+    rows_before = view.proxy.rowCount()
+    logs.setFocus()
+    qtbot.keyClick(logs, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    bar = view.details.find_bar
+    assert bar.isVisible() and QApplication.focusWidget() is bar.field
+    qtbot.keyClicks(bar.field, "ERROR")
+    assert view.search.text() == containers.name("finder")  # the list's search is untouched
+    assert view.proxy.rowCount() == rows_before
+    assert logs.textCursor().selectedText() == "ERROR"
+    assert bar.result.text() == "1 match"
+    # Delete in the find field edits the field; it does not remove the container
+    qtbot.keyClick(bar.field, Qt.Key.Key_Delete)
+    assert cid in view.model and view.model.pending(cid) is None
+    qtbot.keyClick(bar.field, Qt.Key.Key_Escape)  # closes the find bar, not the details
+    assert not bar.isVisible() and view.details.isVisible()
+    # on the list, Ctrl+F still goes to the list's search
+    view.tree.setFocus()
+    qtbot.keyClick(view.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is view.search
+    view.details.close_panel()
+
+
+def test_log_flood_drops_behind_a_marker_and_catches_up(
+    containers: Any, qtbot: Any, app_ctx: Any
+) -> None:
+    """The details pane's reader and pane, on a container writing 300k lines as fast as it can."""
+    import asyncio
+
+    from app.views.containers.logs import LogPane, follow_logs
+
+    cid = containers.create(
+        "flood", cmd=["sh", "-c", "sleep 1; yes line | head -n 300000; echo LAST-LINE"]
+    )
+    pane = LogPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    run_async(qtbot, app_ctx.client.containers.start(cid))
+    task = asyncio.ensure_future(follow_logs(app_ctx.client, cid, pane, tail="all"))
+    run_async(qtbot, app_ctx.client.containers.wait(cid), timeout=120)
+    exited = time.monotonic()
+    wait_for(qtbot, lambda: "LAST-LINE" in pane.toPlainText(), timeout=10)
+    assert time.monotonic() - exited < 10
+    assert pane.blockCount() <= pane.cap
+    assert "lines skipped" in pane.toPlainText()
+    wait_for(qtbot, task.done, timeout=5)  # the stream of a stopped container ends
+    # the flood is over: the flush timer stops (nothing runs until new data arrives)
+    wait_for(qtbot, lambda: not pane._timer.isActive(), timeout=2)

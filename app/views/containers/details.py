@@ -17,8 +17,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut, QTextDocument
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
@@ -32,7 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.views.containers.logs import LOG_TAIL_LINES, LogPane, follow_logs
+from app.views.containers.keys import shortcut
+from app.views.containers.logs import LOG_TAIL_LINES, LogPane, follow_logs, read_end
+
+STALL_GRACE_MS = 1500
 
 
 class FindBar(QWidget):
@@ -159,18 +162,8 @@ class DetailsPanel(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.find_bar)
         layout.addWidget(self.tabs)
-        QShortcut(
-            QKeySequence.StandardKey.Find,
-            self,
-            self.open_find,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
-        QShortcut(
-            QKeySequence(Qt.Key.Key_Escape),
-            self,
-            self.close_panel,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
+        shortcut(QKeySequence.StandardKey.Find, self, self.open_find)
+        shortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_panel)
 
     # -- find -----------------------------------------------------------------------------------
     def _find_target(self) -> QPlainTextEdit:
@@ -283,6 +276,18 @@ class DetailsPanel(QWidget):
             self._logs_task = asyncio.ensure_future(
                 follow_logs(client, str(raw["Id"]), self.logs, tail=0)
             )
+        elif not state.get("Running") and task is not None and not task.done():
+            # Stopped, but its follow stream is still open: the engine ends it at once
+            # normally; one that stalled under a flood is replaced by a read of the end.
+            cid = str(raw["Id"])
+            QTimer.singleShot(STALL_GRACE_MS, self, lambda: self._unstick(task, cid))
+
+    def _unstick(self, task: asyncio.Task[None], cid: str) -> None:
+        client = self.ctx.client
+        if task is not self._logs_task or task.done() or client is None:
+            return
+        task.cancel()
+        self._logs_task = asyncio.ensure_future(read_end(client, cid, self.logs))
 
     def stop_logs(self) -> None:
         if self._logs_task is not None and not self._logs_task.done():

@@ -15,11 +15,11 @@ finds nothing, so the app is idle again the moment the stream goes quiet.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import struct
 import time
 from collections import deque
-from contextlib import aclosing
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -35,12 +35,17 @@ RESYNC_S = 0.5  # a flooded stream is re-opened at the tail at most this often
 # (~20k lines/s): follow the tail instead.
 FLOOD_LINES_PER_S = 10_000
 RESYNC_TAIL = 2000  # lines asked for when re-opening a flooded stream
+REOPEN_LIMIT = 50  # follow streams the engine ended early, re-opened per container shown
+REOPEN_DELAY_S = 0.1
 
 
 _HEADER = struct.Struct(">B3xL")  # stream id, padding, payload size
 
 
 def skipped_marker(n: int, more: bool = False) -> str:
+    """The line that stands for dropped lines (``more``: the engine skipped an unknown number)."""
+    if more and not n:
+        return "… lines skipped: showing the newest …"
     return f"… {'more than ' if more else ''}{n:,} lines skipped …"
 
 
@@ -154,7 +159,7 @@ class LogPane(QPlainTextEdit):
             dropped += cut
         bar = self.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4
-        if dropped:
+        if dropped or more:
             self.dropped_total += dropped
             # The batch fills the pane by itself: start from a clean document, not trim 5,000
             # blocks one by one.
@@ -163,7 +168,7 @@ class LogPane(QPlainTextEdit):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
-        if at_end or dropped:
+        if at_end or dropped or more:
             bar.setValue(bar.maximum())
 
     def reset(self) -> None:
@@ -179,10 +184,28 @@ class LogPane(QPlainTextEdit):
 
 
 async def follow_logs(client: Any, cid: str, pane: LogPane, *, tail: int | str) -> None:
-    """Feed ``pane`` from the container's log stream until it ends (or the task is cancelled)."""
+    """Feed ``pane`` from the container's log stream until it ends (or the task is cancelled).
+
+    The engine may also end a follow stream early while a flood is written (its json-file
+    reader gives up at a half-written line): a stream that ends while the container still runs
+    is re-opened at its tail, a bounded number of times.
+    """
+    reopen = REOPEN_LIMIT
+    skipped = False
     try:
-        while await _follow_once(client, cid, pane, tail):
+        while True:
+            if not await _follow_once(client, cid, pane, tail):
+                if reopen <= 0 or not await _running(client, cid):
+                    if skipped:
+                        # A re-opened follow stream can miss the lines written between its
+                        # tail and the exit: read the end once more, without following.
+                        pane.skip_buffer()
+                        await _follow_once(client, cid, pane, RESYNC_TAIL, follow=False)
+                    return
+                reopen -= 1
+                await asyncio.sleep(REOPEN_DELAY_S)
             pane.skip_buffer()
+            skipped = True
             tail = min(pane.cap, RESYNC_TAIL)
     except NotFound:
         pane.feed("\n[the container was removed]\n")
@@ -190,18 +213,59 @@ async def follow_logs(client: Any, cid: str, pane: LogPane, *, tail: int | str) 
         pane.feed(f"\n[log stream ended: {exc}]\n")
 
 
-async def _follow_once(client: Any, cid: str, pane: LogPane, tail: int | str) -> bool:
-    """Read one logs stream; True when it was given up because the pane is flooded."""
+async def read_end(client: Any, cid: str, pane: LogPane) -> None:
+    """Replace the pane's content by the container's last lines (a follow stream got stuck).
+
+    Under a flood the engine's follow stream can stall and never end, even after the container
+    exited; the details pane calls this when the row says the container stopped but the stream
+    is still open.
+    """
+    pane.skip_buffer()
+    try:
+        await _follow_once(client, cid, pane, RESYNC_TAIL, follow=False)
+    except NotFound:
+        pane.feed("\n[the container was removed]\n")
+    except (EngineError, OSError) as exc:
+        pane.feed(f"\n[log stream ended: {exc}]\n")
+
+
+async def _running(client: Any, cid: str) -> bool:
+    details = await client.containers.inspect(cid)
+    return bool(((getattr(details, "raw", {}) or {}).get("State") or {}).get("Running"))
+
+
+async def _follow_once(
+    client: Any, cid: str, pane: LogPane, tail: int | str, *, follow: bool = True
+) -> bool:
+    """Read one logs stream; True when it was given up because the pane is flooded.
+
+    A flooded stream is left by cancelling the task that reads it, not by leaving the
+    ``async for``: the cancellation arrives inside httpx's own socket read and unwinds every
+    generator of the stream in this task, where closing the generators from outside would leave
+    httpx's inner ones to the garbage collector (outside any task).
+    """
     frames = FramePayloads()
     opened = time.monotonic()
     fed = pane.lines_fed
-    stream = client.containers.log_chunks(cid, follow=True, tail=tail)
-    async with aclosing(stream) as chunks:
-        async for multiplexed, chunk in chunks:
+    flooded = False
+
+    async def read() -> None:
+        nonlocal flooded
+        async for multiplexed, chunk in client.containers.log_chunks(cid, follow=follow, tail=tail):
             pane.feed_bytes(frames.feed(chunk) if multiplexed else chunk)
             elapsed = time.monotonic() - opened
-            if elapsed > RESYNC_S and (
-                pane.flooded or pane.lines_fed - fed > FLOOD_LINES_PER_S * elapsed
+            if (
+                follow
+                and elapsed > RESYNC_S
+                and (pane.flooded or pane.lines_fed - fed > FLOOD_LINES_PER_S * elapsed)
             ):
-                return True
-    return False
+                flooded = True
+                reader.cancel()
+
+    reader = asyncio.ensure_future(read())
+    try:
+        await reader
+    except asyncio.CancelledError:
+        if not flooded or not reader.cancelled():
+            raise
+    return flooded

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.models.containers import ContainersModel, carry_over, container_row
@@ -108,6 +109,8 @@ class ContainerStore(QObject):
         )
 
     def _apply_list(self, summaries: list[Any]) -> None:
+        if not shiboken6.isValid(self):
+            return
         old = {cid: self.model.get(cid) for cid in self.model.ids()}
         rows = {}
         for s in summaries:
@@ -171,6 +174,8 @@ class ContainerStore(QObject):
             return list(await client.containers.list(all=True, filters={"id": ids}))
 
         def _done(summaries: list[Any]) -> None:
+            if not shiboken6.isValid(self):
+                return  # the view (and this store) went away while the list was in flight
             self._flushing = False
             seen = set()
             for s in summaries:

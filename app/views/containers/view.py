@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -47,9 +47,11 @@ from app.models.keyed import ID_ROLE, watch_row_count
 from app.resources import icon
 from app.views.containers.actions import ContainerActions
 from app.views.containers.details import DetailsPanel
+from app.views.containers.keys import shortcut
 from app.views.containers.notice import NoticeBar
 from app.views.containers.store import STATS_TICK_MS, STATS_TICK_UNFOCUSED_MS, ContainerStore
 from app.views.empty_state import EmptyState
+from app.widgets.columns import ColumnFitter
 from app.widgets.state_delegate import StateDelegate
 from app.widgets.state_page import EngineStatePage
 from app.widgets.view_header import ViewHeader
@@ -149,6 +151,8 @@ class ContainersView(ContainerActions, QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
+        # Return/Enter and double-click (per platform style) "activate" a row: show its details.
+        self.tree.activated.connect(lambda _i: self.open_selected())
         self.tree.doubleClicked.connect(lambda _i: self.open_selected())
         self.tree.clicked.connect(self._on_clicked)
         self.tree.setMouseTracking(True)
@@ -163,6 +167,8 @@ class ContainersView(ContainerActions, QWidget):
         header.setSectionResizeMode(COL["name"], QHeaderView.ResizeMode.Stretch)
         for key, width in COLUMN_WIDTHS.items():
             header.resizeSection(COL[key], width)
+        # widths then follow content and window; the image (then ports) elides first
+        ColumnFitter.install(self.tree, elide_first=[COL["image"], COL["ports_text"]])
         self.tree.selectionModel().selectionChanged.connect(self._on_selection)
         self.proxy.rowsInserted.connect(self._expand_groups)
         self.proxy.layoutChanged.connect(self._schedule_stats)
@@ -231,18 +237,13 @@ class ContainersView(ContainerActions, QWidget):
         # The list's keys live on the list and its bar, not on the whole view: Ctrl+F, Delete
         # and Enter inside the details pane (its find bar, its logs) belong to the pane.
         for host in (self.tree, self.top_bar, self.empty_state):
-            QShortcut(
-                QKeySequence.StandardKey.Find,
-                host,
-                self.focus_search,
-                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-            )
-        for seq, slot in (
-            (QKeySequence(Qt.Key.Key_Delete), self.remove_selected),
-            (QKeySequence(Qt.Key.Key_Return), self.open_selected),
-            (QKeySequence(Qt.Key.Key_Enter), self.open_selected),
-        ):
-            QShortcut(seq, self.tree, slot, context=Qt.ShortcutContext.WidgetShortcut)
+            shortcut(QKeySequence.StandardKey.Find, host, self.focus_search)
+        shortcut(
+            QKeySequence(Qt.Key.Key_Delete),
+            self.tree,
+            self.remove_selected,
+            Qt.ShortcutContext.WidgetShortcut,
+        )
 
         self.empty_state.attach(self.model, lambda: self.store.synced_once, [self.splitter])
         ctx.client_changed.connect(self._on_client)
@@ -403,7 +404,9 @@ class ContainersView(ContainerActions, QWidget):
             idx = self.proxy.mapFromSource(self.model.index_for(key))
             if idx.isValid():
                 sel.select(idx, sel.SelectionFlag.Select | sel.SelectionFlag.Rows)
-                self.tree.setCurrentIndex(idx)
+                # Not tree.setCurrentIndex: that applies the keyboard modifiers held right now
+                # (Ctrl toggles the row off again).
+                sel.setCurrentIndex(idx, sel.SelectionFlag.NoUpdate)
 
     def _on_selection(self, *_: Any) -> None:
         self._update_actions()
