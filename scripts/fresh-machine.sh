@@ -129,7 +129,7 @@ cleanup() {
   end_pid "$XVFB_PID" 5
   # a killed Xvfb leaves its socket and lock: remove them only while the lock still names ours
   if [ -n "${DISPLAY_NUM:-}" ] &&
-    [ "$(tr -dc 0-9 <"/tmp/.X$DISPLAY_NUM-lock" 2>/dev/null)" = "$XVFB_PID" ]; then
+    [ "$({ tr -dc 0-9 <"/tmp/.X$DISPLAY_NUM-lock"; } 2>/dev/null)" = "$XVFB_PID" ]; then
     rm -f "/tmp/.X11-unix/X$DISPLAY_NUM" "/tmp/.X$DISPLAY_NUM-lock"
   fi
   # Mounts a killed dockerd may have left (shm, netns): deepest first, then the folder.
