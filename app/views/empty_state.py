@@ -10,6 +10,7 @@ whenever the model holds no rows, recomputed on every signal that can change the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -44,6 +45,7 @@ class EmptyState(QWidget):
         self._model: QAbstractItemModel | None = None
         self._ready: Callable[[], bool] = lambda: True
         self._companions: list[QWidget] = []
+        self.was_listed = False
         self.hide()
 
     def add_button(self, key: str, text: str, slot: Callable[[], object]) -> QPushButton:
@@ -66,8 +68,30 @@ class EmptyState(QWidget):
         watch_row_count(model, self.update_now)
         self.update_now()
 
+    def listed(self) -> None:
+        """The view's first (or a new) full list was applied: empty now means empty."""
+        self.was_listed = True
+        self.update_now()
+
     def update_now(self) -> None:
         empty = self._model is not None and self._model.rowCount() == 0 and self._ready()
         self.setVisible(empty)
         for widget in self._companions:
             widget.setVisible(not empty)
+
+
+def install_empty_state(
+    view: Any, title: str, text: str, steps: list[tuple[str, Callable[[], object]]]
+) -> EmptyState:
+    """An :class:`EmptyState` under a ``ResourceView``'s table, in its place while it is empty.
+
+    The view calls :meth:`EmptyState.listed` after its full list was applied (an empty list
+    emits no row signal; only then is "empty" known rather than "not listed yet").
+    """
+    state = EmptyState(title, text)
+    for n, (label, slot) in enumerate(steps):
+        state.add_button(str(n), label, slot)
+    layout = view.content.layout()
+    layout.insertWidget(layout.indexOf(view.table) + 1, state, 1)
+    state.attach(view.model, lambda: state.was_listed, [view.table])
+    return state

@@ -32,6 +32,7 @@ from app.dialogs.operation import LoadDialog, PullDialog, PushDialog, SaveDialog
 from app.dialogs.run import RunDialog
 from app.models.images import ImagesModel, row_from_details, row_from_summary
 from app.models.keyed import Column, Row
+from app.views.empty_state import install_empty_state
 from engine.errors import NotFound
 
 if TYPE_CHECKING:
@@ -98,6 +99,13 @@ class ImagesView(ResourceView):
         self.toolbar.addSeparator()
         self.add_action("Prune…", self.prune_dialog, icon="image-prune", tip="Remove unused images")
         self.finish_setup()
+        self.empty_state = install_empty_state(
+            self,
+            "No images yet",
+            "Containers run from images. Pull one from a registry, or build one from a folder "
+            "with a Dockerfile.",
+            [("Pull an image…", self.open_pull), ("Build an image…", self.open_build)],
+        )
 
     # -- full resync ----------------------------------------------------------------------------
     async def fetch_all(self, client: Any) -> Any:
@@ -112,6 +120,7 @@ class ImagesView(ResourceView):
         counts = Counter(self._container_image.values())
         self.model.set_rows({i.id: row_from_summary(i, counts.get(i.id, 0)) for i in images})
         self.show_count(len(images), "image")
+        self.empty_state.listed()
 
     def in_use(self, image_id: str) -> int:
         return sum(1 for v in self._container_image.values() if v == image_id)

@@ -21,6 +21,7 @@ from app.dialogs.common import human_size
 from app.dialogs.create import CreateVolumeDialog
 from app.dialogs.volume_details import VolumeDetailsDialog
 from app.models.keyed import RIGHT, Column, KeyedTableModel
+from app.views.empty_state import install_empty_state
 from engine.errors import NotFound
 
 if TYPE_CHECKING:
@@ -93,6 +94,13 @@ class VolumesView(ResourceView):
         self.add_action("Refresh sizes", self.refresh_sizes, icon="action-refresh")
         self.table.setColumnWidth(4, 380)  # mountpoints are long paths
         self.finish_setup()
+        self.empty_state = install_empty_state(
+            self,
+            "No volumes yet",
+            "Volumes keep a container's data when the container is removed. Create one here, "
+            "or run a container with a volume.",
+            [("Create a volume…", self.open_create)],
+        )
 
     # -- full resync ----------------------------------------------------------------------------
     async def fetch_all(self, client: Any) -> Any:
@@ -112,6 +120,7 @@ class VolumesView(ResourceView):
             {v.name: volume_row(v, sizes.get(v.name), users.get(v.name, {})) for v in volumes}
         )
         self.show_count(len(volumes), "volume")
+        self.empty_state.listed()
 
     @staticmethod
     def _sizes(df: Any) -> dict[str, int | None]:
