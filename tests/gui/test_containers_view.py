@@ -152,6 +152,9 @@ def test_copy_as_docker_run_recreates_the_container(
     command = run_async(qtbot, task)
     # on_done runs from the task's done callback, one loop turn after done() turns True
     wait_for(qtbot, lambda: QApplication.clipboard().text() == command)
+    # and says so, by name
+    expected = f"Copied the docker run command for {containers.name('orig')} to the clipboard."
+    assert view.status.text() == expected
     argv = shlex.split(command)
     assert argv[:3] == ["docker", "run", "--detach"]
     assert "--restart" in argv and "on-failure:3" in argv
