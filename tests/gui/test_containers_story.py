@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolButton
 
 from app.models.containers import COL, GROUP_PREFIX
 from app.views.containers import ContainersView
@@ -119,6 +119,8 @@ def test_details_follow_the_selection_by_arrow_keys(
 def test_accessible_names_say_what_each_control_is(view: ContainersView) -> None:
     assert view.tree.accessibleName() == "Containers"
     assert view.search.accessibleName() == "Search containers"
+    icons = view.search.findChildren(QToolButton)
+    assert any(b.accessibleName() == "Search containers" for b in icons)
     assert view.details.close_button.accessibleName() == "Close details"
     assert view.details.logs.accessibleName() == "Logs"
     assert view.details.raw.accessibleName() == "Inspect (JSON)"
