@@ -35,11 +35,11 @@ START=$(date +%s)
 say() { [ "${FRESH_MACHINE_VERBOSE:-}" = 1 ] && echo "fresh-machine: $*" >&2; return 0; }
 fail() {
   # $1: the one result line's reason; $2 (optional): a log whose end explains it
-  echo "fresh-machine: FAILED: $1 (logs: $LOGS)"
   if [ -n "${2:-}" ] && [ -f "$2" ]; then
     echo "--- last lines of $2:" >&2
     tail -n 40 "$2" >&2
   fi
+  echo "fresh-machine: FAILED: $1 (logs: $LOGS)"
   exit 1
 }
 
@@ -298,36 +298,54 @@ in_machine "$LOGS/test.log" timeout "$TEST_TIMEOUT" bash scripts/test.sh \
 test_s=$(($(date +%s) - t0))
 summary=$(grep -E '^=+ .*\b(passed|failed|errors?|no tests ran)\b.* in [0-9.]+s' "$LOGS/test.log" |
   tail -n1 | sed -E 's/^=+ //; s/ =+$//; s/ in [0-9.]+s.*//' || true)
-if [ "$test_rc" != 0 ]; then
-  fail "bash scripts/test.sh exited $test_rc after ${test_s} s (${summary:-no pytest summary})" \
-    "$LOGS/test.log"
+scope=""
+[ -n "${FRESH_MACHINE_PYTEST_ARGS:-}" ] && scope=" of ONLY: $FRESH_MACHINE_PYTEST_ARGS"
+if [ "$test_rc" = 0 ]; then
+  tests_part="tests passed ($summary in ${test_s} s$scope)"
+else
+  tests_part="tests FAILED (bash scripts/test.sh exited $test_rc after ${test_s} s:"
+  tests_part+=" ${summary:-no pytest summary}$scope)"
 fi
 
-# -- 5. the README's run command, until the window is up -------------------------------------------
+# -- 5. the README's run command, until the window is up (also after failed tests: both results) --
 say "bash scripts/run.sh inside, on display :$DISPLAY_NUM"
 dk exec -d -w /srv/portside -e "DISPLAY=:$DISPLAY_NUM" ${env_pass[@]+"${env_pass[@]}"} "$NAME" \
   bash -c 'echo $$ >/tmp/run.pid; exec bash scripts/run.sh >/tmp/run.log 2>&1'
 t0=$(date +%s)
 window=""
+app_part=""
 while [ $(($(date +%s) - t0)) -lt "$WINDOW_TIMEOUT" ]; do
   window=$(DISPLAY=":$DISPLAY_NUM" xdotool search --onlyvisible --name '^Portside$' 2>/dev/null |
     head -n1 || true)
   [ -n "$window" ] && break
   if ! dk exec "$NAME" sh -c 'kill -0 "$(cat /tmp/run.pid)"' 2>/dev/null; then
-    dk exec "$NAME" cat /tmp/run.log >"$LOGS/run.log" 2>&1 || true
-    fail "tests passed ($summary), but scripts/run.sh exited before its window showed" \
-      "$LOGS/run.log"
+    app_part="app FAILED (scripts/run.sh exited before its window showed)"
+    break
   fi
   sleep 0.5
 done
 window_s=$(($(date +%s) - t0))
 dk exec "$NAME" cat /tmp/run.log >"$LOGS/run.log" 2>&1 || true
-[ -n "$window" ] || fail "tests passed ($summary), but no Portside window in ${WINDOW_TIMEOUT} s" \
-  "$LOGS/run.log"
-DISPLAY=":$DISPLAY_NUM" xdotool getwindowgeometry "$window" >"$LOGS/window.txt" 2>&1 || true
+if [ -n "$window" ]; then
+  app_part="app window up in ${window_s} s"
+  DISPLAY=":$DISPLAY_NUM" xdotool getwindowgeometry "$window" >"$LOGS/window.txt" 2>&1 || true
+elif [ -z "$app_part" ]; then
+  app_part="app FAILED (no Portside window in ${WINDOW_TIMEOUT} s)"
+fi
 
 total_s=$(($(date +%s) - START))
-scope=""
-[ -n "${FRESH_MACHINE_PYTEST_ARGS:-}" ] && scope=" of ONLY: $FRESH_MACHINE_PYTEST_ARGS"
-echo "fresh-machine: tests passed ($summary in ${test_s} s$scope), app window up in ${window_s} s" \
-  "(Debian 12 container, commit ${COMMIT:0:10}, ${total_s} s in all)"
+line="fresh-machine: $tests_part, $app_part (Debian 12 container, commit ${COMMIT:0:10},"
+line+=" ${total_s} s in all)"
+if [ "$test_rc" = 0 ] && [ -n "$window" ]; then
+  echo "$line"
+  exit 0
+fi
+for log in test run; do
+  if { [ "$log" = test ] && [ "$test_rc" != 0 ]; } || { [ "$log" = run ] && [ -z "$window" ]; }
+  then
+    echo "--- last lines of $LOGS/$log.log:" >&2
+    tail -n 40 "$LOGS/$log.log" >&2
+  fi
+done
+echo "$line (logs: $LOGS)"
+exit 1
