@@ -87,3 +87,18 @@ def test_plain_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
     model.upsert("new", {"name": "n", "size": 5, "state": "x"})
     model.clear()
     assert len(model) == 0
+
+
+def test_watch_row_count_follows_removals_resets_and_layout_changes() -> None:
+    from app.models.keyed import Column, KeyedTableModel, watch_row_count
+
+    model = KeyedTableModel([Column("name", "Name")])
+    calls: list[int] = []
+    watch_row_count(model, lambda: calls.append(model.rowCount()))
+    model.set_rows({"a": {"name": "a"}, "b": {"name": "b"}})
+    model.remove("a")
+    model.clear()
+    model.beginResetModel()
+    model.endResetModel()
+    model.layoutChanged.emit()
+    assert calls == [2, 1, 0, 0, 0]

@@ -152,7 +152,9 @@ class LogPane(QPlainTextEdit):
         dropped, self._dropped = self._dropped, 0
         more, self._skipped_unknown = self._skipped_unknown, False
         self.flooded = dropped > 0
-        keep = self.cap - 1 if (dropped or lines >= self.cap) else self.cap
+        # When dropping, the pane is cleared and holds the marker, the kept lines and the empty
+        # block after the last newline: all within the cap, or the marker itself is trimmed.
+        keep = self.cap - 2 if (dropped or more or lines >= self.cap) else self.cap
         if lines > keep:  # one big piece: cut its head (split stops after ``cut`` lines)
             cut = lines - keep
             text = text.split("\n", cut)[-1]
