@@ -217,3 +217,24 @@ def test_log_flood_drops_behind_a_marker_and_catches_up(
     wait_for(qtbot, task.done, timeout=5)  # the stream of a stopped container ends
     # the flood is over: the flush timer stops (nothing runs until new data arrives)
     wait_for(qtbot, lambda: not pane._timer.isActive(), timeout=2)
+
+
+@pytest.mark.parametrize("width", [900, 700])  # a 900 px window; its view beside the sidebar
+def test_important_columns_stay_visible_in_a_narrow_window(
+    view: ContainersView, containers: Any, qtbot: Any, width: int
+) -> None:
+    cid = containers.create("narrow", start=True)
+    wait_for(qtbot, lambda: (view.model.get(cid) or {}).get("state") == "running")
+    view.resize(width, 600)
+    qtbot.wait(50)
+    header = view.tree.header()
+    viewport = view.tree.viewport().width()
+    for key in ("name", "state", "cpu", "mem"):
+        col = COL[key]
+        right = header.sectionViewportPosition(col) + header.sectionSize(col)
+        assert header.sectionViewportPosition(col) >= 0 and right <= viewport + 1, key
+    assert header.sectionSize(COL["name"]) >= 100
+    assert not view.tree.horizontalScrollBar().isVisible()
+    # the image elides in the middle (both the registry and the tag stay readable)
+    delegate = view.tree.itemDelegateForColumn(COL["image"])
+    assert type(delegate).__name__ == "ElideMiddleDelegate"
