@@ -293,7 +293,7 @@ def group_row(project: str, children: list[Row]) -> dict[str, Any]:
     return {
         "id": GROUP_PREFIX + project,
         "name": project,
-        "image": f"{total} container{'s' if total != 1 else ''} (Compose)",
+        "image": f"Compose ({total})",  # short: it must fit the narrow image column
         "state": state,
         "status": f"{running} of {total} running",
         "ports": ports,
@@ -331,7 +331,7 @@ def _memory_text(row: Row) -> str | None:
 
 COLUMNS: list[Column] = [
     Column("name", "Name", tooltip=lambda r: str(r.get("id", ""))[:12] or None),
-    Column("image", "Image"),
+    Column("image", "Image", tooltip=lambda r: str(r.get("image") or "") or None),  # elided
     Column(
         "state",
         "State",
