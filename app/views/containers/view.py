@@ -57,6 +57,7 @@ from app.widgets.state_page import EngineStatePage
 from app.widgets.view_header import ViewHeader
 
 UPTIME_REFRESH_MS = 30_000
+NARROW_PX = 760  # below this viewport width the Created column makes room for the names
 # Default widths (px) that keep name, state, ports, CPU and memory readable in a 900 px window;
 # Name takes what is left, the image elides in the middle.
 COLUMN_WIDTHS = {"image": 150, "state": 130, "ports_text": 120, "created": 90, "cpu": 64, "mem": 80}
@@ -88,7 +89,8 @@ class ContainersView(ContainerActions, QWidget):
 
         # toolbar
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search name, image, id, label…  (Ctrl+F)")
+        self.search.setPlaceholderText("Search containers…  (Ctrl+F)")
+        self.search.setToolTip("Every word must appear in the name, image, id, labels or ports")
         self.search.setAccessibleName("Search containers")
         self.search.setAccessibleDescription(
             "Shows only the containers whose name, image, id, labels or ports contain every word"
@@ -343,9 +345,16 @@ class ContainersView(ContainerActions, QWidget):
             QEvent.Type.WindowStateChange,
             QEvent.Type.ActivationChange,
         )
+        if kind == QEvent.Type.Resize and watched is self.tree.viewport():
+            self._fit_columns()
         if window_change or (kind == QEvent.Type.Resize and watched is self.tree.viewport()):
             self._schedule_stats()
         return False
+
+    def _fit_columns(self) -> None:
+        """In a narrow window the name matters more than when the container was created."""
+        narrow = self.tree.viewport().width() < NARROW_PX
+        self.tree.header().setSectionHidden(COL["created"], narrow)
 
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
