@@ -146,6 +146,7 @@ class VMEngine(Engine):
         self.boot_times: BootTimes | None = None
         self.ssh_port: int | None = None
         self._notes: list[str] = []
+        self._port_notes: set[str] = set()
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -501,6 +502,11 @@ class VMEngine(Engine):
         return text
 
     def _on_ports(self) -> None:
+        if self._ports is not None:
+            for problem in self._ports.problems.values():
+                if problem not in self._port_notes:
+                    self._note(problem)  # once per problem, in the engine log too
+            self._port_notes = set(self._ports.problems.values())
         status = self.status
         if status.state is EngineState.RUNNING:
             self._set_status(

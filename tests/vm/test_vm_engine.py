@@ -178,6 +178,8 @@ async def test_a_port_the_host_uses_is_reported_not_fatal(
                 "the port clash in the status", lambda: f"port {port}/tcp" in vm.status.detail
             )
             assert "already uses it" in vm.status.detail
+            log_text = vm.paths.engine.log_file.read_text(errors="replace")
+            assert f"[portside] port {port}/tcp is not reachable" in log_text
             assert vm.status.state is EngineState.RUNNING
         finally:
             await docker.run("rm", "-f", name)
