@@ -47,6 +47,8 @@ def test_stop_shows_stopping_until_the_engine_says_exited_137(
     view.select([cid])
     qtbot.keyClick(view.tree, Qt.Key.Key_Return)  # details open on Enter
     wait_for(qtbot, lambda: view.details.container_id == cid and view.details._state_field)
+    # a running container's details say since when, which does not age behind the row's "Up …"
+    wait_for(qtbot, lambda: view.details._state_field.text().startswith("running since "))
     view.actions_by_name["stop"].trigger()
     assert view.model.state_text(cid) == "stopping…"
     time.sleep(1.2)  # events (kill) arrive meanwhile; the row must keep saying stopping

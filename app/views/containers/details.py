@@ -13,6 +13,7 @@ search: the shortcut's context is this pane and its children.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,16 @@ from app.views.containers.keys import shortcut
 from app.views.containers.logs import LOG_TAIL_LINES, LogPane, follow_logs, read_end
 
 STALL_GRACE_MS = 1500
+
+
+def started_text(value: Any) -> str:
+    """The engine's RFC 3339 StartedAt as local date and time ("" for never)."""
+    from app.models.images import parse_created
+
+    seconds = parse_created(value)
+    if seconds <= 0:
+        return ""
+    return datetime.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class FindBar(QWidget):
@@ -127,6 +138,7 @@ class DetailsPanel(QWidget):
         self._state_text = state_text
         self._logs_task: asyncio.Task[None] | None = None
         self._state_field: QLabel | None = None
+        self._started = ""
         self.title = QLabel()
         self.title.setAccessibleDescription("Container")
         font = self.title.font()
@@ -218,6 +230,11 @@ class DetailsPanel(QWidget):
         """Show the row's State text (pending "stopping…" included) in the summary."""
         if self._state_field is not None and self.container_id and self._state_text:
             text = self._state_text(self.container_id)
+            if text.startswith("Up ") and self._started:
+                # The row's "Up 9 seconds" ages on every repaint; a snapshot of it here would
+                # soon lag the row. The start time does not age.
+                health = text[text.index(" (") :] if " (" in text else ""
+                text = f"running since {self._started}{health}"
             if text:
                 self._state_field.setText(text)
 
@@ -241,6 +258,7 @@ class DetailsPanel(QWidget):
             f"{m.get('Source') or m.get('Name', '')} → {m.get('Destination', '')}"
             for m in raw.get("Mounts") or ()
         )
+        self._started = started_text(state.get("StartedAt")) if state.get("Running") else ""
         status = str(state.get("Status", ""))
         if status == "exited":
             status += f" (exit code {state.get('ExitCode')})"
@@ -248,7 +266,7 @@ class DetailsPanel(QWidget):
             ("ID", str(raw.get("Id", ""))),
             ("Image", str(config.get("Image", ""))),
             ("State", status),
-            ("Started", str(state.get("StartedAt", ""))),
+            ("Started", started_text(state.get("StartedAt"))),
             ("Command", " ".join([*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])])),
             ("Ports", ports or "none"),
             ("Mounts", mounts or "none"),
