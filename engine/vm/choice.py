@@ -29,3 +29,12 @@ def engine_kind(setting: object = "auto", platform: str = sys.platform) -> tuple
             f"The native engine needs Linux; on {platform} Portside runs its engine in a VM."
         )
     return wanted, note
+
+
+def api_transport(platform: str = sys.platform) -> str:
+    """How the host side of the VM's engine API is offered: ``unix`` socket, ``npipe`` on Windows.
+
+    Windows' docker CLI speaks named pipes; the ssh forward there needs a pipe-to-ssh relay,
+    which Portside does not have yet (the VM engine refuses to start on Windows and says so).
+    """
+    return "npipe" if platform == "win32" else "unix"

@@ -42,11 +42,12 @@ from engine.lifecycle import logfile
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.native import _die_with_parent, _load_libc, write_json_atomic
 from engine.vm import disk, qemu, share
+from engine.vm.choice import api_transport
 from engine.vm.layout import Resources, VMPaths, VMSettings, host_memory_bytes, resolve_resources
 from engine.vm.ports import PortForwarder
 from engine.vm.qmp import QMPClient, QMPError
 from engine.vm.ready import BootTimes, ReadyWatcher
-from engine.vm.ssh import APIForward, api_transport, ensure_keys, find_ssh
+from engine.vm.ssh import APIForward, ensure_keys, find_ssh
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,15 +33,6 @@ log = logging.getLogger(__name__)
 
 #: The guest's engine socket (image contract).
 GUEST_SOCKET = "/var/run/docker.sock"
-
-
-def api_transport(platform: str = sys.platform) -> str:
-    """How the host side of the API is offered: ``unix`` socket, or ``npipe`` on Windows.
-
-    Windows' docker CLI speaks named pipes; the ssh forward there needs a pipe-to-ssh relay,
-    which Portside does not have yet (the VM engine refuses to start on Windows and says so).
-    """
-    return "npipe" if platform == "win32" else "unix"
 
 
 def find_ssh() -> tuple[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from app.settings import Settings
 from engine.lifecycle import ExternalEngine, NativeEngine
 from engine.vm.choice import engine_kind
 from engine.vm.engine import VMEngine
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -64,3 +68,24 @@ def test_engine_setting_round_trips_and_keeps_unknown_keys(tmp_path: Path) -> No
     again = Settings.load(path)
     assert again.engine == "native" and again.extra == {"future_key": 1}
     assert Settings.load(tmp_path / "none.json").engine == "auto"
+
+
+def test_the_choice_needs_nothing_unix_only() -> None:
+    """What decides the engine, the accelerator and the API transport imports and runs without
+    fcntl, grp, pwd and termios (what Windows lacks), as Windows would see it."""
+    probe = (
+        "import sys\n"
+        "for name in ('fcntl', 'grp', 'pwd', 'termios', 'resource'):\n"
+        "    sys.modules[name] = None\n"
+        "from engine.vm import choice, qemu, qmp, ready, share\n"
+        "assert choice.engine_kind('auto', 'win32') == ('vm', '')\n"
+        "assert choice.api_transport('win32') == 'npipe'\n"
+        "assert qemu.host_accelerators('win32') == ['whpx']\n"
+        "assert qemu.accel_candidates(['tcg', 'whpx'], ['whpx']) == ['whpx', 'tcg']\n"
+        "assert share.default_shares(platform='win32')[0] == []\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert done.stdout == "ok\n", done.stderr

@@ -17,6 +17,7 @@ import pytest
 from engine.errors import LifecycleError
 from engine.models import ContainerSummary, Event
 from engine.vm import disk, ports, qemu, ready, share, ssh
+from engine.vm.choice import api_transport
 from engine.vm.engine import guest_config
 from engine.vm.layout import GIB_MIB, VMPaths, VMSettings, resolve_resources
 from engine.vm.qmp import QMPClient, QMPError, decode, encode
@@ -251,9 +252,9 @@ def test_home_share_per_os(tmp_path: Path) -> None:
 
 
 def test_api_transport_per_os() -> None:
-    assert ssh.api_transport("linux") == "unix"
-    assert ssh.api_transport("darwin") == "unix"
-    assert ssh.api_transport("win32") == "npipe"
+    assert api_transport("linux") == "unix"
+    assert api_transport("darwin") == "unix"
+    assert api_transport("win32") == "npipe"
 
 
 def test_ssh_forward_pins_the_host_key_and_keeps_the_socket_private(tmp_path: Path) -> None:
