@@ -14,7 +14,7 @@ Use it on any view whose column holds a state text::
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -72,6 +72,11 @@ class StateDelegate(QStyledItemDelegate):
         fill = QColor(colour)
         fill.setAlpha(38)
         painter.setPen(Qt.PenStyle.NoPen)
+        if opt.state & QStyle.StateFlag.State_Selected:
+            # on the selection colour a tint alone leaves the state's text unreadable (grey on
+            # blue): lay the view's own base under the pill so it reads as in an unselected row
+            painter.setBrush(opt.palette.color(QPalette.ColorRole.Base))
+            painter.drawRoundedRect(pill, height / 2, height / 2)
         painter.setBrush(fill)
         painter.drawRoundedRect(pill, height / 2, height / 2)
         painter.setBrush(colour)

@@ -78,6 +78,43 @@ def test_state_pill_paints_the_state_colour_and_recolours_live(themed: Any, qtbo
     assert hint.width() > tree.fontMetrics().horizontalAdvance("running")
 
 
+def test_state_pill_stays_readable_on_a_selected_row(themed: Any, qtbot: Any) -> None:
+    """On the selection colour the pill keeps the base under its tint (it read grey on blue)."""
+    model = QStandardItemModel(1, 1)
+    model.setItem(0, 0, QStandardItem("exited (137)"))
+    tree = QTreeView()
+    qtbot.addWidget(tree)
+    tree.setModel(model)
+    tree.setRootIsDecorated(False)
+    tree.resize(300, 120)
+    StateDelegate.install(tree, 0)
+    tree.show()
+    qtbot.waitExposed(tree)
+    rect = tree.visualRect(model.index(0, 0))
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert tree.selectionModel().isSelected(model.index(0, 0))
+    tree.viewport().repaint()
+    image = tree.viewport().grab().toImage()
+    # a point inside the pill, in the gap between its dot and its text
+    x = rect.left() + MARGIN + PAD_X + theme.Sizes.STATE_DOT + 2
+    inside = image.pixelColor(x, rect.center().y())
+    highlight = tree.palette().color(tree.palette().ColorRole.Highlight)
+    base = tree.palette().color(tree.palette().ColorRole.Base)
+
+    def distance(a: QColor, b: QColor) -> int:
+        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue())
+
+    tint = theme.state_colour("exited (137)")
+    a = 38 / 255  # the pill's tint alpha
+    want = QColor(
+        round(base.red() * (1 - a) + tint.red() * a),
+        round(base.green() * (1 - a) + tint.green() * a),
+        round(base.blue() * (1 - a) + tint.blue() * a),
+    )
+    assert distance(highlight, base) > 20  # the test can tell the two apart
+    assert distance(inside, want) <= 6, (inside.name(), want.name(), highlight.name())
+
+
 def _opt(tree: QTreeView) -> Any:
     from PySide6.QtWidgets import QStyleOptionViewItem
 
