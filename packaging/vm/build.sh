@@ -66,10 +66,13 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1747699200}
 
 # The recipe's identity: every file of packaging/vm, hashed in name order. An image whose
 # manifest has the same recipe and version is up to date.
-RECIPE=$(cd "$HERE" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
-    | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
-if [ "$FORCE" = 0 ] && [ -f "$OUT/manifest.json" ] \
-    && python3 - "$OUT" "$RECIPE" "$VERSION" <<'EOF'
+recipe_hash() {
+    (cd "$1" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
+        | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+RECIPE=$(recipe_hash "$HERE")
+up_to_date() {
+    [ -f "$OUT/manifest.json" ] && python3 - "$OUT" "$RECIPE" "$VERSION" <<'EOF'
 import json, sys, pathlib
 out, recipe, version = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 m = json.loads((out / "manifest.json").read_text())
@@ -77,9 +80,22 @@ ok = m.get("recipe") == recipe and m.get("version") == version
 ok = ok and all((out / name).is_file() for name in m.get("files", {}))
 sys.exit(0 if ok else 1)
 EOF
-then
+}
+if [ "$FORCE" = 0 ] && up_to_date; then
     echo "build.sh: $ARCH image $VERSION is up to date in $OUT"
     exit 0
+fi
+# One build per output folder at a time (two test sessions may ask at once): the second waits,
+# then finds the first one's image up to date.
+mkdir -p "$(dirname "$OUT")"
+exec 8> "$OUT.lock"
+if ! flock -n 8; then
+    echo "build.sh: another build of $OUT is running; waiting for it"
+    flock 8
+    if [ "$FORCE" = 0 ] && up_to_date; then
+        echo "build.sh: $ARCH image $VERSION is up to date in $OUT"
+        exit 0
+    fi
 fi
 
 # A foreign root file system runs its maintainer scripts through qemu-user-static (binfmt_misc).
@@ -99,6 +115,11 @@ cleanup() { [ "${PORTSIDE_VM_KEEP_WORK:-0}" = 1 ] && echo "build.sh: kept $WORK"
 trap cleanup EXIT
 mkdir -p "$DEBS" "$WORK/meta"
 START=$(date +%s)
+# Build from a snapshot of the recipe, so an edit in the work tree during a build cannot mix two
+# recipes in one image; the manifest records the snapshot's hash.
+cp -a "$HERE" "$WORK/recipe"
+HERE=$WORK/recipe
+RECIPE=$(recipe_hash "$HERE")
 step() { echo "build.sh: [$(( $(date +%s) - START ))s] $*"; }
 
 # The host's own Debian sources and apt settings (dated snapshot mirrors need Check-Valid-Until
@@ -171,6 +192,7 @@ cp -a "$HERE/rootfs/." "$ROOT/"
 chmod 0755 "$ROOT/usr/sbin/portside-init" "$ROOT/usr/sbin/portside-shutdown" "$ROOT/etc/acpi/PWRF/00000080"
 mkdir -p "$ROOT/etc/portside"
 install -m 0644 "$WORK/meta/early.names" "$ROOT/etc/portside/modules.early"
+install -m 0644 "$WORK/meta/net.names" "$ROOT/etc/portside/modules.net"
 install -m 0644 "$WORK/meta/boot.names" "$ROOT/etc/portside/modules.boot"
 echo "$VERSION" > "$ROOT/etc/portside/image-version"
 # every VM gets its own host key from fw_cfg: none is baked into the image
@@ -253,8 +275,9 @@ manifest = {
     "arch": arch,
     # the engine adds root=/dev/vda rw quiet and console=; these are the image's own defaults:
     # no AppArmor (the image has no parser), no console blanking, reboot at once on panic
-    # (QEMU runs with -no-reboot, so a panic ends QEMU and the engine reports it)
-    "kernel_cmdline": "apparmor=0 panic=-1 rootfstype=ext4 nowatchdog consoleblank=0",
+    # (QEMU runs with -no-reboot, so a panic ends QEMU and the engine reports it), no crypto
+    # self-tests at boot (~0.5 s under TCG)
+    "kernel_cmdline": "apparmor=0 panic=-1 rootfstype=ext4 nowatchdog consoleblank=0 cryptomgr.notests",
     "kernel_version": kver,
     "console": console,
     "files": files,

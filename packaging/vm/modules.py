@@ -5,9 +5,9 @@ writes three lists into OUT_DIR that build.sh uses:
 
 - ``initrd.order``: module files (relative to /lib/modules/<kver>/) for the initramfs, each after
   its dependencies, so /init can ``insmod`` them in that order without modprobe;
-- ``early.names`` / ``boot.names``: module names /sbin/portside-init loads with one
-  ``modprobe -a`` each, before dockerd starts / beside it (only the ones this kernel has: e.g.
-  ``button`` is x86, ``gpio_pl061`` is arm);
+- ``early.names`` / ``net.names`` / ``boot.names``: module names /sbin/portside-init loads with
+  one ``modprobe -a`` each: before dockerd starts / right after, for the network and shares / in
+  the background (only the ones this kernel has: e.g. ``button`` is x86, ``gpio_pl061`` is arm);
 - ``ship.files``: every module file the root file system keeps (boot + ship + their dependencies).
 
 Usage: python3 modules.py MODULES_TXT KERNEL_MODULE_DIR OUT_DIR
@@ -60,6 +60,7 @@ def main(argv: list[str]) -> int:
     names = by_name(deps)
     initrd: list[str] = []
     early: list[str] = []
+    net: list[str] = []
     boot: list[str] = []
     ship: list[str] = []
     for raw in spec.read_text().splitlines():
@@ -67,12 +68,12 @@ def main(argv: list[str]) -> int:
         if not line:
             continue
         kind, item = line.split()
-        if kind in ("initrd", "early", "boot"):
+        if kind in ("initrd", "early", "net", "boot"):
             path = names.get(item.replace("-", "_"))
             if path is None:
                 print(f"modules: {item} is built in or absent in this kernel; skipped")
                 continue
-            {"initrd": initrd, "early": early, "boot": boot}[kind].append(path)
+            {"initrd": initrd, "early": early, "net": net, "boot": boot}[kind].append(path)
         elif kind == "ship":
             prefix = f"kernel/{item}"
             found = [p for p in deps if p == prefix or p.startswith(prefix.rstrip("/") + "/")]
@@ -83,10 +84,10 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"modules.txt: unknown kind {kind!r} in line {raw!r}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "initrd.order").write_text("".join(f"{p}\n" for p in closure(initrd, deps)))
-    for name, paths in (("early", early), ("boot", boot)):
+    for name, paths in (("early", early), ("net", net), ("boot", boot)):
         names = [Path(p).name.removesuffix(".ko") for p in paths]
         (out / f"{name}.names").write_text("".join(f"{n}\n" for n in names))
-    shipped = sorted(set(closure(initrd + early + boot + ship, deps)))
+    shipped = sorted(set(closure(initrd + early + net + boot + ship, deps)))
     (out / "ship.files").write_text("".join(f"{p}\n" for p in shipped))
     return 0
 

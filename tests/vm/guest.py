@@ -11,9 +11,11 @@ serial console in a file. ``ssh`` runs commands in the guest with the pinned hos
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -263,6 +265,11 @@ class Guest:
             self.proc.wait(10)
 
 
+def workdir(prefix: str) -> Path:
+    """A fresh, short folder for one guest (unix socket paths are limited to ~107 bytes)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+
+
 @contextmanager
 def booted(image: VMImage, workdir: Path, **kwargs: object) -> Iterator[Guest]:
     """Start a guest and always end its QEMU (by its own pid) afterwards."""
@@ -278,11 +285,24 @@ def booted(image: VMImage, workdir: Path, **kwargs: object) -> Iterator[Guest]:
 
 
 def ready_split(guest: Guest) -> dict[str, float]:
-    """QEMU start -> each readiness line, host clock, plus the guest's own uptimes."""
+    """Where the boot went, in seconds: QEMU start -> each readiness line on the host's clock,
+    and the phases from the guest's uptime (the initramfs prints when it started and when the
+    root was mounted): firmware (QEMU start -> the kernel's clock starts), kernel, initramfs,
+    init (-> the ``init`` line), engine (``init`` -> ``ready``)."""
     out: dict[str, float] = {}
+    uptime: dict[str, float] = {}
     for line in guest.lines:
         word, _, rest = line.text.partition(" ")
         out[f"{word}_host_s"] = round(line.at, 2)
         with suppress(ValueError):
-            out[f"{word}_uptime_s"] = float(rest)
+            uptime[word] = float(rest)
+    marks = re.search(r"portside: initramfs ([\d.]+) root ([\d.]+)", guest.console_tail(10**6))
+    if marks and "init" in uptime:
+        t_initramfs, t_root = float(marks[1]), float(marks[2])
+        out["firmware_s"] = round(out["init_host_s"] - uptime["init"], 2)
+        out["kernel_s"] = t_initramfs
+        out["initramfs_s"] = round(t_root - t_initramfs, 2)
+        out["init_s"] = round(uptime["init"] - t_root, 2)
+        if "ready" in uptime:
+            out["engine_s"] = round(uptime["ready"] - uptime["init"], 2)
     return out

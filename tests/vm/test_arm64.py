@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.vm.conftest import ensure_image
-from tests.vm.guest import booted, ready_split
+from tests.vm.guest import booted, ready_split, workdir
 
-pytestmark = pytest.mark.vm_arm64
+# building the arm64 image through qemu-user takes ~5 minutes the first time, a boot 1-3
+pytestmark = [pytest.mark.vm_arm64, pytest.mark.timeout(1800)]
 
 
 def test_the_arm64_image_boots_to_a_working_engine(tmp_path: Path) -> None:
     image = ensure_image("arm64")
     assert image.arch == "arm64"
     assert any(p.startswith("linux-image-") and p.endswith("-arm64") for p in image.packages)
-    work = Path("/tmp") / f"pva-{tmp_path.name[-12:]}"
+    work = workdir("pva-")
     try:
         with booted(image, work) as guest:
             ready = guest.wait_line("ready", "failed", timeout=480)

@@ -17,9 +17,10 @@ import pytest
 
 from engine.vm import image as vm_image
 from tests.vm.conftest import ROOT, ensure_image
-from tests.vm.guest import booted, ready_split
+from tests.vm.guest import booted, ready_split, workdir
 
-pytestmark = pytest.mark.vm
+# a first build takes 1-2 minutes, each boot 15-40 s under TCG here
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(1200)]
 
 BUILD = ROOT / "packaging" / "vm" / "build.sh"
 
@@ -104,7 +105,7 @@ def test_the_guest_boots_powers_off_cleanly_and_survives_a_crash(tmp_path: Path)
     share = tmp_path / "home" / "project"
     share.mkdir(parents=True)
     (share / "from-host.txt").write_text("hello from the host\n")
-    work = Path("/tmp") / f"pvi-{tmp_path.name[-12:]}"  # short: unix socket paths
+    work = workdir("pvi-")
     try:
         with booted(image, work, shares={"home": tmp_path / "home"}) as guest:
             init = guest.wait_line("init", timeout=120)
@@ -172,7 +173,7 @@ def test_the_guest_boots_powers_off_cleanly_and_survives_a_crash(tmp_path: Path)
 
 def test_a_dockerd_that_cannot_start_is_reported_and_the_vm_stops(tmp_path: Path) -> None:
     image = ensure_image("x86_64")
-    work = Path("/tmp") / f"pvf-{tmp_path.name[-12:]}"
+    work = workdir("pvf-")
     try:
         with booted(image, work, dockerd_args="--no-such-flag") as guest:
             line = guest.wait_line("ready", "failed", timeout=240)

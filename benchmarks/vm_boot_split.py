@@ -1,0 +1,54 @@
+"""Where the VM image's boot goes under QEMU: firmware, kernel, initramfs, init, engine.
+
+Boots the built image (``packaging/vm/build.sh``) with the tests' minimal QEMU command line
+(``tests/vm/guest.py``: direct kernel boot, TCG) on a fresh root overlay and data disk: a first
+boot (which formats the data disk), the power button, a second boot. Prints one line per boot
+with the split from ``ready_split`` (host clock for QEMU start -> readiness lines, the guest's
+uptime for the phases). Run as root from the repository:
+
+    .venv/bin/python benchmarks/vm_boot_split.py [--arch x86_64|arm64] [--dockerd-args ARGS]
+        [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.vm.image import build_hint, find_image
+from tests.vm.guest import booted, ready_split, workdir
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+    parser.add_argument("--dockerd-args", default="")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    image = find_image(args.arch)
+    if image is None:
+        print(f"no {args.arch} image: {build_hint(args.arch)}", file=sys.stderr)
+        return 1
+    for _ in range(args.rounds):
+        work = workdir("pvb-")
+        try:
+            for boot in ("first", "second"):
+                with booted(image, work, dockerd_args=args.dockerd_args) as guest:
+                    guest.wait_line("ready", "failed", timeout=600)
+                    split = ready_split(guest)
+                    if boot == "first":
+                        split["powerdown_s"] = round(guest.powerdown(timeout=120), 2)
+                print(json.dumps({"arch": args.arch, "dockerd_args": args.dockerd_args,
+                                  "boot": boot, **split}), flush=True)  # fmt: skip
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
