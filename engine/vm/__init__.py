@@ -10,7 +10,9 @@ One module per concern, composed by :class:`engine.vm.engine.VMEngine`:
 - ``ports``  published container ports forwarded to the host's 127.0.0.1, driven by events
 - ``share``  the user's home folder shared into the VM (9p)
 - ``disk``   the root overlay and the data disk (``qemu-img``)
-- ``choice`` which engine kind (native or VM) an OS gets by default
+- ``choice`` which engine kind (native or VM) an OS gets by default, and the API transport
+- ``plan``   what one start needs, checked before anything is written; QEMU's spec from it
+- ``ready``  the guest's readiness lines (init, sshd, ready) and the boot's phases
 
 Nothing here imports Qt; nothing on the start-up path assumes Linux.
 """

@@ -2,7 +2,8 @@
 
 Start-up, in order (each step a module of this package)::
 
-    image.find_image ─► layout (lock, vm.json) ─► disk (root overlay, data disk)
+    plan.make_plan (image, QEMU, ssh, vm.json, accelerators, resources, shares) ─► lock
+      ─► disk (root overlay, data disk)
       ─► ssh.ensure_keys + guest.conf (fw_cfg) ─► qemu.build_command ─► spawn QEMU
       ─► ready "init" (per accelerator: an accelerated boot that exits or is not there in time is
          ended, and the next accelerator, finally tcg, is tried) ─► "sshd" ─► ssh.APIForward
@@ -23,58 +24,33 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-from typing import Any
 
 import httpx
 
 from engine.errors import (
     EngineAlreadyRunning,
-    EngineNotInstalled,
     EngineStartFailed,
     LifecycleError,
 )
 from engine.lifecycle import logfile
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.native import _die_with_parent, _load_libc, write_json_atomic
-from engine.vm import disk, qemu, share
-from engine.vm.choice import api_transport
-from engine.vm.layout import Resources, VMPaths, VMSettings, host_memory_bytes, resolve_resources
+from engine.vm import disk, qemu
+from engine.vm.layout import Resources, VMPaths, VMSettings
+from engine.vm.plan import BootPlan, base_id, free_port, guest_config, machine_spec, make_plan
 from engine.vm.ports import PortForwarder
 from engine.vm.qmp import QMPClient, QMPError
 from engine.vm.ready import BootTimes, ReadyWatcher
-from engine.vm.ssh import APIForward, ensure_keys, find_ssh
+from engine.vm.ssh import APIForward, ensure_keys
 
 log = logging.getLogger(__name__)
 
 #: An accelerated boot must reach portside-init within this many seconds, else tcg is tried.
 ACCEL_TIMEOUT = 20.0
-#: fw_cfg names the guest reads (image contract).
-FW_AUTHORIZED_KEYS = "opt/portside/authorized_keys"
-FW_HOST_KEY = "opt/portside/ssh_host_ed25519_key"
-FW_CONFIG = "opt/portside/config"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now (for the guest's sshd)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def guest_config(shares: list[share.Share], dockerd_args: str = "") -> str:
-    """The shell-sourced ``opt/portside/config`` (values single-quoted; share paths are vetted)."""
-    values = {
-        "PORTSIDE_SHARES": share.shares_setting(shares),
-        "PORTSIDE_DOCKERD_ARGS": dockerd_args.replace("'", ""),
-        "PORTSIDE_HOSTNAME": "portside-vm",
-    }
-    return "".join(f"{key}='{value}'\n" for key, value in values.items())
 
 
 def _lock(fd: int) -> bool:
@@ -264,108 +240,35 @@ class VMEngine(Engine):
 
     # -- start-up steps -------------------------------------------------------------------------
 
-    def _plan(self) -> dict[str, Any]:
+    def _plan(self) -> BootPlan:
         """Everything checked before anything is written: image, programs, settings."""
-        from engine.vm import image as vm_image
-
-        if api_transport() != "unix":
-            raise LifecycleError(
-                "The VM engine cannot offer its API on Windows yet: it needs a named-pipe relay "
-                "for the ssh forward. Use Docker Desktop's WSL engine with DOCKER_HOST meanwhile."
-            )
-        try:
-            host = vm_image.host_arch()
-        except ValueError as exc:
-            raise LifecycleError(str(exc)) from exc
-        arch = self._arch or host
-        image = vm_image.find_image(arch)
-        if image is None:
-            raise EngineNotInstalled(
-                f"The Portside VM image ({arch}, version {vm_image.IMAGE_VERSION}) is not built "
-                f"yet. Build it with: {vm_image.build_hint(arch)}"
-            )
-        program = qemu.find_qemu(arch)
-        qemu_img = disk.find_qemu_img()
-        ssh, keygen = find_ssh()
         settings = self._settings or VMSettings.load(self.paths.settings_file)
-        forced = os.environ.get(qemu.ACCEL_ENV) or settings.accel
-        if forced and forced not in ("kvm", "hvf", "whpx", "tcg"):
-            raise LifecycleError(
-                f"{qemu.ACCEL_ENV}={forced!r} is not an accelerator (kvm, hvf, whpx, tcg)."
-            )
-        same_arch = arch == host
-        in_qemu = qemu.qemu_accelerators(program)
-        accels = self._accels or qemu.accel_candidates(
-            in_qemu, qemu.host_accelerators() if same_arch else [], forced, same_arch=same_arch
-        )
-        resources = resolve_resources(settings, os.cpu_count(), host_memory_bytes())
-        if not same_arch and resources.cpus > 1:
-            resources = Resources(1, resources.memory_mib, resources.disk_gib, resources.notes)
-        shares, share_note = share.default_shares()
-        return {
-            "arch": arch,
-            "image": image,
-            "qemu": program,
-            "qemu_img": qemu_img,
-            "ssh": ssh,
-            "keygen": keygen,
-            "accels": accels,
-            "resources": resources,
-            "shares": shares,
-            "notes": [*resources.notes, *([share_note] if share_note else [])],
-        }
+        return make_plan(self._arch, settings, self._accels)
 
-    def _prepare(self, plan: dict[str, Any]) -> None:
+    def _prepare(self, plan: BootPlan) -> None:
         """(thread) End leftovers, make the disks, keys and guest config."""
         self._end_stale()
-        paths, image = self.paths, plan["image"]
-        notes: list[str] = list(plan["notes"])
+        paths, image = self.paths, plan.image
+        notes = list(plan.notes)
         if disk.ensure_root_overlay(
-            plan["qemu_img"], paths.root_disk, paths.root_version, image.rootfs, _base_id(image)
+            plan.qemu_img, paths.root_disk, paths.root_version, image.rootfs, base_id(image)
         ):
             notes.append(f"root disk made from image {image.version}")
-        made = disk.ensure_data_disk(plan["qemu_img"], paths.data_disk, plan["resources"].disk_gib)
+        made = disk.ensure_data_disk(plan.qemu_img, paths.data_disk, plan.resources.disk_gib)
         if made:
             notes.append(made)
-        ensure_keys(plan["keygen"], paths)
+        ensure_keys(plan.keygen, paths)
         tmp = paths.guest_config.with_name(".guest.conf.tmp")
-        tmp.write_text(guest_config(plan["shares"]), encoding="utf-8")
+        tmp.write_text(guest_config(plan.shares), encoding="utf-8")
         os.replace(tmp, paths.guest_config)
         (paths.root / "ssh.log").write_bytes(b"")
         self._notes = notes
 
-    def _spec(self, plan: dict[str, Any], accel: str) -> qemu.MachineSpec:
-        image, res, paths = plan["image"], plan["resources"], self.paths
-        self.ssh_port = free_port()
-        return qemu.MachineSpec(
-            arch=plan["arch"],
-            accel=accel,
-            cpus=res.cpus,
-            memory_mib=res.memory_mib,
-            kernel=image.kernel,
-            initrd=image.initrd,
-            cmdline=qemu.kernel_cmdline(
-                plan["arch"], str(image.manifest.get("kernel_cmdline", ""))
-            ),
-            root_disk=paths.root_disk,
-            data_disk=paths.data_disk,
-            ssh_port=self.ssh_port,
-            qmp_socket=paths.qmp_socket,
-            ready_socket=paths.ready_socket,
-            shares=plan["shares"],
-            fw_cfg={
-                FW_AUTHORIZED_KEYS: paths.client_key.with_name(paths.client_key.name + ".pub"),
-                FW_HOST_KEY: paths.host_key,
-                FW_CONFIG: paths.guest_config,
-            },
-            pidfile=paths.qemu_pidfile,
-        )
-
-    async def _boot(self, plan: dict[str, Any]) -> None:
+    async def _boot(self, plan: BootPlan) -> None:
         """Spawn QEMU with each accelerator in turn until one reaches init; then wait for ready."""
         deadline = time.monotonic() + self.start_timeout
-        accels: list[str] = plan["accels"]
-        self.resources = plan["resources"]
+        accels = plan.accels
+        self.resources = plan.resources
         for note in self._notes:
             self._note(note)
         for index, accel in enumerate(accels):
@@ -378,7 +281,9 @@ class VMEngine(Engine):
                     f"Booting the Linux VM (QEMU, {qemu.describe_accel(accel)})…",
                 )
             )
-            self._spawn(qemu.build_command(plan["qemu"], self._spec(plan, accel)))
+            self.ssh_port = free_port()
+            spec = machine_spec(plan, accel, self.paths, self.ssh_port)
+            self._spawn(qemu.build_command(plan.qemu, spec))
             limit = deadline if last else min(deadline, time.monotonic() + self.accel_timeout)
             problem = await self._wait_for("init", limit)
             if not problem:
@@ -392,7 +297,7 @@ class VMEngine(Engine):
             raise EngineStartFailed(problem, self.log_tail())
         assert self.ssh_port is not None
         self._qmp = await QMPClient.connect(self.paths.qmp_socket)
-        self._forward = APIForward(plan["ssh"], self.paths, self.ssh_port, self._note)
+        self._forward = APIForward(plan.ssh, self.paths, self.ssh_port, self._note)
         await self._forward.start(max(5.0, deadline - time.monotonic()))
         problem = await self._wait_for("ready", deadline)
         if problem:
@@ -688,17 +593,6 @@ class VMEngine(Engine):
     async def _wait_idle(self) -> None:
         while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
             await asyncio.sleep(0.05)
-
-
-def _base_id(image: Any) -> str:
-    """What the root overlay was made over: the image version and its rootfs' checksum (a
-    rebuilt image of the same version is a different base; an overlay over it would be garbage)."""
-    files = image.manifest.get("files")
-    digest = files.get("rootfs.qcow2") if isinstance(files, dict) else None
-    if not isinstance(digest, str):
-        info = image.rootfs.stat()
-        digest = f"{info.st_size}-{int(info.st_mtime)}"
-    return f"{image.version} {digest}"
 
 
 async def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:  # noqa: ASYNC109

@@ -18,8 +18,8 @@ from engine.errors import LifecycleError
 from engine.models import ContainerSummary, Event
 from engine.vm import disk, ports, qemu, ready, share, ssh
 from engine.vm.choice import api_transport
-from engine.vm.engine import guest_config
 from engine.vm.layout import GIB_MIB, VMPaths, VMSettings, resolve_resources
+from engine.vm.plan import guest_config
 from engine.vm.qmp import QMPClient, QMPError, decode, encode
 
 QEMU = shutil.which("qemu-system-x86_64")
