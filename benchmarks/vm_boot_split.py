@@ -7,7 +7,7 @@ with the split from ``ready_split`` (host clock for QEMU start -> readiness line
 uptime for the phases). Run as root from the repository:
 
     .venv/bin/python benchmarks/vm_boot_split.py [--arch x86_64|arm64] [--dockerd-args ARGS]
-        [--rounds N]
+        [--rounds N] [--cpus N]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def main() -> int:
     parser.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
     parser.add_argument("--dockerd-args", default="")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--cpus", type=int, default=2)
     args = parser.parse_args()
     image = find_image(args.arch)
     if image is None:
@@ -38,13 +39,13 @@ def main() -> int:
         work = workdir("pvb-")
         try:
             for boot in ("first", "second"):
-                with booted(image, work, dockerd_args=args.dockerd_args) as guest:
+                with booted(image, work, dockerd_args=args.dockerd_args, cpus=args.cpus) as guest:
                     guest.wait_line("ready", "failed", timeout=600)
                     split = ready_split(guest)
                     if boot == "first":
                         split["powerdown_s"] = round(guest.powerdown(timeout=120), 2)
-                print(json.dumps({"arch": args.arch, "dockerd_args": args.dockerd_args,
-                                  "boot": boot, **split}), flush=True)  # fmt: skip
+                head = {"arch": args.arch, "cpus": args.cpus, "boot": boot}
+                print(json.dumps({**head, "dockerd_args": args.dockerd_args, **split}), flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return 0
