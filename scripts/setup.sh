@@ -15,9 +15,11 @@ run_pkgs=(docker.io iptables iproute2 rootlesskit slirp4netns uidmap libxcb-curs
   libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 gnome-keyring dbus python3 python3-venv)
 # What the tests add: a registry with htpasswd auth, a keyring session, a virtual screen, a static
 # busybox for offline images, the Go credential helpers as a peer, hyperfine for benchmarks, and
-# the AT-SPI bus with pyatspi to read the app as a screen reader does (tests/gui/test_atspi.py).
+# the AT-SPI bus with pyatspi to read the app as a screen reader does (tests/gui/test_atspi.py),
+# and QEMU, qemu-img and ssh-keygen for the VM engine's unit tests against real QEMU parts.
 test_pkgs=(docker-registry apache2-utils busybox-static golang-docker-credential-helpers
-  xvfb xauth dbus-x11 hyperfine at-spi2-core python3-pyatspi)
+  xvfb xauth dbus-x11 hyperfine at-spi2-core python3-pyatspi qemu-system-x86 qemu-utils
+  openssh-client)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
