@@ -167,10 +167,16 @@ async def run(rounds: int) -> dict[str, list[float]]:
     return times
 
 
+def _dockerd_version() -> str:
+    found = subprocess.run(["dockerd", "--version"], capture_output=True, text=True, check=False)
+    return found.stdout.strip() or "dockerd"
+
+
 def render(times: dict[str, list[float]], rounds: int, command: str) -> str:
     base = statistics.median(times["by hand"])
     rows = [
-        f"`NativeEngine.start()` against dockerd 20.10 launched by hand with the same flags and "
+        f"`NativeEngine.start()` against {_dockerd_version()} launched by hand with the same "
+        "flags and "
         f"daemon.json, {rounds} rounds alternating (order swapped each round), time from start "
         "to the first `/_ping` answering 200; both poll every 20 ms. Stops are not timed.",
         "",

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from engine.client import EngineClient  # noqa: E402
 from engine.lifecycle import EnginePaths, NativeEngine  # noqa: E402
 
-DOCKER = shutil.which("docker", path="/usr/local/bin") or shutil.which("docker") or "docker"
+DOCKER = shutil.which("docker") or "docker"  # the CLI a user of this machine would run
 IMAGE = "portside-bench/busybox:latest"
 SECTION = "## Listing 1,000 containers"
 LABEL = "portside.bench"
@@ -148,11 +148,14 @@ def report(
     docker_version = subprocess.run(
         [DOCKER, "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
+    dockerd_version = subprocess.run(
+        ["dockerd", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     base = statistics.median(times["docker ps"])
     lines = [
         SECTION,
         "",
-        f"{count:,} created (not started) containers in a private dockerd 20.10 engine; "
+        f"{count:,} created (not started) containers in a private engine ({dockerd_version}); "
         f"{rounds} alternating rounds in one run; times in milliseconds "
         f"(creating them took {create_s:.1f} s at concurrency 8).",
         "",
