@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import grp
@@ -47,7 +45,7 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import iptables, logfile, netconf, ownership, procs
+from engine.lifecycle import child, iptables, logfile, netconf, ownership, procs
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.jsonfiles import complete_daemon_config as complete_daemon_config
 from engine.lifecycle.jsonfiles import read_state as read_state
@@ -66,27 +64,8 @@ from engine.lifecycle.programs import rootlesskit_errors as rootlesskit_errors
 
 log = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
 #: Seconds between ``/_ping`` attempts while dockerd starts (a refused unix connect is cheap).
 PING_INTERVAL = 0.02
-
-
-_libc: ctypes.CDLL | None = None
-
-
-def _load_libc() -> ctypes.CDLL:
-    # looked up once, in the parent: find_library runs ldconfig, far too slow for a forked child
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return _libc
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    # dockerd gets SIGTERM (a clean shutdown) if its owner dies without stopping it, so no engine
-    # is left running without a lock holder. Note: Linux ties this to the forking *thread*.
-    assert _libc is not None
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 class NativeEngine(Engine):
@@ -442,30 +421,9 @@ class NativeEngine(Engine):
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         with logfile.open_private(self.paths.log_file) as handle:
             handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
-        linux = sys.platform.startswith("linux")
-        if linux:
-            _load_libc()
-        read_fd, write_fd = os.pipe()
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,
-                stderr=write_fd,
-                env=env,
-                close_fds=True,
-                start_new_session=True,  # terminal signals (Ctrl-C) must not reach dockerd
-                preexec_fn=_die_with_parent if linux else None,
-            )
-        except OSError as exc:
-            os.close(read_fd)
-            raise EngineStartFailed(f"Could not run {argv[0]}: {exc}") from exc
-        finally:
-            os.close(write_fd)
+        proc, self._log_writer = child.spawn_logged(argv, self.paths.log_file, env=env)
         self._expect_exit = False
         self._proc = proc
-        self._log_writer = logfile.RotatingLogWriter(read_fd, self.paths.log_file)
-        self._log_writer.start()
         threading.Thread(
             target=self._watch, args=(proc,), name=f"engine-watch:{proc.pid}", daemon=True
         ).start()

@@ -36,9 +36,9 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import logfile
+from engine.lifecycle import child, logfile
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
-from engine.lifecycle.native import _die_with_parent, _load_libc, write_json_atomic
+from engine.lifecycle.jsonfiles import write_json_atomic
 from engine.vm import disk, qemu
 from engine.vm.layout import Resources, VMPaths, VMSettings
 from engine.vm.plan import BootPlan, base_id, free_port, guest_config, machine_spec, make_plan
@@ -317,30 +317,10 @@ class VMEngine(Engine):
         for stale in (self.paths.qmp_socket, self.paths.ready_socket):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
-        linux = sys.platform.startswith("linux")
-        if linux:
-            _load_libc()
-        read_fd, write_fd = os.pipe()
         started = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,
-                stderr=write_fd,
-                close_fds=True,
-                start_new_session=True,  # terminal signals (Ctrl-C) must not reach QEMU
-                preexec_fn=_die_with_parent if linux else None,
-            )
-        except OSError as exc:
-            os.close(read_fd)
-            raise EngineStartFailed(f"Could not run {argv[0]}: {exc}") from exc
-        finally:
-            os.close(write_fd)
+        proc, self._log_writer = child.spawn_logged(argv, log_file)
         self._expect_exit = False
         self._proc = proc
-        self._log_writer = logfile.RotatingLogWriter(read_fd, log_file)
-        self._log_writer.start()
         self._ready = ReadyWatcher(self.paths.ready_socket, started)
         self.boot_times = self._ready.times
         self._ready.start()
