@@ -9,13 +9,17 @@ a boot under TCG 15-40 s on a busy 2-core machine).
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
 import pytest
 
 from engine.vm import image as vm_image
+from tests.support.engine_fixtures import DOCKER_CLI, TEST_IMAGE, busybox_context
 from tests.vm.conftest import ROOT, ensure_image
 from tests.vm.guest import booted, ready_split, workdir
 
@@ -39,6 +43,36 @@ def build(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]
     )
     assert done.returncode == 0, f"build.sh {args} failed:\n{done.stdout[-3000:]}\n{done.stderr}"
     return done
+
+
+def busybox_rootfs() -> bytes:
+    """The busybox test image's root file system as a tar, for ``docker import``."""
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(busybox_context())) as source,
+        tarfile.open(fileobj=out, mode="w") as tar,
+    ):
+        for member in source.getmembers():
+            if member.name.startswith("rootfs/"):
+                data = source.extractfile(member) if member.isfile() else None
+                member.name = member.name.removeprefix("rootfs/")
+                tar.addfile(member, data)
+    return out.getvalue()
+
+
+def docker_cli(sock: Path, *args: str, stdin: bytes | None = None) -> str:
+    """The docker CLI on PATH against the guest's forwarded socket; fails with its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_HOST"] = f"unix://{sock}"
+    env["DOCKER_CONFIG"] = str(sock.parent / "docker-config")
+    done = subprocess.run(
+        [DOCKER_CLI, *args], input=stdin, capture_output=True, env=env, timeout=180
+    )
+    out = done.stdout.decode(errors="replace")
+    assert done.returncode == 0, f"docker {args[0]} exited {done.returncode}:\n{out}\n" + (
+        done.stderr.decode(errors="replace")
+    )
+    return out
 
 
 def test_build_is_cached_and_the_manifest_pins_what_is_inside() -> None:
@@ -122,6 +156,16 @@ def test_the_guest_boots_powers_off_cleanly_and_survives_a_crash(tmp_path: Path)
                 assert info["Driver"] == "overlay2"
                 assert info["DockerRootDir"] == "/var/lib/docker"
                 assert info["Name"] == "portside-test"
+                # a real container: containerd's tasks service, runc, the bridge network, attach
+                # (a ping alone missed a containerd config that broke every `docker run`)
+                sock = guest.workdir / "docker.sock"
+                docker_cli(
+                    sock, "import", "-c", "ENV PATH=/bin", "-", TEST_IMAGE, stdin=busybox_rootfs()
+                )
+                script = "echo hi from $(hostname); ip -4 route"
+                ran = docker_cli(sock, "run", "--rm", TEST_IMAGE, "sh", "-c", script)
+                assert ran.startswith("hi from "), ran
+                assert "default via 172.17.0.1" in ran, "the container is not on docker0"
 
             # the data disk was formatted on first boot and holds the engine's data;
             # the home share is mounted at the same path as on the host, both ways
