@@ -139,6 +139,10 @@ class DetailsPanel(QWidget):
         self._logs_task: asyncio.Task[None] | None = None
         self._state_field: QLabel | None = None
         self._started = ""
+        # The run (State.StartedAt) the log stream follows: None until the first inspect says,
+        # "" for a stream opened while the container was not running.
+        self._stream_run: str | None = None
+        self._running = False  # what the newest inspect said
         self.title = QLabel()
         self.title.setAccessibleDescription("Container")
         font = self.title.font()
@@ -192,6 +196,8 @@ class DetailsPanel(QWidget):
     def show_container(self, cid: str) -> None:
         self.stop_logs()
         self.container_id = cid
+        self._stream_run = None
+        self._running = False
         self.logs.reset()
         self.raw.clear()
         while self.form.rowCount():
@@ -287,23 +293,41 @@ class DetailsPanel(QWidget):
         self.raw.setPlainText(json.dumps(raw, indent=2, sort_keys=True))
         self.raw.verticalScrollBar().setValue(scroll)
         self.tabs.setCurrentIndex(current)
-        # A stopped container's log stream has ended: follow it again once it runs.
+        self._follow_run(str(raw["Id"]), state)
+
+    def _follow_run(self, cid: str, state: dict[str, Any]) -> None:
+        """Keep ONE log stream on the container's current run.
+
+        A stream opened before the container started (the details of a created or stopped
+        container) may never deliver that run's lines: the engine's follow reader of a stopped
+        container ends or stalls. So a run the stream does not follow gets a new stream from the
+        container's last lines, as showing it anew would; a stream still open after the
+        container stopped is replaced by a read of the end (a flood can stall it).
+        """
+        running = bool(state.get("Running"))
+        run = str(state.get("StartedAt") or "") if running else ""
+        self._running = running
+        if self._stream_run is None:
+            self._stream_run = run  # the stream show_container opened follows this run
         client = self.ctx.client
         task = self._logs_task
-        if state.get("Running") and client is not None and (task is None or task.done()):
-            self._logs_task = asyncio.ensure_future(
-                follow_logs(client, str(raw["Id"]), self.logs, tail=0)
-            )
-        elif not state.get("Running") and task is not None and not task.done():
+        if running and client is not None:
+            if task is None or task.done() or self._stream_run != run:
+                self.stop_logs()
+                self.logs.reset()
+                self._stream_run = run
+                self._logs_task = asyncio.ensure_future(
+                    follow_logs(client, cid, self.logs, tail=LOG_TAIL_LINES)
+                )
+        elif not running and task is not None and not task.done():
             # Stopped, but its follow stream is still open: the engine ends it at once
             # normally; one that stalled under a flood is replaced by a read of the end.
-            cid = str(raw["Id"])
             QTimer.singleShot(STALL_GRACE_MS, self, lambda: self._unstick(task, cid))
 
     def _unstick(self, task: asyncio.Task[None], cid: str) -> None:
         client = self.ctx.client
-        if task is not self._logs_task or task.done() or client is None:
-            return
+        if task is not self._logs_task or task.done() or client is None or self._running:
+            return  # ended, replaced, or the container runs again (that stream is needed)
         task.cancel()
         self._logs_task = asyncio.ensure_future(read_end(client, cid, self.logs))
 
