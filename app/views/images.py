@@ -44,15 +44,16 @@ _REFRESH_ACTIONS = {"pull", "tag", "untag", "import", "load", "push", "save"}
 
 
 class TagsColumn(Column):
-    """The Reference column showing every tag of an image (one per line in the tooltip).
+    """The Reference column showing every tag of an image, one per line (and in the tooltip).
 
     The model keeps ``reference`` as the first tag (sorting and the untagged forms stay the
-    model's); the cell shows all of them, comma-separated.
+    model's); the cell shows all of them, each on a line of its own, so no tag is ever broken
+    in two ("portside-test/" | "busybox:latest" when the cell wrapped a comma-separated list).
     """
 
     def display(self, row: Row) -> str:
         tags = row.get("tags") or ()
-        return ", ".join(tags) if tags else super().display(row)
+        return "\n".join(tags) if tags else super().display(row)
 
 
 def _tags_tooltip(row: Row) -> str | None:
@@ -76,8 +77,9 @@ class ImagesView(ResourceView):
             first.format, first.sort_key, first.tooltip or _tags_tooltip, first.foreground,
             first.decoration, first.search, first.extra,
         )
-        # Every tag stays readable: the cell wraps after a comma and the row grows to fit.
-        self.table.setWordWrap(True)
+        # Every tag stays whole: one per line, the row grows to fit them, no wrapping inside one
+        # (a too-narrow column elides a line, as any long reference does).
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self._container_image: dict[str, str] = {}  # container id -> image id
         self.add_action("Pull…", self.open_pull, icon="image-pull", tip="Pull an image")

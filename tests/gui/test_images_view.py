@@ -71,6 +71,31 @@ def test_list_model_and_state_page(view: ImagesView, qtmodeltester: Any, test_im
     assert view.stack.currentWidget() is view.content
 
 
+def test_every_tag_is_whole_on_a_line_of_its_own(
+    view: ImagesView, qtbot: Any, test_image: str
+) -> None:
+    """Two tags: the Reference cell shows each on its own line, none broken, the row fits both."""
+    from PySide6.QtCore import Qt
+
+    image_id = _id_with_tag(view, test_image)
+    assert image_id is not None
+    new_tag = f"portside-views/one-tag-per-line:{uuid.uuid4().hex[:6]}"
+    view.tag_image(image_id, new_tag)
+    wait_for(qtbot, lambda: new_tag in view.model.tags_of(image_id))
+    view.resize(1000, 500)
+    view.show()
+    view.search.setText(new_tag)
+    wait_for(qtbot, lambda: view.proxy.rowCount() == 1)
+    index = view.proxy.index(0, 0)
+    shown = str(index.data(Qt.ItemDataRole.DisplayRole)).split("\n")
+    assert sorted(shown) == sorted(view.model.tags_of(image_id)) and len(shown) >= 2
+    assert not view.table.wordWrap()  # nothing wraps inside a tag
+    assert str(index.data(Qt.ItemDataRole.ToolTipRole)).split("\n") == shown
+    wait_for(qtbot, lambda: view.table.rowHeight(0) >= len(shown) * view.fontMetrics().height())
+    view.remove_images([new_tag], force=False)
+    wait_for(qtbot, lambda: new_tag not in view.model.tags_of(image_id))
+
+
 def test_tag_untag_and_in_use_follow_events(
     view: ImagesView, qtbot: Any, test_image: str, containers: Any
 ) -> None:
