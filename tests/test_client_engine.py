@@ -9,13 +9,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, suppress
 
-import httpx
 import pytest
 
 from engine import models
 from engine.client import API_VERSION, EngineClient, parse_api_version
 from engine.errors import Conflict, EngineAPIError, NotFound, StreamError
 from engine.streams import Frame, StreamKind
+from tests.support.buildkit import buildkit_build as _buildkit_build
 from tests.support.engine_fixtures import dockerd_version
 
 pytestmark = pytest.mark.engine
@@ -566,25 +566,6 @@ async def test_writing_to_an_exec_without_stdin_says_what_to_do(
             await session.write(b"x")
         assert [f async for f in session] == []
     assert await session.exit_code() == 0
-
-
-async def _buildkit_build(endpoint: str, context: bytes, tag: str) -> None:
-    """Build with BuildKit (``/build?version=2``, built into dockerd): it leaves a build cache.
-
-    Portside's client builds with the classic builder, which leaves none, so this goes to the
-    engine directly; the tar context is served to BuildKit by dockerd itself (no session needed).
-    """
-    transport = httpx.AsyncHTTPTransport(uds=endpoint.removeprefix("unix://"))
-    async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=120) as c:
-        resp = await c.post(
-            "/build",
-            params={"version": "2", "t": tag},
-            content=context,
-            headers={"Content-Type": "application/x-tar"},
-        )
-    assert resp.status_code == 200, resp.text
-    assert '"errorDetail"' not in resp.text, resp.text
-    assert "moby.image.id" in resp.text, resp.text
 
 
 async def test_build_prune_removes_the_build_cache(

@@ -65,8 +65,12 @@ _DIRTY_ACTIONS = {
 
 
 async def prune_build_cache(client: Any) -> Any:
-    """``POST /build/prune`` through the client."""
-    return await client.build_prune()
+    """``POST /build/prune?all=1`` through the client: the whole cache, as the question says.
+
+    Without ``all`` BuildKit keeps the records a tagged image's build used (the "fileop target"
+    of a COPY), so a user's "Prune build cache" left most of it in place.
+    """
+    return await client.build_prune(all=True)
 
 
 class DiskUsageView(QWidget):
@@ -239,6 +243,7 @@ class DiskUsageView(QWidget):
         box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
         yes = box.addButton("Prune", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # a stray Enter prunes nothing
         box.exec()
         return box.clickedButton() is yes
 

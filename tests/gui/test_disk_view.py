@@ -10,6 +10,8 @@ import pytest
 
 from app.views.disk import DiskUsageView
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.modals import when_modal
+from tests.support.buildkit import make_build_cache
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -73,6 +75,61 @@ def test_numbers_and_prune(view: DiskUsageView, qtbot: Any, containers: Any) -> 
     wait_for(qtbot, lambda: "Build cache: removed" in view.result_label.text())
     with pytest.raises(ValueError, match="no filters"):
         view.prune("build_cache", scope)
+
+
+def test_prune_build_cache_by_click_and_keys_removes_a_real_cache(
+    view: DiskUsageView, qtbot: Any, engine_endpoint: str
+) -> None:
+    """A BuildKit build leaves a cache; the button, then Tab to "Prune" and Space, removes it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+    client = view.ctx.client
+    uid = uuid.uuid4().hex[:8]
+    tag = run_async(qtbot, make_build_cache(engine_endpoint, uid), timeout=180)
+    try:
+        cache = run_async(qtbot, client.df()).build_cache
+        assert cache, "BuildKit left no build cache, so the prune below would prove nothing"
+        size = sum(int(c.get("Size") or 0) for c in cache)
+        assert size >= 1_000_000
+        view.show()
+        before = view.usage
+        view.refresh()
+        wait_for(qtbot, lambda: view.usage is not before and view.usage is not None)
+        assert view.numbers("build_cache")["size"] != "0 B"
+
+        def confirm(box: Any) -> None:
+            assert isinstance(box, QMessageBox) and box.text() == "Remove the build cache?"
+            prune = next(b for b in box.findChildren(QPushButton) if b.text() == "Prune")
+            assert box.defaultButton() is not prune  # Enter alone would not prune
+            for _ in range(4):  # as a person would: Tab to "Prune", then Space
+                if QApplication.focusWidget() is prune:
+                    break
+                qtbot.keyClick(QApplication.focusWidget() or box, Qt.Key.Key_Tab)
+            assert QApplication.focusWidget() is prune
+            qtbot.keyClick(prune, Qt.Key.Key_Space)
+
+        asked = when_modal(confirm)
+        qtbot.mouseClick(view.prune_buttons["build_cache"], Qt.MouseButton.LeftButton)
+        assert asked, "no question was asked"
+        wait_for(qtbot, lambda: "Build cache: removed" in view.result_label.text(), timeout=60)
+        text = view.result_label.text()
+        assert "removed 0 " not in text and "reclaimed 0 B" not in text, text
+        # at least the megabyte of this test's own data (the records' sizes overlap: their sum
+        # in df is more than what a prune reclaims)
+        assert _at_least(text, 1_000_000), text
+        assert run_async(qtbot, client.df()).build_cache == ()
+        # the numbers follow: the view refreshed after the prune
+        wait_for(qtbot, lambda: view.numbers("build_cache")["size"] == "0 B", timeout=30)
+    finally:
+        run_async(qtbot, client.images.remove(tag, force=True))
+
+
+def _at_least(text: str, size: int) -> bool:
+    """Whether the ``reclaimed 1.23 MB.`` at the end of ``text`` is at least ``size`` bytes."""
+    value, unit = text.rsplit("reclaimed ", 1)[1].rstrip(".").split()
+    scale = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[unit]
+    return float(value) * scale >= size * 0.99
 
 
 def test_state_page_when_disconnected(view: DiskUsageView) -> None:
