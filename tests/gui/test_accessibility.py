@@ -2,8 +2,10 @@
 
 The main window is walked with each view shown (and the container details open), then every
 dialog the views open without a modal loop (pull, build, run, push, history, save, volume and
-network create/details, sign-in). ``tests/gui/display/checks.py`` has the rules. The sidebar is
-also driven through its accessible action, as an assistive tool does.
+network create/details, sign-in), and the modal questions (remove and rename a container, prune
+images, prune the build cache), each opened by a real key press or click and dismissed with
+Escape. ``tests/gui/display/checks.py`` has the rules. The sidebar is also driven through its
+accessible action, as an assistive tool does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from app.main_window import MainWindow
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems, hidden_nameless
-from tests.gui.display.drive import DIALOG_COUNT, open_dialogs, settle
+from tests.gui.display.drive import DIALOG_COUNT, inspect_modal, open_dialogs, settle
 
 pytestmark = [
     pytest.mark.gui,
@@ -76,6 +78,72 @@ def test_every_dialog_names_every_control(
     import shiboken6
 
     wait_for(qtbot, lambda: not [d for d in closed if shiboken6.isValid(d)])
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+
+
+def test_every_modal_question_names_every_control(
+    window: MainWindow, app_ctx: Any, qtbot: Any, look: content.Content
+) -> None:
+    """Remove, rename, prune images, prune build cache: opened by keys and clicks as a person
+    does, walked as a screen reader sees them, dismissed with Escape (nothing happens)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QInputDialog, QMessageBox, QToolButton
+
+    containers: Any = window.views["containers"]
+    images: Any = window.views["images"]
+    disk: Any = window.views["disk"]
+    migrate = look.containers["migrate"]
+
+    def click_row() -> None:
+        window.show_view("containers")
+        index = containers.proxy.mapFromSource(containers.model.index_for(migrate))
+        containers.tree.scrollTo(index)
+        rect = containers.tree.visualRect(index)
+        qtbot.mouseClick(containers.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert containers.selected_ids() == [migrate]
+
+    def remove_by_delete_key() -> None:
+        click_row()
+        qtbot.keyClick(containers.tree, Qt.Key.Key_Delete)
+
+    def rename_by_toolbar() -> None:
+        click_row()
+        button = containers.toolbar.widgetForAction(containers.actions_by_name["rename"])
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def prune_images_by_toolbar() -> None:
+        window.show_view("images")
+        prune = next(a for a in images.toolbar.actions() if a.text() == "Prune…")
+        button = images.toolbar.widgetForAction(prune)
+        assert isinstance(button, QToolButton) and button.isVisible()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def prune_build_cache_by_button() -> None:
+        window.show_view("disk")
+        qtbot.mouseClick(disk.prune_buttons["build_cache"], Qt.MouseButton.LeftButton)
+
+    triggers = {
+        "remove container": (remove_by_delete_key, QMessageBox),
+        "rename container": (rename_by_toolbar, QInputDialog),
+        "prune images": (prune_images_by_toolbar, QMessageBox),
+        "prune build cache": (prune_build_cache_by_button, QMessageBox),
+    }
+    problems: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for title, (trigger, kind) in triggers.items():
+
+        def walk(dialog: QWidget, title: str = title, kind: type = kind) -> None:
+            kinds[title] = type(dialog).__name__ if isinstance(dialog, kind) else "?"
+            found = a11y_problems(dialog) + hidden_nameless(dialog)
+            if found:
+                problems[title] = found
+
+        inspect_modal(qtbot, trigger, walk)
+        settle(qtbot, app_ctx)
+    assert kinds == {t: k.__name__ for t, (_, k) in triggers.items()}
+    # Escape said no: the container is still there, under its own name
+    assert migrate in containers.model
+    assert containers.model.get(migrate)["name"] == f"{look.prefix}-migrate"
     assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
 
 
