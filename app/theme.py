@@ -385,6 +385,10 @@ def title_font() -> QFont:
 def stylesheet(p: Palette) -> str:
     """The one application stylesheet, generated from ``p``."""
     r = Sizes.RADIUS
+    # A disabled button's text: half the muted colour, so it reads as off next to muted labels
+    # (in plain muted, "Sign out" with no login looked like a live button).
+    off = QColor(p.muted)
+    faint = f"rgba({off.red()}, {off.green()}, {off.blue()}, 0.5)"
     return f"""
 QToolTip {{ color: {p.text}; background: {p.base}; border: 1px solid {p.border}; padding: 4px; }}
 QWidget#sidebarPanel {{ background: {p.sidebar}; border-right: 1px solid {p.border}; }}
@@ -401,7 +405,7 @@ QPushButton {{
 }}
 QPushButton:hover {{ background: {p.hover}; }}
 QPushButton:pressed {{ background: {p.border}; }}
-QPushButton:disabled {{ color: {p.muted}; background: {p.window}; }}
+QPushButton:disabled {{ color: {faint}; background: {p.window}; }}
 QPushButton:default {{ border-color: {p.accent}; }}
 QPushButton:focus {{ border: 2px solid {p.accent}; padding: 4px 11px; }}
 QPushButton:flat {{ border: none; background: transparent; }}

@@ -235,3 +235,36 @@ def test_system_mode_on_plain_x_reads_gtk_theme(
     assert theme.resolve("system") is theme.LIGHT
     monkeypatch.delenv("GTK_THEME")
     assert theme.resolve("system") is theme.LIGHT
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_a_disabled_button_looks_off_next_to_an_enabled_one(
+    themed: Any, qtbot: Any, mode: str
+) -> None:
+    """Accounts' "Sign out" with no login looked live: disabled text is clearly fainter."""
+    from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+
+    theme.apply(themed, mode)
+    box = QWidget()
+    qtbot.addWidget(box)
+    lay = QVBoxLayout(box)
+    on, off = QPushButton("Sign out"), QPushButton("Sign out")
+    off.setEnabled(False)
+    lay.addWidget(on)
+    lay.addWidget(off)
+    box.show()
+    qtbot.waitExposed(box)
+
+    def text_contrast(button: QPushButton) -> float:
+        image = button.grab().toImage()
+        back = image.pixelColor(image.width() // 2, 3).lightnessF()  # inside, above the text
+        lightness = [
+            image.pixelColor(x, y).lightnessF()
+            for x in range(image.width() // 4, image.width() * 3 // 4)
+            for y in range(image.height() // 3, image.height() * 2 // 3)
+        ]
+        return max(abs(v - back) for v in lightness)
+
+    live, dead = text_contrast(on), text_contrast(off)
+    assert live > 0.5, live  # the enabled text stands out
+    assert dead < live * 0.6, (live, dead)  # the disabled one is visibly fainter
