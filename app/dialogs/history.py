@@ -84,6 +84,11 @@ class HistoryDialog(PortsideDialog):
 
     def _loaded(self, entries: list[dict[str, Any]]) -> None:
         self.model.set_rows(history_rows(entries))
+        # The header sized its columns on the empty table (ID "5…", Size wrapped to two lines):
+        # fit them to the rows now; "Created by" stretches over what is left.
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().resizeSections()
+        self.table.resizeRowsToContents()
         total = sum(int(e.get("Size") or 0) for e in entries)
         self.summary.setText(f"{len(entries)} layers, {human_size(total)} in total")
 

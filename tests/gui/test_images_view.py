@@ -381,6 +381,12 @@ def test_save_load_round_trip_and_history(
     wait_for(qtbot, lambda: len(history.model) >= 1)
     qtmodeltester.check(history.model)
     assert "layers" in history.summary.text()
+    # every column but the stretched "Created by" shows its values whole (not "5…" for an ID)
+    history.show()
+    qtbot.waitExposed(history)
+    header = history.table.horizontalHeader()
+    for col in (0, 2, 3, 4):
+        assert header.sectionSize(col) >= history.table.sizeHintForColumn(col), col
     history.close()
     run_async(qtbot, client.images.remove(tag))
 
