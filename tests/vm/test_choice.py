@@ -72,7 +72,8 @@ def test_engine_setting_round_trips_and_keeps_unknown_keys(tmp_path: Path) -> No
 
 def test_the_choice_needs_nothing_unix_only() -> None:
     """What decides the engine, the accelerator and the API transport imports and runs without
-    fcntl, grp, pwd and termios (what Windows lacks), as Windows would see it."""
+    fcntl, grp, pwd and termios (what Windows lacks), as Windows would see it; so do VMEngine
+    and engine.lifecycle's EnginePaths/ExternalEngine (NativeEngine is imported lazily)."""
     probe = (
         "import sys\n"
         "for name in ('fcntl', 'grp', 'pwd', 'termios', 'resource'):\n"
@@ -83,6 +84,16 @@ def test_the_choice_needs_nothing_unix_only() -> None:
         "assert qemu.host_accelerators('win32') == ['whpx']\n"
         "assert qemu.accel_candidates(['tcg', 'whpx'], ['whpx']) == ['whpx', 'tcg']\n"
         "assert share.default_shares(platform='win32')[0] == []\n"
+        # the VM engine and the start-up path's names import too; native.py only on demand
+        "from engine.vm.engine import VMEngine\n"
+        "from engine.lifecycle import EnginePaths, ExternalEngine\n"
+        "assert 'engine.lifecycle.native' not in sys.modules\n"
+        "try:\n"
+        "    from engine.lifecycle import NativeEngine\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('native.py imported with fcntl missing')\n"
         "print('ok')\n"
     )
     done = subprocess.run(
