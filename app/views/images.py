@@ -341,6 +341,7 @@ class ImagesView(ResourceView):
             untag = box.addButton(f"Untag {names[0]}", QMessageBox.ButtonRole.ActionRole)
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # a stray Enter removes nothing
         force = QCheckBox("Force (remove every tag, even if stopped containers use it)")
         box.setCheckBox(force)
         box.exec()
@@ -406,6 +407,7 @@ class ImagesView(ResourceView):
         )
         prune = box.addButton("Prune", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # a stray Enter prunes nothing
         all_unused = QCheckBox("Also remove tagged images no container uses")
         box.setCheckBox(all_unused)
         box.exec()

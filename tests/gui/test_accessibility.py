@@ -87,7 +87,7 @@ def test_every_modal_question_names_every_control(
     """Remove, rename, prune images, prune build cache: opened by keys and clicks as a person
     does, walked as a screen reader sees them, dismissed with Escape (nothing happens)."""
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QInputDialog, QMessageBox, QToolButton
+    from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QToolButton
 
     containers: Any = window.views["containers"]
     images: Any = window.views["images"]
@@ -135,6 +135,22 @@ def test_every_modal_question_names_every_control(
         def walk(dialog: QWidget, title: str = title, kind: type = kind) -> None:
             kinds[title] = type(dialog).__name__ if isinstance(dialog, kind) else "?"
             found = a11y_problems(dialog) + hidden_nameless(dialog)
+            if isinstance(dialog, QMessageBox):
+                # buttons say what they do, and Enter alone destroys nothing
+                default = dialog.defaultButton()
+                if default is None or default.text() != "Cancel":
+                    found.append(f"default button {default and default.text()!r}, not Cancel")
+                found += [
+                    f"vague button {b.text()!r}"
+                    for b in dialog.buttons()
+                    if b.text().replace("&", "") in ("Yes", "No", "OK")
+                ]
+            if isinstance(dialog, QInputDialog):
+                field = dialog.findChild(QLineEdit)
+                assert field is not None
+                room = field.width() - field.fontMetrics().horizontalAdvance(field.text())
+                if field.width() < 300 or room < 20:
+                    found.append(f"name field {field.width()} px for {field.text()!r}")
             if found:
                 problems[title] = found
 

@@ -499,9 +499,28 @@ class ContainersView(ContainerActions, QWidget):
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     def _ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
+        """A destructive question: the button says what it does ("Remove", not "Yes"), and
+        Cancel is the default so a stray Enter changes nothing."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        yes = box.addButton(title.split()[0], QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        answer = box.clickedButton() is yes
+        box.deleteLater()  # a child of the view: don't leave it behind as a hidden window
+        return answer
 
     def _ask_text(self, title: str, label: str, value: str) -> str | None:
-        text, ok = QInputDialog.getText(self, title, label, text=value)
+        """One line of text; the field is wide enough for a long container name."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(value)
+        field = dialog.findChild(QLineEdit)  # the dialog sizes itself to its layout: widen this
+        if field is not None:
+            width = field.fontMetrics().horizontalAdvance(value) + 60
+            field.setMinimumWidth(min(max(320, width), 640))
+        ok = dialog.exec() == QInputDialog.DialogCode.Accepted
+        text = dialog.textValue()
+        dialog.deleteLater()
         return text if ok else None
