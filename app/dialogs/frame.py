@@ -51,7 +51,8 @@ from PySide6.QtWidgets import (
 #: A zero-width space: an invisible place where a line may break.
 ZWSP = "\u200b"
 # Long runs without spaces (paths, image references, URLs) may break after these characters.
-_BREAK_AFTER = re.compile(r"([/\\:@.,_=&?-])")
+# Not after a dot that starts a short last part ("saved." | "tar" read as two words).
+_BREAK_AFTER = re.compile(r"([/\\:@,_=&?-]|\.(?![^/\\:@.,_=&?\s-]{1,5}(?:[/\\:@.,_=&?\s-]|$)))")
 _LONG_TOKEN = re.compile(r"\S{24,}")
 
 

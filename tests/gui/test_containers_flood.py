@@ -49,6 +49,8 @@ def test_a_flood_through_the_view_stays_capped_and_ends_on_the_last_line(
     wait_for(qtbot, lambda: view.details.isVisible() and view.details.container_id == cid)
     logs = view.details.logs
     assert view.details.tabs.currentWidget() is logs
+    # not started yet: no output, and the pane says so instead of being a blank box
+    assert logs.toPlainText() == "" and logs.placeholderText().startswith("No output")
 
     most = [0]
     logs.blockCountChanged.connect(lambda n: most.__setitem__(0, max(most[0], n)))

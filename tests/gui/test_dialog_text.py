@@ -73,6 +73,10 @@ def test_breakable_adds_break_chances_only_inside_long_tokens(qapp: Any) -> None
     assert out.replace(ZWSP, "") == f"Nothing answers at unix://{path}. Start it."
     assert f"/{ZWSP}portside/{ZWSP}" in out
     assert breakable("short words stay as they are") == "short words stay as they are"
+    # a file's extension stays with its name; a longer part after a dot may still go below
+    saved = breakable("/tmp/pytest-of-root/pytest-176/test_views_and_dialogs0/saved.tar")
+    assert "saved.tar" in saved and f"/{ZWSP}saved.tar" in saved
+    assert f"registry.{ZWSP}example" in breakable("registry.example-with-a-long-name.org/team")
     label = WrapLabel(f"at {path}")
     assert label.text() == f"at {path}" and label.accessibleName() == f"at {path}"
 

@@ -168,6 +168,7 @@ class DetailsPanel(QWidget):
         self.raw.setAccessibleName("Inspect (JSON)")
         self.logs = LogPane()
         self.logs.setAccessibleName("Logs")
+        self.logs.setPlaceholderText("No output from this container yet.")  # not a blank box
         self.tabs = QTabWidget()
         self.tabs.addTab(self.logs, "Logs")
         self.tabs.addTab(self.form_host, "Summary")
