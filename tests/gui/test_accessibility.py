@@ -87,7 +87,13 @@ def test_every_modal_question_names_every_control(
     """Remove, rename, prune images, prune build cache: opened by keys and clicks as a person
     does, walked as a screen reader sees them, dismissed with Escape (nothing happens)."""
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QToolButton
+    from PySide6.QtWidgets import (
+        QInputDialog,
+        QLineEdit,
+        QMessageBox,
+        QPushButton,
+        QToolButton,
+    )
 
     containers: Any = window.views["containers"]
     images: Any = window.views["images"]
@@ -146,6 +152,11 @@ def test_every_modal_question_names_every_control(
                     if b.text().replace("&", "") in ("Yes", "No", "OK")
                 ]
             if isinstance(dialog, QInputDialog):
+                found += [
+                    f"vague button {b.text()!r}"
+                    for b in dialog.findChildren(QPushButton)
+                    if b.text().replace("&", "") in ("Yes", "No", "OK")
+                ]
                 field = dialog.findChild(QLineEdit)
                 assert field is not None
                 room = field.width() - field.fontMetrics().horizontalAdvance(field.text())

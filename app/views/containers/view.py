@@ -516,6 +516,7 @@ class ContainersView(ContainerActions, QWidget):
         dialog.setWindowTitle(title)
         dialog.setLabelText(label)
         dialog.setTextValue(value)
+        dialog.setOkButtonText(title.split()[0])  # "Rename", not "OK"
         field = dialog.findChild(QLineEdit)  # the dialog sizes itself to its layout: widen this
         if field is not None:
             width = field.fontMetrics().horizontalAdvance(value) + 60
