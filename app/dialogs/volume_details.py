@@ -17,6 +17,19 @@ from app.dialogs.common import human_size
 from app.dialogs.details import DetailsDialog
 from app.models.keyed import Column
 
+
+def local_time(rfc3339: str | None) -> str:
+    """The engine's UTC RFC 3339 time as the local date and time a person reads (or as given)."""
+    import datetime
+
+    from app.models.images import parse_created
+
+    seconds = parse_created(rfc3339)
+    if seconds <= 0:
+        return str(rfc3339 or "unknown")
+    return datetime.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
+
+
 if TYPE_CHECKING:
     from app.context import AppContext
 
@@ -77,7 +90,7 @@ class VolumeDetailsDialog(DetailsDialog):
         self.set_fact("Mountpoint", volume.mountpoint)
         self.set_fact("Size", human_size(size) if size is not None else "unknown")
         self.set_fact("Driver", volume.driver + (f" ({volume.scope})" if volume.scope else ""))
-        self.set_fact("Created", volume.created_at)
+        self.set_fact("Created", local_time(volume.created_at))
         labels = ", ".join(f"{k}={v}" for k, v in sorted((volume.labels or {}).items()))
         self.set_fact("Labels", labels or "none")
         self.model.set_rows(users)

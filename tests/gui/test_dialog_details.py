@@ -88,6 +88,13 @@ def test_double_click_a_volume_shows_users_mountpoint_and_size(
     inspected = run_async(qtbot, app_ctx.client.volumes.inspect(volume))
     assert dialog.fact("Mountpoint") == inspected.mountpoint and inspected.mountpoint
     assert dialog.fact("Labels") == "team=details"
+    # the creation time in local time, as a person reads it (not the engine's UTC RFC 3339)
+    import datetime
+
+    from app.models.images import parse_created
+
+    created = datetime.datetime.fromtimestamp(parse_created(inspected.created_at))
+    assert dialog.fact("Created") == created.strftime("%Y-%m-%d %H:%M:%S")
     assert dialog.volume_size is not None and dialog.volume_size >= 300_000
     assert dialog.fact("Size").endswith("kB") or dialog.fact("Size").endswith("MB")
     users = {dialog.model.get(cid)["name"]: dialog.model.get(cid) for cid in dialog.model.ids()}
