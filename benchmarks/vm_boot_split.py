@@ -7,20 +7,25 @@ with the split from ``ready_split`` (host clock for QEMU start -> readiness line
 uptime for the phases). Run as root from the repository:
 
     .venv/bin/python benchmarks/vm_boot_split.py [--arch x86_64|arm64] [--dockerd-args ARGS]
-        [--rounds N] [--cpus N]
+        [--rounds N] [--cpus N] [--image-dir DIR --image-dir DIR ...]
+
+``--image-dir`` (repeatable) names folders laid out like ``PORTSIDE_VM_IMAGE_DIR`` (holding
+``<IMAGE_VERSION>/<arch>/``): each round boots every image in turn, so a before/after pair is
+measured side by side under the same load of the machine. Default: the built image.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.vm.image import build_hint, find_image
+from engine.vm.image import IMAGE_DIR_ENV, VMImage, build_hint, find_image
 from tests.vm.guest import booted, ready_split, workdir
 
 
@@ -30,24 +35,35 @@ def main() -> int:
     parser.add_argument("--dockerd-args", default="")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--image-dir", action="append", default=[])
     args = parser.parse_args()
-    image = find_image(args.arch)
-    if image is None:
-        print(f"no {args.arch} image: {build_hint(args.arch)}", file=sys.stderr)
-        return 1
+    images: dict[str, VMImage] = {}
+    for folder in args.image_dir or [os.environ.get(IMAGE_DIR_ENV, "")]:
+        if folder:
+            os.environ[IMAGE_DIR_ENV] = folder
+        image = find_image(args.arch)
+        if image is None:
+            print(f"no {args.arch} image in {folder or 'the cache'}: {build_hint(args.arch)}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        images[folder or "built"] = image
     for _ in range(args.rounds):
-        work = workdir("pvb-")
-        try:
-            for boot in ("first", "second"):
-                with booted(image, work, dockerd_args=args.dockerd_args, cpus=args.cpus) as guest:
-                    guest.wait_line("ready", "failed", timeout=600)
-                    split = ready_split(guest)
-                    if boot == "first":
-                        split["powerdown_s"] = round(guest.powerdown(timeout=120), 2)
-                head = {"arch": args.arch, "cpus": args.cpus, "boot": boot}
-                print(json.dumps({**head, "dockerd_args": args.dockerd_args, **split}), flush=True)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        for name, image in images.items():
+            work = workdir("pvb-")
+            try:
+                for boot in ("first", "second"):
+                    with booted(
+                        image, work, dockerd_args=args.dockerd_args, cpus=args.cpus
+                    ) as guest:
+                        guest.wait_line("ready", "failed", timeout=600)
+                        split = ready_split(guest)
+                        if boot == "first":
+                            split["powerdown_s"] = round(guest.powerdown(timeout=120), 2)
+                    head = {"image": name, "arch": args.arch, "cpus": args.cpus, "boot": boot}
+                    extra = {"dockerd_args": args.dockerd_args}
+                    print(json.dumps({**head, **extra, **split}), flush=True)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
