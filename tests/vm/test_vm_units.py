@@ -159,12 +159,15 @@ def test_missing_qemu_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_resources_default_to_half_the_cpus_and_a_bounded_memory() -> None:
+    # half the host's CPUs, but 2 where the host has 2 (a second vCPU boots TCG ~5 s sooner)
     res = resolve_resources(VMSettings(), 2, 24 * GIB_MIB * 1024 * 1024)
-    assert (res.cpus, res.memory_mib, res.disk_gib) == (1, 2048, 64)
+    assert (res.cpus, res.memory_mib, res.disk_gib) == (2, 2048, 64)
+    assert resolve_resources(VMSettings(), 6, None).cpus == 3
     small = resolve_resources(VMSettings(), 16, 4 * GIB_MIB * 1024 * 1024)
     assert (small.cpus, small.memory_mib) == (8, 1024)  # a quarter of 4 GiB
     unknown = resolve_resources(VMSettings(), None, None)
     assert (unknown.cpus, unknown.memory_mib) == (1, 2048)
+    assert resolve_resources(VMSettings(), 1, None).cpus == 1
 
 
 def test_resources_from_settings_are_bounded_by_the_host() -> None:
