@@ -16,6 +16,7 @@ from engine.client import API_VERSION, EngineClient, parse_api_version
 from engine.errors import Conflict, EngineAPIError, NotFound, StreamError
 from engine.streams import Frame, StreamKind
 from tests.support.buildkit import buildkit_build as _buildkit_build
+from tests.support.buildkit import tar_of as _tar
 from tests.support.engine_fixtures import dockerd_version
 
 pytestmark = pytest.mark.engine
@@ -56,17 +57,6 @@ async def make_container(client: EngineClient, test_image: str) -> AsyncIterator
     for cid in created:
         with suppress(NotFound):
             await client.containers.remove(cid, force=True, volumes=True)
-
-
-def _tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 # -- system ---------------------------------------------------------------------------------------
