@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
         self.account_button.clicked.connect(self._on_account_button)
         side.addWidget(self.account_button)
         side.addWidget(self._make_theme_button())
+        side.addWidget(self._make_settings_button())
+        side.addWidget(self._make_help_button())
         layout.addWidget(self.sidebar_panel)
         layout.addWidget(self.stack, 1)
         accounts = self.views.get("accounts")
@@ -276,6 +278,58 @@ class MainWindow(QMainWindow):
         self.theme_button = button
         QShortcut(QKeySequence("Ctrl+Shift+L"), self, self.cycle_theme)
         self._show_theme(theme.normalise_mode(self.settings.theme))
+        return button
+
+    # -- settings and help --------------------------------------------------------------------
+    def _make_settings_button(self) -> QToolButton:
+        """The sidebar's Settings button (Ctrl+, and the platform's Preferences key)."""
+        button = QToolButton()
+        button.setObjectName("settingsButton")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setIcon(icon("settings"))
+        button.setIconSize(QSize(16, 16))
+        button.setText("Settings")
+        button.setAccessibleName("Settings")
+        button.setToolTip("General, resources, engine, proxies, accounts, CLI (Ctrl+,)")
+        button.clicked.connect(self.open_settings)
+        self.settings_button = button
+        self.settings_window: QWidget | None = None
+        QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
+        if QKeySequence(QKeySequence.StandardKey.Preferences) != QKeySequence("Ctrl+,"):
+            QShortcut(QKeySequence.StandardKey.Preferences, self, self.open_settings)
+        return button
+
+    def open_settings(self, tab: str = "") -> QWidget:
+        """Show the Settings window (one per main window), on ``tab`` when given."""
+        from app.settings_window import SettingsWindow
+
+        window = self.settings_window
+        if window is None or not shiboken6.isValid(window):
+            window = SettingsWindow(self.ctx, self.settings, self)
+            self.settings_window = window
+        if tab:
+            window.show_tab(tab)  # type: ignore[attr-defined]
+        if window.isVisible():
+            window.raise_()  # already open behind the main window: bring it forward
+        window.show()
+        window.activateWindow()
+        return window
+
+    def _make_help_button(self) -> QToolButton:
+        """The sidebar's Help button; its menu (``help_menu``) is filled by the features."""
+        button = QToolButton()
+        button.setObjectName("helpButton")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setIcon(icon("help"))
+        button.setIconSize(QSize(16, 16))
+        button.setText("Help")
+        button.setAccessibleName("Help")
+        button.setToolTip("First-run guide, troubleshooting")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.help_menu = QMenu(button)
+        self.help_menu.setAccessibleName("Help")
+        button.setMenu(self.help_menu)
+        self.help_button = button
         return button
 
     def _show_theme(self, mode: str) -> None:

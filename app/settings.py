@@ -39,10 +39,23 @@ class Settings:
     theme: str = "system"
     #: "native", "vm" or "auto" (native on Linux, the VM elsewhere; engine/vm/choice.py)
     engine: str = "auto"
+    #: the settings file's format version (SETTINGS_VERSION when written by this Portside)
+    version: int = 1
+    #: the first-run wizard finished or was skipped (app/wizard/)
+    first_run_done: bool = False
+    #: the wizard page to resume at ("" = the start)
+    wizard_step: str = ""
+    #: show the window when Portside starts (else start in the tray)
+    open_window_on_start: bool = True
+    #: Portside starts when the user logs in (app/autostart.py keeps the OS entry in step)
+    start_at_login: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path = field(default_factory=default_path)
 
-    KNOWN = ("close_to_tray", "window_geometry", "last_view", "theme", "engine")
+    KNOWN = (
+        "close_to_tray", "window_geometry", "last_view", "theme", "engine", "version",
+        "first_run_done", "wizard_step", "open_window_on_start", "start_at_login",
+    )
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -66,6 +79,12 @@ class Settings:
         theme = data.get("theme", "system")
         settings.theme = theme if theme in ("system", "light", "dark") else "system"
         settings.engine = str(data.get("engine", "auto"))
+        version = data.get("version", 1)
+        settings.version = version if isinstance(version, int) else 1
+        settings.first_run_done = bool(data.get("first_run_done", False))
+        settings.wizard_step = str(data.get("wizard_step", ""))
+        settings.open_window_on_start = bool(data.get("open_window_on_start", True))
+        settings.start_at_login = bool(data.get("start_at_login", False))
         settings.extra = {k: v for k, v in data.items() if k not in cls.KNOWN}
         return settings
 
@@ -77,6 +96,11 @@ class Settings:
             last_view=self.last_view,
             theme=self.theme,
             engine=self.engine,
+            version=self.version,
+            first_run_done=self.first_run_done,
+            wizard_step=self.wizard_step,
+            open_window_on_start=self.open_window_on_start,
+            start_at_login=self.start_at_login,
         )
         for key in data:
             if any(word in key.lower() for word in SECRET_WORDS):

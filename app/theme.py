@@ -441,8 +441,10 @@ QToolButton {{ border: 1px solid transparent; border-radius: {r}px; padding: 4px
 QToolButton:hover {{ background: {p.hover}; border-color: {p.border}; }}
 QToolButton:checked {{ background: {p.nav_selected}; }}
 QToolButton:focus {{ border-color: {p.accent}; }}
-QToolButton#themeButton {{ padding: 6px 12px; color: {p.muted}; }}
-QToolButton#themeButton::menu-indicator {{ subcontrol-position: right center; right: 4px; }}
+QToolButton#themeButton, QToolButton#settingsButton, QToolButton#helpButton {{
+    padding: 6px 12px; color: {p.muted}; }}
+QToolButton#themeButton::menu-indicator, QToolButton#helpButton::menu-indicator {{
+    subcontrol-position: right center; right: 4px; }}
 QPushButton#accountButton {{ text-align: left; padding: 6px 12px; }}
 QTabWidget::pane {{ border: 1px solid {p.border}; border-radius: {r}px; top: -1px; }}
 QTabBar::tab {{

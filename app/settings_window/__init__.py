@@ -1,0 +1,92 @@
+"""The Settings window (Ctrl+, / Preferences): one tab per module of this package.
+
+Data flow: ``MainWindow.open_settings`` builds one :class:`SettingsWindow` (non-modal) with the
+app context and the shared :class:`app.settings.Settings`. Each tab is a QWidget built from
+``TABS`` when the window opens; a tab edits its own storage and says where it went:
+
+* General -> ``Settings`` (saved at once, atomically) + the OS autostart entry (app/autostart.py);
+  the theme is applied live through the main window's ``set_theme``.
+* Resources -> the VM's ``vm.json`` (engine/vm/plan.py), used at the next VM start.
+* Engine -> ``daemon.json``; "Apply & restart" runs engine/lifecycle/daemon_config.py on the
+  runner (write with backup, restart, roll back on failure).
+* Proxies -> ``Settings.extra`` (no password) + the keyring; passed to dockerd's environment.
+* Accounts / CLI integration -> the existing views (app/views/accounts.py, app/cli_integration.py).
+
+Tabs that need the engine get ``ctx``; none of them polls.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dialogs.frame import PortsideDialog
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# (key, title, module, class)
+TABS: tuple[tuple[str, str, str, str], ...] = (
+    ("general", "General", "app.settings_window.general", "GeneralTab"),
+)
+
+
+class SettingsWindow(PortsideDialog):
+    """The Settings window: a tab per area and a Close button (changes apply as they are made)."""
+
+    def __init__(self, ctx: Any, settings: Settings, main_window: Any = None) -> None:
+        super().__init__(main_window)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsWindow")
+        self.ctx = ctx
+        self.settings = settings
+        self.main_window = main_window
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Settings sections")
+        self.pages: dict[str, QWidget] = {}
+        for key, title, module, cls in TABS:
+            page_cls = getattr(importlib.import_module(module), cls)
+            page = page_cls(self)
+            self.pages[key] = page
+            self.tabs.addTab(page, title)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        assert isinstance(close, QPushButton)
+        self.close_button = close
+        self.set_default_button(close, buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+        self.tabs.currentChanged.connect(self._focus_tab)
+        self.first_field = self.tabs.tabBar()
+        self.resize(760, 560)
+
+    def show_tab(self, key: str) -> QWidget:
+        page = self.pages[key]
+        self.tabs.setCurrentWidget(page)
+        return page
+
+    def _focus_tab(self, _index: int) -> None:
+        page = self.tabs.currentWidget()
+        first = getattr(page, "first_field", None)
+        if isinstance(first, QWidget) and self.isVisible():
+            first.setFocus()
+
+    def save_settings(self) -> bool:
+        """Write settings.json now; False (and a message on the tab) when it cannot be."""
+        try:
+            self.settings.save()
+        except (OSError, ValueError) as exc:
+            log.warning("could not save settings: %s", exc)
+            return False
+        return True
