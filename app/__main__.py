@@ -25,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         from engine.credentials.cli import main as credentials_main
 
         return credentials_main(args[1:])
+    if args[:1] == ["doctor"]:
+        from engine.doctor_cli import main as doctor_main
+
+        return doctor_main(args[1:])
+    if args[:1] == ["context"]:
+        from engine.context_cli import main as context_main
+
+        return context_main(args[1:])
     from app.gui import run_gui
 
     return run_gui(args)
