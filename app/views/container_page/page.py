@@ -31,6 +31,7 @@ from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.views.container_page.header import PageHeader
+from app.views.container_page.inspect_tab import InspectTab
 from app.views.containers.notice import NoticeBar
 from engine.errors import NotFound
 
@@ -43,7 +44,9 @@ QUIET_ACTIONS = ("exec_", "archive-path", "extract-to-dir", "attach", "detach", 
 # THE tab list, in tab order (Logs, Terminal, Stats, Inspect, Files). Each issue-10 helper adds
 # their tab's import above and its entry here.
 # Keep this order: LogsTab, TerminalTab, StatsTab, InspectTab, FilesTab.
-TAB_CLASSES: list[type[Any]] = []
+TAB_CLASSES: list[type[Any]] = [
+    InspectTab,
+]
 
 
 class PageHost(Protocol):
