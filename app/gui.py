@@ -137,8 +137,10 @@ def run_gui(argv: list[str]) -> int:
     from app.tray import Tray
     from engine.errors import PortsideError
 
+    # loaded once: a corrupt file is moved aside here and its notice must reach the window
+    settings = Settings.load()
     try:
-        engine, attached = choose_engine(args.host, Settings.load().engine)
+        engine, attached = choose_engine(args.host, settings.engine)
     except PortsideError as exc:
         print(f"portside: {exc}", file=sys.stderr)
         return 2
@@ -154,7 +156,6 @@ def run_gui(argv: list[str]) -> int:
     asyncio.set_event_loop(loop)
     install_crash_hook(loop)
 
-    settings = Settings.load()
     # Our own light/dark palettes (also on plain X); the window's Appearance menu switches.
     theme.apply(qt_app, settings.theme)
     runner = Runner()
@@ -207,8 +208,10 @@ def run_gui(argv: list[str]) -> int:
     window.quit_requested.connect(lambda: request_quit())
 
     async def main() -> None:
-        if not args.hidden or not tray_ok:
+        if (settings.open_window_on_start and not args.hidden) or not tray_ok:
             window.show()
+        elif settings.notices:  # shown in the window when it opens; say so from the tray now
+            ctx.notify("Portside settings", settings.notices[0])
         ctx.start()
         await done.wait()
 

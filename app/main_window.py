@@ -18,8 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -377,6 +384,26 @@ class MainWindow(QMainWindow):
             from engine.registry import HUB_SERVER
 
             accounts.open_sign_in(HUB_SERVER)  # type: ignore[attr-defined]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.settings.notices:
+            QTimer.singleShot(0, self.show_settings_notices)
+
+    def show_settings_notices(self) -> QMessageBox | None:
+        """Tell the user what happened to their settings file (moved aside...), once."""
+        notices, self.settings.notices[:] = list(self.settings.notices), []
+        if not notices or not shiboken6.isValid(self):
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Portside settings", "\n\n".join(notices),
+            QMessageBox.StandardButton.Ok, self,
+        )
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings_notice_box = box
+        box.open()
+        return box
 
     def _visible(self) -> bool:
         return shiboken6.isValid(self) and self.isVisible() and not self.isMinimized()

@@ -60,3 +60,27 @@ def test_ctrl_comma_opens_settings_and_theme_applies_live(
         assert Settings.load(tmp_path / "settings.json").theme == "dark"
     finally:
         theme.reset(qapp)
+
+
+def test_a_corrupt_settings_file_is_shown_to_the_user(
+    app_ctx: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"theme": "dark", "close_to_tray": fal')
+    settings = Settings.load(path)
+    window = MainWindow(app_ctx, settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: getattr(window, "settings_notice_box", None) is not None)
+    box = window.settings_notice_box
+    assert box.isVisible()
+    assert "damaged" in box.text() and str(tmp_path / "settings.json.corrupt") in box.text()
+    assert settings.theme == "system"  # defaults
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not box.isVisible())
+    # shown once: hiding and showing the window again does not repeat it
+    window.hide()
+    window.show()
+    qapp = QApplication.instance()
+    qapp.processEvents()
+    assert settings.notices == []
