@@ -33,6 +33,19 @@ def main(argv: list[str] | None = None) -> int:
         from engine.context_cli import main as context_main
 
         return context_main(args[1:])
+    if args[:1] == ["diagnostics"]:
+        import os
+        from pathlib import Path
+
+        import platformdirs
+
+        from app.settings import default_path
+        from engine.diagnostics.cli import main as diagnostics_main
+
+        logs = os.environ.get("PORTSIDE_LOG_DIR") or platformdirs.user_log_dir("portside")
+        return diagnostics_main(
+            args[1:], settings_file=default_path(), app_log=Path(logs) / "portside.log"
+        )
     from app.gui import run_gui
 
     return run_gui(args)
