@@ -244,6 +244,7 @@ def use_context(folder: str | Path | None = None) -> Change:
     """
     where = _folder(folder)
     path = dockerconfig.config_path(where)
+    dockerconfig.read_config(path)  # a corrupt file is the first thing to fix
     if docker_contexts.find_context(CONTEXT_NAME, where) is None:
         raise CliIntegrationError(f"There is no docker context “{CONTEXT_NAME}” yet: create "
                                   "it first (`portside context install`).")
