@@ -1,0 +1,72 @@
+"""The Stats tab against the session's real engine: live numbers, and no stream while hidden."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.views.container_page.stats_tab import StatsTab
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+BUSY = ["sh", "-c", "while :; do :; done"]
+
+
+def _tab(app_ctx: Any, qtbot: Any, cid: str) -> StatsTab:
+    tab = StatsTab(app_ctx, cid)
+    qtbot.addWidget(tab)
+    tab.resize(900, 600)
+    tab.show()
+    qtbot.waitUntil(lambda: tab._running is not None, timeout=10000)
+    return tab
+
+
+def test_busy_container_shows_cpu_and_stream_stops_when_hidden(
+    app_ctx: Any, qtbot: Any, containers: Any
+) -> None:
+    cid = containers.create("busy", cmd=BUSY, start=True)
+    tab = _tab(app_ctx, qtbot, cid)
+    assert not tab.streaming  # not active yet: nothing is streamed
+    tab.set_active(True)
+    assert tab.streaming
+    source = tab._source
+    # the first sample has no CPU (no previous reading); the next ones show the busy loop
+    qtbot.waitUntil(
+        lambda: tab.history.latest is not None and (tab.history.latest.cpu_percent or 0.0) > 5.0,
+        timeout=15000,
+    )
+    latest = tab.history.latest
+    assert latest is not None and latest.memory_used > 0 and latest.memory_limit > 0
+    assert tab.labels["cpu"].text().split(" %")[0] not in ("—", "0.0")
+    assert " / " in tab.labels["memory"].text()
+    xs, ys = tab.history.series("cpu_percent")
+    assert xs[-1] == 0.0 and ys[-1] > 5.0
+    cpu_curve = tab.charts[0].curves[0]
+    assert len(cpu_curve.getData()[0]) == len(tab.history)  # the chart draws the history
+
+    tab.set_active(False)  # the page hides the tab: the stream must close
+    assert not tab.streaming
+    assert not source._thread.is_alive()  # the monitor's thread ended, its socket with it
+    assert not source._streams
+    seen = tab.samples
+    qtbot.wait(2500)  # the engine samples every second: nothing may arrive now
+    assert tab.samples == seen
+
+    tab.set_active(True)  # back: a new stream, history kept
+    qtbot.waitUntil(lambda: tab.samples > seen, timeout=10000)
+    tab.close_tab()
+    assert not tab.streaming
+    tab.close_tab()  # idempotent
+
+
+def test_stopped_container_says_so_and_streams_nothing(
+    app_ctx: Any, qtbot: Any, containers: Any
+) -> None:
+    cid = containers.create("stopped", cmd=["true"])
+    tab = _tab(app_ctx, qtbot, cid)
+    tab.set_active(True)
+    assert not tab.streaming
+    assert "not running" in tab.status.text()
+    assert tab.status.isVisible()
+    tab.close_tab()
