@@ -45,7 +45,7 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import child, iptables, logfile, netconf, ownership, procs
+from engine.lifecycle import child, iptables, logfile, netconf, ownership, procs, proxies
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.jsonfiles import complete_daemon_config as complete_daemon_config
 from engine.lifecycle.jsonfiles import read_state as read_state
@@ -268,6 +268,8 @@ class NativeEngine(Engine):
     def _command(self) -> tuple[list[str], dict[str, str]]:
         paths = self.paths
         env = dict(os.environ)
+        # dockerd 20.10 reads its proxies only from its environment (engine/lifecycle/proxies.py)
+        env.update(proxies.environment(proxies.load(paths)))
         flags = [
             f"--data-root={paths.data_root}",
             f"--exec-root={paths.exec_root}",
