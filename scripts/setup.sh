@@ -16,10 +16,11 @@ run_pkgs=(docker.io iptables iproute2 rootlesskit slirp4netns uidmap libxcb-curs
 # What the tests add: a registry with htpasswd auth, a keyring session, a virtual screen, a static
 # busybox for offline images, the Go credential helpers as a peer, hyperfine for benchmarks, and
 # the AT-SPI bus with pyatspi to read the app as a screen reader does (tests/gui/test_atspi.py),
-# and QEMU, qemu-img and ssh-keygen for the VM engine's unit tests against real QEMU parts.
+# and QEMU, qemu-img and ssh-keygen for the VM engine's unit tests against real QEMU parts;
+# desktop-file-validate checks the XDG autostart entry (tests/test_autostart.py).
 test_pkgs=(docker-registry apache2-utils busybox-static golang-docker-credential-helpers
   xvfb xauth dbus-x11 hyperfine at-spi2-core python3-pyatspi qemu-system-x86 qemu-utils
-  openssh-client)
+  openssh-client desktop-file-utils)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
