@@ -24,13 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.dialogs.base import guarded
 from app.theme import Sizes
-from engine.errors import PortsideError
+from engine.errors import DockerConfigError, PortsideError
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -67,19 +74,27 @@ class _Row:
         self.title.setObjectName("sectionTitle")
         self.state = QLabel("Checking…")
         self.state.setWordWrap(True)
-        self.state.setMinimumWidth(320)
+        self.state.setMinimumWidth(260)
         self.title.setBuddy(buttons[0] if buttons else self.state)
         self.buttons = buttons
-        grid.addWidget(self.title, row, 0)
-        grid.addWidget(self.state, row, 1)
-        for i, button in enumerate(buttons):
-            grid.addWidget(button, row, 2 + i)
+        # labels line up with the text of the row's buttons, also when the state wraps
+        lift = max(0, (QPushButton("x").sizeHint().height() - self.state.fontMetrics().height())
+                   // 2)
+        for label in (self.title, self.state):
+            label.setContentsMargins(0, lift, 0, 0)
+        grid.addWidget(self.title, row, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.state, row, 1, Qt.AlignmentFlag.AlignTop)
+        box = QHBoxLayout()  # the row's buttons share one column: rows show different ones
+        box.setSpacing(Sizes.SPACING)
+        box.addStretch(1)
+        for button in buttons:
+            box.addWidget(button)
+        grid.addLayout(box, row, 2, Qt.AlignmentFlag.AlignTop)
 
     def show(self, text: str, ok: bool) -> None:
         self.state.setText(("✓ " if ok else "✗ ") + text)
         self.state.setObjectName("" if ok else "fieldError")
-        self.state.setAccessibleName(f"{self.title.text()}: {'OK' if ok else 'needs a fix'}")
-        self.state.setAccessibleDescription(text)
+        self.state.setAccessibleName(f"{self.title.text()}: {self.state.text()}")
         self.state.style().unpolish(self.state)
         self.state.style().polish(self.state)
 
@@ -141,7 +156,6 @@ class CliIntegrationPanel(QWidget):
         self.socket_note.setWordWrap(True)
         self.note = QLabel("")
         self.note.setWordWrap(True)
-        self.note.setAccessibleName("Result of the last change")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(Sizes.GAP)
@@ -211,7 +225,11 @@ class CliIntegrationPanel(QWidget):
         if not isinstance(exc, PortsideError):
             return False
         self.note.setObjectName("fieldError")
-        self.note.setText(str(exc))
+        if isinstance(exc, DockerConfigError):  # the rows show the whole message already
+            self.note.setText(f"Nothing was changed: fix or move aside {exc.path} first (see "
+                              "Current context).")
+        else:
+            self.note.setText(f"Nothing was changed. {exc}")
         self._repolish(self.note)
         for b in self._buttons():
             b.setEnabled(True)
@@ -254,7 +272,10 @@ class CliIntegrationPanel(QWidget):
         self.use_button.setEnabled(bool(s.context_host))
         self.undo_button.setVisible(s.is_current)
         self.undo_button.setToolTip(f"Put back “{s.previous or 'default'}”")
-        self.helper_row.show(helper.text, helper.working)
+        if helper.config is None and s.config_error:
+            self.helper_row.show("Needs a readable config.json (see Current context).", False)
+        else:
+            self.helper_row.show(helper.text, helper.working)
         self.helper_on.setVisible(not helper.working and helper.config is not None)
         self.helper_off.setVisible(helper.configured)
         if s.docker_cli:

@@ -110,7 +110,9 @@ def test_a_corrupt_config_json_is_shown_and_left_alone(qtbot: Any, app_ctx: Any,
     assert not panel.use_button.isVisible()
     with qtbot.waitSignal(panel.refreshed, timeout=30000):
         qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
-    assert str(config) in panel.note.text() and "untouched" in panel.note.text()
+    assert panel.note.text() == (f"Nothing was changed: fix or move aside {config} first "
+                                 "(see Current context).")
+    assert "untouched" in panel.current_row.state.text()
     assert panel.note.objectName() == "fieldError"
     assert config.read_bytes() == b'{"auths": {'
     assert app_ctx.reported_errors == []
