@@ -246,7 +246,8 @@ def check_virtualization(platform_name: str = sys.platform,
                      qemu.install_hint(platform_name), blocking=False)
     names = " then ".join(qemu.describe_accel(a) for a in order)
     if order[0] != "tcg":
-        return Check("virtualization", title, True, f"the VM would try {names}")
+        return Check("virtualization", title, True, f"the VM would try {names} (a boot that "
+                     "exits or stalls on the accelerator falls back to the next one)")
     fix = ("Enable virtualization (VT-x/AMD-V) in the firmware and make /dev/kvm usable: "
            "`sudo modprobe kvm_intel` (or kvm_amd) and `sudo usermod -aG kvm $USER`"
            if platform_name.startswith("linux") else
