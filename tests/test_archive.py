@@ -1,0 +1,259 @@
+"""engine.archive: pure parts on made-up tars, the rest against the session's real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import stat
+import tarfile
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+
+from engine.archive import (
+    Archive,
+    DownloadResult,
+    UnsafeArchive,
+    children_from_tar,
+    extract_tar,
+    normalize,
+    parent_of,
+    posix_mode_from_go,
+)
+from engine.client import EngineClient
+from engine.errors import EngineAPIError, NotFound
+
+# -- pure ---------------------------------------------------------------------------------------
+
+
+def test_go_file_modes_seen_from_the_engine() -> None:
+    # HEAD /archive?path=/bin/sh and ?path=/etc on a real engine said these:
+    assert stat.filemode(posix_mode_from_go(134218239)) == "lrwxrwxrwx"
+    assert stat.filemode(posix_mode_from_go(2147484141)) == "drwxr-xr-x"
+    assert stat.filemode(posix_mode_from_go(0o644)) == "-rw-r--r--"
+    # setuid 0o4755 in Go: ModeSetuid | 0o755; sticky /tmp: ModeDir | ModeSticky | 0o777
+    assert stat.filemode(posix_mode_from_go((1 << 23) | 0o755)) == "-rwsr-xr-x"
+    assert stat.filemode(posix_mode_from_go((1 << 31) | (1 << 20) | 0o777)) == "drwxrwxrwt"
+    assert stat.filemode(posix_mode_from_go((1 << 26) | (1 << 21) | 0o666)) == "crw-rw-rw-"
+
+
+def test_paths() -> None:
+    assert normalize("") == "/" and normalize("etc/../usr/") == "/usr"
+    assert parent_of("/usr/bin") == "/usr" and parent_of("/usr") == "/" and parent_of("/") == "/"
+
+
+def _member(
+    name: str, kind: bytes = tarfile.REGTYPE, size: int = 0, link: str = ""
+) -> tarfile.TarInfo:
+    m = tarfile.TarInfo(name)
+    m.type, m.size, m.linkname, m.mode, m.mtime = kind, size, link, 0o644, 1_700_000_000
+    return m
+
+
+def test_children_from_the_engines_tar_naming() -> None:
+    members = [
+        _member("etc", tarfile.DIRTYPE),  # the folder itself comes first, under its own name
+        _member("etc/hosts", size=175),
+        _member("etc/mtab", tarfile.SYMTYPE, link="/proc/mounts"),
+        _member("etc/ssl", tarfile.DIRTYPE),
+        _member("etc/ssl/certs", tarfile.DIRTYPE),
+        _member("etc/ssl/certs/a.pem", size=1000),
+        _member("etc/ssl/b.pem", size=24),
+    ]
+    out = children_from_tar("/etc", members)
+    assert [(e.name, e.path, e.size, e.link_target) for e in out] == [
+        ("ssl", "/etc/ssl", 1024, ""),  # folders first; size = the files under it
+        ("hosts", "/etc/hosts", 175, ""),
+        ("mtab", "/etc/mtab", 0, "/proc/mounts"),
+    ]
+    assert out[0].mode_text == "drw-r--r--" and out[2].is_link
+    # the root folder: the engine names members "/", "/bin", "/bin/sh"...
+    root = children_from_tar(
+        "/",
+        [
+            _member("/", tarfile.DIRTYPE),
+            _member("/bin", tarfile.DIRTYPE),
+            _member("/bin/sh", tarfile.SYMTYPE, link="busybox"),
+        ],
+    )
+    assert [(e.name, e.path) for e in root] == [("bin", "/bin")]
+
+
+def _tar(*members: tuple[tarfile.TarInfo, bytes]) -> io.BytesIO:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for m, data in members:
+            m.size = len(data)
+            tar.addfile(m, io.BytesIO(data) if data else None)
+    buf.seek(0)
+    return buf
+
+
+def test_extract_refuses_path_traversal(tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    evil = _tar((_member("ok.txt"), b"fine"), (_member("../evil.txt"), b"gotcha"))
+    result = DownloadResult(target=dest)
+    with pytest.raises(UnsafeArchive, match=r"outside .*stopped"):
+        extract_tar(evil, dest, result)
+    assert (dest / "ok.txt").read_bytes() == b"fine"
+    assert not (tmp_path / "evil.txt").exists()
+    absolute = _tar((_member("/tmp-evil-abs.txt"), b"x"))
+    result = DownloadResult(target=dest)
+    extract_tar(absolute, dest, result)  # a leading / is stripped: it lands inside dest
+    assert (dest / "tmp-evil-abs.txt").exists() and not Path("/tmp-evil-abs.txt").exists()
+
+
+def test_extract_skips_links_out_of_the_folder_and_writes_nothing_through_them(
+    tmp_path: Path,
+) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    tar = _tar(
+        (_member("d", tarfile.DIRTYPE), b""),
+        (_member("d/abs", tarfile.SYMTYPE, link=str(outside)), b""),
+        (_member("d/up", tarfile.SYMTYPE, link="../../outside"), b""),
+        (_member("d/rel", tarfile.SYMTYPE, link="f.txt"), b""),
+        (_member("d/f.txt"), b"data"),
+    )
+    result = extract_tar(tar, dest, DownloadResult(target=dest / "d"))
+    assert sorted(os.listdir(dest / "d")) == ["f.txt", "rel"]
+    assert os.readlink(dest / "d" / "rel") == "f.txt"
+    assert len(result.skipped) == 2 and all("out of the folder" in s for s in result.skipped)
+    assert list(outside.iterdir()) == []
+
+
+# -- real engine ------------------------------------------------------------------------------
+
+Make = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+async def client(engine_endpoint: str) -> AsyncIterator[EngineClient]:
+    async with EngineClient(engine_endpoint) as c:
+        yield c
+
+
+@pytest.fixture
+async def make(client: EngineClient, test_image: str) -> AsyncIterator[Make]:
+    made: list[str] = []
+
+    async def _make(cmd: list[str], *, start: bool = True, **config: object) -> str:
+        cid = await client.containers.create({"Image": test_image, "Cmd": cmd, **config})
+        made.append(cid)
+        if start:
+            await client.containers.start(cid)
+        return cid
+
+    yield _make
+    for cid in made:
+        with suppress(NotFound):
+            await client.containers.remove(cid, force=True, volumes=True)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): _sha(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.engine
+async def test_list_a_stopped_container(client: EngineClient, make: Make) -> None:
+    cid = await make(["sh", "-c", "mkdir -p /srv/a && echo hello > /srv/a/x && ln -s a /srv/l"])
+    await client.containers.wait(cid)  # now exited: the archive endpoint still reads it
+    files = Archive(client, cid)
+    root = await files.listdir("/")
+    names = {e.name: e for e in root}
+    assert {"bin", "etc", "srv"} <= set(names) and names["bin"].is_dir
+    srv = {e.name: e for e in await files.listdir("/srv")}
+    assert srv["a"].is_dir and srv["a"].size == 6  # "hello\n" under it
+    assert srv["l"].is_link and srv["l"].link_target == "a" and srv["l"].mode_text[0] == "l"
+    sh = await files.stat("/bin/sh")
+    assert sh.is_link and sh.link_target == "/bin/busybox"
+    etc = await files.stat("/etc")
+    assert etc.is_dir and etc.mode_text == "drwxr-xr-x"
+    with pytest.raises(NotFound):
+        await files.listdir("/no/such/folder")
+
+
+@pytest.mark.engine
+async def test_upload_then_download_round_trips_bytes(
+    client: EngineClient, make: Make, tmp_path: Path
+) -> None:
+    cid = await make(["sleep", "300"])
+    src = tmp_path / "src"
+    (src / "tree" / "deep" / "deeper").mkdir(parents=True)
+    (src / "blob.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 7))  # > one chunk
+    (src / "tree" / "a.txt").write_text("first\n")
+    (src / "tree" / "deep" / "b.bin").write_bytes(os.urandom(70_000))
+    (src / "tree" / "deep" / "deeper" / "c").write_bytes(b"")
+    files = Archive(client, cid)
+    seen: list[tuple[int, int | None]] = []
+    total = await files.upload(
+        [src / "blob.bin", src / "tree"], "/tmp", lambda d, t: seen.append((d, t))
+    )
+    assert seen[-1] == (total, total) and len(seen) > 1  # progress in chunks, to the end
+    listing = {e.name: e for e in await files.listdir("/tmp")}
+    assert listing["blob.bin"].size == 3 * 1024 * 1024 + 7
+    assert listing["tree"].is_dir
+    # the owner is root, as docker cp makes it
+    code, out, _ = await client.execs.run(cid, ["stat", "-c", "%u:%g", "/tmp/tree/a.txt"])
+    assert (code, out.strip()) == (0, "0:0")
+
+    out_dir = tmp_path / "out"
+    got: list[int] = []
+    res = await files.download("/tmp/blob.bin", out_dir, lambda d, t: got.append(d), size=None)
+    assert _sha(out_dir / "blob.bin") == _sha(src / "blob.bin") and got
+    res = await files.download("/tmp/tree", out_dir)
+    assert res.target == out_dir / "tree" and res.extracted == 6 and not res.skipped
+    assert _tree(out_dir / "tree") == _tree(src / "tree")
+    assert len(_tree(src / "tree")) == 3
+
+
+@pytest.mark.engine
+async def test_read_only_places_say_so(client: EngineClient, make: Make, tmp_path: Path) -> None:
+    ro = await make(["sleep", "300"], HostConfig={"ReadonlyRootfs": True})
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(EngineAPIError, match="read-only"):
+        await Archive(client, ro).upload([tmp_path / "f.txt"], "/etc")
+    cid = await make(["sleep", "300"])
+    with pytest.raises(EngineAPIError, match="not a directory"):
+        await Archive(client, cid).upload([tmp_path / "f.txt"], "/bin/sh")
+
+
+@pytest.mark.engine
+async def test_cancel_a_big_download_ends_its_thread(
+    client: EngineClient, make: Make, tmp_path: Path
+) -> None:
+    script = "dd if=/dev/zero of=/b bs=1M count=64 2>/dev/null; mv /b /big; sleep 300"
+    cid = await make(["sh", "-c", script])
+    files = Archive(client, cid)
+    for _ in range(200):
+        with suppress(NotFound):
+            await files.stat("/big")  # moved into place once complete
+            break
+        await asyncio.sleep(0.1)
+    threads = threading.active_count()
+    started = asyncio.Event()
+    task = asyncio.ensure_future(
+        files.download("/big", tmp_path, lambda done, _t: started.set(), size=64 << 20)
+    )
+    await asyncio.wait_for(started.wait(), 20)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(50):  # the reader thread got PipeClosed and ended
+        if threading.active_count() <= threads:
+            break
+        await asyncio.sleep(0.05)
+    assert threading.active_count() <= threads
+    assert (tmp_path / "big").stat().st_size < 64 << 20  # it stopped part-way
