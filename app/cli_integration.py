@@ -115,7 +115,7 @@ class CliIntegrationPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("cliIntegrationPanel")
         self.ctx = ctx
-        self.endpoint = endpoint or _endpoint_of(ctx)
+        self._endpoint = endpoint
         self.docker_config = docker_config
         self.facts: Facts | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -166,6 +166,11 @@ class CliIntegrationPanel(QWidget):
         for b in self._buttons():
             b.hide()
         self.refresh()
+
+    @property
+    def endpoint(self) -> str:
+        """The engine the context points at: the one the app uses now (the wizard may switch)."""
+        return self._endpoint or _endpoint_of(self.ctx)
 
     def _buttons(self) -> list[QPushButton]:
         return [self.create_button, self.remove_button, self.use_button, self.undo_button,

@@ -163,6 +163,14 @@ def _context_cli(folder: Path, endpoint: str, *args: str) -> subprocess.Complete
                           timeout=60, cwd=ROOT, env=dict(os.environ))
 
 
+def test_the_default_socket_is_only_reported(engine_endpoint: str) -> None:
+    path = engine_endpoint.removeprefix("unix://")
+    report = ci.socket_report(path)
+    assert report.startswith(f"{path} answers; owned by root:")
+    assert report.endswith(f" {os.stat(path).st_mode & 0o777:04o}")
+    assert ci.socket_report("/nonexistent/docker.sock") == ""
+
+
 def test_the_portside_context_command(folder: Path, engine_endpoint: str) -> None:
     assert _context_cli(folder, engine_endpoint, "status").returncode == 3
     installed = _context_cli(folder, engine_endpoint, "install")
