@@ -45,7 +45,9 @@ def test_a_flood_through_the_view_stays_capped_and_ends_on_the_last_line(
     rect = view.tree.visualRect(index)
     qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert view.selected_ids() == [cid]
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    # the toolbar's details button opens the pane (Enter opens the container page)
+    details_button = view.toolbar.widgetForAction(view.actions_by_name["details"])
+    qtbot.mouseClick(details_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: view.details.isVisible() and view.details.container_id == cid)
     logs = view.details.logs
     assert view.details.tabs.currentWidget() is logs

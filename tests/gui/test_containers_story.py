@@ -45,7 +45,9 @@ def test_stop_shows_stopping_until_the_engine_says_exited_137(
     wait_for(qtbot, lambda: (view.model.get(cid) or {}).get("state") == "running")
     assert view.model.state_text(cid).startswith("Up ")
     view.select([cid])
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)  # details open on Enter
+    # the toolbar's details button opens the pane (Enter opens the container page)
+    details_button = view.toolbar.widgetForAction(view.actions_by_name["details"])
+    qtbot.mouseClick(details_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: view.details.container_id == cid and view.details._state_field)
     # a running container's details say since when, which does not age behind the row's "Up …"
     wait_for(qtbot, lambda: view.details._state_field.text().startswith("running since "))
@@ -108,7 +110,9 @@ def test_details_follow_the_selection_by_arrow_keys(
     wait_for(qtbot, lambda: one in view.model and two in view.model)
     view.select([one])
     view.tree.setFocus()
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    # the toolbar's details button opens the pane (Enter opens the container page)
+    details_button = view.toolbar.widgetForAction(view.actions_by_name["details"])
+    qtbot.mouseClick(details_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: "from-one" in view.details.logs.toPlainText())
     qtbot.keyClick(view.tree, Qt.Key.Key_Down)
     assert view.selected_ids() == [two]
@@ -169,7 +173,9 @@ def test_ctrl_f_in_the_logs_searches_the_logs_not_the_list(
     view.activateWindow()
     wait_for(qtbot, view.isActiveWindow, timeout=5)
     view.tree.setFocus()
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    # the toolbar's details button opens the pane (Enter opens the container page)
+    details_button = view.toolbar.widgetForAction(view.actions_by_name["details"])
+    qtbot.mouseClick(details_button, Qt.MouseButton.LeftButton)
     logs = view.details.logs
     wait_for(qtbot, lambda: "ERROR disk full" in logs.toPlainText())
     rows_before = view.proxy.rowCount()

@@ -43,11 +43,6 @@ def check_target(repository: str, tag: str) -> tuple[str | None, str | None]:
             "the tag goes in the Tag field."
         )
     parse_reference(f"{repository}:{tag or 'latest'}")  # raises ValueError with the reason
-    if repository != repository.lower():
-        raise ValueError(
-            f"Repository names are lower case: use {repository.lower()!r} instead of "
-            f"{repository!r}."
-        )
     return repository, tag or None
 
 

@@ -139,6 +139,7 @@ class InspectTab(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, 260)
         header.setStretchLastSection(True)
+        self.setFocusProxy(self.tree)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
         self.raw.setAccessibleName("Inspect as raw JSON")

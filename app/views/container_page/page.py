@@ -15,8 +15,10 @@ Actions run through the Containers view's :mod:`app.views.containers.actions` (t
 states, errors and status line as the list); "Commit to image…" opens
 :class:`app.views.container_page.commit_dialog.CommitDialog`.
 
-Back: the header's button, Escape or Alt+Left — read in :meth:`ContainerPage.keyPressEvent`, so
-a child that uses the key itself (a terminal's Escape, a field's) keeps it.
+Back: the header's button, Escape or Alt+Left. Escape is read in
+:meth:`ContainerPage.keyPressEvent`, so a child that uses the key itself (a terminal's Escape, a
+field's) keeps it; Alt+Left is a shortcut of the page (a tree view would take it as Left), which a
+child claims by accepting its ``ShortcutOverride`` event.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from app.dialogs.base import guarded
 from app.views.container_page.header import PageHeader
 from app.views.container_page.inspect_tab import InspectTab
+from app.views.containers.keys import shortcut
 from app.views.containers.notice import NoticeBar
 from engine.errors import NotFound
 
@@ -56,7 +60,9 @@ class PageHost(Protocol):
 
     def act(self, verb: str, ids: list[str] | None = None) -> Any: ...
 
-    def remove_selected(self, ids: list[str] | None = None) -> Any: ...
+    def remove_selected(
+        self, ids: list[str] | None = None, running: list[str] | None = None
+    ) -> Any: ...
 
 
 class ContainerPage(QWidget):
@@ -112,6 +118,7 @@ class ContainerPage(QWidget):
             self.tab_widgets.append(tab)
             self.tabs.addTab(tab, cls.title)
         self.tabs.currentChanged.connect(lambda _i: self._update_active())
+        shortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
@@ -142,6 +149,11 @@ class ContainerPage(QWidget):
         t = self.tab(title)
         if t is not None:
             self.tabs.setCurrentWidget(t)
+
+    def focus_content(self) -> None:
+        """Keyboard focus into the current tab (its focus proxy, e.g. the Inspect tree)."""
+        current = self.tabs.currentWidget()
+        (current or self.header.back).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _update_active(self) -> None:
         current = self.tabs.currentWidget()
@@ -185,8 +197,8 @@ class ContainerPage(QWidget):
             lambda: client.containers.inspect(cid),
             key=f"container_page.inspect.{cid}",
             title="Inspect container",
-            on_done=self._apply,
-            on_error=self._inspect_failed,
+            on_done=guarded(self, self._apply),
+            on_error=guarded(self, self._inspect_failed),
         )
 
     def _inspect_failed(self, exc: BaseException) -> bool:
@@ -250,7 +262,9 @@ class ContainerPage(QWidget):
             return None
         ids = [self.container_id]
         if verb == "remove":
-            return host.remove_selected(ids)
+            state = (getattr(self.details, "raw", None) or {}).get("State") or {}
+            active = state.get("Running") or state.get("Paused") or state.get("Restarting")
+            return host.remove_selected(ids, running=ids if active else [])
         if verb == "pause":
             state = (getattr(self.details, "raw", None) or {}).get("State") or {}
             verb = "unpause" if state.get("Paused") else "pause"
@@ -270,9 +284,6 @@ class ContainerPage(QWidget):
         key = event.key()
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if key == Qt.Key.Key_Escape and mods == Qt.KeyboardModifier.NoModifier:
-            self.back_requested.emit()
-            return
-        if key == Qt.Key.Key_Left and mods == Qt.KeyboardModifier.AltModifier:
             self.back_requested.emit()
             return
         super().keyPressEvent(event)

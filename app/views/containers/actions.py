@@ -209,12 +209,17 @@ class ContainerActions:
         )
 
     # -- remove / rename / copy -----------------------------------------------------------------
-    def remove_selected(self) -> asyncio.Task[None] | None:
-        ids = self.selected_ids()
+    def remove_selected(
+        self, ids: list[str] | None = None, running: list[str] | None = None
+    ) -> asyncio.Task[None] | None:
+        """Remove the given (else the selected) containers, after asking; ``running`` (else the
+        model's word) are killed first: the container page knows from a fresher inspect."""
+        ids = self.selected_ids() if ids is None else ids
         client = self.ctx.client
         if not ids or client is None:
             return None
-        running = [i for i in ids if (self.model.get(i) or {}).get("state") in ACTIVE_STATES]
+        if running is None:
+            running = [i for i in ids if (self.model.get(i) or {}).get("state") in ACTIVE_STATES]
         names = self.names_of(ids)
         listed = list(names.values())
         what = listed[0] if len(ids) == 1 else f"{len(ids)} containers ({', '.join(listed[:5])}"

@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.base import guarded
 from app.views.containers.keys import shortcut
 from app.views.containers.logs import LOG_TAIL_LINES, LogPane, follow_logs, read_end
 
@@ -123,7 +124,13 @@ class FindBar(QWidget):
 
 
 class DetailsPanel(QWidget):
-    """Inspect summary + a live logs tail of one container."""
+    """Inspect summary + a live logs tail of one container.
+
+    Signals:
+        open_page_requested(str): the "Open page" button (the view opens the container page).
+    """
+
+    open_page_requested = Signal(str)
 
     def __init__(
         self,
@@ -155,8 +162,16 @@ class DetailsPanel(QWidget):
         self.close_button.setAutoRaise(True)
         self.close_button.setToolTip("Close details (Esc)")
         self.close_button.clicked.connect(self.close_panel)
+        self.open_page_button = QToolButton()
+        self.open_page_button.setText("Open page")
+        self.open_page_button.setAccessibleName("Open the container page")
+        self.open_page_button.setToolTip(
+            "Logs, terminal, stats, inspect and files of this container (Enter on its row)"
+        )
+        self.open_page_button.clicked.connect(self._open_page)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
+        head.addWidget(self.open_page_button)
         head.addWidget(self.close_button)
 
         self.form_host = QWidget()
@@ -181,6 +196,10 @@ class DetailsPanel(QWidget):
         layout.addWidget(self.tabs)
         shortcut(QKeySequence.StandardKey.Find, self, self.open_find)
         shortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_panel)
+
+    def _open_page(self) -> None:
+        if self.container_id is not None:
+            self.open_page_requested.emit(self.container_id)
 
     # -- find -----------------------------------------------------------------------------------
     def _find_target(self) -> QPlainTextEdit:
@@ -224,8 +243,8 @@ class DetailsPanel(QWidget):
             lambda: client.containers.inspect(cid),
             key="containers.details",
             title="Inspect container",
-            on_done=self._fill,
-            on_error=self._gone,
+            on_done=guarded(self, self._fill),  # the pane may be gone by the answer
+            on_error=guarded(self, self._gone),
         )
 
     def _gone(self, exc: BaseException) -> bool:

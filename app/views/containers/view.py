@@ -5,13 +5,15 @@ then diffs from ``/events``). While the view is shown it tells the store which r
 visible, and only those stream stats (stopped when it is hidden, the row scrolls away, the window
 is minimized, or the container stops); the tick runs every 1 s, 2 s while the window is not
 focused. Actions live in :mod:`.actions`, the details pane (logs, summary, inspect) in
-:mod:`.details`.
+:mod:`.details`. Enter or a double-click on a row (or the details pane's "Open page") shows that
+container's page (:mod:`app.views.container_page`) in place of the list, in this view's stack;
+Back (Esc, Alt+Left) closes it and selects the row again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -55,6 +57,9 @@ from app.widgets.columns import ColumnFitter
 from app.widgets.state_delegate import StateDelegate
 from app.widgets.state_page import EngineStatePage
 from app.widgets.view_header import ViewHeader
+
+if TYPE_CHECKING:
+    from app.views.container_page.page import ContainerPage
 
 UPTIME_REFRESH_MS = 30_000
 NARROW_PX = 760  # below this viewport width the Created column makes room for the names
@@ -121,7 +126,8 @@ class ContainersView(ContainerActions, QWidget):
             ("remove", "Remove…", "action-remove", self.remove_selected),
             ("rename", "Rename…", "action-rename", self.rename_selected),
             ("copy_run", "Copy as docker run", "action-copy", self.copy_run_selected),
-            ("details", "Details (Enter)", "action-details", self.open_selected),
+            ("open", "Open container page (Enter)", "action-open", self.open_page_selected),
+            ("details", "Show details pane", "action-details", self.open_selected),
         ):
             action = QAction(icon(icon_name), text, self)
             action.setToolTip(text)
@@ -153,9 +159,9 @@ class ContainersView(ContainerActions, QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
-        # Return/Enter and double-click (per platform style) "activate" a row: show its details.
-        self.tree.activated.connect(lambda _i: self.open_selected())
-        self.tree.doubleClicked.connect(lambda _i: self.open_selected())
+        # Return/Enter and double-click (per platform style) "activate" a row: open its page.
+        self.tree.activated.connect(lambda _i: self.open_page_selected())
+        self.tree.doubleClicked.connect(lambda _i: self.open_page_selected())
         self.tree.clicked.connect(self._on_clicked)
         self.tree.setMouseTracking(True)
         # The image column elides in the middle (registry/…:tag both stay readable); the
@@ -189,6 +195,7 @@ class ContainersView(ContainerActions, QWidget):
         self.store.synced.connect(self._update_count)
 
         self.details = DetailsPanel(ctx, state_text=self.model.state_text)
+        self.details.open_page_requested.connect(self.open_page)
         self.details.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.tree)
@@ -220,6 +227,8 @@ class ContainersView(ContainerActions, QWidget):
         tl.addWidget(self.status)
 
         self.state_page = EngineStatePage(ctx, what="containers")
+        self.table_page = table_page
+        self.page: ContainerPage | None = None  # the open container page (app/views/container_page)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.state_page)
         self.stack.addWidget(table_page)
@@ -255,7 +264,8 @@ class ContainersView(ContainerActions, QWidget):
 
     # -- state ----------------------------------------------------------------------------------
     def _on_client(self, client: Any) -> None:
-        self.stack.setCurrentIndex(1 if client is not None else 0)
+        shown = self.page if self.page is not None else self.table_page
+        self.stack.setCurrentWidget(shown if client is not None else self.state_page)
         if client is None:
             self.details.close_panel()
 
@@ -270,6 +280,8 @@ class ContainersView(ContainerActions, QWidget):
     def say(self, text: str) -> None:
         """The status line: what the last action did, by container name."""
         self.status.setText(text)
+        if self.page is not None:
+            self.page.say(text)
 
     def show_exit_notice(self, cid: str, text: str) -> None:
         self.notice.show_notice(text, "Show logs", lambda: self.show_logs(cid))
@@ -438,12 +450,49 @@ class ContainersView(ContainerActions, QWidget):
         a["rename"].setEnabled(len(ids) == 1)
         a["copy_run"].setEnabled(len(ids) == 1)
         a["details"].setEnabled(len(ids) == 1)
+        a["open"].setEnabled(len(ids) == 1)
 
     # -- navigation ---------------------------------------------------------------------------
     def open_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) == 1:
             self.details.show_container(ids[0])
+
+    # -- the container page (app/views/container_page) -----------------------------------------
+    def open_page_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            self.open_page(ids[0])
+
+    def open_page(self, cid: str) -> ContainerPage:
+        """Show the container page of ``cid`` in place of the list (Back returns here)."""
+        from app.views.container_page.page import ContainerPage
+
+        if self.page is not None and self.page.container_id.startswith(cid):
+            return self.page
+        self.close_page()
+        page = ContainerPage(self.ctx, cid, host=self)
+        page.back_requested.connect(self.close_page)
+        self.page = page
+        self.stack.addWidget(page)
+        if self.ctx.client is not None:
+            self.stack.setCurrentWidget(page)
+        page.focus_content()
+        return page
+
+    def close_page(self) -> None:
+        """Back to the list: the page ends its tabs' streams and goes; its row is selected."""
+        page, self.page = self.page, None
+        if page is None:
+            return
+        page.close_page()
+        if self.stack.currentWidget() is page:
+            self.stack.setCurrentWidget(self.table_page)
+        self.stack.removeWidget(page)
+        page.deleteLater()
+        if not page.removed:
+            self.select([page.container_id])
+        self.tree.setFocus()
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -493,6 +542,7 @@ class ContainersView(ContainerActions, QWidget):
                 "remove",
                 "rename",
                 "copy_run",
+                "open",
                 "details",
             ):
                 menu.addAction(self.actions_by_name[name])
