@@ -317,8 +317,9 @@ def check_rootless(uid: int | None = None, user: str | None = None,
     _, missing = rootless_requirements(path=path, system_dirs=system_dirs)
     problems = list(missing)
     if not subid_range(subuid, user, uid):
+        ids = f"{free_subid_start(subuid)}-{free_subid_start(subuid) + SUBID_MIN - 1}"
         problems.append(f"no range of at least {SUBID_MIN} ids for {user} in {subuid}: `sudo "
-                        f"usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`")
+                        f"usermod --add-subuids {ids} --add-subgids {ids} {user}`")
     net = rootless_network_problem(env)
     if net:
         problems.append(net.replace("\n", " "))
@@ -341,6 +342,20 @@ def subid_range(subuid: str, user: str, uid: int) -> bool:
                 and int(parts[2]) >= SUBID_MIN):
             return True
     return False
+
+
+def free_subid_start(subuid: str) -> int:
+    """The first id after every range in ``subuid`` (100000 when it has none), for the fix."""
+    end = 100000
+    try:
+        lines = Path(subuid).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return end
+    for line in lines:
+        parts = line.strip().split(":")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            end = max(end, int(parts[1]) + int(parts[2]))
+    return end
 
 
 def check_existing(engines: Sequence[ExistingEngine]) -> Check:
@@ -377,21 +392,30 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
     results: list[Check] = []
     engines: list[ExistingEngine] = []
     for (cid, title, _), future in zip(jobs, futures, strict=True):
+        # a check that could not run is not a pass: it blocks if its failure would
         if not future.done():
             results.append(Check(cid, title, False, f"did not finish within {DEADLINE_S} s",
-                                 "Run `portside doctor` again; if it stays slow, report it."))
+                                 "Run `portside doctor` again; if it stays slow, report it.",
+                                 blocking=_can_block(cid)))
             continue
         try:
             value = future.result()
         except Exception as exc:  # never raises: the failure is the result
             results.append(Check(cid, title, False, f"the check failed: {exc!r}",
-                                 "Report this with `portside diagnostics --out bundle.zip`."))
+                                 "Report this with `portside diagnostics --out bundle.zip`.",
+                                 blocking=_can_block(cid)))
             continue
         if cid == "existing-engines":
             engines = list(value)
             value = check_existing(engines)
         results.append(value)
     return _attachable(results, engines, env)
+
+
+def _can_block(cid: str, platform_name: str = sys.platform) -> bool:
+    """Whether a failure of check ``cid`` can block Portside's engine on this OS."""
+    own = ("dockerd", "rootless") if platform_name.startswith("linux") else ("qemu",)
+    return cid in ("os", "disk", *own)
 
 
 def _rootless(env: Mapping[str, str]) -> Check:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -107,6 +109,7 @@ def test_portside_doctor_exits_1_when_no_dockerd_can_be_found(tmp_path: Path) ->
 def test_rootless_prerequisites_name_each_fix(tmp_path: Path) -> None:
     subuid = tmp_path / "subuid"
     subuid.write_text("alice:100000:65536\nbob:165536:1000\n")
+    assert doctor.free_subid_start(str(tmp_path / "none")) == 100000
     ready = doctor.check_rootless(uid=1000, user="alice", env={}, subuid=str(subuid))
     if not os.access("/dev/net/tun", os.R_OK | os.W_OK):
         pytest.skip("/dev/net/tun is not usable here; covered by the failure case below")
@@ -114,8 +117,8 @@ def test_rootless_prerequisites_name_each_fix(tmp_path: Path) -> None:
     short = doctor.check_rootless(uid=1001, user="bob", env={}, subuid=str(subuid),
                                   path="", system_dirs=())
     assert (short.ok, short.blocking) == (False, True)
-    assert "`sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 bob`" \
-        in short.fix
+    assert "`sudo usermod --add-subuids 166536-232071 --add-subgids 166536-232071 bob`" \
+        in short.fix  # after every range already given out
     assert "rootlesskit: `sudo apt-get install rootlesskit`" in short.fix  # programs.py's line
     assert "slirp4netns: `sudo apt-get install slirp4netns`" in short.fix
     assert doctor.check_rootless(uid=0).ok
@@ -138,6 +141,7 @@ def test_a_check_that_raises_is_a_failed_check(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(doctor, "check_disk", broken)
     disk = {c.id: c for c in doctor.run_checks()}["disk"]
     assert not disk.ok and "PermissionError('no access')" in disk.detail and disk.fix
+    assert disk.blocking  # unchecked is not a pass: a full disk would block
 
 
 @pytest.mark.engine
@@ -172,3 +176,34 @@ def test_a_corrupt_config_json_is_reported_not_raised(tmp_path: Path,
     assert any("config.json is not valid" in e.detail for e in engines)
     existing = {c.id: c for c in doctor.run_checks()}["existing-engines"]
     assert "config.json is not valid" in existing.detail
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"),
+                    reason="runs portside doctor as the user nobody (needs root)")
+def test_portside_doctor_as_a_user_without_rootless_prerequisites() -> None:
+    nobody = pwd.getpwnam("nobody")
+    if doctor.subid_range("/etc/subuid", "nobody", nobody.pw_uid):
+        pytest.skip("nobody has subordinate ids on this machine")
+    home = Path(tempfile.mkdtemp(prefix="pst-doctor-", dir="/tmp"))  # pytest's tmp is 0700
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    site = next(p for p in sys.path if p.endswith("site-packages") and ".venv" in p)
+    python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        ["runuser", "-u", "nobody", "--", "env", "-i", f"HOME={home}",
+         f"PATH={os.environ['PATH']}", "PYTHONDONTWRITEBYTECODE=1",
+         f"PYTHONPATH={root}{os.pathsep}{site}", python, "-m", "app", "doctor"],
+        capture_output=True, text=True, timeout=60, cwd="/")
+    shutil.rmtree(home, ignore_errors=True)
+    assert "the check failed" not in result.stdout, result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  Rootless engine prerequisites:" in result.stdout
+    start = doctor.free_subid_start("/etc/subuid")
+    ids = f"{start}-{start + 65535}"
+    flat = " ".join(result.stdout.split())
+    assert f"`sudo usermod --add-subuids {ids} --add-subgids {ids} nobody`" in flat
+    if not os.access("/dev/net/tun", os.R_OK | os.W_OK, effective_ids=False) or \
+            os.stat("/dev/net/tun").st_mode & 0o006 != 0o006:
+        assert "`sudo chmod 0666 /dev/net/tun`" in flat
+    assert "An engine cannot run here until this is fixed: Rootless engine prerequisites." \
+        in result.stdout
