@@ -38,8 +38,8 @@ from engine.credentials.dockerconfig import (  # the one config.json editor, sha
     _write_config,
 )
 from engine.credentials.paths import atomic_write, config_dir
-from engine.doctor import DEFAULT_SOCKET, ping, socket_owner
 from engine.errors import CredentialsError, PortsideError
+from engine.probes import DEFAULT_SOCKET, ping, socket_owner
 
 CONTEXT_NAME = "portside"
 DESCRIPTION = "Portside's engine"

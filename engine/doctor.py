@@ -10,7 +10,7 @@ failed :class:`Check` saying so, so :func:`run_checks` never raises::
     dockerd, rootless ────── engine.lifecycle.programs (same messages the engine start uses)
     virtualization, qemu ─── engine.vm.qemu (accelerator choice), engine.vm.image (VM image)
     disk ─────────────────── shutil.disk_usage of the engine folder (engine.lifecycle.paths)
-    existing-engines ─────── /var/run/docker.sock, DOCKER_HOST, docker contexts (existing_engines)
+    existing-engines ─────── /var/run/docker.sock, DOCKER_HOST, docker contexts (engine.probes)
 
 ``blocking`` means Portside's engine for this OS (the native ``dockerd`` on Linux, the VM on
 macOS and Windows) cannot start, and no engine it could attach to instead (``DOCKER_HOST``)
@@ -24,7 +24,6 @@ import os
 import platform
 import pwd
 import shutil
-import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -39,6 +38,11 @@ from engine.lifecycle.programs import (
     rootless_network_problem,
     rootless_requirements,
 )
+from engine.probes import DEFAULT_SOCKET as DEFAULT_SOCKET
+from engine.probes import ExistingEngine as ExistingEngine
+from engine.probes import existing_engines as existing_engines
+from engine.probes import ping as ping
+from engine.probes import socket_owner as socket_owner
 
 #: Below this much free space in the engine folder an engine cannot pull even a small image.
 DISK_BLOCKING_BYTES = 1 << 30
@@ -46,9 +50,7 @@ DISK_BLOCKING_BYTES = 1 << 30
 DISK_LOW_BYTES = 10 << 30
 #: The whole set of checks is given this long (each socket probe has its own shorter timeout).
 DEADLINE_S = 0.9
-PROBE_TIMEOUT_S = 0.4
 SUBID_MIN = 65536
-DEFAULT_SOCKET = "/var/run/docker.sock"
 
 
 @dataclass(frozen=True)
@@ -74,118 +76,6 @@ class Check:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class ExistingEngine:
-    """An engine this machine already points at.
-
-    Attributes:
-        source: ``socket`` (the default socket), ``DOCKER_HOST`` or ``context``.
-        name: the context's name, or the variable / socket path.
-        endpoint: ``unix://…``, ``tcp://…``, ``ssh://…``.
-        reachable: it answered ``/_ping``; None when not probed (ssh, remote tcp contexts).
-        detail: what was found, for people (owner of a socket, the probe's error).
-        current: it is what the docker CLI uses now.
-    """
-
-    source: str
-    name: str
-    endpoint: str
-    reachable: bool | None
-    detail: str
-    current: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# -- probing endpoints ---------------------------------------------------------------------------
-
-
-def ping(endpoint: str, timeout: float = PROBE_TIMEOUT_S) -> tuple[bool | None, str]:
-    """``GET /_ping`` on a ``unix://`` or ``tcp://`` endpoint: (answered OK, what happened).
-
-    Other schemes (``ssh://``, ``npipe://``) are not probed: (None, why).
-    """
-    if endpoint.startswith("unix://"):
-        family, address = socket.AF_UNIX, endpoint.removeprefix("unix://")
-        target: Any = address
-    elif endpoint.startswith("tcp://"):
-        hostport = endpoint.removeprefix("tcp://").split("/", 1)[0]
-        host, _, port = hostport.rpartition(":")
-        if not host or not port.isdigit():
-            return False, f"{endpoint} is not host:port"
-        family, target = socket.AF_INET6 if ":" in host else socket.AF_INET, (host.strip("[]"),
-                                                                                int(port))
-    else:
-        return None, "not probed (only local sockets and tcp:// are)"
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as conn:
-            conn.settimeout(timeout)
-            conn.connect(target)
-            conn.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            head = conn.recv(256).decode("latin-1", "replace")
-    except OSError as exc:
-        return False, f"does not answer ({exc.strerror or exc})"
-    status = head.split("\r\n", 1)[0]
-    if status.split(" ")[1:2] == ["200"]:
-        return True, "answers"
-    return False, f"answered {status or 'nothing'}"
-
-
-def socket_owner(path: str) -> str:
-    """Who owns a socket file: ``root:docker 0660``, for reports (never to take it over)."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        return f"cannot stat it ({exc.strerror})"
-    import grp
-
-    try:
-        user = pwd.getpwuid(info.st_uid).pw_name
-    except KeyError:
-        user = str(info.st_uid)
-    try:
-        group = grp.getgrgid(info.st_gid).gr_name
-    except KeyError:
-        group = str(info.st_gid)
-    return f"{user}:{group} {info.st_mode & 0o777:04o}"
-
-
-def existing_engines(env: Mapping[str, str] | None = None) -> list[ExistingEngine]:
-    """Engines already on this machine: the default socket, ``DOCKER_HOST``, docker contexts."""
-    from engine import docker_contexts
-
-    env = os.environ if env is None else env
-    found: list[ExistingEngine] = []
-    try:
-        current = docker_contexts.current_context(env=env)
-    except Exception as exc:  # a corrupt config.json is reported, not raised
-        current = docker_contexts.DEFAULT_CONTEXT
-        found.append(ExistingEngine("context", "?", "", None, f"cannot read the current "
-                                    f"context: {exc}"))
-    docker_host = env.get("DOCKER_HOST", "").strip()
-    default_current = current == docker_contexts.DEFAULT_CONTEXT
-    if os.path.exists(DEFAULT_SOCKET):
-        ok, what = ping(f"unix://{DEFAULT_SOCKET}")
-        found.append(ExistingEngine(
-            "socket", DEFAULT_SOCKET, f"unix://{DEFAULT_SOCKET}", ok,
-            f"{what}; owned by {socket_owner(DEFAULT_SOCKET)}",
-            current=default_current and not docker_host,
-        ))
-    if docker_host:
-        ok, what = ping(docker_host)
-        found.append(ExistingEngine("DOCKER_HOST", "DOCKER_HOST", docker_host, ok, what,
-                                    current=default_current))
-    for ctx in docker_contexts.list_contexts():
-        if ctx.host.startswith("unix://"):
-            ok, what = ping(ctx.host)
-        else:
-            ok, what = None, "not probed (remote)"
-        found.append(ExistingEngine("context", ctx.name, ctx.host, ok, what,
-                                    current=ctx.name == current))
-    return found
 
 
 # -- the checks ----------------------------------------------------------------------------------
