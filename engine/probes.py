@@ -106,8 +106,8 @@ def existing_engines(env: Mapping[str, str] | None = None) -> list[ExistingEngin
         current = docker_contexts.current_context(env=env)
     except Exception as exc:  # a corrupt config.json is reported, not raised
         current = docker_contexts.DEFAULT_CONTEXT
-        found.append(ExistingEngine("context", "?", "", None, f"cannot read the current "
-                                    f"context: {exc}"))
+        found.append(ExistingEngine("context", "config.json", "", None,
+                                    f"cannot read the current context: {exc}"))
     docker_host = env.get("DOCKER_HOST", "").strip()
     default_current = current == docker_contexts.DEFAULT_CONTEXT
     if os.path.exists(DEFAULT_SOCKET):
@@ -122,6 +122,8 @@ def existing_engines(env: Mapping[str, str] | None = None) -> list[ExistingEngin
         found.append(ExistingEngine("DOCKER_HOST", "DOCKER_HOST", docker_host, ok, what,
                                     current=default_current))
     for ctx in docker_contexts.list_contexts():
+        if ctx.name == "portside":  # Portside's own (engine.cli_integration), not another engine
+            continue
         if ctx.host.startswith("unix://"):
             ok, what = ping(ctx.host)
         else:

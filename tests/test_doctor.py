@@ -153,6 +153,7 @@ def test_existing_engines_and_an_answering_docker_host(engine_endpoint: str, tmp
     docker_contexts.write_context("mine", engine_endpoint, "", folder)
     docker_contexts.write_context("gone", "unix:///nonexistent/docker.sock", "", folder)
     docker_contexts.write_context("far", "ssh://me@example.invalid", "", folder)
+    docker_contexts.write_context("portside", engine_endpoint, "", folder)  # Portside's own
     (folder / "config.json").write_text('{"currentContext": "mine"}')
     monkeypatch.setenv("DOCKER_CONFIG", str(folder))
     env = {"DOCKER_HOST": engine_endpoint}
@@ -161,6 +162,7 @@ def test_existing_engines_and_an_answering_docker_host(engine_endpoint: str, tmp
     assert (found["mine"].reachable, found["mine"].current) == (True, True)
     assert found["gone"].reachable is False and "does not answer" in found["gone"].detail
     assert found["far"].reachable is None
+    assert "portside" not in found
     # with DOCKER_HOST answering, a missing dockerd no longer blocks: Portside attaches to it
     checks = doctor._attachable([doctor.check_dockerd(path="", system_dirs=())],
                                 list(found.values()), env)
