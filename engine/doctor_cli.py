@@ -1,7 +1,7 @@
 """``portside doctor``: the system checks of :mod:`engine.doctor`, for a terminal or a script.
 
     portside doctor            one line per check (ok / FAIL / warn), the fix indented below
-    portside doctor --json     {"ok": bool, "checks": [Check...]} on stdout
+    portside doctor --json     {"ok": bool, "checks": [Check...], "existing_engines": [...]}
 
 Exit status 0 when no blocking check fails (an engine can run), 1 otherwise; 2 for bad usage.
 No Qt is imported (``app/__main__.py`` dispatches here before the GUI loads).
@@ -15,7 +15,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
-from engine.doctor import Check, blocking_failures, run_checks
+from engine.doctor import Check, blocking_failures, existing_engines, run_checks
 
 
 def format_check(check: Check) -> str:
@@ -42,8 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = run_checks()
     blockers = blocking_failures(checks)
     if args.json:
-        json.dump({"ok": not blockers, "checks": [c.to_json() for c in checks]}, sys.stdout,
-                  indent=2)
+        engines = [e.to_json() for e in existing_engines()]
+        json.dump({"ok": not blockers, "checks": [c.to_json() for c in checks],
+                   "existing_engines": engines}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for check in checks:

@@ -73,6 +73,9 @@ def test_portside_doctor_prints_each_check_and_exits_0(tmp_path: Path) -> None:
     as_json = json.loads(_doctor(_clean_env(tmp_path), "--json").stdout)
     assert as_json["ok"] is True
     assert [c["id"] for c in as_json["checks"]] == IDS
+    # a fresh DOCKER_CONFIG and no DOCKER_HOST: only a system docker's socket can be found
+    expected = ["socket"] if os.path.exists("/var/run/docker.sock") else []
+    assert [e["source"] for e in as_json["existing_engines"]] == expected
 
 
 def test_without_dockerd_the_check_fails_with_the_install_hint() -> None:
