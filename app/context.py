@@ -146,6 +146,26 @@ class AppContext(QObject):
             notify_when_hidden=True,
         )
 
+    async def use_engine(self, engine: Engine, *, attached: bool) -> None:
+        """Switch to ``engine`` (the first-run wizard's choice); the caller starts it.
+
+        The client is dropped (views show their state page), the old engine's status no longer
+        reaches us, and the old engine is stopped when Portside ran it.
+        """
+        if engine is self._engine:
+            return
+        old, old_attached = self._engine, self._attached
+        self._drop_client()
+        with contextlib.suppress(Exception):
+            self._unsubscribe()
+        self._engine, self._attached = engine, attached
+        self._last_event_time = None
+        self._unsubscribe = engine.subscribe(self._status_from_engine.emit)
+        self.engine_status_changed.emit(engine.status)
+        self.connection_changed.emit()
+        if not old_attached and old.status.state in (EngineState.RUNNING, EngineState.STARTING):
+            await old.stop()
+
     async def _start_engine(self) -> None:
         status = await self._engine.start()
         # An ExternalEngine may report RUNNING without a state *change*; make sure we connect.

@@ -337,6 +337,12 @@ class MainWindow(QMainWindow):
         self.help_menu.setAccessibleName("Help")
         button.setMenu(self.help_menu)
         self.help_button = button
+        from app.wizard import add_help_item
+
+        add_help_item(self)  # Help ▸ First-run guide…
+        from app.troubleshoot import add_help_item as add_troubleshoot_item
+
+        add_troubleshoot_item(self)  # Help ▸ Troubleshoot…
         return button
 
     def _show_theme(self, mode: str) -> None:

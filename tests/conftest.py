@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The first-run guide opens on a launch without settings; tests of other features (which start
+# the app with a fresh PORTSIDE_CONFIG_DIR) must not see it. tests/gui/test_wizard*.py ask for it.
+os.environ.setdefault("PORTSIDE_FIRST_RUN", "0")
 
 pytest_plugins = [
     "tests.support.engine_fixtures",
