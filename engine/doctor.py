@@ -51,6 +51,9 @@ DISK_LOW_BYTES = 10 << 30
 #: The whole set of checks is given this long (each socket probe has its own shorter timeout).
 DEADLINE_S = 0.9
 SUBID_MIN = 65536
+#: What packaging/vm/build.sh checks for before building the VM image, and their packages.
+VM_BUILD_TOOLS = ("mmdebstrap", "depmod", "modprobe", "mkfs.ext4", "qemu-img", "cpio")
+VM_BUILD_PACKAGES = "mmdebstrap kmod e2fsprogs qemu-utils cpio qemu-user-static"
 
 
 @dataclass(frozen=True)
@@ -172,9 +175,14 @@ def check_qemu(platform_name: str = sys.platform) -> Check:
                      blocking=vm_is_engine)
     image = find_image(arch)
     if image is None:
-        return Check("qemu", title, False, f"{binary} found; the VM image ({arch}) is not built",
-                     f"Build it once from a Portside checkout: `{build_hint(arch)}`",
-                     blocking=vm_is_engine)
+        fix = f"Build it once from a Portside checkout: `{build_hint(arch)}`"
+        detail = f"{binary} found; the VM image ({arch}) is not built"
+        if platform_name.startswith("linux"):
+            lacking = [t for t in VM_BUILD_TOOLS if not find_program(t)]
+            if lacking:
+                detail += f", and the build needs {', '.join(lacking)}"
+                fix = f"`sudo apt-get install {VM_BUILD_PACKAGES}`, then b" + fix[1:]
+        return Check("qemu", title, False, detail, fix, blocking=vm_is_engine)
     return Check("qemu", title, True, f"{binary}; VM image {image.dir}")
 
 

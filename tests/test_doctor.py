@@ -212,3 +212,16 @@ def test_portside_doctor_as_a_user_without_rootless_prerequisites() -> None:
         assert "`sudo chmod 0666 /dev/net/tun`" in flat
     assert "An engine cannot run here until this is fixed: Rootless engine prerequisites." \
         in result.stdout
+
+
+def test_a_missing_vm_image_names_the_build_command(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTSIDE_VM_IMAGE_DIR", str(tmp_path / "images"))
+    check = doctor.check_qemu("linux")
+    if check.detail.startswith("qemu-system") and "was not found" in check.detail:
+        pytest.skip("no QEMU here: covered by the install hint")
+    assert (check.ok, check.blocking) == (False, False)  # on Linux the VM is optional
+    assert "bash packaging/vm/build.sh --arch" in check.fix
+    lacking = [t for t in doctor.VM_BUILD_TOOLS if not find_program(t)]
+    assert ("sudo apt-get install mmdebstrap" in check.fix) == bool(lacking)
+    assert doctor.check_qemu("darwin").blocking  # where the VM is the engine, it blocks
