@@ -33,8 +33,10 @@ from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.dialogs.base import guarded
+from app.views.container_page.files_tab import FilesTab
 from app.views.container_page.header import PageHeader
 from app.views.container_page.inspect_tab import InspectTab
+from app.views.container_page.stats_tab import StatsTab
 from app.views.containers.keys import shortcut
 from app.views.containers.notice import NoticeBar
 from engine.errors import NotFound
@@ -49,7 +51,9 @@ QUIET_ACTIONS = ("exec_", "archive-path", "extract-to-dir", "attach", "detach", 
 # their tab's import above and its entry here.
 # Keep this order: LogsTab, TerminalTab, StatsTab, InspectTab, FilesTab.
 TAB_CLASSES: list[type[Any]] = [
+    StatsTab,
     InspectTab,
+    FilesTab,
 ]
 
 
