@@ -266,13 +266,16 @@ class CliIntegrationPanel(QWidget):
             self.current_row.show(s.config_error, False)
         elif s.is_current:
             back = s.previous or "default"
-            self.current_row.show(f"“portside”: plain `docker` commands use Portside's engine. "
-                                  f"Undo goes back to “{back}”.", True)
+            if s.override:
+                self.current_row.show(f"“portside”, but {s.override} Undo goes back to "
+                                      f"“{back}”.", False)
+            else:
+                self.current_row.show(f"“portside”: plain `docker` commands use Portside's "
+                                      f"engine. Undo goes back to “{back}”.", True)
         else:
-            override = (f" DOCKER_CONTEXT={s.env_context} overrides it in this shell."
-                        if s.env_context else "")
-            self.current_row.show(f"“{s.current}”: plain `docker` commands go there; only "
-                                  f"`docker --context portside` reaches Portside.{override}", True)
+            override = f" ({s.override})" if s.override else ""
+            self.current_row.show(f"“{s.current}”{override}: plain `docker` commands go there; "
+                                  "only `docker --context portside` reaches Portside.", True)
         self.use_button.setVisible(not s.is_current and not s.config_error)
         self.use_button.setEnabled(bool(s.context_host))
         self.undo_button.setVisible(s.is_current)

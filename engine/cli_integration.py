@@ -68,7 +68,8 @@ class Status:
         endpoint: Portside's engine endpoint the context should point at.
         context_host: where the ``portside`` context points now ("" when it does not exist).
         current: the ``currentContext`` of config.json ("default" when unset); ``env_context``
-            is ``DOCKER_CONTEXT`` when set (it overrides ``current`` in that shell).
+            is ``DOCKER_CONTEXT`` and ``env_host`` ``DOCKER_HOST`` when set (either overrides
+            ``current`` in this environment; see :attr:`override`).
         previous: the context :func:`undo_use` would put back (None: nothing remembered).
         docker_cli: the docker CLI found on PATH, its ``version`` ("" when none).
         config_error: why config.json cannot be read ("" when it can).
@@ -79,6 +80,7 @@ class Status:
     context_host: str
     current: str
     env_context: str
+    env_host: str
     previous: str | None
     docker_cli: str
     version: str
@@ -93,9 +95,23 @@ class Status:
     def is_current(self) -> bool:
         return self.current == CONTEXT_NAME
 
+    @property
+    def override(self) -> str:
+        """Why plain ``docker`` ignores ``currentContext`` here ("" when it does not).
+
+        The docker CLI takes ``--context``, then ``DOCKER_CONTEXT``, then ``DOCKER_HOST`` (as the
+        "default" context), and only then ``currentContext``.
+        """
+        if self.env_context:
+            return f"DOCKER_CONTEXT={self.env_context} overrides it in this environment."
+        if self.env_host:
+            return f"DOCKER_HOST={self.env_host} overrides it in this environment."
+        return ""
+
     def to_json(self) -> dict[str, Any]:
         facts = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return {**facts, "context_ok": self.context_ok, "is_current": self.is_current}
+        return {**facts, "context_ok": self.context_ok, "is_current": self.is_current,
+                "override": self.override}
 
 
 def portside_endpoint(kind: str = "auto", home: str | None = None) -> str:
@@ -318,6 +334,7 @@ def status(endpoint: str, folder: str | Path | None = None, *, probe_cli: bool =
         context_host=ctx.host if ctx else "",
         current=current,
         env_context=os.environ.get("DOCKER_CONTEXT", "").strip(),
+        env_host=os.environ.get("DOCKER_HOST", "").strip(),
         previous=previous,
         docker_cli=cli,
         version=docker_version(cli) if cli and probe_cli else "",

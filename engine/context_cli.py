@@ -66,8 +66,7 @@ def _status(args: argparse.Namespace, endpoint: str) -> int:
         else:
             print(f"FAIL  no docker context “{name}”\n      fix: portside context install")
         print(f"{'ok  ' if facts.is_current else 'info'}  current docker context: "
-              f"{facts.current}" + (f" (DOCKER_CONTEXT={facts.env_context} in this shell)"
-                                    if facts.env_context else ""))
+              f"{facts.current}" + (f" ({facts.override})" if facts.override else ""))
         if facts.config_error:
             print(f"FAIL  {facts.config_error}")
         print(f"{'ok  ' if facts.docker_cli else 'warn'}  docker CLI: "

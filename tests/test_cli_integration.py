@@ -182,6 +182,12 @@ def test_the_portside_context_command(folder: Path, engine_endpoint: str) -> Non
     facts = json.loads(_context_cli(folder, engine_endpoint, "status", "--json").stdout)
     assert facts["is_current"] and facts["previous"] == "default"
     assert "credential_helper" in facts
+    overridden = subprocess.run(
+        [sys.executable, "-m", "app", "context", "--docker-config", str(folder), "--endpoint",
+         engine_endpoint, "status"], capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env=dict(os.environ, DOCKER_HOST="unix:///elsewhere.sock"))
+    assert "current docker context: portside (DOCKER_HOST=unix:///elsewhere.sock overrides " \
+        "it in this environment.)" in overridden.stdout
     removed = _context_cli(folder, engine_endpoint, "remove")
     assert removed.returncode == 0
     assert docker_contexts.find_context("portside", folder) is None

@@ -54,7 +54,8 @@ def click(qtbot: Any, panel: CliIntegrationPanel, button: QPushButton) -> str:
 
 
 def test_each_row_fixes_and_undoes_with_clicks(qtbot: Any, app_ctx: Any, folder: Path,
-                                               engine_endpoint: str) -> None:
+                                               engine_endpoint: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     assert docker("context", "create", "other", "--docker",
                   "host=unix:///nonexistent/x.sock").returncode == 0
     config = folder / "config.json"
@@ -80,6 +81,12 @@ def test_each_row_fixes_and_undoes_with_clicks(qtbot: Any, app_ctx: Any, folder:
     assert json.loads(config.read_text())["currentContext"] == "portside"
     assert docker("ps").returncode == 0  # plain docker now reaches Portside's engine
     assert panel.undo_button.isVisible() and "“other”" in panel.current_row.state.text()
+    monkeypatch.setenv("DOCKER_HOST", "unix:///elsewhere.sock")  # plain docker would go there
+    with qtbot.waitSignal(panel.refreshed, timeout=30000):
+        panel.refresh()
+    assert panel.current_row.state.text().startswith("✗ “portside”, but DOCKER_HOST=unix:///"
+                                                     "elsewhere.sock overrides it")
+    monkeypatch.delenv("DOCKER_HOST")
     click(qtbot, panel, panel.undo_button)
     assert json.loads(config.read_text()) == {"currentContext": "other",
                                               "detachKeys": "ctrl-e,e"}
