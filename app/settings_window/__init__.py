@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # (key, title, module, class)
 TABS: tuple[tuple[str, str, str, str], ...] = (
     ("general", "General", "app.settings_window.general", "GeneralTab"),
+    ("resources", "Resources", "app.settings_window.resources_tab", "ResourcesTab"),
+    ("engine", "Engine", "app.settings_window.engine_tab", "EngineTab"),
+    ("proxies", "Proxies", "app.settings_window.proxies_tab", "ProxiesTab"),
+    ("accounts", "Accounts", "app.settings_window.accounts_tab", "AccountsTab"),
+    ("cli", "CLI integration", "app.settings_window.cli_tab", "CliTab"),
 )
 
 

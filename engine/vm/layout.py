@@ -7,7 +7,8 @@ engine API, QMP, the readiness port, ssh's control socket) live in a short priva
 (unix socket paths are limited to ~107 bytes), the same one :class:`EnginePaths` picks.
 
 ``vm.json`` is the user's to edit, like ``daemon.json``: ``cpus``, ``memory_mib``, ``disk_gib``,
-``accel``; unknown keys are kept, a bad value is reported with the key and what is allowed.
+``accel``, ``shares`` (host folders to share; default the home folder); unknown keys are kept,
+a bad value is reported with the key and what is allowed.
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ class VMSettings:
     memory_mib: int | None = None
     disk_gib: int | None = None
     accel: str | None = None
+    #: host folders shared into the VM at the same path; None: the home folder (share.py)
+    shares: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "vm.json") -> VMSettings:
@@ -140,7 +143,17 @@ class VMSettings:
                 f"{source}: 'accel' must be one of {', '.join(ACCELS)}, not {accel!r}. "
                 "Remove it to let Portside choose."
             )
+        shares = data.get("shares")
+        if shares is not None and (
+            not isinstance(shares, list)
+            or not all(isinstance(p, str) and os.path.isabs(p) for p in shares)
+        ):
+            raise LifecycleError(
+                f"{source}: 'shares' must be a list of absolute folder paths, not {shares!r}. "
+                "Remove it to share your home folder."
+            )
         return cls(
+            shares=tuple(shares) if shares is not None else None,
             cpus=number("cpus", 1, 256),
             memory_mib=number("memory_mib", 512, 1024 * 1024),
             disk_gib=number("disk_gib", 8, 64 * 1024),

@@ -89,7 +89,10 @@ def make_plan(arch: str | None, settings: VMSettings, accels: list[str] | None =
     resources = resolve_resources(settings, os.cpu_count(), host_memory_bytes())
     if not same_arch and resources.cpus > 1:  # TCG emulating another arch: one vCPU is enough
         resources = Resources(1, resources.memory_mib, resources.disk_gib, resources.notes)
-    shares, share_note = share.default_shares()
+    if settings.shares is not None:
+        shares, share_note = share.configured_shares(settings.shares)
+    else:
+        shares, share_note = share.default_shares()
     return BootPlan(
         arch=arch,
         image=image,

@@ -51,6 +51,23 @@ def default_shares(
     return [Share("home", str(folder))], ""
 
 
+def configured_shares(folders: Sequence[str]) -> tuple[list[Share], str]:
+    """The shares ``vm.json`` lists (``shares``), each checked; (shares, a note on what was left
+    out and why)."""
+    shares: list[Share] = []
+    notes: list[str] = []
+    for folder in dict.fromkeys(folders):  # in order, each once
+        path = Path(folder)
+        if _UNSAFE.search(folder):
+            notes.append(f"{folder} has a character (space, quote, colon, $) the VM's share list "
+                         "cannot carry; it is not shared")
+        elif not path.is_dir():
+            notes.append(f"{folder} is not a folder on this machine; it is not shared")
+        else:
+            shares.append(Share(f"share{len(shares)}", str(path)))
+    return shares, "; ".join(notes) + ("." if notes else "")
+
+
 def shares_setting(shares: Sequence[Share]) -> str:
     """The ``PORTSIDE_SHARES`` value: ``tag:guestpath`` pairs separated by spaces."""
     return " ".join(f"{s.tag}:{s.guest_path}" for s in shares)

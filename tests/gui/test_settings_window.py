@@ -84,3 +84,177 @@ def test_a_corrupt_settings_file_is_shown_to_the_user(
     qapp = QApplication.instance()
     qapp.processEvents()
     assert settings.notices == []
+
+
+def _open(window: MainWindow, qtbot: Any, tab: str) -> Any:
+    settings_window = window.open_settings(tab)
+    qtbot.addWidget(settings_window)
+    qtbot.waitExposed(settings_window)
+    return settings_window.pages[tab]  # type: ignore[attr-defined]
+
+
+def _press(qtbot: Any, widget: Any, key: Qt.Key = Qt.Key.Key_Space) -> None:
+    widget.setFocus()
+    qtbot.keyClick(widget, key)
+
+
+def test_general_start_at_login_writes_and_removes_the_autostart_entry(
+    app_ctx: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    entry = tmp_path / "xdg" / "autostart" / "portside.desktop"
+    window = _window(app_ctx, qtbot, tmp_path)
+    general = _open(window, qtbot, "general")
+    assert not general.login_box.isChecked() and not entry.exists()
+    _press(qtbot, general.login_box)
+    assert entry.is_file() and "Exec=" in entry.read_text()
+    assert str(entry) in general.login_where.text()
+    saved = Settings.load(tmp_path / "settings.json")
+    assert saved.start_at_login is True
+    _press(qtbot, general.open_box)
+    _press(qtbot, general.tray_box)
+    saved = Settings.load(tmp_path / "settings.json")
+    assert saved.open_window_on_start is False and saved.close_to_tray is False
+    _press(qtbot, general.login_box)
+    assert not entry.exists()
+    assert Settings.load(tmp_path / "settings.json").start_at_login is False
+    # a new window shows what the OS will do: the file, not only the setting
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text("[Desktop Entry]\nType=Application\nName=Portside\nExec=portside\n")
+    window.settings_window.close()
+    window.settings_window = None
+    assert _open(window, qtbot, "general").login_box.isChecked()
+
+
+def test_engine_and_proxies_tabs_say_why_an_attached_engine_cannot_be_configured(
+    app_ctx: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    window = _window(app_ctx, qtbot, tmp_path)
+    tab = _open(window, qtbot, "proxies")
+    # attached to an engine Portside does not start: nothing to pass proxies to
+    assert not tab.http.isEnabled() and not tab.apply_button.isEnabled()
+    assert "does not start" in tab.intro.text()
+    engine_tab = window.settings_window.show_tab("engine")
+    assert not engine_tab.editor.isEnabled() and not engine_tab.apply_button.isEnabled()
+    assert "no daemon.json to edit here" in engine_tab.where.text()
+
+
+def test_resources_tab_writes_vm_json_bounded_by_the_host_and_keeps_other_keys(
+    app_ctx: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import os
+
+    home = tmp_path / "engine"
+    monkeypatch.setenv("PORTSIDE_HOME", str(home))
+    vm_json = home / "vm" / "vm.json"
+    vm_json.parent.mkdir(parents=True)
+    vm_json.write_text('{"accel": "tcg", "future": {"x": 1}}')
+    window = _window(app_ctx, qtbot, tmp_path)
+    tab = _open(window, qtbot, "resources")
+    assert tab.path == vm_json
+    assert tab.cpus.maximum() == os.cpu_count()  # bounded by the host
+    assert tab.folders() == [str(Path.home())]  # the default share
+    tab.cpus.setFocus()
+    qtbot.keyClick(tab.cpus, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(tab.cpus, "1")
+    shared = tmp_path / "project"
+    shared.mkdir()
+    tab.add_folder(str(shared))
+    _press(qtbot, tab.apply_button)
+    data = json.loads(vm_json.read_text())
+    assert data["cpus"] == 1 and data["accel"] == "tcg" and data["future"] == {"x": 1}
+    assert data["shares"] == [str(Path.home()), str(shared)]
+    assert "next start" in tab.message.text()
+    assert json.loads((home / "vm" / "vm.json.bak").read_text())["accel"] == "tcg"
+    _press(qtbot, tab.defaults_button)
+    data = json.loads(vm_json.read_text())
+    assert data == {"accel": "tcg", "future": {"x": 1}}
+
+
+@pytest.fixture
+def own_engine_root() -> Any:
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="psts-", dir="/tmp"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+# qasync, when the engine's sockets close under it during the restart
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints", "QSocketNotifier: Invalid socket")
+def test_engine_tab_checks_as_you_type_and_rolls_back_a_file_dockerd_refuses(
+    qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from app.context import AppContext
+    from app.runner import Runner
+    from engine.lifecycle import EnginePaths, EngineState, NativeEngine
+    from tests.gui.conftest import run_async, wait_for
+
+    engine = NativeEngine(EnginePaths.at(own_engine_root), iptables=False, start_timeout=60)
+    runner = Runner(show_dialogs=False)
+    errors: list[tuple[str, str]] = []
+    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
+    ctx = AppContext(engine, attached=False, runner=runner)
+    window = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        ctx.start()
+        wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
+        # the views' first listing is done (a restart in the middle of it fails it, as the
+        # footer's Restart would)
+        wait_for(qtbot, lambda: not runner.busy, timeout=30)
+        tab = _open(window, qtbot, "engine")
+        path = engine.paths.daemon_json
+        before = path.read_bytes()
+        assert tab.editor.toPlainText() == before.decode()
+        assert tab.apply_button.isEnabled() and not tab.problems.isVisible()
+
+        # typing: a missing comma is found at once, with its line, and blocks Apply
+        tab.editor.setFocus()
+        tab.editor.moveCursor(tab.editor.textCursor().MoveOperation.Start)
+        qtbot.keyClick(tab.editor, Qt.Key.Key_Down)  # line 2, inside the object
+        qtbot.keyClicks(tab.editor, '  "debug": true')
+        qtbot.keyClick(tab.editor, Qt.Key.Key_Return)
+        assert tab.problems.isVisible() and "line 3" in tab.problems.text()
+        assert not tab.apply_button.isEnabled()
+        qtbot.keyClick(tab.editor, Qt.Key.Key_Up)
+        qtbot.keyClick(tab.editor, Qt.Key.Key_End)
+        qtbot.keyClicks(tab.editor, ",")
+        assert not tab.problems.isVisible() and tab.apply_button.isEnabled()
+        # a key dockerd does not know is a note, not a refusal
+        tab.editor.moveCursor(tab.editor.textCursor().MoveOperation.Start)
+        qtbot.keyClick(tab.editor, Qt.Key.Key_Down)
+        qtbot.keyClicks(tab.editor, '  "no-such-key": 1,')
+        qtbot.keyClick(tab.editor, Qt.Key.Key_Return)
+        assert tab.warnings.isVisible() and '"no-such-key"' in tab.warnings.text()
+        assert tab.apply_button.isEnabled()
+        assert json.loads(tab.editor.toPlainText())["no-such-key"] == 1
+
+        old_pid = engine.status.pid
+        _press(qtbot, tab.apply_button)
+        wait_for(qtbot, lambda: "refused" in tab.result.text(), timeout=90)
+        assert "no-such-key" in tab.result.text()  # dockerd's own error
+        assert "previous daemon.json is back and the engine runs" in tab.result.text()
+        assert tab.engine_log.isVisible() and "no-such-key" in tab.engine_log.toPlainText()
+        assert path.read_bytes() == before
+        assert tab.editor.toPlainText() == before.decode()  # the editor shows what is in force
+        assert engine.status.state is EngineState.RUNNING and engine.status.pid != old_pid
+        wait_for(qtbot, lambda: ctx.client is not None, timeout=30)
+
+        # proxies: a password is refused before anything is written
+        proxies_tab = window.settings_window.show_tab("proxies")
+        proxies_tab.http.setFocus()
+        qtbot.keyClicks(proxies_tab.http, "http://bob:hunter2@proxy.invalid:3128")
+        assert proxies_tab.problems.isVisible()
+        assert "does not store proxy passwords" in proxies_tab.problems.text()
+        assert not proxies_tab.apply_button.isEnabled()
+        assert not (own_engine_root / "proxies.json").exists()
+        assert errors == []
+    finally:
+        run_async(qtbot, ctx.shutdown(), timeout=60)
+    assert engine.status.state == EngineState.STOPPED
