@@ -36,6 +36,7 @@ from app.dialogs.base import guarded
 from app.views.container_page.files_tab import FilesTab
 from app.views.container_page.header import PageHeader
 from app.views.container_page.inspect_tab import InspectTab
+from app.views.container_page.logs.tab import LogsTab
 from app.views.container_page.stats_tab import StatsTab
 from app.views.containers.keys import shortcut
 from app.views.containers.notice import NoticeBar
@@ -51,6 +52,7 @@ QUIET_ACTIONS = ("exec_", "archive-path", "extract-to-dir", "attach", "detach", 
 # their tab's import above and its entry here.
 # Keep this order: LogsTab, TerminalTab, StatsTab, InspectTab, FilesTab.
 TAB_CLASSES: list[type[Any]] = [
+    LogsTab,
     StatsTab,
     InspectTab,
     FilesTab,

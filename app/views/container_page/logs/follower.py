@@ -277,11 +277,15 @@ class LogFollower:
             if t.cancelled() or self._closed:
                 return
             exc = t.exception()
-            if exc is not None:
-                if on_error is not None:
-                    on_error(exc)
-                else:
-                    self._on_notice(f"Reading the logs failed: {exc}")
+            if exc is None:
+                return
+            if isinstance(exc, RuntimeError) and "already deleted" in str(exc):
+                self.close()  # the view went away without close_tab (its window was deleted)
+                return
+            if on_error is not None:
+                on_error(exc)
+            else:
+                self._on_notice(f"Reading the logs failed: {exc}")
 
         task.add_done_callback(done)
         return task
@@ -297,4 +301,3 @@ def _local(rfc3339: str) -> str:
 def _stopped_text(details: ContainerDetails, verb: str) -> str:
     when = _local(details.finished_at)
     return f"The container {verb} (exit code {details.exit_code}, {when})."
-

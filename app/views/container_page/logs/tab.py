@@ -146,6 +146,8 @@ class LogsTab(QWidget):
             step = QShortcut(key, self)
             step.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             step.activated.connect(lambda forward=forward: self.view.step_match(forward))
+        follower = self.follower
+        self.destroyed.connect(lambda *_: follower.close())  # deleted without close_tab
         self.follower.start()
 
     def _focus_search(self) -> None:
@@ -238,9 +240,7 @@ class LogsTab(QWidget):
         """Every shown log line (notices left out), as drawn, one per line."""
         view = self.view
         return "".join(
-            view.display_text(line) + "\n"
-            for line in view.visible_lines()
-            if line[1] != NOTICE
+            view.display_text(line) + "\n" for line in view.visible_lines() if line[1] != NOTICE
         )
 
     def copy_lines(self) -> None:
