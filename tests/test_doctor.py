@@ -225,3 +225,18 @@ def test_a_missing_vm_image_names_the_build_command(tmp_path: Path,
     lacking = [t for t in doctor.VM_BUILD_TOOLS if not find_program(t)]
     assert ("sudo apt-get install mmdebstrap" in check.fix) == bool(lacking)
     assert doctor.check_qemu("darwin").blocking  # where the VM is the engine, it blocks
+
+
+def test_doctor_and_context_commands_load_no_qt(tmp_path: Path) -> None:
+    code = (
+        "import contextlib, io, sys\n"
+        "from app.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['doctor', '--json']); main(['context', 'status'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, env=_clean_env(tmp_path),
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
