@@ -120,6 +120,29 @@ def install_signal_quit(on_signal: Any) -> Any:
     return notifier
 
 
+def start_after_first_run(window: Any) -> Any:
+    """First launch: open the first-run wizard over the window; the engine starts when the
+    wizard starts it, or when the wizard closes with the engine still stopped (skipped).
+    A wizard resumed past its start page starts the engine at once."""
+    from app import wizard as first_run
+    from app.wizard.wizard import KEYS
+    from engine.lifecycle.base import EngineState
+
+    ctx = window.ctx
+    window.show()
+    guide = first_run.open_first_run(window)
+    step = str(window.settings.wizard_step or "")
+    if step in KEYS and KEYS.index(step) > KEYS.index("start"):
+        ctx.start()
+
+    def closed(_finished: bool) -> None:
+        if ctx.engine.status.state == EngineState.STOPPED:
+            ctx.start()
+
+    guide.closed.connect(closed)
+    return guide
+
+
 def run_gui(argv: list[str]) -> int:
     """Run the app until the user quits; returns the exit code."""
     args = parse_args(argv)
@@ -135,12 +158,15 @@ def run_gui(argv: list[str]) -> int:
     from app.runner import Runner, install_crash_hook
     from app.settings import Settings
     from app.tray import Tray
+    from app.wizard import wanted as first_run_wanted
+    from app.wizard.choice import attach_host
     from engine.errors import PortsideError
 
     # loaded once: a corrupt file is moved aside here and its notice must reach the window
     settings = Settings.load()
     try:
-        engine, attached = choose_engine(args.host, settings.engine)
+        # --host, else DOCKER_HOST, else the engine the first-run wizard attached to
+        engine, attached = choose_engine(attach_host(args.host, settings), settings.engine)
     except PortsideError as exc:
         print(f"portside: {exc}", file=sys.stderr)
         return 2
@@ -212,7 +238,10 @@ def run_gui(argv: list[str]) -> int:
             window.show()
         elif settings.notices:  # shown in the window when it opens; say so from the tray now
             ctx.notify("Portside settings", settings.notices[0])
-        ctx.start()
+        if first_run_wanted(settings):
+            start_after_first_run(window)
+        else:
+            ctx.start()
         await done.wait()
 
     try:

@@ -67,6 +67,8 @@ class FirstRunWizard(QWizard):
         self.checks_source = checks
         self.existing_source = existing
         self.choice: EngineChoice = current_choice(settings)
+        if ctx.attached:  # launched with --host / DOCKER_HOST: that engine is the choice
+            self.choice = EngineChoice("existing", ctx.engine.endpoint)
         self.skipping = False
         self._closed_once = False
         self.setObjectName("first-run-wizard")
