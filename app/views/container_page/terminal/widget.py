@@ -1,0 +1,535 @@
+"""The terminal widget: paints pyte's cell grid, turns keys and the mouse into terminal input.
+
+Data flow: :meth:`TerminalWidget.feed` (output of the exec, any chunk size) goes straight into
+the :class:`TermScreen` (pyte parses it) and only starts a short single-shot timer; when the
+timer fires, the rows pyte marked dirty (plus the cursor's old and new row) are invalidated and
+Qt repaints just those rows — never once per byte or per chunk. ``paintEvent`` draws each
+exposed row as runs of cells that share colours and attributes, then the cursor and the
+selection. Key presses become bytes (:func:`keys.key_bytes`) and leave through the ``send``
+signal, as do pastes and pyte's replies to the program (cursor position reports). A resize
+recomputes rows × columns from the font's cell size, resizes the screen at once and emits
+``size_changed``; the session debounces that into the exec's resize endpoint.
+
+Scrollback is the screen's ``history`` shown through the vertical scroll bar (wheel,
+Shift+PgUp/PgDn). Selection is by mouse in absolute line numbers, so it stays on its text
+while output scrolls; Ctrl+Shift+C / Ctrl+Shift+V and the context menu copy and paste.
+Tab and Shift+Tab go to the program; Ctrl+Tab moves the focus out, as in Qt's text editors.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QFontDatabase,
+    QFontMetrics,
+    QGuiApplication,
+    QInputMethodEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QRegion,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
+
+from app import theme
+from app.views.container_page.terminal.colours import cell_colour
+from app.views.container_page.terminal.keys import key_bytes
+from app.views.container_page.terminal.screen import Char, Line, TermScreen
+
+REPAINT_DELAY_MS = 12
+Mod = Qt.KeyboardModifier
+Key = Qt.Key
+
+
+class TerminalWidget(QAbstractScrollArea):
+    """A VT/xterm terminal on a pyte screen.
+
+    Signals:
+        send(bytes): bytes for the program's stdin (keys, pastes, terminal replies).
+        size_changed(int, int): the grid's new (rows, columns).
+    """
+
+    send = Signal(bytes)
+    size_changed = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None, *, history: int = 5000) -> None:
+        super().__init__(parent)
+        self.term = TermScreen(80, 24, history_limit=history)
+        self.term.on_reply = lambda text: self.send.emit(text.encode())
+        self._offset = 0  # lines scrolled back into history (0: the live screen)
+        self._seen_added = 0
+        self._anchor: tuple[int, int] | None = None  # selection, absolute (line, column)
+        self._end: tuple[int, int] | None = None
+        self._cursor_row = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REPAINT_DELAY_MS)
+        self._timer.timeout.connect(self._flush)
+        #: Counters the tests and the benchmark read: repaint batches and rows invalidated.
+        self.flushes = 0
+        self.rows_invalidated = 0
+        self.bytes_fed = 0
+
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(theme.font_pt(1.0))
+        self._set_font(font)
+
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
+        self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        bar = self.verticalScrollBar()
+        bar.setSingleStep(1)
+        bar.setAccessibleName("Terminal scrollback")
+        bar.valueChanged.connect(self._on_scrollbar)
+        self.setAccessibleName("Terminal")
+        self.setAccessibleDescription(
+            "Interactive shell. Ctrl+Shift+C copies, Ctrl+Shift+V pastes, Shift+Page Up scrolls "
+            "back, Ctrl+Tab leaves the terminal."
+        )
+        self._update_scrollbar()
+
+    # -- geometry -----------------------------------------------------------------------------
+    def _set_font(self, font: QFont) -> None:
+        self._font = font
+        self._bold = QFont(font)
+        self._bold.setBold(True)
+        metrics = QFontMetrics(font)
+        self._cw = max(1, metrics.horizontalAdvance("M"))
+        self._ch = max(1, metrics.height())
+        self._ascent = metrics.ascent()
+
+    @property
+    def cell_size(self) -> tuple[int, int]:
+        return self._cw, self._ch
+
+    @property
+    def rows(self) -> int:
+        return int(self.term.lines)
+
+    @property
+    def columns(self) -> int:
+        return int(self.term.columns)
+
+    def grid_for(self, width: int, height: int) -> tuple[int, int]:
+        """(rows, columns) that fit a viewport of that many pixels."""
+        return max(2, height // self._ch), max(10, width // self._cw)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        rows, cols = self.grid_for(self.viewport().width(), self.viewport().height())
+        if (rows, cols) != (self.rows, self.columns):
+            self.term.resize(rows, cols)
+            self._cursor_row = self.term.cursor.y
+            self._update_scrollbar()
+            self.viewport().update()
+            self.size_changed.emit(rows, cols)
+
+    # -- output -------------------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        """Take a chunk of the program's output; the repaint follows on the timer."""
+        self.bytes_fed += len(data)
+        self.term.feed(data)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _flush(self) -> None:
+        screen = self.term
+        added = screen.history_added - self._seen_added
+        self._seen_added = screen.history_added
+        self.flushes += 1
+        if added:
+            if self._offset:
+                self._offset = min(self._offset + added, len(screen.history))
+            self._update_scrollbar()
+        if self._offset:
+            if added or screen.dirty:
+                self.viewport().update()
+                self.rows_invalidated += self.rows
+            screen.dirty.clear()
+            return
+        rows = set(screen.dirty)
+        screen.dirty.clear()
+        rows.update((self._cursor_row, screen.cursor.y))
+        self._cursor_row = screen.cursor.y
+        region = QRegion()
+        width = self.viewport().width()
+        for y in rows:
+            if 0 <= y < self.rows:
+                region += QRect(0, y * self._ch, width, self._ch)
+        self.rows_invalidated += len(rows)
+        self.viewport().update(region)
+
+    # -- scrollback ---------------------------------------------------------------------------
+    def _update_scrollbar(self) -> None:
+        bar = self.verticalScrollBar()
+        depth = len(self.term.history)
+        bar.blockSignals(True)
+        bar.setRange(0, depth)
+        bar.setPageStep(self.rows)
+        bar.setValue(depth - self._offset)
+        bar.blockSignals(False)
+
+    def _on_scrollbar(self, value: int) -> None:
+        self._offset = max(0, len(self.term.history) - value)
+        self.viewport().update()
+
+    def scroll_lines(self, delta: int) -> None:
+        """Scroll back (positive) or forward (negative) by ``delta`` lines."""
+        self._offset = max(0, min(len(self.term.history), self._offset + delta))
+        self._update_scrollbar()
+        self.viewport().update()
+
+    @property
+    def scroll_offset(self) -> int:
+        return self._offset
+
+    def _row_line(self, view_y: int) -> Line:
+        history = self.term.history
+        index = len(history) - self._offset + view_y
+        if index < len(history):
+            return history[index]
+        return self.term.buffer[index - len(history)]
+
+    def _absolute(self, view_y: int) -> int:
+        """The absolute line number of a visible row (stable while lines scroll away)."""
+        return self.term.history_added - self._offset + view_y
+
+    def _line_at_absolute(self, line: int) -> Line | None:
+        history = self.term.history
+        index = line - (self.term.history_added - len(history))
+        if index < 0:
+            return None
+        if index < len(history):
+            return history[index]
+        if index - len(history) < self.rows:
+            return self.term.buffer[index - len(history)]
+        return None
+
+    # -- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        rect = event.rect()
+        painter.fillRect(rect, cell_colour("default", foreground=False))
+        first = max(0, rect.top() // self._ch)
+        last = min(self.rows - 1, rect.bottom() // self._ch)
+        selection = self._selection_range()
+        for view_y in range(first, last + 1):
+            self._paint_row(painter, view_y, selection)
+        self._paint_cursor(painter)
+        painter.end()
+
+    def _paint_row(
+        self,
+        painter: QPainter,
+        view_y: int,
+        selection: tuple[tuple[int, int], tuple[int, int]] | None,
+    ) -> None:
+        line = self._row_line(view_y)
+        top = view_y * self._ch
+        absolute = self._absolute(view_y)
+        sel_from, sel_to = self._row_selection(absolute, selection)
+        x = 0
+        columns = self.columns
+        while x < columns:
+            char = line[x]
+            selected = sel_from <= x < sel_to
+            style = (
+                char.fg,
+                char.bg,
+                char.bold,
+                char.italics,
+                char.underscore,
+                char.strikethrough,
+                char.reverse,
+                selected,
+            )
+            start = x
+            text = [char.data]
+            x += 1
+            simple = len(char.data) == 1 and ord(char.data) < 0x2500
+            if simple:
+                # a run of narrow characters with the same look: drawn as one string
+                while x < columns:
+                    nxt = line[x]
+                    if not (len(nxt.data) == 1 and ord(nxt.data) < 0x2500):
+                        break
+                    if (
+                        nxt.fg,
+                        nxt.bg,
+                        nxt.bold,
+                        nxt.italics,
+                        nxt.underscore,
+                        nxt.strikethrough,
+                        nxt.reverse,
+                        sel_from <= x < sel_to,
+                    ) != style:
+                        break
+                    text.append(nxt.data)
+                    x += 1
+            elif x < columns and line[x].data == "":
+                x += 1  # a wide character covers its second cell
+            self._paint_run(painter, start, x - start, top, "".join(text), char, selected)
+
+    def _paint_run(
+        self,
+        painter: QPainter,
+        column: int,
+        cells: int,
+        top: int,
+        text: str,
+        char: Char,
+        selected: bool,
+    ) -> None:
+        fg_name, bg_name = char.fg, char.bg
+        bold = bool(char.bold)
+        fg = cell_colour(fg_name, foreground=True, bold=bold)
+        bg = cell_colour(bg_name, foreground=False)
+        if char.reverse:
+            fg, bg = bg, fg
+        if selected:
+            palette = theme.current()
+            painter.fillRect(
+                QRect(column * self._cw, top, cells * self._cw, self._ch),
+                QColor(palette.selection),
+            )
+            fg = QColor(palette.selection_text)
+        elif bg_name != "default" or char.reverse:
+            painter.fillRect(QRect(column * self._cw, top, cells * self._cw, self._ch), bg)
+        if not text.strip():
+            return
+        font = self._bold if bold else self._font
+        if char.italics or char.underscore or char.strikethrough:
+            font = QFont(font)
+            font.setItalic(bool(char.italics))
+            font.setUnderline(bool(char.underscore))
+            font.setStrikeOut(bool(char.strikethrough))
+        painter.setFont(font)
+        painter.setPen(fg)
+        painter.drawText(column * self._cw, top + self._ascent, text)
+
+    def _paint_cursor(self, painter: QPainter) -> None:
+        cursor = self.term.cursor
+        if self._offset or cursor.hidden:
+            return
+        x, y = min(cursor.x, self.columns - 1), cursor.y
+        rect = QRect(x * self._cw, y * self._ch, self._cw, self._ch)
+        colour = cell_colour("default", foreground=True)
+        if self.hasFocus():
+            painter.fillRect(rect, colour)
+            char = self.term.buffer[y][x]
+            if char.data.strip():
+                painter.setFont(self._bold if char.bold else self._font)
+                painter.setPen(cell_colour("default", foreground=False))
+                painter.drawText(rect.left(), rect.top() + self._ascent, char.data)
+        else:
+            painter.setPen(colour)
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+
+    # -- selection and clipboard --------------------------------------------------------------
+    def _cell_at(self, pos: QPoint) -> tuple[int, int]:
+        view_y = max(0, min(self.rows - 1, pos.y() // self._ch))
+        column = max(0, min(self.columns, round(pos.x() / self._cw)))
+        return self._absolute(view_y), column
+
+    def _selection_range(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        if self._anchor is None or self._end is None or self._anchor == self._end:
+            return None
+        return (min(self._anchor, self._end), max(self._anchor, self._end))
+
+    def _row_selection(
+        self, absolute: int, selection: tuple[tuple[int, int], tuple[int, int]] | None
+    ) -> tuple[int, int]:
+        if selection is None:
+            return 0, 0
+        (l1, c1), (l2, c2) = selection
+        if absolute < l1 or absolute > l2:
+            return 0, 0
+        return (c1 if absolute == l1 else 0), (c2 if absolute == l2 else self.columns)
+
+    def selected_text(self) -> str:
+        selection = self._selection_range()
+        if selection is None:
+            return ""
+        (l1, c1), (l2, c2) = selection
+        rows = []
+        for absolute in range(l1, l2 + 1):
+            line = self._line_at_absolute(absolute)
+            if line is None:
+                continue
+            start = c1 if absolute == l1 else 0
+            end = c2 if absolute == l2 else self.columns
+            rows.append("".join(line[x].data for x in range(start, end)).rstrip())
+        return "\n".join(rows)
+
+    def select_all(self) -> None:
+        first = self.term.history_added - len(self.term.history)
+        self._anchor = (first, 0)
+        self._end = (self.term.history_added + self.rows - 1, self.columns)
+        self.viewport().update()
+
+    def copy(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    def paste(self, text: str | None = None) -> None:
+        if text is None:
+            text = QGuiApplication.clipboard().text()
+        if not text:
+            return
+        data = text.replace("\r\n", "\r").replace("\n", "\r").encode("utf-8")
+        if self.term.bracketed_paste:
+            data = b"\x1b[200~" + data + b"\x1b[201~"
+        self._to_program(data)
+
+    def clear_scrollback(self) -> None:
+        self.term.history.clear()
+        self._offset = 0
+        self._anchor = self._end = None
+        self._update_scrollbar()
+        self.viewport().update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._anchor = self._end = self._cell_at(event.position().toPoint())
+            self.viewport().update()
+        elif event.button() == Qt.MouseButton.MiddleButton:
+            clipboard = QGuiApplication.clipboard()
+            if clipboard.supportsSelection():
+                self.paste(clipboard.text(clipboard.Mode.Selection))
+        else:
+            super().mousePressEvent(event)
+            return
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton and self._anchor is not None:
+            self._end = self._cell_at(event.position().toPoint())
+            self.viewport().update()
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        clipboard = QGuiApplication.clipboard()
+        text = self.selected_text()
+        if text and clipboard.supportsSelection():
+            clipboard.setText(text, clipboard.Mode.Selection)
+        event.accept()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu()
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def context_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.setAccessibleName("Terminal menu")
+        copy = QAction("Copy", menu, shortcut=QKeySequence("Ctrl+Shift+C"))
+        copy.setEnabled(bool(self.selected_text()))
+        copy.triggered.connect(self.copy)
+        paste = QAction("Paste", menu, shortcut=QKeySequence("Ctrl+Shift+V"))
+        paste.setEnabled(bool(QGuiApplication.clipboard().text()))
+        paste.triggered.connect(lambda: self.paste())
+        select_all = QAction("Select all", menu)
+        select_all.triggered.connect(self.select_all)
+        clear = QAction("Clear scrollback", menu)
+        clear.triggered.connect(self.clear_scrollback)
+        for action in (copy, paste, select_all):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(clear)
+        return menu
+
+    # -- keyboard -----------------------------------------------------------------------------
+    def _to_program(self, data: bytes) -> None:
+        if self._offset:
+            self.scroll_lines(-self._offset)
+        self.send.emit(data)
+
+    def _own_shortcut(self, event: QKeyEvent) -> bool:
+        mods = event.modifiers() & ~Mod.KeypadModifier
+        key = event.key()
+        if mods == (Mod.ControlModifier | Mod.ShiftModifier) and key in (Key.Key_C, Key.Key_V):
+            return True
+        return mods == Mod.ShiftModifier and key in (
+            Key.Key_PageUp,
+            Key.Key_PageDown,
+            Key.Key_Home,
+            Key.Key_End,
+        )
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            # While the terminal has the focus, its keys go to the program, not to the
+            # window's shortcuts (Ctrl+W, Ctrl+F… mean something to shells and editors).
+            mods = event.modifiers()
+            if self._own_shortcut(event) or (
+                not (mods & Mod.ControlModifier and event.key() == Key.Key_Tab)
+                and key_bytes(event.key(), mods, event.text()) is not None
+            ):
+                event.accept()
+                return True
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            ctrl = event.modifiers() & Mod.ControlModifier
+            if event.key() in (Key.Key_Tab, Key.Key_Backtab) and not ctrl:
+                self.keyPressEvent(event)  # to the shell (completion), not to focus chain
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        mods = event.modifiers() & ~Mod.KeypadModifier
+        key = event.key()
+        if self._own_shortcut(event):
+            if key == Key.Key_C:
+                self.copy()
+            elif key == Key.Key_V:
+                self.paste()
+            elif key == Key.Key_PageUp:
+                self.scroll_lines(max(1, self.rows - 1))
+            elif key == Key.Key_PageDown:
+                self.scroll_lines(-max(1, self.rows - 1))
+            elif key == Key.Key_Home:
+                self.scroll_lines(len(self.term.history))
+            else:
+                self.scroll_lines(-self._offset)
+            return
+        data = key_bytes(key, mods, event.text(), app_cursor=self.term.app_cursor_keys)
+        if data is None:
+            super().keyPressEvent(event)
+            return
+        self._anchor = self._end = None
+        self._to_program(data)
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        if event.commitString():
+            self._to_program(event.commitString().encode("utf-8"))
+
+    def focusInEvent(self, event: object) -> None:
+        super().focusInEvent(event)  # type: ignore[arg-type]
+        self._update_cursor_row()
+
+    def focusOutEvent(self, event: object) -> None:
+        super().focusOutEvent(event)  # type: ignore[arg-type]
+        self._update_cursor_row()
+
+    def _update_cursor_row(self) -> None:
+        y = self.term.cursor.y
+        self.viewport().update(QRect(0, y * self._ch, self.viewport().width(), self._ch))
+
+    # -- reading (tests, accessibility) -------------------------------------------------------
+    def visible_text(self) -> list[str]:
+        """The rows on show, as plain text without trailing blanks."""
+        return [
+            "".join(self._row_line(y)[x].data for x in range(self.columns)).rstrip()
+            for y in range(self.rows)
+        ]

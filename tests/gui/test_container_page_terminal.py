@@ -1,0 +1,254 @@
+"""The Terminal tab against the session's real engine: a shell over exec, driven by key presses.
+
+Each test shows a TerminalTab for a busybox container (tests/support: sh, top, vi, stty, no bash),
+clicks its buttons and types into the pyte-backed widget with qtbot; what the test reads back is
+the widget's own screen (what the user sees), and the engine's exec inspect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTabBar
+
+from app.views.container_page.terminal.pane import TerminalPane
+from app.views.container_page.terminal.tab import NOT_RUNNING, TerminalTab
+from engine.models import ContainerDetails
+from tests.gui.conftest import run_async, wait_for
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+PROMPT = "/ #"
+
+
+@pytest.fixture(autouse=True)
+def _close_tabs(app_ctx: Any) -> Iterator[None]:
+    """Every tab a test showed ends its execs before the context shuts down (as the page does)."""
+    yield
+    for tab in _SHOWN:
+        tab.close_tab()
+    _SHOWN.clear()
+
+
+_SHOWN: list[TerminalTab] = []
+
+
+def show_tab(qtbot: Any, ctx: Any, container_id: str, size: tuple[int, int] = (900, 520)) -> Any:
+    tab = TerminalTab(ctx, container_id)
+    _SHOWN.append(tab)
+    qtbot.addWidget(tab)
+    tab.resize(*size)
+    tab.show()
+    qtbot.waitExposed(tab)
+    return tab
+
+
+def open_shell(qtbot: Any, tab: TerminalTab, *, button: Any = None) -> TerminalPane:
+    before = len(tab.panes())
+    qtbot.mouseClick(button or tab.open_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: len(tab.panes()) == before + 1)
+    pane = tab.current_pane()
+    assert pane is not None
+    wait_for(qtbot, lambda: any(PROMPT in row for row in pane.terminal.visible_text()))
+    return pane
+
+
+def type_line(qtbot: Any, pane: TerminalPane, text: str) -> None:
+    pane.terminal.setFocus()
+    qtbot.keyClicks(pane.terminal, text)
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_Return)
+
+
+def shows(pane: TerminalPane, line: str) -> bool:
+    return line in pane.terminal.visible_text()
+
+
+def exec_running(qtbot: Any, ctx: Any, exec_id: str) -> bool:
+    return bool(run_async(qtbot, ctx.client.execs.inspect(exec_id))["Running"])
+
+
+def alive(qtbot: Any, ctx: Any, cid: str, command: str) -> bool:
+    """A process of that name runs in the container (zombies left to a non-reaping PID 1 don't)."""
+    _code, out, _ = run_async(qtbot, ctx.client.execs.run(cid, ["ps", "-o", "stat,comm"]))
+    rows = [line.split() for line in out.splitlines()[1:]]
+    return any(row[-1] == command and not row[0].startswith("Z") for row in rows)
+
+
+def test_echo_arrows_ctrl_c_and_vi(app_ctx: Any, containers: Any, qtbot: Any) -> None:
+    cid = containers.create("term-echo", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    pane = open_shell(qtbot, tab)
+    type_line(qtbot, pane, "echo hello")
+    wait_for(qtbot, lambda: shows(pane, "hello"))
+
+    # line editing: Left twice, then insert -> the shell got the arrow keys as escapes
+    pane.terminal.setFocus()
+    qtbot.keyClicks(pane.terminal, "echo abc")
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_Left)
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_Left)
+    qtbot.keyClicks(pane.terminal, "X")
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_Return)
+    wait_for(qtbot, lambda: shows(pane, "aXbc"))
+
+    # Ctrl+C interrupts a foreground program
+    type_line(qtbot, pane, "sleep 300")
+    # (a Ctrl+C that reaches the TTY before sleep runs would interrupt the shell, not sleep)
+    wait_for(qtbot, lambda: run_async(qtbot, app_ctx.client.execs.run(cid, ["pidof", "sleep"]))[0] == 0)  # noqa: E501
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    type_line(qtbot, pane, "echo back-$((20+22))")
+    wait_for(qtbot, lambda: shows(pane, "back-42"), timeout=10)
+
+    # vi: a full-screen editor; Escape, :wq and Enter arrive as a terminal sends them. Each
+    # step waits for vi to show it took the last (a person types slower than qtbot: vi reads
+    # ESC and the bytes right behind it as one escape sequence).
+    type_line(qtbot, pane, "vi /tmp/note")
+
+    def status() -> str:
+        return pane.terminal.visible_text()[-1]
+
+    wait_for(qtbot, lambda: "/tmp/note" in status())
+    assert pane.terminal.term.in_alternate
+    qtbot.keyClicks(pane.terminal, "iwritten in vi")
+    wait_for(qtbot, lambda: pane.terminal.visible_text()[0] == "written in vi")
+    assert status().startswith("I ")
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_Escape)
+    wait_for(qtbot, lambda: status().startswith("- "))
+    qtbot.keyClicks(pane.terminal, ":wq")
+    qtbot.keyClick(pane.terminal, Qt.Key.Key_Return)
+    wait_for(qtbot, lambda: not pane.terminal.term.in_alternate)
+    assert shows(pane, "/ # vi /tmp/note")  # the shell's screen is back as it was
+    code, out, _err = run_async(qtbot, app_ctx.client.execs.run(cid, ["cat", "/tmp/note"]))
+    assert (code, out) == (0, "written in vi\n")
+    tab.close_tab()
+
+
+def test_stty_size_follows_the_widget_and_top_draws(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("term-size", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    pane = open_shell(qtbot, tab)
+    terminal = pane.terminal
+    session = pane.session
+    assert session is not None
+    type_line(qtbot, pane, "stty size")
+    wait_for(qtbot, lambda: shows(pane, f"{terminal.rows} {terminal.columns}"))
+
+    before = (terminal.rows, terminal.columns)
+    tab.resize(640, 360)
+    wait_for(qtbot, lambda: (terminal.rows, terminal.columns) != before)
+    size = (terminal.rows, terminal.columns)
+    wait_for(qtbot, lambda: session.resizes_sent and session.resizes_sent[-1] == size)
+    type_line(qtbot, pane, "clear; stty size")
+    wait_for(qtbot, lambda: shows(pane, f"{size[0]} {size[1]}"))
+    assert size[0] < before[0] and size[1] < before[1]
+
+    type_line(qtbot, pane, "top")
+    wait_for(
+        qtbot,
+        lambda: any(r.startswith("Mem:") for r in terminal.visible_text())
+        and any(r.startswith("CPU:") for r in terminal.visible_text()),
+    )
+    header = next(r for r in terminal.visible_text() if r.startswith("CPU:"))
+    assert "idle" in header
+    assert any("PID" in r and "COMMAND" in r for r in terminal.visible_text())
+    assert any(r.rstrip().endswith("top") for r in terminal.visible_text())
+    qtbot.keyClicks(terminal, "q")
+    type_line(qtbot, pane, "echo top-$((6*7))-quit")
+    wait_for(qtbot, lambda: shows(pane, "top-42-quit"))
+    tab.close_tab()
+
+
+def test_two_terminals_at_once_and_closing_ends_the_exec(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("term-two", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    first = open_shell(qtbot, tab)
+    second = open_shell(qtbot, tab, button=tab.new_button)
+    assert tab.new_button.accessibleName() == "New terminal"
+    assert tab.tabs.count() == 2 and tab.current_pane() is second
+    type_line(qtbot, second, "echo from-two")
+    tab.tabs.setCurrentIndex(0)
+    type_line(qtbot, first, "top")
+    wait_for(qtbot, lambda: shows(second, "from-two"))
+    wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in first.terminal.visible_text()))
+    assert not shows(first, "from-two")
+    assert first.session is not None and second.session is not None
+    ids = (str(first.session.exec_id), str(second.session.exec_id))
+    assert first.session.exec_id and second.session.exec_id and ids[0] != ids[1]
+    assert exec_running(qtbot, app_ctx, ids[0]) and exec_running(qtbot, app_ctx, ids[1])
+
+    # closing the first tab (running top) ends its exec in the container; the second lives on
+    bar = tab.tabs.tabBar()
+    close = bar.tabButton(0, QTabBar.ButtonPosition.RightSide)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    assert tab.tabs.count() == 1
+    wait_for(qtbot, lambda: not exec_running(qtbot, app_ctx, ids[0]), timeout=15)
+    assert exec_running(qtbot, app_ctx, ids[1])
+    wait_for(qtbot, lambda: not alive(qtbot, app_ctx, cid, "top"), timeout=5)
+
+    # the page closing (close_tab) ends the rest
+    tab.close_tab()
+    wait_for(qtbot, lambda: not exec_running(qtbot, app_ctx, ids[1]), timeout=15)
+
+
+def test_a_missing_shell_a_missing_user_and_a_stopped_container_say_so(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("term-errors", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+
+    tab.shell.setCurrentText("bash")
+    qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
+    pane = tab.current_pane()
+    assert pane is not None
+    wait_for(qtbot, lambda: pane.bar.isVisible())
+    assert pane.notice.text().startswith("“bash” is not in this container (exit code 126)")
+    assert "sh is in most images" in pane.notice.text()
+    assert tab.tabs.tabText(0) == "bash 1"
+
+    tab.shell.setCurrentText("sh")
+    tab.user.setText("nosuchuser")
+    qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
+    pane = tab.current_pane()
+    assert pane is not None
+    wait_for(qtbot, lambda: pane.bar.isVisible())
+    assert pane.notice.text().startswith("There is no user “nosuchuser” in this container")
+
+    # stopped: the exec cannot even be created (409) -> the pane says so
+    stopped = containers.create("term-stopped")
+    other = show_tab(qtbot, app_ctx, stopped)
+    qtbot.mouseClick(other.open_button, Qt.MouseButton.LeftButton)
+    pane = other.current_pane()
+    assert pane is not None
+    wait_for(qtbot, lambda: pane.bar.isVisible())
+    assert pane.notice.text() == NOT_RUNNING
+    # once the page has told the tab the state, it answers before trying
+    details = run_async(qtbot, app_ctx.client.containers.inspect(stopped))
+    assert isinstance(details, ContainerDetails) and not details.running
+    other.container_changed(details)
+    assert other.message.isVisible() and other.message.text() == NOT_RUNNING
+    qtbot.mouseClick(other.open_button, Qt.MouseButton.LeftButton)
+    assert other.tabs.count() == 1
+    tab.close_tab()
+    other.close_tab()
+
+
+def test_the_shell_ending_with_the_container_offers_reconnect(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("term-restart", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    pane = open_shell(qtbot, tab)
+    type_line(qtbot, pane, "exit 3")
+    wait_for(qtbot, lambda: pane.bar.isVisible())
+    assert pane.notice.text() == "The shell exited with code 3."
+    qtbot.mouseClick(pane.reconnect_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: pane.running and not pane.bar.isVisible())
+    type_line(qtbot, pane, "echo again")
+    wait_for(qtbot, lambda: shows(pane, "again"))
+    tab.close_tab()

@@ -1,0 +1,246 @@
+"""The terminal widget without an engine: key bytes, pyte screen extras, batching, painting, I/O.
+
+The engine-backed tests (a real shell through exec) are in test_container_page_terminal.py.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QGuiApplication
+
+from app.views.container_page.terminal.colours import cell_colour
+from app.views.container_page.terminal.keys import key_bytes
+from app.views.container_page.terminal.screen import TermScreen
+from app.views.container_page.terminal.system_terminal import (
+    NoTerminalError,
+    docker_exec_argv,
+    find_terminal,
+    open_system_terminal,
+    terminal_argv,
+)
+from app.views.container_page.terminal.widget import TerminalWidget
+
+pytestmark = pytest.mark.gui
+
+K = Qt.Key
+M = Qt.KeyboardModifier
+
+
+@pytest.mark.parametrize(
+    ("key", "mods", "text", "app", "expected"),
+    [
+        (K.Key_Up, M.NoModifier, "", False, b"\x1b[A"),
+        (K.Key_Up, M.NoModifier, "", True, b"\x1bOA"),
+        (K.Key_Left, M.ControlModifier, "", False, b"\x1b[1;5D"),
+        (K.Key_Right, M.ShiftModifier, "", True, b"\x1b[1;2C"),
+        (K.Key_Home, M.NoModifier, "", False, b"\x1b[H"),
+        (K.Key_End, M.NoModifier, "", True, b"\x1bOF"),
+        (K.Key_PageUp, M.NoModifier, "", False, b"\x1b[5~"),
+        (K.Key_PageDown, M.NoModifier, "", False, b"\x1b[6~"),
+        (K.Key_Delete, M.NoModifier, "", False, b"\x1b[3~"),
+        (K.Key_Insert, M.NoModifier, "", False, b"\x1b[2~"),
+        (K.Key_F1, M.NoModifier, "", False, b"\x1bOP"),
+        (K.Key_F4, M.NoModifier, "", False, b"\x1bOS"),
+        (K.Key_F5, M.NoModifier, "", False, b"\x1b[15~"),
+        (K.Key_F12, M.NoModifier, "", False, b"\x1b[24~"),
+        (K.Key_F2, M.ShiftModifier, "", False, b"\x1b[1;2Q"),
+        (K.Key_Tab, M.NoModifier, "\t", False, b"\t"),
+        (K.Key_Backtab, M.ShiftModifier, "", False, b"\x1b[Z"),
+        (K.Key_Backspace, M.NoModifier, "\x08", False, b"\x7f"),
+        (K.Key_Return, M.NoModifier, "\r", False, b"\r"),
+        (K.Key_Enter, M.KeypadModifier, "\r", False, b"\r"),
+        (K.Key_Escape, M.NoModifier, "\x1b", False, b"\x1b"),
+        (K.Key_C, M.ControlModifier, "\x03", False, b"\x03"),
+        (K.Key_D, M.ControlModifier, "", False, b"\x04"),
+        (K.Key_Z, M.ControlModifier, "", False, b"\x1a"),
+        (K.Key_Space, M.ControlModifier, "", False, b"\x00"),
+        (K.Key_BracketRight, M.ControlModifier, "", False, b"\x1d"),
+        (K.Key_B, M.AltModifier, "b", False, b"\x1bb"),
+        (K.Key_A, M.NoModifier, "a", False, b"a"),
+        (K.Key_E, M.NoModifier, "é", False, "é".encode()),
+        (K.Key_Shift, M.ShiftModifier, "", False, None),
+    ],
+)
+def test_keys_send_what_xterm_sends(
+    key: Qt.Key, mods: Qt.KeyboardModifier, text: str, app: bool, expected: bytes | None
+) -> None:
+    assert key_bytes(key, mods, text, app_cursor=app) == expected
+
+
+def test_screen_keeps_scrollback_and_the_shell_screen_under_a_full_screen_program() -> None:
+    screen = TermScreen(20, 5)
+    screen.feed(b"".join(b"line%d\r\n" % n for n in range(8)) + b"$ ")
+    assert [screen.line_text(line).rstrip() for line in screen.history] == [
+        "line0", "line1", "line2", "line3"
+    ]
+    screen.feed(b"\x1b[?1049h\x1b[?1h\x1b[2J\x1b[HTOP")  # what top/vi send on start
+    assert screen.in_alternate and screen.app_cursor_keys
+    assert screen.display_with_history()[-5] == "TOP"
+    assert len(screen.history) == 4  # the program's screen does not scroll into history
+    screen.feed(b"\x1b[?1l\x1b[?1049l")
+    assert not screen.in_alternate and not screen.app_cursor_keys
+    assert screen.display_with_history()[-2:] == ["line7", "$"]
+    assert (screen.cursor.x, screen.cursor.y) == (2, 4)
+
+
+def test_screen_shrinks_like_a_terminal_keeping_the_cursor_row() -> None:
+    screen = TermScreen(20, 6)
+    screen.feed(b"a\r\nb\r\nc\r\n$ ")  # cursor on row 3 of 6
+    screen.resize(4, 20)
+    assert screen.display_with_history() == ["a", "b", "c", "$"]
+    assert screen.cursor.y == 3
+    screen.resize(2, 20)  # now two rows above the cursor must go into the scrollback
+    assert [screen.line_text(line).rstrip() for line in screen.history] == ["a", "b"]
+    assert screen.display_with_history() == ["a", "b", "c", "$"]
+    assert screen.cursor.y == 1
+
+
+def test_screen_answers_cursor_position_reports_and_decodes_split_utf8() -> None:
+    screen = TermScreen(20, 5)
+    replies: list[str] = []
+    screen.on_reply = replies.append
+    screen.feed(b"ab\x1b[6n")
+    assert replies == ["\x1b[1;3R"]
+    data = "é€".encode()
+    screen.feed(data[:1])
+    screen.feed(data[1:4])
+    screen.feed(data[4:])
+    assert screen.display_with_history()[0] == "abé€"
+
+
+def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(qtbot: Any) -> None:
+    widget = TerminalWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: not widget._timer.isActive())
+    flushes = widget.flushes
+    for n in range(200):  # 200 chunks arrive before the loop turns
+        widget.feed(b"x%d " % n)
+    assert widget.flushes == flushes  # nothing repainted per chunk
+    assert any("x199" in row for row in widget.visible_text())  # parsed at once
+    qtbot.waitUntil(lambda: widget.flushes == flushes + 1)
+    invalidated = widget.rows_invalidated
+    widget.feed(b"\r\nz")  # one new character on the next row
+    qtbot.waitUntil(lambda: widget.flushes == flushes + 2)
+    assert widget.rows_invalidated - invalidated <= 3  # that row and the cursor's, not all rows
+    assert widget.rows > 10
+
+
+def _pixel(widget: TerminalWidget, column: int, row: int) -> QColor:
+    cw, ch = widget.cell_size
+    image = widget.viewport().grab().toImage()
+    return image.pixelColor(QPoint(column * cw + cw // 2, row * ch + 1))
+
+
+def test_colours_reverse_and_the_cursor_are_painted(qtbot: Any) -> None:
+    widget = TerminalWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.feed(b"\x1b[41m  \x1b[0m\x1b[7m  \x1b[0m\x1b[48;2;1;2;3m  \x1b[0m\r\n\x1b[?25l")
+    qtbot.waitUntil(lambda: not widget._timer.isActive())
+    assert _pixel(widget, 0, 0) == cell_colour("red", foreground=False)
+    assert _pixel(widget, 2, 0) == cell_colour("default", foreground=True)  # reversed blank
+    assert _pixel(widget, 4, 0) == QColor(1, 2, 3)
+    assert _pixel(widget, 8, 0) == cell_colour("default", foreground=False)
+    widget.setFocus()
+    widget.feed(b"\x1b[?25h")  # cursor shown again, on row 1 column 0: a block when focused
+    qtbot.waitUntil(lambda: widget.hasFocus() and not widget._timer.isActive())
+    assert _pixel(widget, 0, 1) == cell_colour("default", foreground=True)
+
+
+def test_keys_selection_copy_paste_and_scrollback(qtbot: Any) -> None:
+    widget = TerminalWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    sent: list[bytes] = []
+    widget.send.connect(sent.append)
+    widget.setFocus()
+    qtbot.keyClicks(widget, "ls")
+    qtbot.keyClick(widget, K.Key_Tab)
+    qtbot.keyClick(widget, K.Key_Up)
+    qtbot.keyClick(widget, K.Key_C, M.ControlModifier)
+    qtbot.keyClick(widget, K.Key_Escape)
+    assert b"".join(sent) == b"ls\t\x1b[A\x03\x1b"
+
+    widget.feed(b"".join(b"row %d\r\n" % n for n in range(100)))
+    qtbot.waitUntil(lambda: not widget._timer.isActive())
+    bottom = widget.visible_text()
+    typed = len(sent)
+    qtbot.keyClick(widget, K.Key_PageUp, M.ShiftModifier)
+    assert widget.scroll_offset == widget.rows - 1
+    assert widget.visible_text() != bottom
+    cw, ch = widget.cell_size
+    first = widget.visible_text()[0]
+    qtbot.mousePress(widget.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(1, ch // 2))
+    qtbot.mouseMove(widget.viewport(), QPoint(len(first) * cw, ch + ch // 2))
+    qtbot.mouseRelease(
+        widget.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(len(first) * cw, ch + ch // 2)
+    )
+    assert widget.selected_text() == "\n".join(widget.visible_text()[:2])
+    qtbot.keyClick(widget, K.Key_C, M.ControlModifier | M.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == widget.selected_text()
+    assert len(sent) == typed  # copying sent nothing to the program
+
+    QGuiApplication.clipboard().setText("echo one\necho two")
+    qtbot.keyClick(widget, K.Key_V, M.ControlModifier | M.ShiftModifier)
+    assert sent[-1] == b"echo one\recho two"
+    assert widget.scroll_offset == 0  # input brings the view back to the live screen
+    widget.feed(b"\x1b[?2004h")  # bracketed paste asked for by the shell
+    widget.paste("x")
+    assert sent[-1] == b"\x1b[200~x\x1b[201~"
+    menu = widget.context_menu()
+    assert [a.text() for a in menu.actions() if a.text()] == [
+        "Copy", "Paste", "Select all", "Clear scrollback"
+    ]
+
+
+def test_resizing_the_widget_resizes_the_screen_and_says_so(qtbot: Any) -> None:
+    widget = TerminalWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    with qtbot.waitSignal(widget.size_changed) as blocker:
+        widget.resize(400, 250)
+    rows, cols = blocker.args
+    assert (rows, cols) == (widget.term.lines, widget.term.columns)
+    cw, ch = widget.cell_size
+    assert rows == widget.viewport().height() // ch
+    assert cols == widget.viewport().width() // cw
+
+
+def test_system_terminal_command_lines(tmp_path: Path) -> None:
+    docker = docker_exec_argv("/usr/bin/docker", "abc", ["bash", "-l"], "app")
+    assert docker == ["/usr/bin/docker", "exec", "-it", "-u", "app", "abc", "bash", "-l"]
+    argv = terminal_argv(("/usr/bin/gnome-terminal", ("--",)), docker)
+    assert argv[:4] == ["/usr/bin/gnome-terminal", "--", "/bin/sh", "-c"]
+    assert argv[-len(docker):] == docker
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("konsole", "xterm", "docker"):
+        path = bin_dir / name
+        path.write_text("#!/bin/sh\n")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    env = {"PATH": str(bin_dir)}
+    assert find_terminal(env) == (str(bin_dir / "konsole"), ("-e",))
+    assert find_terminal({**env, "TERMINAL": "xterm"}) == (str(bin_dir / "xterm"), ("-e",))
+    (bin_dir / "konsole").unlink()
+    (bin_dir / "xterm").unlink()
+    assert find_terminal(env) is None
+    with pytest.raises(NoTerminalError, match="No terminal emulator found"):
+        open_system_terminal("unix:///x.sock", "abc", ["sh"], env=env)
+    with pytest.raises(NoTerminalError, match="docker CLI is not on PATH"):
+        open_system_terminal("unix:///x.sock", "abc", ["sh"], env={"PATH": os.devnull})
