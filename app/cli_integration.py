@@ -91,9 +91,10 @@ class _Row:
             box.addWidget(button)
         grid.addLayout(box, row, 2, Qt.AlignmentFlag.AlignTop)
 
-    def show(self, text: str, ok: bool) -> None:
-        self.state.setText(("✓ " if ok else "✗ ") + text)
-        self.state.setObjectName("" if ok else "fieldError")
+    def show(self, text: str, ok: bool | None) -> None:
+        """``ok`` True: set up; False: broken or missing (red); None: optional and off."""
+        self.state.setText({True: "✓ ", False: "✗ ", None: "– "}[ok] + text)
+        self.state.setObjectName("fieldError" if ok is False else "")
         self.state.setAccessibleName(f"{self.title.text()}: {self.state.text()}")
         self.state.style().unpolish(self.state)
         self.state.style().polish(self.state)
@@ -283,7 +284,9 @@ class CliIntegrationPanel(QWidget):
         if helper.config is None and s.config_error:
             self.helper_row.show("Needs a readable config.json (see Current context).", False)
         else:
-            self.helper_row.show(helper.text, helper.working)
+            # off is a choice (not a fault); set but not working (no helper on PATH) is one
+            self.helper_row.show(helper.text, True if helper.working else
+                                 (False if helper.configured else None))
         self.helper_on.setVisible(not helper.working and helper.config is not None)
         self.helper_off.setVisible(helper.configured)
         if s.docker_cli:

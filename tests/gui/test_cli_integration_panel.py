@@ -93,6 +93,8 @@ def test_each_row_fixes_and_undoes_with_clicks(qtbot: Any, app_ctx: Any, folder:
     assert panel.use_button.isVisible() and not panel.undo_button.isVisible()
 
     assert panel.helper_on.isVisible()
+    assert panel.helper_row.state.text().startswith("– ")  # off is a choice, not shown as a fault
+    assert panel.helper_row.state.objectName() == ""
     click(qtbot, panel, panel.helper_on)
     assert json.loads(config.read_text())["credsStore"] == "portside"
     assert (Path(os.environ["HOME"]) / ".local/bin/docker-credential-portside").exists()
