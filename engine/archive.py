@@ -84,7 +84,7 @@ class Entry:
     path: str  # absolute, inside the container
     mode: int  # POSIX: type and permission bits
     size: int  # bytes; for a listed folder, the sum of the files under it
-    mtime: float  # seconds since the epoch
+    mtime: float  # seconds since the epoch; -1 when unknown
     link_target: str = ""
 
     @property
@@ -118,7 +118,7 @@ def entry_from_stat(path: str, info: dict[str, Any]) -> Entry:
         path=normalize(path),
         mode=posix_mode_from_go(int(info.get("mode") or 0)),
         size=int(info.get("size") or 0),
-        mtime=when.timestamp() if when is not None else 0.0,
+        mtime=when.timestamp() if when is not None else -1.0,
         link_target=str(info.get("linkTarget") or ""),
     )
 

@@ -159,7 +159,6 @@ class FilesTab(QWidget):
         self.table.go_up.connect(self.go_up)
 
         self.message = QLabel()
-        self.message.setAccessibleName("Files message")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()

@@ -129,7 +129,6 @@ class StatsTab(QWidget):
 
         self.status = QLabel("Open this tab to see live usage.")
         self.status.setObjectName("muted")
-        self.status.setAccessibleName("Stats status")
         self.status.setWordWrap(True)
         self.labels: dict[str, QLabel] = {}
         summary = QGridLayout()
@@ -139,7 +138,6 @@ class StatsTab(QWidget):
             caption = QLabel(name)
             caption.setObjectName("muted")
             value = QLabel("—")
-            value.setAccessibleName(f"{name} now")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             summary.addWidget(caption, 0, col)
             summary.addWidget(value, 1, col)
@@ -256,7 +254,8 @@ class StatsTab(QWidget):
         for chart in self.charts:
             chart.update(self.history)
         cpu = "—" if p.cpu_percent is None else f"{p.cpu_percent:.1f} %"
-        self.labels["cpu"].setText(f"{cpu}   ({p.pids} processes)")
+        procs = f"{p.pids} process" + ("" if p.pids == 1 else "es")
+        self.labels["cpu"].setText(f"{cpu}   ({procs})")
         self.labels["memory"].setText(
             f"{format_bytes(p.memory_used)} / {format_bytes(p.memory_limit)}"
             f"   ({p.memory_percent:.1f} %)"

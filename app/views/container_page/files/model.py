@@ -28,7 +28,8 @@ def size_text(entry: Entry) -> str:
 
 
 def time_text(mtime: float) -> str:
-    if mtime <= 0:
+    """Local time; blank when unknown (< 0). Many image files really have time 0 (1970)."""
+    if mtime < 0:
         return ""
     return datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M:%S")
 

@@ -1,0 +1,69 @@
+"""The Stats and Files tabs of the container page on a real X display, light and dark.
+
+A busy container (a shell loop) is opened in a :class:`ContainerPage` at 1280x720 and
+1920x1080; the Stats tab is shown once it has several samples, the Files tab once it lists
+``/etc``. Texts must fit, nothing may stick out, every control has a name, the charts are not
+blank. Screenshots go to ``$PORTSIDE_SCREENSHOTS/container-tabs/`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from app import theme
+from app.views.container_page.page import ContainerPage
+from tests.gui.conftest import wait_for
+from tests.gui.display.checks import a11y_problems, clipped_texts
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_stats_and_files_tabs_fit(
+    qtbot: Any, qapp: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
+) -> None:
+    script = "while :; do :; done"
+    cid = containers.create("tabs", cmd=["sh", "-c", script], start=True)
+    theme.apply(qapp, mode)
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    shots = Path(out) / "container-tabs" if out else None
+    page = ContainerPage(app_ctx, cid)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    qtbot.waitExposed(page)
+    problems: dict[str, list[str]] = {}
+
+    def look(name: str) -> None:
+        QApplication.processEvents()
+        tab = page.tabs.currentWidget()  # this file checks the two tabs; the page has its own
+        found = clipped_texts(tab) + a11y_problems(tab)
+        if found:
+            problems[name] = found
+        image = page.grab().toImage()
+        assert not image.isNull()
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            image.save(str(shots / f"{name}-{mode}-{size[0]}x{size[1]}.png"))
+
+    try:
+        page.show_tab("Stats")
+        stats = page.tab("Stats")
+        wait_for(qtbot, lambda: stats.samples >= 4, timeout=30)
+        look("stats")
+        page.show_tab("Files")
+        files = page.tab("Files")
+        wait_for(qtbot, lambda: files.model.rowCount() > 0, timeout=30)
+        files.list_folder("/etc")
+        wait_for(qtbot, lambda: files.folder == "/etc" and files.model.rowCount() > 0)
+        look("files")
+    finally:
+        page.close_page()
+        theme.apply(qapp, "light")
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
