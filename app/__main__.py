@@ -1,7 +1,7 @@
 """``portside``: the desktop app, plus ``portside engine ...`` for headless use.
 
-``portside engine`` and ``portside --version`` never import Qt, so they work on a machine with no
-display and stay fast.
+``portside engine``, ``credentials``, ``doctor``, ``context``, ``diagnostics`` and ``--version``
+never import Qt, so they work on a machine with no display and stay fast.
 """
 
 from __future__ import annotations
