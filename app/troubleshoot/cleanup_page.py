@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.dialogs.base import guarded
 from app.dialogs.common import human_size
@@ -80,7 +87,10 @@ class CleanupPage(QWidget):
         self.button.clicked.connect(self.clean_clicked)
         self.result_label = WrapLabel("")
         self.result_label.setAccessibleName("Clean-up result")
-        lay.addWidget(self.button)
+        row = QHBoxLayout()
+        row.addWidget(self.button)
+        row.addStretch(1)
+        lay.addLayout(row)
         lay.addWidget(self.result_label)
         lay.addStretch(1)
         ctx.client_changed.connect(guarded(self, self._update))

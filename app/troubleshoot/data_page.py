@@ -17,7 +17,14 @@ import asyncio
 from typing import Any
 
 import shiboken6
-from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.dialogs.base import guarded
 from app.dialogs.common import human_size
@@ -27,6 +34,14 @@ from app.troubleshoot.purge_dialog import PurgeDialog
 from app.troubleshoot.reset import ResetResult, reset_settings
 from engine.diagnostics.purge import PurgePlan, PurgeResult, plan_purge, purge
 from engine.lifecycle.base import EngineState
+
+
+def _left(button: QPushButton) -> QHBoxLayout:
+    """A row with ``button`` at its natural width on the left."""
+    row = QHBoxLayout()
+    row.addWidget(button)
+    row.addStretch(1)
+    return row
 
 
 class DataPage(QWidget):
@@ -68,11 +83,11 @@ class DataPage(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(purge_title)
         lay.addWidget(purge_text)
-        lay.addWidget(self.purge_button)
+        lay.addLayout(_left(self.purge_button))
         lay.addSpacing(12)
         lay.addWidget(reset_title)
         lay.addWidget(reset_text)
-        lay.addWidget(self.reset_button)
+        lay.addLayout(_left(self.reset_button))
         lay.addSpacing(12)
         lay.addWidget(self.result_label)
         lay.addStretch(1)
@@ -146,10 +161,11 @@ class DataPage(QWidget):
     def ask_reset(self) -> QMessageBox:
         box = QMessageBox(
             QMessageBox.Icon.Question, "Reset to factory defaults",
-            "Put every Portside setting back to its default?\n\nA copy of your current settings "
-            "is kept next to them. The first-run guide opens the next time Portside starts. "
-            "The engine's data and your logins are not touched.",
-            parent=self,
+            "Put every Portside setting back to its default?", parent=self,
+        )
+        box.setInformativeText(
+            "A copy of your current settings is kept next to them. The first-run guide opens "
+            "the next time Portside starts. The engine's data and your logins are not touched."
         )
         reset = box.addButton("Reset", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)

@@ -67,9 +67,11 @@ class EnginePage(QWidget):
         self.result_label = WrapLabel("")
         self.result_label.setAccessibleName("Restart result")
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress.setMaximumWidth(320)
         row = QHBoxLayout()
         row.addWidget(self.restart_button)
         row.addWidget(self.progress, 1)
+        row.addStretch(1)
 
         title = QLabel("Engine log")
         title.setObjectName("sectionTitle")

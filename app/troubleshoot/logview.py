@@ -37,7 +37,8 @@ class LogTail(QPlainTextEdit):
         super().__init__(parent)
         self.setReadOnly(True)
         self.setMaximumBlockCount(MAX_LINES)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # dockerd's lines are long (logfmt with paths): wrapped, they read without side-scrolling
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setAccessibleName("Engine log")
         self.follow = True
@@ -136,6 +137,7 @@ class LogTail(QPlainTextEdit):
 
     def _scroll_to_end(self) -> None:
         self.moveCursor(QTextCursor.MoveOperation.End)
+        self.moveCursor(QTextCursor.MoveOperation.StartOfBlock)
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
 

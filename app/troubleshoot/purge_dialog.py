@@ -55,12 +55,13 @@ class PurgeDialog(PortsideDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
-        rows = max(count, 1)
-        self.table.setMinimumHeight(self.table.sizeHintForRow(0) * rows + header.height() + 12
-                                    if count else 60)
+        # as tall as its rows (a few paths), not the tree's default of ~8 empty rows
+        row_height = max(self.table.sizeHintForRow(0), 20)
+        height = row_height * max(count, 1) + header.sizeHint().height() + 8
+        self.table.setMinimumHeight(height)
+        self.table.setMaximumHeight(height + row_height)
         total = QLabel(f"{count} item{'s' if count != 1 else ''}, {human_size(plan.total)} "
                        "in all.")
-        total.setAccessibleName("Total")
         kept_title = QLabel("Kept:")
         kept_title.setObjectName("sectionTitle")
         kept = WrapLabel("\n".join(f"• {k}" for k in plan.kept))

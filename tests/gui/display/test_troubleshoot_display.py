@@ -1,0 +1,95 @@
+"""The Troubleshoot window and its confirmations on a real X display, light and dark.
+
+With a private engine of its own (the window restarts and purges it): every tab as it opens, the
+Engine tab after a restart, the Diagnostics tab after writing a bundle, the Clean up and Reset
+questions, the Purge data list. Texts must fit, nothing may stick out, no dialog may be smaller
+than its size hint, every control has a name. Screenshots go to
+``$PORTSIDE_SCREENSHOTS/troubleshoot/`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app import theme
+from tests.gui.conftest import run_async, wait_for
+from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.test_troubleshoot import own_ctx, wait_box, window  # noqa: F401 - fixtures
+from tests.support.engine_fixtures import TEST_IMAGE, import_image
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_troubleshoot_fits(qtbot: Any, qapp: Any, window: Any, own_ctx: Any,  # noqa: F811
+                           tmp_path: Path, mode: str) -> None:
+    from app.troubleshoot import open_troubleshoot
+
+    theme.apply(qapp, mode)
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    shots = Path(out) / "troubleshoot" if out else None
+    problems: dict[str, list[str]] = {}
+    run_async(qtbot, import_image(own_ctx.engine.endpoint, TEST_IMAGE), 90)
+    window.resize(1280, 720)
+    dialog = open_troubleshoot(window)
+    qtbot.waitExposed(dialog)
+
+    def look(state: str, widget: QWidget) -> None:
+        QApplication.processEvents()
+        found = clipped_texts(widget) + a11y_problems(widget)
+        small = undersized(widget)
+        if small:
+            found.append(small)
+        if found:
+            problems[state] = found
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            assert widget.grab().save(str(shots / f"{state}-{mode}.png"))
+
+    try:
+        for key in dialog.pages:
+            dialog.show_tab(key)
+            look(f"tab-{key}", dialog)
+
+        page = dialog.show_tab("engine")
+        qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
+        look("engine-restarting", dialog)
+        wait_for(qtbot, lambda: "runs again" in page.result_label.text(), 60)
+        wait_for(qtbot, lambda: own_ctx.client is not None, 30)
+        look("engine-restarted", dialog)
+
+        bundle = dialog.show_tab("diagnostics")
+        run_async(qtbot, bundle.write_to(tmp_path / "bundle.zip"), 60)
+        wait_for(qtbot, bundle.show_button.isVisible)
+        look("diagnostics-done", dialog)
+
+        cleanup = dialog.show_tab("cleanup")
+        qtbot.mouseClick(cleanup.button, Qt.MouseButton.LeftButton)
+        box = wait_box(qtbot)
+        look("cleanup-question", box)
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+
+        data = dialog.show_tab("reset")
+        qtbot.mouseClick(data.reset_button, Qt.MouseButton.LeftButton)
+        box = wait_box(qtbot)
+        assert isinstance(box, QMessageBox)
+        look("reset-question", box)
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+
+        qtbot.mouseClick(data.purge_button, Qt.MouseButton.LeftButton)
+        wait_for(qtbot, lambda: data.purge_dialog is not None and data.purge_dialog.isVisible(),
+                 30)
+        look("purge-list", data.purge_dialog)
+        data.purge_dialog.confirm.setChecked(True)
+        look("purge-list-ticked", data.purge_dialog)
+        qtbot.keyClick(data.purge_dialog, Qt.Key.Key_Escape)
+        wait_for(qtbot, lambda: not data.purge_dialog.isVisible())
+    finally:
+        theme.apply(qapp, "light")
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
