@@ -38,6 +38,7 @@ from app.views.container_page.header import PageHeader
 from app.views.container_page.inspect_tab import InspectTab
 from app.views.container_page.logs.tab import LogsTab
 from app.views.container_page.stats_tab import StatsTab
+from app.views.container_page.terminal import TerminalTab
 from app.views.containers.keys import shortcut
 from app.views.containers.notice import NoticeBar
 from engine.errors import NotFound
@@ -53,6 +54,7 @@ QUIET_ACTIONS = ("exec_", "archive-path", "extract-to-dir", "attach", "detach", 
 # Keep this order: LogsTab, TerminalTab, StatsTab, InspectTab, FilesTab.
 TAB_CLASSES: list[type[Any]] = [
     LogsTab,
+    TerminalTab,
     StatsTab,
     InspectTab,
     FilesTab,
