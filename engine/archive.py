@@ -284,14 +284,24 @@ class Archive:
         progress: Progress | None = None,
         *,
         size: int | None = None,
+        replace: bool = False,
     ) -> DownloadResult:
         """Extract ``path`` (a file or folder) into the local folder ``dest_dir``.
 
         ``size``: the bytes expected (a file's size) for the progress; None for a folder.
+
+        Raises:
+            FileExistsError: ``dest_dir`` already has something of that name (unless
+                ``replace``: then files are overwritten and folders merged).
         """
         path = normalize(path)
         await asyncio.to_thread(dest_dir.mkdir, parents=True, exist_ok=True)
         result = DownloadResult(target=dest_dir / (posixpath.basename(path) or "root"))
+        if not replace and await asyncio.to_thread(os.path.lexists, result.target):
+            raise FileExistsError(
+                f"{result.target} already exists; nothing was downloaded. Choose another "
+                "folder, or move it away first."
+            )
         async with aclosing(self._tar_chunks(path)) as chunks:
             return await pump(
                 chunks,

@@ -167,7 +167,7 @@ def _tree(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.engine
-async def test_list_a_stopped_container(client: EngineClient, make: Make) -> None:
+async def test_list_a_stopped_container(client: EngineClient, make: Make, tmp_path: Path) -> None:
     cid = await make(["sh", "-c", "mkdir -p /srv/a && echo hello > /srv/a/x && ln -s a /srv/l"])
     await client.containers.wait(cid)  # now exited: the archive endpoint still reads it
     files = Archive(client, cid)
@@ -183,6 +183,11 @@ async def test_list_a_stopped_container(client: EngineClient, make: Make) -> Non
     assert etc.is_dir and etc.mode_text == "drwxr-xr-x"
     with pytest.raises(NotFound):
         await files.listdir("/no/such/folder")
+    # uploads work on a stopped container too
+    note = tmp_path / "note.txt"
+    note.write_text("while stopped\n")
+    await files.upload([note], "/srv/a")
+    assert "note.txt" in {e.name for e in await files.listdir("/srv/a")}
 
 
 @pytest.mark.engine
@@ -217,6 +222,13 @@ async def test_upload_then_download_round_trips_bytes(
     assert res.target == out_dir / "tree" and res.extracted == 6 and not res.skipped
     assert _tree(out_dir / "tree") == _tree(src / "tree")
     assert len(_tree(src / "tree")) == 3
+    # downloading again over what is there is refused, and leaves it alone
+    (out_dir / "blob.bin").write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match="already exists"):
+        await files.download("/tmp/blob.bin", out_dir)
+    assert (out_dir / "blob.bin").read_bytes() == b"mine"
+    await files.download("/tmp/blob.bin", out_dir, replace=True)
+    assert _sha(out_dir / "blob.bin") == _sha(src / "blob.bin")
 
 
 @pytest.mark.engine

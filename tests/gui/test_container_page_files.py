@@ -157,6 +157,9 @@ def test_upload_by_drop_and_button_then_download_round_trips(
     _idle(qtbot, tab)
     assert _tree(out / "proj") == _tree(src / "proj") and len(_tree(src / "proj")) == 3
     assert "Downloaded /data/proj" in tab.message.text()
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)  # again: refused
+    _idle(qtbot, tab)
+    assert "already exists" in tab.message.text() and tab.message.objectName() == "fieldError"
 
     _go(qtbot, tab, "/data/inbox")
     tab.table.selectRow(tab.model.row_of("blob.bin"))
@@ -184,3 +187,27 @@ def test_read_only_places_show_why(
     _drop(tab, [tmp_path / "note.txt"], _row_point(tab, "sh"))  # on a file row: into /bin
     _idle(qtbot, tab)
     assert "read-only" in tab.message.text()
+
+
+def test_cancel_a_big_download(
+    app_ctx: Any, qtbot: Any, containers: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    script = "dd if=/dev/zero of=/b bs=1M count=200 2>/dev/null; mv /b /big; sleep 300"
+    cid = containers.create("big", cmd=["sh", "-c", script], start=True)
+    tab = _tab(app_ctx, qtbot, cid)
+    qtbot.waitUntil(lambda: _refreshed_has(qtbot, tab, "big"), timeout=60000)
+    tab.table.selectRow(tab.model.row_of("big"))
+    monkeypatch.setattr(tab, "choose_download_folder", lambda: str(tmp_path))
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.progress.maximum() == 1000 and tab.progress.value() > 0)
+    assert tab._busy_row.isVisible() and "of 200 MiB" in tab.progress.format()
+    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    assert not tab._busy_row.isVisible() and tab.message.text() == "Cancelled."
+    qtbot.waitUntil(lambda: app_ctx.runner.in_flight(f"files.{cid}") is False, timeout=10000)
+    assert (tmp_path / "big").stat().st_size < 200 << 20
+
+
+def _refreshed_has(qtbot: Any, tab: FilesTab, name: str) -> bool:
+    qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
+    _idle(qtbot, tab)
+    return tab.model.row_of(name) >= 0

@@ -111,3 +111,26 @@ def test_the_page_streams_stats_only_while_the_stats_tab_is_shown(
     assert stats.streaming
     qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)  # back to the list
     assert view.page is None and not stats.streaming
+
+
+def test_stats_follow_a_restart(app_ctx: Any, qtbot: Any, containers: Any) -> None:
+    from tests.gui.conftest import run_async
+
+    cid = containers.create("restarted", cmd=BUSY, start=True)
+    tab = _tab(app_ctx, qtbot, cid)
+    tab.set_active(True)
+    qtbot.waitUntil(lambda: tab.samples >= 2, timeout=15000)
+    client = app_ctx.client
+    # what the page does on the die/start events: hand the tab a fresh inspect
+    run_async(qtbot, client.containers.stop(cid, timeout=0))
+    tab.container_changed(run_async(qtbot, client.containers.inspect(cid)))
+    assert not tab.streaming and "not running" in tab.status.text()
+    seen = tab.samples
+    run_async(qtbot, client.containers.start(cid))
+    tab.container_changed(run_async(qtbot, client.containers.inspect(cid)))
+    assert tab.streaming
+    qtbot.waitUntil(lambda: tab.samples >= seen + 2, timeout=15000)
+    latest = tab.history.latest
+    assert latest is not None and latest.cpu_percent is not None
+    tab.container_changed(None)  # removed
+    assert not tab.streaming and "removed" in tab.status.text()

@@ -45,6 +45,8 @@ def explain(exc: BaseException, what: str) -> str:
         return f"{doing} failed: {exc.explanation or describe_error(exc)}"
     if isinstance(exc, UnsafeArchive):
         return str(exc)
+    if isinstance(exc, FileExistsError):
+        return f"{doing} stopped: {exc}"
     if isinstance(exc, PermissionError) or (
         isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
     ):
