@@ -128,6 +128,7 @@ class ContainersView(ContainerActions, QWidget):
             ("copy_run", "Copy as docker run", "action-copy", self.copy_run_selected),
             ("open", "Open container page (Enter)", "action-open", self.open_page_selected),
             ("details", "Show details pane", "action-details", self.open_selected),
+            ("logs_together", "View logs together", "action-log", lambda: self.logs_together()),
         ):
             action = QAction(icon(icon_name), text, self)
             action.setToolTip(text)
@@ -451,12 +452,21 @@ class ContainersView(ContainerActions, QWidget):
         a["copy_run"].setEnabled(len(ids) == 1)
         a["details"].setEnabled(len(ids) == 1)
         a["open"].setEnabled(len(ids) == 1)
+        a["logs_together"].setEnabled(len(ids) >= 2)
 
     # -- navigation ---------------------------------------------------------------------------
     def open_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) == 1:
             self.details.show_container(ids[0])
+
+    def logs_together(self, ids: list[str] | None = None) -> Any:
+        """The merged logs window (app/views/merged_logs) of the selection or ``ids``."""
+        from app.views.merged_logs.window import open_merged_logs
+
+        ids = ids if ids is not None else self.selected_ids()
+        names = [str((self.model.get(i) or {}).get("name") or i[:12]) for i in ids]
+        return open_merged_logs(self.ctx, list(zip(ids, names, strict=True)), self) if ids else None
 
     # -- the container page (app/views/container_page) -----------------------------------------
     def open_page_selected(self) -> None:
@@ -532,6 +542,11 @@ class ContainersView(ContainerActions, QWidget):
                 ("remove", "Remove all…", "action-remove"),
             ):
                 menu.addAction(icon(icon_name), text, lambda v=verb, k=key: self.group_action(k, v))
+            menu.addAction(
+                icon("action-log"),
+                "View logs together",
+                lambda k=key: self.logs_together(self.model.children_of(k)),
+            )
         else:
             for name in (
                 "start",
@@ -544,6 +559,7 @@ class ContainersView(ContainerActions, QWidget):
                 "copy_run",
                 "open",
                 "details",
+                "logs_together",
             ):
                 menu.addAction(self.actions_by_name[name])
         menu.popup(self.tree.viewport().mapToGlobal(pos))
