@@ -68,24 +68,44 @@ class SettingsWindow(PortsideDialog):
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
         assert isinstance(close, QPushButton)
         self.close_button = close
-        self.set_default_button(close, buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
+        # (now that every button is inside this dialog) Return goes to one default button
+        # (PortsideDialog), never to whichever tab's button Qt would pick as "auto default"
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+        self.set_default_button(close, buttons)
         self.tabs.currentChanged.connect(self._focus_tab)
+        # the tab bar first: arrow keys go through the tabs, Tab into the current one
         self.first_field = self.tabs.tabBar()
-        self.resize(760, 560)
+        hint = self.sizeHint()
+        self.resize(max(900, hint.width()), max(620, hint.height()))
 
     def show_tab(self, key: str) -> QWidget:
+        """Switch to tab ``key``; its first field gets the focus (now, or when shown)."""
         page = self.pages[key]
         self.tabs.setCurrentWidget(page)
+        first = getattr(page, "first_field", None)
+        if isinstance(first, QWidget):
+            self.first_field = first
+            if self.isVisible():
+                first.setFocus()
         return page
 
     def _focus_tab(self, _index: int) -> None:
+        """A tab's own default button (Resources: Apply) or Close takes Return."""
         page = self.tabs.currentWidget()
+        button = getattr(page, "default_button", None)
+        if not isinstance(button, QPushButton):
+            button = self.close_button
+        previous = self.default_button()
+        if previous is not None and previous is not button:
+            previous.setDefault(False)
+        self.set_default_button(button)
         first = getattr(page, "first_field", None)
-        if isinstance(first, QWidget) and self.isVisible():
-            first.setFocus()
+        if isinstance(first, QWidget):
+            self.first_field = first  # where the focus goes when the window opens again
 
     def save_settings(self) -> bool:
         """Write settings.json now; False (and a message on the tab) when it cannot be."""

@@ -29,6 +29,5 @@ class AccountsTab(QWidget):
             # answering a refresh would cancel it.
             self.view.logins_changed.connect(lambda: main_view.refresh())
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.first_field: QWidget = self.view.table

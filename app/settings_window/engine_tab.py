@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.frame import WrapLabel
+from app.dialogs.frame import WrapLabel, grow_to_fit
 from engine.lifecycle import daemon_config
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,7 @@ class EngineTab(QWidget):
                 self.engine_log.show()
         self.reload()
         self.result.show()
+        grow_to_fit(self)  # the error and the log fit without squeezing the editor away
 
     def _failed(self, exc: BaseException) -> bool:
         self.editor.setReadOnly(False)
@@ -210,7 +211,9 @@ class ApplyMessage:
 
     @staticmethod
     def head(result: daemon_config.ApplyResult) -> str:
-        parts = [f"The engine refused the new daemon.json: {result.error}"]
+        error = result.error.rstrip()
+        parts = [f"The engine refused the new daemon.json: {error}"
+                 + ("" if error.endswith((".", "!", "?")) else ".")]
         if result.rolled_back and result.running:
             parts.append("The previous daemon.json is back and the engine runs with it again.")
         elif result.rolled_back:

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from app import autostart, theme
-from app.dialogs.frame import WrapLabel, name_form_fields
+from app.dialogs.frame import WrapLabel, grow_to_fit, name_form_fields
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class GeneralTab(QWidget):
     def _fail(self, text: str) -> None:
         self.message.setText(text)
         self.message.show()
+        grow_to_fit(self)
 
     def _save(self) -> None:
         if self.window_.save_settings():

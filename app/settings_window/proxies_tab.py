@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.frame import WrapLabel, name_form_fields
+from app.dialogs.frame import WrapLabel, grow_to_fit, name_form_fields
 from app.settings_window.engine_tab import managed_paths
 from engine.errors import LifecycleError
 from engine.lifecycle import proxies
@@ -103,6 +103,7 @@ class ProxiesTab(QWidget):
         problems = proxies.check(self.current())
         self.problems.setText("\n".join(problems))
         self.problems.setVisible(bool(problems))
+        grow_to_fit(self)
         self.apply_button.setEnabled(
             self.paths is not None and not problems and not self.ctx.runner.in_flight(RUN_KEY)
         )

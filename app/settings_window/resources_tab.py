@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.frame import WrapLabel, name_form_fields
+from app.dialogs.frame import WrapLabel, grow_to_fit, name_form_fields
 from engine.errors import LifecycleError
 from engine.vm import vmjson
 from engine.vm.layout import VMPaths, VMSettings, host_memory_bytes, resolve_resources
@@ -112,6 +112,8 @@ class ResourcesTab(QWidget):
         layout.addStretch(1)
         layout.addLayout(row)
         self.first_field: QWidget = self.cpus
+        #: Return in a spin box applies (SettingsWindow makes it the default button here)
+        self.default_button = self.apply_button
         self.reload()
 
     def reload(self) -> None:
@@ -147,6 +149,7 @@ class ResourcesTab(QWidget):
         style.polish(self.message)
         self.message.setText(text)
         self.message.show()
+        grow_to_fit(self)
 
     def folders(self) -> list[str]:
         return [self.shares.item(i).text() for i in range(self.shares.count())]

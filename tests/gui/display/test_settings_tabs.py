@@ -1,0 +1,125 @@
+"""Every Settings tab on a real X display, light and dark: nothing cut off, every control named,
+the window not smaller than its size hint, the focus on a control of the shown tab, and Return's
+default button the one that makes sense there (Close; Apply on Resources).
+
+The window runs on a context with a NativeEngine that is not started (so the Engine and Proxies
+tabs are the editable ones a user of Portside's own engine sees) and is shown at its own size.
+Each tab is also looked at in its state with the longest texts: Engine after a refused apply
+(dockerd's error and the log), Proxies with a refused password, General after a failed save.
+Screenshots go to ``$PORTSIDE_SCREENSHOTS/settings/`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from app import theme
+from app.context import AppContext
+from app.main_window import MainWindow
+from app.runner import Runner
+from app.settings import Settings
+from engine.lifecycle import EnginePaths, NativeEngine
+from engine.lifecycle.daemon_config import ApplyResult
+from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+
+pytestmark = [pytest.mark.gui]
+
+TABS = ("general", "resources", "engine", "proxies", "accounts", "cli")
+
+REFUSED_TAIL = (
+    'time="2026-11-29T22:40:01Z" level=info msg="Starting up"\n'
+    "unable to configure the Docker daemon with file /tmp/pst-x/daemon.json: the following "
+    "directives don't match any configuration option: no-such-key\n"
+)
+
+
+@pytest.fixture
+def own_root() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="pstv-", dir="/tmp"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
+    qasync_loop: Any, qtbot: Any, qapp: Any, own_root: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, mode: str,
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PORTSIDE_HOME", str(own_root))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    shots = Path(out) / "settings" if out else None
+    engine = NativeEngine(EnginePaths.at(own_root), iptables=False)
+    ctx = AppContext(engine, attached=False, runner=Runner(show_dialogs=False))
+    window = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
+    qtbot.addWidget(window)
+    theme.apply(qapp, mode)
+    problems: dict[str, list[str]] = {}
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        settings_window: Any = window.open_settings()
+        qtbot.waitExposed(settings_window)
+        qtbot.waitUntil(settings_window.isActiveWindow, timeout=5000)
+        # opened: the focus is on the tab bar (arrows switch tabs), Return closes
+        assert QApplication.focusWidget() is settings_window.tabs.tabBar()
+
+        def look(state: str, tab: str) -> None:
+            QApplication.processEvents()
+            found = clipped_texts(settings_window) + a11y_problems(settings_window)
+            small = undersized(settings_window)
+            if small:
+                found.append(small)
+            if found:
+                problems[state] = found
+            if shots is not None:
+                shots.mkdir(parents=True, exist_ok=True)
+                settings_window.grab().save(str(shots / f"{state}-{mode}.png"))
+
+        for tab in TABS:
+            page = settings_window.show_tab(tab)
+            if tab == "accounts":
+                qtbot.waitUntil(lambda p=page: not ctx.runner.in_flight("accounts.refresh"),
+                                timeout=20000)
+            if tab == "cli":
+                qtbot.waitUntil(lambda p=page: p.panel.facts is not None, timeout=30000)
+            focus = QApplication.focusWidget()
+            assert focus is not None and page.isAncestorOf(focus), (tab, focus)
+            expected = page.apply_button if tab == "resources" else settings_window.close_button
+            assert settings_window.default_button() is expected, tab
+            buttons = settings_window.findChildren(QPushButton)
+            defaults = [b.text() for b in buttons if b.isDefault()]
+            assert defaults == [expected.text()], (tab, defaults)
+            look(tab, tab)
+
+        # the longest texts each tab can show
+        engine_tab = settings_window.show_tab("engine")
+        engine_tab._applied(ApplyResult(
+            ok=False, rolled_back=True, running=True,
+            error="unable to configure the Docker daemon with file /tmp/pst-x/daemon.json: the "
+            "following directives don't match any configuration option: no-such-key",
+            log_tail=REFUSED_TAIL,
+        ))
+        assert engine_tab.engine_log.isVisible()
+        look("engine-refused", "engine")
+        proxies_tab = settings_window.show_tab("proxies")
+        proxies_tab.http.setText("http://bob:hunter2@proxy.example.com:3128")
+        assert proxies_tab.problems.isVisible()
+        look("proxies-password", "proxies")
+        general = settings_window.show_tab("general")
+        general._fail(f"Could not save {tmp_path / 'settings.json'}: check that the folder is "
+                      "writable.")
+        look("general-error", "general")
+    finally:
+        theme.apply(qapp, "light")
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
