@@ -18,6 +18,7 @@ from app.views.container_page.terminal.pane import TerminalPane
 from app.views.container_page.terminal.tab import NOT_RUNNING, TerminalTab
 from engine.models import ContainerDetails
 from tests.gui.conftest import run_async, wait_for
+from tests.support.engine_fixtures import DOCKER_CLI
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -252,3 +253,34 @@ def test_the_shell_ending_with_the_container_offers_reconnect(
     type_line(qtbot, pane, "echo again")
     wait_for(qtbot, lambda: shows(pane, "again"))
     tab.close_tab()
+
+
+def test_open_in_system_terminal_runs_docker_exec_against_the_same_engine(
+    app_ctx: Any, containers: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A real xterm on the test display runs `docker exec -it` with the tab's command."""
+    cid = containers.create("term-system", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    monkeypatch.setenv("TERMINAL", "xterm")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)  # only the app's endpoint may lead there
+    tab.shell.setCurrentText("sh -c 'echo \"via $TERM\" > /tmp/system-terminal'")
+    qtbot.mouseClick(tab.system_button, Qt.MouseButton.LeftButton)
+    assert tab.message.text().startswith("Opened xterm with docker exec -it")
+
+    def written() -> str:
+        code, out, _ = run_async(
+            qtbot, app_ctx.client.execs.run(cid, ["cat", "/tmp/system-terminal"])
+        )
+        return out if code == 0 else ""
+
+    wait_for(qtbot, lambda: written() == "via xterm\n", timeout=30)
+
+    # no emulator on PATH: the tab says what to install instead of failing silently
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").symlink_to(DOCKER_CLI)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("TERMINAL")
+    qtbot.mouseClick(tab.system_button, Qt.MouseButton.LeftButton)
+    assert tab.message.text().startswith("No terminal emulator found on PATH")
+    assert "apt-get install xterm" in tab.message.text()

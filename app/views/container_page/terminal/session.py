@@ -168,7 +168,8 @@ class TerminalSession(QObject):
         if self._closed:
             return
         self._closed = True
-        self._resize_timer.stop()
+        if shiboken6.isValid(self._resize_timer):
+            self._resize_timer.stop()
         if self._task is not None and not self._task.done():
             self._task.cancel()
         client = self._ctx.client

@@ -54,6 +54,8 @@ class TerminalTab(QWidget):
         self._state_message = ""  # why no terminal can open now ("" = it can)
         self._counter = 0
         self._closed = False
+        # Kept on the Python side too, so close_tab() works even after Qt deleted the widgets.
+        self._panes: list[TerminalPane] = []
 
         self.shell = QComboBox(self)
         self.shell.setEditable(True)
@@ -138,11 +140,8 @@ class TerminalTab(QWidget):
         return shlex.split(self.shell.currentText().strip()) or ["sh"]
 
     def panes(self) -> list[TerminalPane]:
-        return [
-            p
-            for i in range(self.tabs.count())
-            if isinstance(p := self.tabs.widget(i), TerminalPane)
-        ]
+        """The open terminals, in the order they were opened."""
+        return list(self._panes)
 
     def current_pane(self) -> TerminalPane | None:
         pane = self.tabs.currentWidget()
@@ -168,6 +167,7 @@ class TerminalTab(QWidget):
         self.say("")
         self._counter += 1
         pane = TerminalPane(self._ctx, self.container_id, command, self.user.text().strip(), self)
+        self._panes.append(pane)
         index = self.tabs.addTab(pane, f"{command[0]} {self._counter}")
         self.tabs.setTabToolTip(index, " ".join(command))
         self.tabs.setCurrentIndex(index)
@@ -180,6 +180,8 @@ class TerminalTab(QWidget):
         pane = self.tabs.widget(index)
         self.tabs.removeTab(index)
         if isinstance(pane, TerminalPane):
+            if pane in self._panes:
+                self._panes.remove(pane)
             pane.close_pane()
             pane.deleteLater()
         if self.tabs.count() == 0:
@@ -230,5 +232,5 @@ class TerminalTab(QWidget):
         if self._closed:
             return
         self._closed = True
-        for pane in self.panes():
+        for pane in self._panes:
             pane.close_pane()
