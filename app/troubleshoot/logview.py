@@ -122,14 +122,18 @@ class LogTail(QPlainTextEdit):
         data = self._partial + data
         cut = data.rfind(b"\n") + 1
         self._partial = data[cut:]
+        if not cut:
+            return
+        lines = data[:cut - 1].decode("utf-8", errors="replace").split("\n")
+        if len(lines) >= MAX_LINES:  # more than the view keeps: drop them here, not in Qt
+            dropped, lines = lines[:1 - MAX_LINES], lines[1 - MAX_LINES:]
+            skipped += sum(len(line.encode()) + 1 for line in dropped)
+        at_end = self._at_end()
         if skipped:
             self.appendPlainText(f"[… {skipped} bytes not shown …]")
-        if cut:
-            text = data[:cut - 1].decode("utf-8", errors="replace")
-            at_end = self._at_end()
-            self.appendPlainText(text)
-            if self.follow and at_end:
-                self._scroll_to_end()
+        self.appendPlainText("\n".join(lines))
+        if self.follow and at_end:
+            self._scroll_to_end()
 
     def _at_end(self) -> bool:
         bar = self.verticalScrollBar()
