@@ -182,6 +182,8 @@ def test_the_page_follows_a_restart_and_a_stop_on_every_tab(
     wait_for(qtbot, lambda: page.header.state.text().startswith("Exited with code 137"), 30)
     assert tab.changes[-1].exit_code == 137 and not tab.changes[-1].running
     assert page.header.buttons["start"].isEnabled() and not page.header.buttons["kill"].isEnabled()
+    # the restart's own kill/die was not taken for "exited right after it started"
+    assert view.notice.isHidden(), view.notice.text.text()
 
     qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)
     assert tab.closed == 1 and tab.active[-1] is False

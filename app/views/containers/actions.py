@@ -19,10 +19,12 @@ import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
+from app.dialogs.base import guarded
 from app.models.containers import ACTIVE_STATES, ContainersModel
 from app.models.docker_run import docker_run_command
 from engine.errors import EngineError, NotFound
@@ -123,8 +125,11 @@ class ContainerActions:
         watch_exit = verb in ("start", "restart")
         for cid in ids:
             self.model.set_pending(cid, PENDING[verb])
-            if watch_exit:
+            if verb == "start":
                 self._exit_watch[cid] = math.inf  # until the call returns (the exit may come first)
+            elif not watch_exit:
+                self._exit_watch.pop(cid, None)  # stopped by the user: not "exited at once"
+            # (a restart's own kill/die comes before its call returns: not "exited at once")
 
         async def one(cid: str) -> None:
             try:
@@ -135,7 +140,8 @@ class ContainerActions:
                 raise
             if watch_exit:
                 self._exit_watch[cid] = time.monotonic() + EXIT_WATCH_S
-                self.check_exit(cid)
+                if verb == "start":  # a restart's row still says "exited" from its own stop
+                    self.check_exit(cid)
             self.store.settle(cid)
 
         async def _do() -> None:
@@ -204,7 +210,8 @@ class ContainerActions:
             _why,
             key=f"containers.exited.{cid}",
             title=f"Why {name} stopped",
-            on_done=lambda text: self.show_exit_notice(cid, text),
+            # the view may be gone by the answer (a QWidget: this is its mixin)
+            on_done=guarded(cast(QObject, self), lambda text: self.show_exit_notice(cid, text)),
             on_error=lambda exc: isinstance(exc, NotFound),
         )
 
