@@ -60,6 +60,15 @@ class GeneralTab(QWidget):
         layout.addStretch(1)
         self.first_field: QWidget = self.login_box
         self._show_login_where()
+        # the sidebar's Appearance menu (Ctrl+Shift+L) may switch while this is open
+        theme.notifier().changed.connect(self._follow_theme)
+
+    def _follow_theme(self, _palette: str) -> None:
+        mode = theme.normalise_mode(self.settings.theme)
+        if self.theme_combo.currentData() != mode:
+            self.theme_combo.blockSignals(True)
+            self.theme_combo.setCurrentIndex(theme.MODES.index(mode))
+            self.theme_combo.blockSignals(False)
 
     def _show_login_where(self) -> None:
         if self.login_box.isChecked():

@@ -58,6 +58,9 @@ def test_ctrl_comma_opens_settings_and_theme_applies_live(
         assert qapp.palette().color(qapp.palette().ColorRole.Window).lightness() < 60
         assert window.theme_actions["dark"].isChecked()  # the sidebar's menu follows
         assert Settings.load(tmp_path / "settings.json").theme == "dark"
+        # and the other way: Ctrl+Shift+L in the main window moves the combo box along
+        window.cycle_theme()  # dark -> system
+        assert general.theme_combo.currentData() == "system"
     finally:
         theme.reset(qapp)
 
