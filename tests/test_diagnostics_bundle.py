@@ -38,6 +38,7 @@ SECRETS = {
     "daemon-http": "Dx1daemonHTTPpw",
     "daemon-https": "Dx2daemonHTTPSpw",
     "daemon-mirror": "Dx3daemonMIRRORpw",
+    "proxies-file": "Px1proxiesFILEpw",
     "config-auth": "Cx1configAUTHpw",
     "config-identity": "Cx2configIDENTITYtok",
     "config-header": "Cx3configHEADERtok",
@@ -47,7 +48,8 @@ SECRETS = {
 }
 EXPECTED = {
     "README.txt", "versions.json", "docker/cli.txt", "checks.json", "checks.txt",
-    "settings.json", "engine/daemon.json", "engine/state.json", "engine/engine.log",
+    "settings.json", "engine/daemon.json", "engine/proxies.json", "engine/state.json",
+    "engine/engine.log",
     "engine/supervisor.log", "vm/vm.json", "vm/state.json", "vm/console.log", "vm/daemon.json",
     "docker/config.json", "app/portside.log",
 }
@@ -88,6 +90,10 @@ def plant(tmp: Path) -> Sources:
         },
         "registry-mirrors": [f"https://{USER}:{s['daemon-mirror']}@mirror.example"],
         "debug": True,
+    }))
+    # Settings > Proxies refuses passwords; a hand-edited file may still hold one
+    (paths.root / "proxies.json").write_text(json.dumps({
+        "http": f"http://{USER}:{s['proxies-file']}@proxy.example:3128", "no_proxy": "localhost",
     }))
     registry_auth = b64(json.dumps({"username": USER, "password": s["log-registry-auth"]}))
     paths.log_file.write_text(
@@ -163,6 +169,8 @@ def test_planted_secrets_never_reach_the_zip(tmp_path: Path, engine_endpoint: st
     daemon = json.loads(members["engine/daemon.json"])
     assert daemon["proxies"]["no-proxy"] == "localhost,127.0.0.1"
     assert daemon["debug"] is True
+    proxies = json.loads(members["engine/proxies.json"])
+    assert proxies == {"http": "http://<redacted>@proxy.example:3128", "no_proxy": "localhost"}
     config = json.loads(members["docker/config.json"])
     assert config["credHelpers"] == {"gcr.io": "gcloud"}
     assert set(config["auths"]) == {"registry.example", "https://index.docker.io/v1/"}

@@ -259,6 +259,8 @@ def collect(sources: Sources, progress: Progress | None = None) -> list[Member]:
     members += [
         _file("engine/daemon.json", paths.daemon_json if paths else None,
               "the engine's daemon.json"),
+        _file("engine/proxies.json", root / "proxies.json" if root else None,
+              "the engine's proxies (Settings > Proxies)"),
         _file("engine/state.json", paths.state_file if paths else None,
               "the engine's last state"),
         _file("engine/engine.log", paths.log_file if paths else None, "the engine log", log=True),
