@@ -4,15 +4,18 @@ Data flow (all through ``/containers/{id}/archive``, which works on stopped cont
 
 - **stat**: ``HEAD`` -> the ``X-Docker-Container-Path-Stat`` header (Go ``os.FileMode`` bits,
   converted here to POSIX mode bits) -> one :class:`Entry`.
-- **list a folder**: ``GET`` streams a tar of the folder; a worker thread reads it with
+- **list a folder**: ``GET`` streams a tar of the folder (over a raw socket,
+  :mod:`engine.rawget`, where the endpoint is unix or plain tcp: ~3x faster than httpx for
+  big folders; else httpx through :mod:`engine.tarpipe`); a worker thread reads it with
   ``tarfile`` in stream mode, keeping only the headers (name, size, mode, mtime, link target)
   of the folder's direct children and summing the sizes under each child folder; the file data
   is read and dropped, never kept (:mod:`engine.tarpipe` bounds what waits in memory). Chosen
   over ``exec ls``/``find`` because it needs nothing inside the container (no shell, no
   ``stat``: distroless images have neither), works on stopped containers, and gives exact modes,
-  times and link targets with no output parsing. Its cost is the folder's whole content: ~free
-  for ``/etc`` or a project folder, seconds for ``/usr`` of a large image — the caller shows
-  bytes read and can cancel. The engine leaves ``/proc`` and ``/sys`` contents out.
+  times and link targets with no output parsing. Its cost is the folder's whole content
+  (``benchmarks/files_listing.py``: ~0.1 s for ``/etc``, ~0.8 s for a folder holding 256 MiB,
+  where ``exec ls`` takes ~0.16 s) — the caller shows bytes read and can cancel. The engine
+  leaves ``/proc`` and ``/sys`` contents out.
 - **download**: ``GET`` streamed into ``tarfile`` extracting into a local folder, through
   :func:`safe_member` (``tarfile.data_filter``: no absolute names, no ``..``, nothing written
   through a link that leaves the folder, no device files); links that point outside the folder
@@ -35,13 +38,15 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
+from engine import rawget
 from engine.client import EngineClient, build_request, quote_path
 from engine.models import parse_time
 from engine.tarpipe import pump
 
 CHUNK = 256 * 1024
+T = TypeVar("T")
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes in all or None)
 
 # Go's os.FileMode type bits -> POSIX S_IF* (the permission bits are the same).
@@ -255,6 +260,26 @@ class Archive:
     async def stat(self, path: str) -> Entry:
         return entry_from_stat(path, await self.client.containers.stat_path(self.container, path))
 
+    async def _read_tar(
+        self, path: str, reader: Callable[[IO[bytes]], T], on_bytes: Callable[[int], None] | None
+    ) -> T:
+        """``reader(the engine's tar of path)`` on a worker thread: over a raw socket where the
+        endpoint allows (:mod:`engine.rawget`, ~3x faster), else through httpx
+        (:mod:`engine.tarpipe`)."""
+        c = self.client
+        if rawget.supported(c.endpoint):
+            await c.connect()
+            return await rawget.read_get(
+                c.endpoint,
+                c.api_version,
+                f"/containers/{quote_path(self.container)}/archive",
+                {"path": path},
+                reader,
+                on_bytes=on_bytes,
+            )
+        async with aclosing(self._tar_chunks(path)) as chunks:
+            return await pump(chunks, reader, on_bytes=on_bytes)
+
     async def _tar_chunks(self, path: str) -> AsyncGenerator[bytes, None]:
         c = self.client
         spec = build_request(
@@ -272,10 +297,9 @@ class Archive:
             with tarfile.open(fileobj=f, mode="r|") as tar:
                 return children_from_tar(folder, tar)
 
-        async with aclosing(self._tar_chunks(folder)) as chunks:
-            return await pump(
-                chunks, _read, on_bytes=(lambda n: progress(n, None)) if progress else None
-            )
+        return await self._read_tar(
+            folder, _read, (lambda n: progress(n, None)) if progress else None
+        )
 
     async def download(
         self,
@@ -302,12 +326,11 @@ class Archive:
                 f"{result.target} already exists; nothing was downloaded. Choose another "
                 "folder, or move it away first."
             )
-        async with aclosing(self._tar_chunks(path)) as chunks:
-            return await pump(
-                chunks,
-                lambda f: extract_tar(f, dest_dir, result),
-                on_bytes=(lambda n: progress(n, size)) if progress else None,
-            )
+        return await self._read_tar(
+            path,
+            lambda f: extract_tar(f, dest_dir, result),
+            (lambda n: progress(n, size)) if progress else None,
+        )
 
     async def upload(
         self, sources: Iterable[Path], folder: str, progress: Progress | None = None

@@ -12,9 +12,11 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from engine import rawget
 from engine.archive import (
     Archive,
     DownloadResult,
@@ -158,6 +160,14 @@ async def make(client: EngineClient, test_image: str) -> AsyncIterator[Make]:
             await client.containers.remove(cid, force=True, volumes=True)
 
 
+@pytest.fixture(params=["raw socket", "httpx"])
+def transport(request: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways the archive's GET body is read: engine.rawget, and httpx for TLS endpoints."""
+    if request.param == "httpx":
+        monkeypatch.setattr(rawget, "supported", lambda _endpoint: False)
+    return str(request.param)
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -192,7 +202,7 @@ async def test_list_a_stopped_container(client: EngineClient, make: Make, tmp_pa
 
 @pytest.mark.engine
 async def test_upload_then_download_round_trips_bytes(
-    client: EngineClient, make: Make, tmp_path: Path
+    client: EngineClient, make: Make, tmp_path: Path, transport: str
 ) -> None:
     cid = await make(["sleep", "300"])
     src = tmp_path / "src"
@@ -244,7 +254,7 @@ async def test_read_only_places_say_so(client: EngineClient, make: Make, tmp_pat
 
 @pytest.mark.engine
 async def test_cancel_a_big_download_ends_its_thread(
-    client: EngineClient, make: Make, tmp_path: Path
+    client: EngineClient, make: Make, tmp_path: Path, transport: str
 ) -> None:
     script = "dd if=/dev/zero of=/b bs=1M count=64 2>/dev/null; mv /b /big; sleep 300"
     cid = await make(["sh", "-c", script])
