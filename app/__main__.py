@@ -12,6 +12,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``portside`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--portside-run-module"]:  # engine/selfexec.py: a bundle's child process
+        from engine.selfexec import run_module
+
+        return run_module(args[1:])
     if args[:1] in (["--version"], ["-V"]):
         from engine import __version__
 

@@ -36,7 +36,9 @@ def launch_command() -> list[str]:
     script = shutil.which("portside")
     if script:
         return [script]
-    return [sys.executable, "-m", "app"]
+    from engine.selfexec import app_command
+
+    return app_command()
 
 
 def linux_entry_path(env: dict[str, str] | None = None) -> Path:

@@ -40,6 +40,7 @@ from engine.errors import EngineAlreadyRunning, PortsideError
 from engine.lifecycle import logfile, ownership, procs
 from engine.lifecycle.native import NativeEngine, read_state
 from engine.lifecycle.paths import HOME_ENV, EnginePaths
+from engine.selfexec import module_command
 
 EXIT_RUNNING = 0
 EXIT_FAILED = 1
@@ -132,7 +133,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def _spawn_supervisor(args: argparse.Namespace, paths: EnginePaths) -> int:
-    argv = [sys.executable, "-m", SUPERVISOR_MODULE, f"--start-timeout={args.timeout}"]
+    argv = [*module_command(SUPERVISOR_MODULE), f"--start-timeout={args.timeout}"]
     if args.home:
         argv.append(f"--home={args.home}")
     if args.vm:

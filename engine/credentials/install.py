@@ -39,6 +39,18 @@ def package_root() -> str:
     return str(Path(engine.__file__).resolve().parent.parent)
 
 
+def bundled_helper() -> Path | None:
+    """The helper shipped next to a bundled (PyInstaller) ``portside``, or ``None``.
+
+    The bundle's ``docker-credential-portside`` is already a fast native launcher
+    (packaging/bundle/launcher.c), so a bundle installs a symlink to it instead of a script.
+    """
+    if not getattr(sys, "frozen", False):
+        return None
+    helper = Path(sys.executable).resolve().parent / HELPER_NAME
+    return helper if os.access(helper, os.X_OK) else None
+
+
 def launcher_text(python: str | None = None, root: str | None = None) -> str:
     """The launcher script for this installation."""
     python = python or sys.executable
@@ -99,6 +111,9 @@ class InstallResult:
 
 
 def _is_ours(path: str) -> bool:
+    bundled = bundled_helper()
+    if bundled is not None:
+        return os.path.realpath(path) == str(bundled)
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096).decode("utf-8", "replace")
@@ -187,7 +202,7 @@ def helper_status(path_env: str | None = None) -> HelperStatus:
             "the folder holding it to PATH.",
         )
     if _is_ours(resolved):
-        if _has_marker(Path(resolved)):
+        if _has_marker(Path(resolved)) or bundled_helper() is not None:
             return HelperStatus(resolved, True,
                                 f"The docker CLI uses Portside's helper at {resolved}.", True)
         return HelperStatus(
@@ -231,23 +246,32 @@ def install_helper(bin_dir: str | Path | None = None, *, path_env: str | None = 
     else:
         chosen = Path(bin_dir)
     target = chosen / HELPER_NAME
+    bundled = bundled_helper()
+    if bundled is not None:
+        found = shutil.which(HELPER_NAME, path=path_env)
+        if found is not None and _is_ours(found):  # e.g. the .deb's /usr/bin symlink
+            return InstallResult(found, True, "")
     if target.is_symlink() or target.exists():
         if not _is_ours(str(target)) and not _has_marker(target):
             raise CredentialsError(
                 f"{target} already exists and is not Portside's helper; move it aside and "
                 "install again."
             )
-        if target.is_symlink():
+        if target.is_symlink() or bundled is not None:
             target.unlink()
-    atomic_write(str(target), launcher_text().encode("utf-8"), mode=0o755)
-    os.chmod(target, 0o755)
+    if bundled is not None:
+        chosen.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(bundled)
+    else:
+        atomic_write(str(target), launcher_text().encode("utf-8"), mode=0o755)
+        os.chmod(target, 0o755)
     found = shutil.which(HELPER_NAME, path=path_env)
     on_path = found is not None and os.path.samefile(found, target)
     hint = ""
     if not on_path:
         if found is not None and _is_ours(found):
             on_path = True
-            if not _has_marker(Path(found)):
+            if not _has_marker(Path(found)) and bundled is None:
                 hint = (f"PATH finds Portside's slower pip console script {found} before the "
                         f"launcher in {chosen}: put {chosen} first in PATH (in ~/.profile or "
                         "your shell's start-up file) for faster pulls and pushes.")
