@@ -20,16 +20,26 @@
 #   6. One line with both results on stdout; every log in $PORTSIDE_FRESH_CACHE/last-run/. The
 #      container, the private dockerd, slirp4netns and Xvfb are ended by their pids on any exit.
 # Usage: bash scripts/fresh-machine.sh   (as root; FRESH_MACHINE_VERBOSE=1 shows the inner output)
+#
+# With --deb FILE it checks the package instead of the README's commands (steps 4-5 become
+# packaging/linux/test-deb-inside.sh in the same kind of machine: install the .deb, hide Python,
+# portside --version, the credential helper against a keyring, the engine, the window, remove and
+# purge); packaging/linux/test-deb.sh builds the .deb and calls this.
 set -euo pipefail
+DEB=""
+if [ "${1:-}" = --deb ]; then
+  DEB="$(realpath "${2:?--deb needs the .deb file}")"
+  [ -f "$DEB" ] || { echo "fresh-machine: no such .deb: $DEB" >&2; exit 1; }
+fi
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${PORTSIDE_FRESH_CACHE:-/var/cache/portside-fresh-machine}"
 # Bump the suffix when the debootstrap line changes, so the cache is rebuilt.
 ROOTFS_TAR="$CACHE/debian12-minbase-v1.tar"
-LOGS="$CACHE/last-run"
+LOGS="$CACHE/last-run${DEB:+-deb}"
 TEST_TIMEOUT="${FRESH_MACHINE_TEST_TIMEOUT:-2400}"
 WINDOW_TIMEOUT="${FRESH_MACHINE_WINDOW_TIMEOUT:-300}"
 IMAGE="portside-fresh-machine:debian12"
-NAME="portside-fresh-machine"
+NAME="portside-fresh-machine${DEB:+-deb}"
 START=$(date +%s)
 
 say() { [ "${FRESH_MACHINE_VERBOSE:-}" = 1 ] && echo "fresh-machine: $*" >&2; return 0; }
@@ -236,6 +246,11 @@ echo "no default route through tap0 after 10 s" >&2
 exit 1
 EOF
 
+mkdir -p "$RUN/pkg/flags"
+if [ -n "$DEB" ]; then
+  cp "$DEB" "$REPO/packaging/linux/test-deb-inside.sh" "$RUN/pkg/"
+fi
+
 # -- the clean clone ------------------------------------------------------------------------------
 COMMIT=$(git -C "$REPO" rev-parse HEAD)
 git clone -q --no-local "$REPO" "$RUN/src" 2>"$LOGS/clone.log" || fail "git clone failed" \
@@ -266,6 +281,7 @@ dk run -d --name "$NAME" --hostname fresh-debian12 --init --cgroupns private --n
   --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
   --device-cgroup-rule 'a *:* rwm' --device /dev/net/tun --device /dev/fuse \
   -v "$HOSTCFG:/run/host:ro" -v "$RUN/src:/srv/portside" -v "$X_SOCKET:$X_SOCKET" \
+  -v "$RUN/pkg:/run/pkg" \
   ${add_hosts[@]+"${add_hosts[@]}"} \
   "$IMAGE" sleep infinity >/dev/null 2>"$LOGS/machine.log" \
   || fail "the machine's container did not start" "$LOGS/machine.log"
@@ -286,6 +302,39 @@ in_machine() {
   fi
   dk exec -w /srv/portside ${env_pass[@]+"${env_pass[@]}"} "$NAME" "$@" >"$log" 2>&1
 }
+
+# -- the package check (--deb) instead of steps 4-5 -----------------------------------------------
+if [ -n "$DEB" ]; then
+  say "installing $(basename "$DEB") inside and checking it (the log: $LOGS/deb.log)"
+  t0=$(date +%s)
+  dk exec -e "DISPLAY=:$DISPLAY_NUM" ${env_pass[@]+"${env_pass[@]}"} "$NAME" \
+    bash /run/pkg/test-deb-inside.sh "/run/pkg/$(basename "$DEB")" /run/pkg/flags \
+    >"$LOGS/deb.log" 2>&1 &
+  inside=$!
+  while kill -0 "$inside" 2>/dev/null; do
+    if [ -s "$RUN/pkg/flags/app.pid" ] && [ ! -e "$RUN/pkg/flags/window-seen" ] &&
+      DISPLAY=":$DISPLAY_NUM" xdotool search --onlyvisible --name '^Portside$' >/dev/null 2>&1
+    then
+      touch "$RUN/pkg/flags/window-seen"
+    fi
+    sleep 0.5
+  done
+  deb_rc=0
+  wait "$inside" || deb_rc=$?
+  checks=$(grep -c '^ok: ' "$LOGS/deb.log" || true)
+  total_s=$(($(date +%s) - START))
+  if [ "$deb_rc" = 0 ]; then
+    echo "fresh-machine: package OK ($checks checks in $(($(date +%s) - t0)) s:" \
+      "$(sed -n 's/^ok: //p' "$LOGS/deb.log" | paste -sd ';' | sed 's/;/; /g'))" \
+      "(Debian 12 container, ${total_s} s in all)"
+    exit 0
+  fi
+  echo "--- last lines of $LOGS/deb.log:" >&2
+  tail -n 40 "$LOGS/deb.log" >&2
+  echo "fresh-machine: package FAILED after $checks checks: $(grep -m1 '^FAILED' "$LOGS/deb.log" \
+    || echo "exit $deb_rc") (logs: $LOGS)"
+  exit 1
+fi
 
 # -- 4. the README's test command ------------------------------------------------------------------
 say "bash scripts/test.sh inside (the log: $LOGS/test.log)"
