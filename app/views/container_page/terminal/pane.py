@@ -51,7 +51,6 @@ class TerminalPane(QWidget):
         self.notice = QLabel(self.bar)
         self.notice.setObjectName("fieldError")
         self.notice.setWordWrap(True)
-        self.notice.setAccessibleName("Terminal status")
         self.reconnect_button = QPushButton("Reconnect", self.bar)
         self.reconnect_button.setAccessibleName("Reconnect the terminal")
         self.reconnect_button.setToolTip("Start the shell again in this terminal")

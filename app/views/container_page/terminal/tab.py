@@ -101,7 +101,6 @@ class TerminalTab(QWidget):
         self.message = QLabel(self)
         self.message.setObjectName("muted")
         self.message.setWordWrap(True)
-        self.message.setAccessibleName("Terminal message")
         self.message.hide()
 
         self.tabs = QTabWidget(self)
@@ -123,7 +122,6 @@ class TerminalTab(QWidget):
         self.empty.setObjectName("muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.empty.setAccessibleName("No terminal open")
 
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.empty)

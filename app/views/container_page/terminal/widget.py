@@ -18,6 +18,8 @@ Tab and Shift+Tab go to the program; Ctrl+Tab moves the focus out, as in Qt's te
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -26,6 +28,7 @@ from PySide6.QtGui import (
     QFont,
     QFontDatabase,
     QFontMetrics,
+    QFontMetricsF,
     QGuiApplication,
     QInputMethodEvent,
     QKeyEvent,
@@ -101,11 +104,16 @@ class TerminalWidget(QAbstractScrollArea):
 
     # -- geometry -----------------------------------------------------------------------------
     def _set_font(self, font: QFont) -> None:
+        # Cells are whole pixels; the font's advance usually is not (7.8 px…), and a run drawn
+        # with it would drift off the grid (a 50-cell run ends a cell late). Letter spacing
+        # makes every glyph advance exactly one cell.
+        advance = QFontMetricsF(font).horizontalAdvance("M")
+        self._cw = max(1, math.ceil(advance - 0.01))
+        font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, self._cw - advance)
         self._font = font
         self._bold = QFont(font)
         self._bold.setBold(True)
         metrics = QFontMetrics(font)
-        self._cw = max(1, metrics.horizontalAdvance("M"))
         self._ch = max(1, metrics.height())
         self._ascent = metrics.ascent()
 

@@ -1,0 +1,99 @@
+"""The Terminal tab of the container page on a real X display, light and dark, two sizes.
+
+A terminal in a running busybox container runs ``top``; a second terminal asked for ``bash``
+(which the image lacks) shows its message. Texts must fit, every control has a name, the grid
+fills the widget without sticking out, and top's header is drawn in colours that are not the
+background. Screenshots go to ``$PORTSIDE_SCREENSHOTS/terminal/`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from app import theme
+from app.views.container_page.page import ContainerPage
+from app.views.container_page.terminal.colours import cell_colour
+from tests.gui.conftest import wait_for
+from tests.gui.display.checks import a11y_problems, clipped_texts
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_terminal_running_top_fits(
+    qtbot: Any, qapp: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
+) -> None:
+    cid = containers.create("term-shot", start=True)
+    theme.apply(qapp, mode)
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    shots = Path(out) / "terminal" if out else None
+    page = ContainerPage(app_ctx, cid)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    qtbot.waitExposed(page)
+    problems: dict[str, list[str]] = {}
+
+    def look(name: str) -> None:
+        QApplication.processEvents()
+        tab = page.tabs.currentWidget()
+        found = clipped_texts(tab) + a11y_problems(tab)
+        if found:
+            problems[name] = found
+        image = page.grab().toImage()
+        assert not image.isNull()
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            image.save(str(shots / f"{name}-{mode}-{size[0]}x{size[1]}.png"))
+
+    try:
+        page.show_tab("Terminal")
+        tab = page.tab("Terminal")
+        look("empty")
+        qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
+        pane = tab.current_pane()
+        terminal = pane.terminal
+        wait_for(qtbot, lambda: any("/ #" in r for r in terminal.visible_text()))
+        cw, ch = terminal.cell_size
+        viewport = terminal.viewport()
+        assert terminal.columns * cw <= viewport.width() < (terminal.columns + 1) * cw
+        assert terminal.rows * ch <= viewport.height() < (terminal.rows + 1) * ch
+        terminal.setFocus()
+        qtbot.keyClicks(terminal, "top")
+        qtbot.keyClick(terminal, Qt.Key.Key_Return)
+        wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in terminal.visible_text()))
+        wait_for(qtbot, lambda: any("PID" in r for r in terminal.visible_text()))
+        qtbot.wait(50)  # one repaint batch
+        # top's column header is reverse video: painted in the text colour, not the background
+        row = next(i for i, r in enumerate(terminal.visible_text()) if "PID" in r)
+        pixel = viewport.grab().toImage().pixelColor(QPoint(cw // 2, row * ch + ch // 2))
+        assert pixel == cell_colour("default", foreground=True)
+        # ... to its last cell: the text stays on the cell grid however wide the font's glyphs
+        last = len(terminal.visible_text()[row]) - 1
+        image = viewport.grab().toImage()
+        assert image.pixelColor(QPoint(last * cw + cw // 2, row * ch)) == pixel
+        assert image.pixelColor(QPoint((last + 1) * cw + cw // 2, row * ch)) != pixel
+        glyph = [
+            image.pixelColor(QPoint(x, y))
+            for x in range(last * cw, (last + 1) * cw)
+            for y in range(row * ch, (row + 1) * ch)
+        ]
+        assert any(c != pixel for c in glyph), "the last letter is not drawn in its own cell"
+        look("top")
+
+        tab.shell.setCurrentText("bash")
+        qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
+        missing = tab.current_pane()
+        wait_for(qtbot, lambda: missing.bar.isVisible())
+        look("no-bash")
+    finally:
+        page.close_page()
+        theme.apply(qapp, "light")
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
