@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,12 @@ def image_root() -> Path:
 
 def image_dir(arch: str, version: str = IMAGE_VERSION) -> Path:
     return image_root() / version / arch
+
+
+def bundled_image_dir(arch: str, version: str = IMAGE_VERSION) -> Path:
+    """Where an installed Portside ships a ready image (read-only; the bundle's ``_internal``
+    is ``sys.prefix``): ``<sys.prefix>/share/portside/vm/<version>/<arch>/``."""
+    return Path(sys.prefix) / "share" / "portside" / "vm" / version / arch
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,17 @@ def find_image(arch: str | None = None, version: str = IMAGE_VERSION) -> VMImage
     but a user may have deleted files by hand).
     """
     arch = arch or host_arch()
-    folder = image_dir(arch, version)
+    folders = [image_dir(arch, version)]
+    if not os.environ.get(IMAGE_DIR_ENV):  # an override means exactly that folder
+        folders.append(bundled_image_dir(arch, version))
+    for folder in folders:
+        image = _complete_image(folder, arch, version)
+        if image is not None:
+            return image
+    return None
+
+
+def _complete_image(folder: Path, arch: str, version: str) -> VMImage | None:
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         return None

@@ -152,3 +152,24 @@ def test_modules_py_orders_dependencies_first_and_skips_absent_modules(tmp_path:
     spec.write_text("initrd ext4\nsometimes ext4\n")
     with pytest.raises(SystemExit, match="unknown kind 'sometimes'"):
         modules.main(["modules.py", str(spec), str(kdir), str(out)])
+
+
+def test_an_installed_bundle_image_is_used_when_the_cache_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = tmp_path / "opt" / "portside" / "_internal"
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    monkeypatch.delenv(vm_image.IMAGE_DIR_ENV, raising=False)
+    monkeypatch.setattr(vm_image, "image_root", lambda: tmp_path / "empty-cache")
+    assert vm_image.find_image("x86_64") is None
+    shipped = fake_image(prefix / "share" / "portside" / "vm")
+    found = vm_image.find_image("x86_64")
+    assert found is not None and found.dir == shipped
+    # a user's own build in the cache wins over the shipped one
+    own = fake_image(tmp_path / "empty-cache")
+    found = vm_image.find_image("x86_64")
+    assert found is not None and found.dir == own
+    # an explicit PORTSIDE_VM_IMAGE_DIR means exactly that folder
+    monkeypatch.setenv(vm_image.IMAGE_DIR_ENV, str(tmp_path / "override"))
+    monkeypatch.setattr(vm_image, "image_root", lambda: tmp_path / "override")
+    assert vm_image.find_image("x86_64") is None
