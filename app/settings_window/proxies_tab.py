@@ -5,7 +5,8 @@ checked with ``proxies.check`` (a URL with a password is refused with what to do
 password would end up in plaintext in dockerd's environment). "Apply & restart" saves
 ``proxies.json`` (atomic, 0600, ``.bak``) and restarts the engine through the app's runner, since
 dockerd reads proxies only from its environment when it starts. Pulls, pushes and builds then go
-through them. Only for Portside's own native engine (see engine_tab.managed_paths).
+through them. For Portside's own native engine and its VM (:func:`proxy_paths`); the VM's
+guest reaches a proxy on the host's localhost at 10.0.2.2 (proxies.for_vm_guest).
 """
 
 from __future__ import annotations
@@ -32,13 +33,27 @@ log = logging.getLogger(__name__)
 RUN_KEY = "engine.proxies"
 
 
+def proxy_paths(ctx: Any) -> Any:
+    """Where the proxies of the engine Portside starts live: the native engine's folder, or
+    the VM's (whose guest init exports them for its dockerd); None for an attached engine."""
+    paths = managed_paths(ctx)
+    if paths is not None:
+        return paths
+    from engine.vm.engine import VMEngine
+
+    engine = getattr(ctx, "engine", None)
+    if isinstance(engine, VMEngine) and not getattr(ctx, "attached", False):
+        return engine.paths.engine
+    return None
+
+
 class ProxiesTab(QWidget):
     """HTTP proxy, HTTPS proxy, no proxy for; Apply & restart."""
 
     def __init__(self, window: Any) -> None:
         super().__init__()
         self.ctx = window.ctx
-        self.paths = managed_paths(self.ctx)
+        self.paths = proxy_paths(self.ctx)
         self.intro = WrapLabel(
             "Portside's engine uses these to pull, push and build (dockerd reads them when it "
             "starts). Leave a field empty for a direct connection. Proxy passwords are not "

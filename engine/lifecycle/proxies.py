@@ -7,7 +7,9 @@ RootlessKit script passes its environment on). Keeping them in the engine folder
 app's settings, means ``portside engine start`` uses the same proxies as the app.
 
 Data flow: Settings > Proxies -> :func:`save` (checked, atomic, 0600, ``.bak``) -> the next
-engine start -> :func:`load` -> :func:`environment` -> dockerd.
+engine start -> :func:`load` -> :func:`environment` -> dockerd. The VM engine keeps its own file
+in the VM folder (``<engine folder>/vm/proxies.json``) and hands :func:`for_vm_guest` of it to
+the guest's init, which exports it before starting dockerd (engine/vm/plan.py guest_config).
 
 Secrets: a proxy URL with a password is refused by :func:`check` (and so by :func:`save`). It
 would sit in plaintext in this file and in dockerd's ``/proc/<pid>/environ``; a proxy that needs
@@ -65,6 +67,8 @@ def check_url(url: str, what: str) -> str:
         return f"{what}: the scheme must be one of {', '.join(SCHEMES)}, not {parts.scheme!r}."
     if not parts.hostname:
         return f"{what}: the URL names no host."
+    if any(c in url for c in " \t'\"\\`$"):
+        return f"{what}: a proxy URL has no spaces, quotes, backslashes, backquotes or $ in it."
     if parts.password is not None:
         return (
             f"{what}: Portside does not store proxy passwords (dockerd could only get it in "
@@ -131,6 +135,30 @@ def environment(proxies: Proxies) -> dict[str, str]:
             env[name] = value
             env[name.lower()] = value
     return env
+
+
+#: how a QEMU user-network (slirp) guest reaches the host's own 127.0.0.1
+VM_HOST_ADDRESS = "10.0.2.2"
+
+
+def for_vm_guest(proxies: Proxies) -> Proxies:
+    """The same proxies as a VM guest must name them: a proxy on the host's loopback
+    (localhost, 127.0.0.1, ::1) is reached at the slirp gateway 10.0.2.2 from inside the VM."""
+
+    def move(url: str) -> str:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return url
+        host = parts.hostname or ""
+        if host not in ("localhost", "::1") and not host.startswith("127."):
+            return url
+        userinfo = parts.netloc.rpartition("@")[0]
+        port = f":{parts.port}" if parts.port else ""
+        netloc = (f"{userinfo}@" if userinfo else "") + VM_HOST_ADDRESS + port
+        return parts._replace(netloc=netloc).geturl()
+
+    return Proxies(move(proxies.http), move(proxies.https), proxies.no_proxy)
 
 
 def redact(url: str) -> str:

@@ -36,7 +36,7 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import child, logfile
+from engine.lifecycle import child, logfile, proxies
 from engine.lifecycle.base import Engine, EngineState, EngineStatus
 from engine.lifecycle.jsonfiles import write_json_atomic
 from engine.vm import disk, qemu
@@ -259,7 +259,8 @@ class VMEngine(Engine):
             notes.append(made)
         ensure_keys(plan.keygen, paths)
         tmp = paths.guest_config.with_name(".guest.conf.tmp")
-        tmp.write_text(guest_config(plan.shares), encoding="utf-8")
+        env = proxies.environment(proxies.for_vm_guest(proxies.load(paths.engine)))
+        tmp.write_text(guest_config(plan.shares, env=env), encoding="utf-8")
         os.replace(tmp, paths.guest_config)
         (paths.root / "ssh.log").write_bytes(b"")
         self._notes = notes

@@ -141,14 +141,24 @@ def machine_spec(plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int) -> q
     )
 
 
-def guest_config(shares: list[share.Share], dockerd_args: str = "") -> str:
-    """The shell-sourced ``opt/portside/config`` (values single-quoted; share paths are vetted)."""
+def guest_config(
+    shares: list[share.Share], dockerd_args: str = "", env: dict[str, str] | None = None
+) -> str:
+    """The shell-sourced ``opt/portside/config`` (values single-quoted; share paths are vetted).
+
+    ``env`` (the engine's proxies, engine/lifecycle/proxies.py) is exported, so the dockerd the
+    guest's init starts afterwards inherits it; its values have no quotes (proxies.check_url).
+    """
     values = {
         "PORTSIDE_SHARES": share.shares_setting(shares),
         "PORTSIDE_DOCKERD_ARGS": dockerd_args.replace("'", ""),
         "PORTSIDE_HOSTNAME": "portside-vm",
     }
-    return "".join(f"{key}='{value}'\n" for key, value in values.items())
+    exported = {k: v.replace("'", "") for k, v in (env or {}).items()}
+    text = "".join(f"{key}='{value}'\n" for key, value in {**values, **exported}.items())
+    if exported:
+        text += f"export {' '.join(exported)}\n"
+    return text
 
 
 def base_id(image: vm_image.VMImage) -> str:
