@@ -53,8 +53,6 @@ STDERR = 2
 LogLine = tuple[str, int, str]  # (timestamp, stream, text)
 
 _HEADER = struct.Struct(">B3xL")  # stream id, 3 padding bytes, payload size
-COALESCE_S = 0.005
-COALESCE_BELOW = 128 * 1024
 
 
 class LogLines:
@@ -288,27 +286,15 @@ class _LogsProtocol(asyncio.Protocol):
         self._parser = LogsResponseParser()
         self._lines: LogLines | None = None
         self._error_body = bytearray()
-        self._transport: asyncio.Transport
         self.done = done
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        assert isinstance(transport, asyncio.WriteTransport)
         transport.write(self._request)
-
-    def _resume(self) -> None:
-        if not self.done.done() and not self._transport.is_closing():
-            self._transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         if self.done.done():
             return
-        if COALESCE_S and len(data) < COALESCE_BELOW:
-            # A small read: let the engine's next writes gather in the socket buffer for a few
-            # ms, so a flood is read in a few large pieces instead of thousands of small ones
-            # (each one a pass through the event loop, which is what costs under qasync).
-            self._transport.pause_reading()
-            asyncio.get_running_loop().call_later(COALESCE_S, self._resume)
         try:
             body = self._parser.feed(data)
             head = self._parser.head
@@ -433,7 +419,10 @@ async def stream_logs(
         raise EngineUnreachable(endpoint.url, str(exc)) from exc
     finally:
         # Cancelled (a closed viewer): closing the socket ends the protocol with an error that
-        # nobody awaits any more - "Future exception was never retrieved" on the loop.
+        # nobody awaits any more - "Future exception was never retrieved" on the loop. The error
+        # may also have landed just before the cancel reached this task: mark it as read.
         if not done.done():
             done.cancel()
+        elif not done.cancelled():
+            done.exception()
         transport.close()
