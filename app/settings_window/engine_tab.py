@@ -103,12 +103,19 @@ class EngineTab(QWidget):
         """Load daemon.json from disk (or explain why there is nothing to edit)."""
         if self.paths is None:
             engine = getattr(self.ctx, "engine", None)
-            what = getattr(engine, "name", "this engine")
-            self.where.setText(
-                f"Portside does not run {what} itself, so it has no daemon.json to edit here. "
-                "Change the configuration where that engine runs (its daemon.json), then restart "
-                "it there."
-            )
+            if getattr(self.ctx, "attached", False) or not getattr(engine, "manages_process",
+                                                                     False):
+                self.where.setText(
+                    "Portside does not run this engine itself, so it has no daemon.json to edit "
+                    "here. Change the configuration where that engine runs (its daemon.json), "
+                    "then restart it there."
+                )
+            else:  # the VM: its dockerd reads the configuration baked into the VM image
+                self.where.setText(
+                    "The Linux VM's dockerd uses the configuration of the VM image, so there is "
+                    "no daemon.json to edit here; the VM's resources are under Resources and its "
+                    "proxies under Proxies."
+                )
             self.editor.setPlainText("")
             self.editor.setEnabled(False)
             self.apply_button.setEnabled(False)
