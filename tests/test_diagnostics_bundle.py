@@ -39,6 +39,7 @@ SECRETS = {
     "daemon-https": "Dx2daemonHTTPSpw",
     "daemon-mirror": "Dx3daemonMIRRORpw",
     "proxies-file": "Px1proxiesFILEpw",
+    "vm-proxies": "Px2vmPROXIESpw",
     "config-auth": "Cx1configAUTHpw",
     "config-identity": "Cx2configIDENTITYtok",
     "config-header": "Cx3configHEADERtok",
@@ -51,6 +52,7 @@ EXPECTED = {
     "settings.json", "engine/daemon.json", "engine/proxies.json", "engine/state.json",
     "engine/engine.log",
     "engine/supervisor.log", "vm/vm.json", "vm/state.json", "vm/console.log", "vm/daemon.json",
+    "vm/proxies.json",
     "docker/config.json", "app/portside.log",
 }
 
@@ -110,6 +112,8 @@ def plant(tmp: Path) -> Sources:
     (vm / "vm.json").write_text('{"cpus": 2, "memory_mib": 2048}')
     (vm / "state.json").write_text('{"state": "stopped", "vm": true}')
     (vm / "daemon.json").write_text("{}")
+    (vm / "proxies.json").write_text(json.dumps(
+        {"https": f"http://{USER}:{s['vm-proxies']}@10.0.2.2:3128"}))
     (vm / "engine.log").write_text(
         "[    0.000000] Linux version 6.1\n-----BEGIN OPENSSH PRIVATE KEY-----\n"
         f"b3BlbnNzaC1rZXktdjEAAAAA{s['vm-key']}\n-----END OPENSSH PRIVATE KEY-----\nlogin:\n"

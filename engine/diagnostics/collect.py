@@ -275,6 +275,7 @@ def collect(sources: Sources, progress: Progress | None = None) -> list[Member]:
             _file("vm/state.json", vm / "state.json", "the VM's last state"),
             _file("vm/console.log", vm / "engine.log", "the VM's console and QEMU log", log=True),
             _file("vm/daemon.json", vm / "daemon.json", "the VM engine's daemon.json"),
+            _file("vm/proxies.json", vm / "proxies.json", "the VM engine's proxies"),
         ]
     step("Docker CLI configuration")
     config = sources.docker_config_dir
