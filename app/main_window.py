@@ -343,6 +343,10 @@ class MainWindow(QMainWindow):
         from app.troubleshoot import add_help_item as add_troubleshoot_item
 
         add_troubleshoot_item(self)  # Help ▸ Troubleshoot…
+        from app.dialogs.about import add_help_item as add_about_item
+
+        self.help_menu.addSeparator()
+        add_about_item(self)  # Help ▸ About Portside
         return button
 
     def _show_theme(self, mode: str) -> None:
