@@ -19,14 +19,13 @@ import sys
 from pathlib import Path
 
 from engine.errors import EngineNotInstalled, LifecycleError
-from engine.vm.qemu import EXTRA_DIRS, install_hint
+from engine.vm.qemu import install_hint, search_path
 
 GIB = 1024**3
 
 
 def find_qemu_img(platform: str = sys.platform) -> str:
-    search = os.environ.get("PATH", "").split(os.pathsep) + list(EXTRA_DIRS.get(platform, ()))
-    found = shutil.which("qemu-img", path=os.pathsep.join(p for p in search if p))
+    found = shutil.which("qemu-img", path=search_path(platform))
     if not found:
         raise EngineNotInstalled(f"qemu-img was not found. {install_hint(platform)}")
     return found

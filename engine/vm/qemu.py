@@ -64,11 +64,21 @@ def install_hint(platform: str = sys.platform) -> str:
     )
 
 
+def search_path(platform: str = sys.platform) -> str:
+    """Where QEMU programs are looked for: Portside's own bundle folders first (a packaged
+    Portside ships QEMU in ``<sys.prefix>/share/portside/bin``), then PATH, then the usual
+    install folders of this OS (Homebrew's, QEMU for Windows')."""
+    from engine.lifecycle.programs import bundle_dirs
+
+    search = [str(d) for d in bundle_dirs()]
+    search += os.environ.get("PATH", "").split(os.pathsep) + list(EXTRA_DIRS.get(platform, ()))
+    return os.pathsep.join(p for p in search if p)
+
+
 def find_qemu(arch: str, *, platform: str = sys.platform) -> str:
     """Full path of the QEMU system emulator for ``arch``; raises with an install hint."""
     name = qemu_binary(arch)
-    search = os.environ.get("PATH", "").split(os.pathsep) + list(EXTRA_DIRS.get(platform, ()))
-    found = shutil.which(name, path=os.pathsep.join(p for p in search if p))
+    found = shutil.which(name, path=search_path(platform))
     if not found:
         raise EngineNotInstalled(f"{name} was not found (searched PATH). {install_hint(platform)}")
     return found

@@ -155,6 +155,25 @@ def test_missing_qemu_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> No
         qemu.find_qemu("x86_64", platform="linux")
 
 
+def test_qemu_shipped_with_portside_is_found_before_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.vm.disk import find_qemu_img
+
+    shipped, on_path = tmp_path / "bundle", tmp_path / "path"
+    for folder in (shipped, on_path):
+        folder.mkdir()
+        for name in ("qemu-system-x86_64", "qemu-img"):
+            (folder / name).write_text("#!/bin/sh\n")
+            (folder / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(on_path))
+    monkeypatch.delenv("PORTSIDE_BUNDLE_DIR", raising=False)
+    assert qemu.find_qemu("x86_64") == str(on_path / "qemu-system-x86_64")
+    monkeypatch.setenv("PORTSIDE_BUNDLE_DIR", str(shipped))
+    assert qemu.find_qemu("x86_64") == str(shipped / "qemu-system-x86_64")
+    assert find_qemu_img() == str(shipped / "qemu-img")
+
+
 # -- settings, resources, layout ------------------------------------------------------------------
 
 
