@@ -110,7 +110,9 @@ class EnginePage(QWidget):
                 "`sudo systemctl restart docker`, `journalctl -u docker`)."
             )
             self.result_label.setText(message)
-            self.log.setPlainText(message)
+            for widget in (title, self.follow_box, self.save_button, self.path_label, self.log):
+                widget.hide()  # no log of ours to show
+            lay.addStretch(1)
         else:
             self.path_label.setText(str(self.files.log_file))
             self.log.set_path(self.files.log_file)

@@ -93,3 +93,37 @@ def test_troubleshoot_fits(qtbot: Any, qapp: Any, window: Any, own_ctx: Any,  # 
     finally:
         theme.apply(qapp, "light")
     assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_troubleshoot_attached_fits(qtbot: Any, qapp: Any, app_ctx: Any, tmp_path: Path,
+                                    mode: str) -> None:
+    """Attached to an engine Portside does not run: the pages say what cannot be done here."""
+    from app.settings import Settings
+    from app.troubleshoot.dialog import TroubleshootDialog
+
+    theme.apply(qapp, mode)
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    shots = Path(out) / "troubleshoot" if out else None
+    dialog = TroubleshootDialog(app_ctx, Settings(path=tmp_path / "settings.json"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    problems: dict[str, list[str]] = {}
+    try:
+        for key in ("engine", "reset"):
+            dialog.show_tab(key)
+            QApplication.processEvents()
+            found = clipped_texts(dialog) + a11y_problems(dialog)
+            if found:
+                problems[key] = found
+            if shots is not None:
+                shots.mkdir(parents=True, exist_ok=True)
+                assert dialog.grab().save(str(shots / f"attached-{key}-{mode}.png"))
+        assert not dialog.engine_page.restart_button.isEnabled()
+        assert "does not run" in dialog.engine_page.result_label.text()
+        assert not dialog.data_page.purge_button.isEnabled()
+        assert dialog.data_page.reset_button.isEnabled()
+    finally:
+        theme.apply(qapp, "light")
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
