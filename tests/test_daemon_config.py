@@ -142,6 +142,14 @@ async def test_apply_restarts_with_the_new_file_and_rolls_back_a_refused_one(
     assert engine.status.state is EngineState.RUNNING and engine.status.pid != first_pid
     assert (await _info(engine))["Debug"] is True
 
+    # a file without Portside's bridge: the engine completes it, .bak still holds the previous
+    bare = {k: v for k, v in json.loads(accepted).items() if k not in ("bridge", "fixed-cidr")}
+    result = await apply_and_restart(engine, path, json.dumps(bare))
+    assert result.ok, result.message()
+    assert path.with_name("daemon.json.bak").read_bytes() == accepted
+    assert json.loads(path.read_text())["bridge"] == json.loads(accepted)["bridge"]
+    accepted = path.read_bytes()
+
     # errors our checks find are never written
     with pytest.raises(LifecycleError, match="was not saved"):
         await apply_and_restart(engine, path, '{"debug": "yes"}')

@@ -355,6 +355,10 @@ async def apply_and_restart(engine: Engine, path: Path, text: str) -> ApplyResul
             restart_error=restart_error,
         )
     path.with_name(path.name + ".before-apply").unlink(missing_ok=True)
+    if previous is not None:
+        # the engine may have completed the new file (its bridge) and so moved .bak along:
+        # .bak is the file from before this apply, as the Engine tab promises
+        _write_bytes_atomic(path.with_name(path.name + ".bak"), previous)
     return ApplyResult(ok=True, running=engine.status.state is EngineState.RUNNING)
 
 
