@@ -120,7 +120,7 @@ def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(qtbot: Any) -> 
     widget.resize(640, 400)
     widget.show()
     qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._timer.isActive())
+    qtbot.waitUntil(lambda: widget.idle)
     flushes = widget.flushes
     for n in range(200):  # 200 chunks arrive before the loop turns
         widget.feed(b"x%d " % n)
@@ -147,14 +147,14 @@ def test_colours_reverse_and_the_cursor_are_painted(qtbot: Any) -> None:
     widget.show()
     qtbot.waitExposed(widget)
     widget.feed(b"\x1b[41m  \x1b[0m\x1b[7m  \x1b[0m\x1b[48;2;1;2;3m  \x1b[0m\r\n\x1b[?25l")
-    qtbot.waitUntil(lambda: not widget._timer.isActive())
+    qtbot.waitUntil(lambda: widget.idle)
     assert _pixel(widget, 0, 0) == cell_colour("red", foreground=False)
     assert _pixel(widget, 2, 0) == cell_colour("default", foreground=True)  # reversed blank
     assert _pixel(widget, 4, 0) == QColor(1, 2, 3)
     assert _pixel(widget, 8, 0) == cell_colour("default", foreground=False)
     widget.setFocus()
     widget.feed(b"\x1b[?25h")  # cursor shown again, on row 1 column 0: a block when focused
-    qtbot.waitUntil(lambda: widget.hasFocus() and not widget._timer.isActive())
+    qtbot.waitUntil(lambda: widget.hasFocus() and widget.idle)
     assert _pixel(widget, 0, 1) == cell_colour("default", foreground=True)
 
 
@@ -175,7 +175,7 @@ def test_keys_selection_copy_paste_and_scrollback(qtbot: Any) -> None:
     assert b"".join(sent) == b"ls\t\x1b[A\x03\x1b"
 
     widget.feed(b"".join(b"row %d\r\n" % n for n in range(100)))
-    qtbot.waitUntil(lambda: not widget._timer.isActive())
+    qtbot.waitUntil(lambda: widget.idle)
     bottom = widget.visible_text()
     typed = len(sent)
     qtbot.keyClick(widget, K.Key_PageUp, M.ShiftModifier)

@@ -83,6 +83,9 @@ class TerminalPane(QWidget):
         self.message = ""
         session = TerminalSession(self._ctx, self.container_id, self.command, self.user, self)
         session.output.connect(self.terminal.feed)
+        terminal = self.terminal
+        session.backlog = lambda: terminal.backlog
+        terminal.drained.connect(session.drained)
         session.ended.connect(self._on_ended)
         self.terminal.send.connect(session.write)
         self.terminal.size_changed.connect(session.resize)
@@ -107,6 +110,7 @@ class TerminalPane(QWidget):
         if self._wired:
             self.terminal.send.disconnect(session.write)
             self.terminal.size_changed.disconnect(session.resize)
+            self.terminal.drained.disconnect(session.drained)
             self._wired = False
 
     def close_pane(self) -> None:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import shiboken6
@@ -33,6 +34,8 @@ from engine.errors import Conflict, EngineAPIError, NotFound, PortsideError
 log = logging.getLogger(__name__)
 
 RESIZE_DEBOUNCE_MS = 80
+#: Unparsed output (bytes) in the widget above which the session stops reading.
+BACKLOG_HIGH = 64 * 1024
 TOKEN_VAR = "PORTSIDE_TERMINAL_ID"
 
 #: SIGHUP to every process whose environment has the token (``$1``), then SIGKILL to those
@@ -131,6 +134,9 @@ class TerminalSession(QObject):
         self.exit_code: int | None = None
         self.running = False
         self.resizes_sent: list[tuple[int, int]] = []
+        #: How far the terminal is behind (its unparsed bytes); the pane connects the widget.
+        self.backlog: Callable[[], int] = lambda: 0
+        self._drained = asyncio.Event()
         self._size = (24, 80)
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._task: asyncio.Task[Any] | None = None
@@ -156,6 +162,10 @@ class TerminalSession(QObject):
         """Queue bytes for the shell's stdin (kept in order; typed-ahead keys wait for start)."""
         if not self._closed and not self._ended:
             self._queue.put_nowait(data)
+
+    def drained(self) -> None:
+        """The terminal caught up (its backlog is low): reading may go on."""
+        self._drained.set()
 
     def resize(self, rows: int, columns: int) -> None:
         """The widget's new size; reaches the exec after a short quiet period."""
@@ -211,6 +221,11 @@ class TerminalSession(QObject):
                 if not shiboken6.isValid(self):  # its pane was deleted without close()
                     return
                 self.output.emit(frame.data)
+                while self.backlog() > BACKLOG_HIGH:
+                    # the widget is behind: stop reading, so the program's TTY fills and it
+                    # waits, as it would for a slow terminal (memory stays bounded too)
+                    self._drained.clear()
+                    await self._drained.wait()
             self.running = False
             try:
                 self.exit_code = await session.exit_code(max_wait=3.0)
