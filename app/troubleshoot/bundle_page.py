@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,19 @@ class BundlePage(QWidget):
         """Write the bundle to ``out`` on a worker thread, showing each step."""
         loop = asyncio.get_running_loop()
         sources = bundle_sources(self.ctx.engine, self.settings.path)
+        status = self.ctx.engine.status
+        sources = replace(sources, app_state={
+            "engine": getattr(self.ctx.engine, "name", type(self.ctx.engine).__name__),
+            "attached": self.ctx.attached,
+            "state": status.state.value,
+            "endpoint": status.endpoint,
+            "pid": status.pid,
+            "detail": status.detail,
+            "connected": self.ctx.client is not None,
+            "connection_detail": getattr(self.ctx, "connection_detail", ""),
+            "server_version": getattr(self.ctx, "server_version", ""),
+            "api_version": getattr(self.ctx, "api_version", ""),
+        })
         self.steps = []
         self.report = None
         self.create_button.setEnabled(False)

@@ -54,6 +54,9 @@ class Sources:
     app_log: Path | None = None
     endpoint: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: what the app knows at the moment (engine state and its detail, connection): the GUI's
+    #: view of a problem, which the files alone do not show ("stuck on Starting")
+    app_state: dict[str, Any] | None = None
 
     @classmethod
     def default(
@@ -281,6 +284,9 @@ def collect(sources: Sources, progress: Progress | None = None) -> list[Member]:
     config = sources.docker_config_dir
     members.append(_file("docker/config.json", config / "config.json" if config else None,
                          "the docker CLI's config.json (auths secrets removed)"))
+    if sources.app_state is not None:
+        members.append(Member("app/state.json", json.dumps(sources.app_state, indent=2).encode(),
+                              "the app's engine state and connection when the bundle was made"))
     if sources.app_log is not None:
         step("App log")
         members.append(_file("app/portside.log", sources.app_log, "the app's log", log=True))

@@ -197,11 +197,14 @@ def test_diagnostics_bundle_from_the_window(
         blobs = [zf.read(n) for n in names]
         versions = json.loads(zf.read("versions.json"))
         settings = json.loads(zf.read("settings.json"))
+        app_state = json.loads(zf.read("app/state.json"))
     assert {"versions.json", "settings.json", "engine/engine.log", "engine/daemon.json",
-            "checks.json", "docker/config.json", "app/portside.log"} <= names
+            "checks.json", "docker/config.json", "app/portside.log", "app/state.json"} <= names
     assert all(SECRET.encode() not in b and auth[:-2].encode() not in b for b in blobs)
     assert versions["engine"]["ApiVersion"] == own_ctx.api_version
     assert settings["theme"] == "dark"
+    assert app_state["state"] == "running" and app_state["connected"] is True
+    assert app_state["api_version"] == own_ctx.api_version
     assert "engine/engine.log" in page.contents.toPlainText()
     qtbot.mouseClick(page.show_button, Qt.MouseButton.LeftButton)
     assert [u.toLocalFile() for u in opened] == [str(out.parent)]
