@@ -6,6 +6,8 @@
 #                                        lib2to3, distutils, the static library), compiled
 #   $1/_internal/helper/site/engine/     Portside's headless package (no Qt), compiled
 #   $1/_internal/helper/main.py          helper_main.py
+# The .pyc files are "unchecked-hash": valid whatever the files' dates (the .deb re-dates them), so
+# Python never writes new ones into an installed, package-owned folder.
 # Run by packaging/bundle/build.sh with PORTSIDE_BUNDLE_PYTHON set to the build venv's python.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +29,7 @@ tar -C "$(dirname "$stdlib")" -cf - \
   "$(basename "$stdlib")" | tar -C "$helper/lib" -xf -
 tar -C "$site" -cf - --exclude='__pycache__' engine | tar -C "$helper/site" -xf -
 cp "$here/helper_main.py" "$helper/main.py"
-"$helper/bin/python3" -I -m compileall -q -j 0 "$helper/lib" "$helper/site" >/dev/null
+"$helper/bin/python3" -I -m compileall -q -j 0 --invalidation-mode unchecked-hash "$helper/lib" "$helper/site" >/dev/null
 rm -f "$bundle/docker-credential-portside"
 gcc -O2 -Wall -Wextra -o "$bundle/docker-credential-portside" "$here/launcher.c"
 # The launcher must work before anything is installed: a quick self-check.
