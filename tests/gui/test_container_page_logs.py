@@ -18,10 +18,24 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog
 
 from app import theme
+from app.views.container_page.logs.buffer import LogBuffer
 from app.views.container_page.logs.tab import LogsTab
 from tests.gui.conftest import run_async, wait_for
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+
+def test_the_buffer_hands_out_bounded_draws_and_starts_over_after_an_overflow() -> None:
+    buf = LogBuffer(cap=5)
+    buf.add([("", 1, str(n)) for n in range(4)])
+    assert buf.take(limit=3) == ([("", 1, "0"), ("", 1, "1"), ("", 1, "2")], False)
+    assert buf.has_pending and buf.take(limit=3) == ([("", 1, "3")], False)
+    buf.add([("", 1, str(n)) for n in range(4, 12)])  # more than the cap before the next draw
+    assert buf.dropped == 7 and [ln[2] for ln in buf.lines] == ["7", "8", "9", "10", "11"]
+    lines, restart = buf.take(limit=3)
+    assert restart and [ln[2] for ln in lines] == ["7", "8", "9"]
+    assert buf.take(limit=3) == ([("", 1, "10"), ("", 1, "11")], False)
+    assert not buf.has_pending
 
 
 def lines_of(tab: LogsTab) -> list[str]:

@@ -39,16 +39,15 @@ class MergedBuffer(LogBuffer):
     def has_pending(self) -> bool:
         return bool(self._late) or super().has_pending
 
-    def take(self) -> tuple[list[Line], bool]:
-        if not self._late:
-            return super().take()
-        late, self._late = sorted(self._late, key=_TS), []
-        merged = list(heapq.merge(self.lines, late, key=_TS))
-        self.received += len(late)
-        self.dropped += max(0, len(merged) - self.cap)
-        self.lines = deque(merged[-self.cap :], maxlen=self.cap)
-        super().take()  # what was pending is in the redraw
-        return [], True
+    def take(self, limit: int = 0) -> tuple[list[Line], bool]:
+        if self._late:
+            late, self._late = sorted(self._late, key=_TS), []
+            merged = list(heapq.merge(self.lines, late, key=_TS))
+            self.received += len(late)
+            self.dropped += max(0, len(merged) - self.cap)
+            self.lines = deque(merged[-self.cap :], maxlen=self.cap)
+            self._overflow = True  # the view starts over from the merged store
+        return super().take(limit)
 
     def clear(self) -> None:
         self._late = []

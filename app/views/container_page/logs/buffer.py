@@ -45,10 +45,18 @@ class LogBuffer:
     def has_pending(self) -> bool:
         return bool(self._pending) or self._overflow
 
-    def take(self) -> tuple[list[Line], bool]:
-        """What to draw: the pending lines, and True when the view must redraw from the store."""
-        pending, self._pending = self._pending, []
+    def take(self, limit: int = 0) -> tuple[list[Line], bool]:
+        """What to draw next: up to ``limit`` pending lines (0: all), and True when the view must
+        start over (the store changed under it: the lines returned, and the ones still pending
+        after them, are then the whole store)."""
         overflow, self._overflow = self._overflow, False
+        if overflow:
+            self._pending = list(self.lines)
+        if limit and len(self._pending) > limit:
+            pending = self._pending[:limit]
+            del self._pending[:limit]
+        else:
+            pending, self._pending = self._pending, []
         return pending, overflow
 
     def prepend(self, lines: Iterable[Line]) -> int:

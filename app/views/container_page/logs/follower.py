@@ -51,7 +51,7 @@ class LogFollower:
         on_lines: Callable[[list[LogLine]], None],
         on_notice: Callable[[str], None],
         *,
-        tail: int = DEFAULT_TAIL,
+        tail: int | str = DEFAULT_TAIL,
     ) -> None:
         self.ctx = ctx
         self.container_id = container_id

@@ -73,10 +73,11 @@ class LogsTab(QWidget):
         parent: QWidget | None = None,
         *,
         cap: int = DEFAULT_CAP,
-        tail: int = DEFAULT_TAIL,
+        tail: int | str = DEFAULT_TAIL,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.earlier_count = tail if isinstance(tail, int) else DEFAULT_TAIL
         self.container_id = container_id
         self._tty = False
         self._closed = False
@@ -89,7 +90,9 @@ class LogsTab(QWidget):
         self.follow.setChecked(True)
         self.timestamps = _tool("Timestamps", "Show when each line was written", True)
         self.wrap = _tool("Wrap", "Wrap long lines", True)
-        self.earlier = _tool("Load earlier", f"Load {tail:,} lines before the first one shown")
+        self.earlier = _tool(
+            "Load earlier", f"Load {self.earlier_count:,} lines before the first one shown"
+        )
         self.copy = _tool("Copy", "Copy the selection, or every shown line when none")
         self.save = _tool("Save…", "Save the shown lines to a file")
         self.clear = _tool("Clear", "Clear the view (the container's log is kept)")
@@ -208,7 +211,7 @@ class LogsTab(QWidget):
         self.earlier.setEnabled(False)
         have = sum(1 for line in self.buffer.lines if line[1] != NOTICE)
         self.follower.load_earlier(
-            first, shown, self.follower.tail, self._prepend, have=have, tty=self._tty
+            first, shown, self.earlier_count, self._prepend, have=have, tty=self._tty
         )
 
     def _prepend(self, lines: list[Line]) -> None:

@@ -5,8 +5,10 @@ timer draws what is pending every :data:`FLUSH_MS` while lines arrive (and stops
 finds nothing, so a quiet log costs nothing). A batch is inserted with as few ``insertText``
 calls as possible: consecutive plain stdout lines are one call, stderr lines another format
 (the theme's danger colour), and only lines holding ANSI escapes are cut into styled segments
-(:mod:`app.widgets.ansi`). When the buffer overflowed between two ticks the view redraws from the
-buffer (it holds at most the cap). The document's block limit is the cap, so memory is bounded.
+(:mod:`app.widgets.ansi`). A draw inserts at most :data:`MAX_DRAW` lines; more waiting are drawn
+at the next pass of the event loop, so a big first read never freezes the window. When the buffer
+overflowed between two draws the view starts over from the buffer (which holds at most the cap).
+The document's block limit is the cap, so memory is bounded.
 
 Follow: while the scroll bar is at the bottom, new lines scroll into view; scrolling up pauses
 (``follow_changed(False)``), scrolling back to the bottom resumes. Search matches are
@@ -29,6 +31,7 @@ from app.views.container_page.logs.search import Matcher
 from app.widgets import ansi
 
 FLUSH_MS = 100
+MAX_DRAW = 3000  # lines per draw: ~15-25 ms, so a big batch never stalls the UI for long
 STDERR = 2
 
 
@@ -118,13 +121,17 @@ class LogView(QPlainTextEdit):
     def flush(self) -> None:
         if not self.buffer.has_pending:
             self._timer.stop()  # runs only while lines arrive
+            self._timer.setInterval(FLUSH_MS)
             return
         start = time.perf_counter()
-        lines, overflow = self.buffer.take()
-        if overflow:
-            self._redraw()
-        else:
-            self._append(lines)
+        lines, restart = self.buffer.take(MAX_DRAW)
+        if restart:
+            self.setMaximumBlockCount(self.buffer.cap + 2)
+            self.clear()
+        self._append(lines)
+        # More than one draw's worth waits: draw it at the next pass of the event loop (input
+        # and paint events go first), not a whole tick later.
+        self._timer.setInterval(0 if self.buffer.has_pending else FLUSH_MS)
         self.longest_draw_ms = max(self.longest_draw_ms, (time.perf_counter() - start) * 1000)
         self._hl_timer.start()
         self.drawn.emit()
@@ -132,14 +139,11 @@ class LogView(QPlainTextEdit):
     def redraw(self) -> None:
         """Draw the whole buffer again (timestamps, filter or cap changed)."""
         self.buffer.take()
-        self._redraw()
-        self._hl_timer.start()
-        self.drawn.emit()
-
-    def _redraw(self) -> None:
         self.setMaximumBlockCount(self.buffer.cap + 2)
         self.clear()
         self._append(list(self.buffer.lines))
+        self._hl_timer.start()
+        self.drawn.emit()
 
     def prepend(self, lines: list[Line]) -> None:
         """Draw older lines above the first one, keeping what is on screen in place."""
