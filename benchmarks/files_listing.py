@@ -8,7 +8,9 @@ next to a few small files, then times, each ``--runs`` times (median):
 (2) ``Archive.listdir("/etc")`` — a small folder;
 (3) ``exec ls -la /data`` through the engine (the alternative: running containers with ``ls``
     only);
-(4) a download of ``/data`` into a temporary folder (what the bytes cost when kept).
+(4) a download of ``/data`` into a temporary folder (what the bytes cost when kept), next to
+    ``docker cp`` out of the container;
+(5) an upload of a folder holding the same amount, next to ``docker cp`` into the container.
 
 Needs root (private dockerd). Cleans up.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -71,7 +74,28 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                     shutil.rmtree(out / "data", ignore_errors=True)
                     await files.download("/data", out)
 
+                docker = shutil.which("docker") or "docker"
+                env = {**os.environ, "DOCKER_HOST": engine.endpoint}
+
+                async def docker_cp(*argv: str) -> None:
+                    proc = await asyncio.create_subprocess_exec(docker, "cp", *argv, env=env)
+                    if await proc.wait() != 0:
+                        raise RuntimeError(f"docker cp {argv} failed")
+
+                async def cp_out() -> None:
+                    shutil.rmtree(out / "data", ignore_errors=True)
+                    await docker_cp(f"{cid}:/data", str(out))
+
+                src = out / "upload"
+                src.mkdir()
+                (src / "big").write_bytes(b"\0" * (args.mb << 20))
+
                 return {
+                    "upload": await timed(lambda: files.upload([src], "/tmp"), args.runs),
+                    "docker cp in": await timed(
+                        lambda: docker_cp(str(src), f"{cid}:/tmp/"), args.runs
+                    ),
+                    "docker cp out": await timed(cp_out, args.runs),
                     "tar /data": await timed(lambda: files.listdir("/data"), args.runs),
                     "tar /etc": await timed(lambda: files.listdir("/etc"), args.runs),
                     "exec ls /data": await timed(

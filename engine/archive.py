@@ -233,10 +233,10 @@ def extract_tar(fileobj: IO[bytes], dest: Path, result: DownloadResult) -> Downl
     return result
 
 
-def build_tar(sources: Iterable[Path], out: IO[bytes]) -> int:
+def build_tar(sources: Iterable[Path], out: IO[bytes]) -> None:
     """Write a tar of ``sources`` (files or folders, each under its own name) to ``out``.
 
-    Owners become root (as ``docker cp`` makes them); returns the tar's size.
+    Owners become root (as ``docker cp`` makes them).
     """
 
     def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -247,7 +247,21 @@ def build_tar(sources: Iterable[Path], out: IO[bytes]) -> int:
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         for src in sources:
             tar.add(str(src), arcname=src.name, recursive=True, filter=_as_root)
-    return out.tell()
+
+
+def tar_size_estimate(sources: Iterable[Path]) -> int:
+    """About how big :func:`build_tar` of ``sources`` will be (for progress): each entry's
+    header and its data padded to 512-byte blocks (PAX headers for long names are extra)."""
+    total = 1024
+    for src in sources:
+        paths = [src]
+        if src.is_dir() and not src.is_symlink():
+            paths += list(src.rglob("*"))
+        for p in paths:
+            total += 512
+            if p.is_file() and not p.is_symlink():
+                total += -(-p.stat().st_size // 512) * 512
+    return total
 
 
 class Archive:
@@ -335,11 +349,30 @@ class Archive:
     async def upload(
         self, sources: Iterable[Path], folder: str, progress: Progress | None = None
     ) -> int:
-        """Copy local files/folders into the container's ``folder``; returns the tar's size."""
+        """Copy local files/folders into the container's ``folder``; returns the tar's size.
+
+        Over a raw socket (:func:`engine.rawget.write_put`) the tar streams as it is built;
+        through httpx (TLS) it is built into a temporary file first, then sent from it.
+        """
         folder = normalize(folder)
         srcs = [Path(s) for s in sources]
+        path = f"/containers/{quote_path(self.container)}/archive"
+        params = {"path": folder, "noOverwriteDirNonDir": "1"}
+        c = self.client
+        if rawget.supported(c.endpoint):
+            estimate = await asyncio.to_thread(tar_size_estimate, srcs)
+            await c.connect()
+            return await rawget.write_put(
+                c.endpoint,
+                c.api_version,
+                path,
+                params,
+                lambda out: build_tar(srcs, out),
+                on_bytes=(lambda n: progress(n, max(n, estimate))) if progress else None,
+            )
         with tempfile.TemporaryFile(prefix="portside-upload-") as tmp:
-            total = await asyncio.to_thread(build_tar, srcs, tmp)
+            await asyncio.to_thread(build_tar, srcs, tmp)
+            total = tmp.tell()
             tmp.seek(0)
 
             async def _body() -> AsyncIterator[bytes]:
@@ -352,10 +385,10 @@ class Archive:
 
             spec = build_request(
                 "PUT",
-                f"/containers/{quote_path(self.container)}/archive",
-                params={"path": folder, "noOverwriteDirNonDir": True},
+                path,
+                params=params,
                 headers={"Content-Type": "application/x-tar", "Content-Length": str(total)},
                 content=_body(),
             )
-            await self.client._send(spec, read_timeout=None)
+            await c._send(spec, read_timeout=None)
         return total
