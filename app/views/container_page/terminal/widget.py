@@ -18,19 +18,15 @@ Tab and Shift+Tab go to the program; Ctrl+Tab moves the focus out, as in Qt's te
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
-    QColor,
     QContextMenuEvent,
     QFont,
     QFontDatabase,
-    QFontMetrics,
-    QFontMetricsF,
     QGuiApplication,
     QInputMethodEvent,
     QKeyEvent,
@@ -46,7 +42,9 @@ from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
 from app import theme
 from app.views.container_page.terminal.colours import cell_colour
 from app.views.container_page.terminal.keys import key_bytes
-from app.views.container_page.terminal.screen import Char, Line, TermScreen
+from app.views.container_page.terminal.painting import GridPainter
+from app.views.container_page.terminal.screen import Line, TermScreen
+from app.views.container_page.terminal.selection import Selection
 
 REPAINT_DELAY_MS = 12
 FLOOD_REPAINT_MS = 33
@@ -77,8 +75,7 @@ class TerminalWidget(QAbstractScrollArea):
         self.term.on_reply = lambda text: self.send.emit(text.encode())
         self._offset = 0  # lines scrolled back into history (0: the live screen)
         self._seen_added = 0
-        self._anchor: tuple[int, int] | None = None  # selection, absolute (line, column)
-        self._end: tuple[int, int] | None = None
+        self._selection = Selection()
         self._cursor_row = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -119,18 +116,8 @@ class TerminalWidget(QAbstractScrollArea):
 
     # -- geometry -----------------------------------------------------------------------------
     def _set_font(self, font: QFont) -> None:
-        # Cells are whole pixels; the font's advance usually is not (7.8 px…), and a run drawn
-        # with it would drift off the grid (a 50-cell run ends a cell late). Letter spacing
-        # makes every glyph advance exactly one cell.
-        advance = QFontMetricsF(font).horizontalAdvance("M")
-        self._cw = max(1, math.ceil(advance - 0.01))
-        font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, self._cw - advance)
-        self._font = font
-        self._bold = QFont(font)
-        self._bold.setBold(True)
-        metrics = QFontMetrics(font)
-        self._ch = max(1, metrics.height())
-        self._ascent = metrics.ascent()
+        self._grid = GridPainter(font)
+        self._cw, self._ch = self._grid.cw, self._grid.ch
 
     @property
     def cell_size(self) -> tuple[int, int]:
@@ -292,118 +279,14 @@ class TerminalWidget(QAbstractScrollArea):
         painter.fillRect(rect, cell_colour("default", foreground=False))
         first = max(0, rect.top() // self._ch)
         last = min(self.rows - 1, rect.bottom() // self._ch)
-        selection = self._selection_range()
         for view_y in range(first, last + 1):
-            self._paint_row(painter, view_y, selection)
-        self._paint_cursor(painter)
-        painter.end()
-
-    def _paint_row(
-        self,
-        painter: QPainter,
-        view_y: int,
-        selection: tuple[tuple[int, int], tuple[int, int]] | None,
-    ) -> None:
-        line = self._row_line(view_y)
-        top = view_y * self._ch
-        absolute = self._absolute(view_y)
-        sel_from, sel_to = self._row_selection(absolute, selection)
-        x = 0
-        columns = self.columns
-        while x < columns:
-            char = line[x]
-            selected = sel_from <= x < sel_to
-            style = (
-                char.fg,
-                char.bg,
-                char.bold,
-                char.italics,
-                char.underscore,
-                char.strikethrough,
-                char.reverse,
-                selected,
-            )
-            start = x
-            text = [char.data]
-            x += 1
-            simple = len(char.data) == 1 and ord(char.data) < 0x2500
-            if simple:
-                # a run of narrow characters with the same look: drawn as one string
-                while x < columns:
-                    nxt = line[x]
-                    if not (len(nxt.data) == 1 and ord(nxt.data) < 0x2500):
-                        break
-                    if (
-                        nxt.fg,
-                        nxt.bg,
-                        nxt.bold,
-                        nxt.italics,
-                        nxt.underscore,
-                        nxt.strikethrough,
-                        nxt.reverse,
-                        sel_from <= x < sel_to,
-                    ) != style:
-                        break
-                    text.append(nxt.data)
-                    x += 1
-            elif x < columns and line[x].data == "":
-                x += 1  # a wide character covers its second cell
-            self._paint_run(painter, start, x - start, top, "".join(text), char, selected)
-
-    def _paint_run(
-        self,
-        painter: QPainter,
-        column: int,
-        cells: int,
-        top: int,
-        text: str,
-        char: Char,
-        selected: bool,
-    ) -> None:
-        fg_name, bg_name = char.fg, char.bg
-        bold = bool(char.bold)
-        fg = cell_colour(fg_name, foreground=True, bold=bold)
-        bg = cell_colour(bg_name, foreground=False)
-        if char.reverse:
-            fg, bg = bg, fg
-        if selected:
-            palette = theme.current()
-            painter.fillRect(
-                QRect(column * self._cw, top, cells * self._cw, self._ch),
-                QColor(palette.selection),
-            )
-            fg = QColor(palette.selection_text)
-        elif bg_name != "default" or char.reverse:
-            painter.fillRect(QRect(column * self._cw, top, cells * self._cw, self._ch), bg)
-        if not text.strip():
-            return
-        font = self._bold if bold else self._font
-        if char.italics or char.underscore or char.strikethrough:
-            font = QFont(font)
-            font.setItalic(bool(char.italics))
-            font.setUnderline(bool(char.underscore))
-            font.setStrikeOut(bool(char.strikethrough))
-        painter.setFont(font)
-        painter.setPen(fg)
-        painter.drawText(column * self._cw, top + self._ascent, text)
-
-    def _paint_cursor(self, painter: QPainter) -> None:
+            sel = self._selection.columns_on(self._absolute(view_y), self.columns)
+            self._grid.paint_row(painter, self._row_line(view_y), view_y, self.columns, sel)
         cursor = self.term.cursor
-        if self._offset or cursor.hidden:
-            return
-        x, y = min(cursor.x, self.columns - 1), cursor.y
-        rect = QRect(x * self._cw, y * self._ch, self._cw, self._ch)
-        colour = cell_colour("default", foreground=True)
-        if self.hasFocus():
-            painter.fillRect(rect, colour)
-            char = self.term.buffer[y][x]
-            if char.data.strip():
-                painter.setFont(self._bold if char.bold else self._font)
-                painter.setPen(cell_colour("default", foreground=False))
-                painter.drawText(rect.left(), rect.top() + self._ascent, char.data)
-        else:
-            painter.setPen(colour)
-            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if not self._offset and not cursor.hidden:
+            x, y = min(cursor.x, self.columns - 1), cursor.y
+            self._grid.paint_cursor(painter, self.term.buffer[y][x], x, y, self.hasFocus())
+        painter.end()
 
     # -- selection and clipboard --------------------------------------------------------------
     def _cell_at(self, pos: QPoint) -> tuple[int, int]:
@@ -411,40 +294,13 @@ class TerminalWidget(QAbstractScrollArea):
         column = max(0, min(self.columns, round(pos.x() / self._cw)))
         return self._absolute(view_y), column
 
-    def _selection_range(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        if self._anchor is None or self._end is None or self._anchor == self._end:
-            return None
-        return (min(self._anchor, self._end), max(self._anchor, self._end))
-
-    def _row_selection(
-        self, absolute: int, selection: tuple[tuple[int, int], tuple[int, int]] | None
-    ) -> tuple[int, int]:
-        if selection is None:
-            return 0, 0
-        (l1, c1), (l2, c2) = selection
-        if absolute < l1 or absolute > l2:
-            return 0, 0
-        return (c1 if absolute == l1 else 0), (c2 if absolute == l2 else self.columns)
-
     def selected_text(self) -> str:
-        selection = self._selection_range()
-        if selection is None:
-            return ""
-        (l1, c1), (l2, c2) = selection
-        rows = []
-        for absolute in range(l1, l2 + 1):
-            line = self._line_at_absolute(absolute)
-            if line is None:
-                continue
-            start = c1 if absolute == l1 else 0
-            end = c2 if absolute == l2 else self.columns
-            rows.append("".join(line[x].data for x in range(start, end)).rstrip())
-        return "\n".join(rows)
+        return self._selection.text(self._line_at_absolute, self.columns)
 
     def select_all(self) -> None:
         first = self.term.history_added - len(self.term.history)
-        self._anchor = (first, 0)
-        self._end = (self.term.history_added + self.rows - 1, self.columns)
+        self._selection.start((first, 0))
+        self._selection.extend((self.term.history_added + self.rows - 1, self.columns))
         self.viewport().update()
 
     def copy(self) -> None:
@@ -465,13 +321,13 @@ class TerminalWidget(QAbstractScrollArea):
     def clear_scrollback(self) -> None:
         self.term.history.clear()
         self._offset = 0
-        self._anchor = self._end = None
+        self._selection.clear()
         self._update_scrollbar()
         self.viewport().update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            self._anchor = self._end = self._cell_at(event.position().toPoint())
+            self._selection.start(self._cell_at(event.position().toPoint()))
             self.viewport().update()
         elif event.button() == Qt.MouseButton.MiddleButton:
             clipboard = QGuiApplication.clipboard()
@@ -483,8 +339,8 @@ class TerminalWidget(QAbstractScrollArea):
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() & Qt.MouseButton.LeftButton and self._anchor is not None:
-            self._end = self._cell_at(event.position().toPoint())
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._selection.extend(self._cell_at(event.position().toPoint()))
             self.viewport().update()
         event.accept()
 
@@ -576,7 +432,7 @@ class TerminalWidget(QAbstractScrollArea):
         if data is None:
             super().keyPressEvent(event)
             return
-        self._anchor = self._end = None
+        self._selection.clear()
         self._to_program(data)
 
     def inputMethodEvent(self, event: QInputMethodEvent) -> None:
