@@ -38,12 +38,13 @@ install -m755 "$root/packaging/linux/postinst" "$root/packaging/linux/postrm" "$
 size_kib="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size_kib/" \
   "$root/packaging/linux/control.in" >"$stage/DEBIAN/control"
-# Reproducible: every file dated by the last commit, owned by root.
+# Reproducible: every file dated by the last commit, owned by root. zstd (which Debian 12 and
+# Ubuntu 22.04 read): xz -6 made a 53 MB package in 2m20s here, zstd about the same size in seconds.
 epoch="$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)"
 find "$stage" -exec touch -h -d "@$epoch" {} +
 mkdir -p "$dist"
 deb="$dist/portside_${version}_${arch}.deb"
-SOURCE_DATE_EPOCH="$epoch" dpkg-deb --root-owner-group -Zxz -z6 --build "$stage" "$deb" >/dev/null
+SOURCE_DATE_EPOCH="$epoch" dpkg-deb --root-owner-group -Zzstd --build "$stage" "$deb" >/dev/null
 
 # The same bundle for other distributions: unpack anywhere and run ./portside.
 tarname="portside-$version-linux-$machine"
