@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabBar
 
 from app.views.container_page.terminal.pane import TerminalPane
-from app.views.container_page.terminal.tab import NOT_RUNNING, TerminalTab
+from app.views.container_page.terminal.tab import NOT_RUNNING, STOPPED, TerminalTab
 from engine.models import ContainerDetails
 from tests.gui.conftest import run_async, wait_for
 from tests.support.engine_fixtures import DOCKER_CLI
@@ -335,3 +335,25 @@ def test_a_flood_of_output_keeps_the_window_responsive(
     # wall-clock gaps also hold the time other processes had the CPU (this machine is shared),
     # so the bound is on the GUI thread's own CPU time. Unsliced, one 64 KB read took ~600 ms.
     assert max(cpu_gaps) < 75
+
+
+def test_a_stopping_container_ends_its_terminals_with_a_clear_message(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    cid = containers.create("term-stop", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    pane = open_shell(qtbot, tab)
+    run_async(qtbot, app_ctx.client.containers.kill(cid))
+    wait_for(qtbot, lambda: pane.bar.isVisible())
+    tab.container_changed(run_async(qtbot, app_ctx.client.containers.inspect(cid)))
+    assert pane.notice.text() == STOPPED
+    assert not pane.reconnect_button.isEnabled()
+    assert tab.message.text() == NOT_RUNNING
+
+    run_async(qtbot, app_ctx.client.containers.start(cid))
+    tab.container_changed(run_async(qtbot, app_ctx.client.containers.inspect(cid)))
+    assert not tab.message.isVisible()
+    assert pane.reconnect_button.isEnabled()
+    qtbot.mouseClick(pane.reconnect_button, Qt.MouseButton.LeftButton)
+    type_line(qtbot, pane, "echo after-restart")
+    wait_for(qtbot, lambda: shows(pane, "after-restart"))

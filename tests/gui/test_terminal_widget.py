@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from app.views.container_page.terminal.colours import cell_colour
 from app.views.container_page.terminal.keys import key_bytes
@@ -178,6 +179,15 @@ def test_keys_selection_copy_paste_and_scrollback(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: widget.idle)
     bottom = widget.visible_text()
     typed = len(sent)
+    wheel = QWheelEvent(
+        QPointF(20, 20), QPointF(20, 20), QPoint(0, 0), QPoint(0, 120),
+        Qt.MouseButton.NoButton, M.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )
+    QApplication.sendEvent(widget.viewport(), wheel)  # one notch up: three lines back
+    assert widget.scroll_offset == 3
+    assert widget.visible_text()[-1] == bottom[-4]
+    qtbot.keyClick(widget, K.Key_End, M.ShiftModifier)
+    assert widget.scroll_offset == 0
     qtbot.keyClick(widget, K.Key_PageUp, M.ShiftModifier)
     assert widget.scroll_offset == widget.rows - 1
     assert widget.visible_text() != bottom

@@ -43,6 +43,7 @@ class TerminalPane(QWidget):
         self.session: TerminalSession | None = None
         self.message = ""
         self._wired = False
+        self._note = ""
 
         self.terminal = TerminalWidget(self)
         self.terminal.setAccessibleName(f"Terminal: {' '.join(command)}")
@@ -102,9 +103,20 @@ class TerminalPane(QWidget):
             return
         self._unwire(session)
         self.message = message
-        self.notice.setText(message)
-        self.bar.show()
+        self._show_end()
         self.ended.emit(message)
+
+    def container_note(self, note: str) -> None:
+        """Why the container cannot run a shell now ("" once it runs again)."""
+        self._note = note
+        if self.bar.isVisible():
+            self._show_end()
+
+    def _show_end(self) -> None:
+        # a stopped container says more than the exit code its shell was killed with
+        self.notice.setText(self._note or self.message)
+        self.reconnect_button.setEnabled(not self._note)
+        self.bar.show()
 
     def _unwire(self, session: TerminalSession) -> None:
         if self._wired:

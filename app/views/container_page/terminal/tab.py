@@ -40,6 +40,7 @@ SHELLS = ("sh", "bash", "ash", "zsh")
 NOT_RUNNING = "The container is not running. Start it to open a terminal."
 PAUSED = "The container is paused. Resume it to open a terminal."
 GONE = "The container was removed."
+STOPPED = "The container stopped, and its shell with it. Start it, then press Reconnect."
 
 
 class TerminalTab(QWidget):
@@ -224,6 +225,9 @@ class TerminalTab(QWidget):
         else:
             self._state_message = ""
         self.say(self._state_message)
+        note = GONE if details is None else STOPPED if self._state_message == NOT_RUNNING else ""
+        for pane in self._panes:
+            pane.container_note(note)
 
     def close_tab(self) -> None:
         """End every terminal (their execs too); idempotent."""
