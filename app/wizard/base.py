@@ -8,11 +8,13 @@ gets the keyboard focus each time the page is shown, so Tab/Enter work at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget, QWizard, QWizardPage
 
+from app.dialogs.base import guarded
 from app.dialogs.frame import WrapLabel
 
 if TYPE_CHECKING:
@@ -43,6 +45,14 @@ class Page(QWizardPage):
         wizard = self.wizard()
         assert isinstance(wizard, FirstRunWizard)
         return wizard
+
+    def run(self, factory: Callable[[], Awaitable[Any]], *, key: str, title: str,
+            on_done: Callable[[Any], Any] | None = None,
+            on_error: Callable[[BaseException], bool] | None = None) -> Any:
+        """Engine I/O through the app's runner; results for a closed (deleted) guide are dropped."""
+        return self.wiz.ctx.runner.run(factory, key=key, title=title,
+                                       on_done=guarded(self, on_done),
+                                       on_error=guarded(self, on_error))
 
     def text(self, text: str = "", *, name: str = "") -> WrapLabel:
         """A wrapping, selectable paragraph added to the page."""

@@ -75,7 +75,7 @@ class EnginePage(Page):
                 from engine.doctor import existing_engines
 
                 source = existing_engines
-            self.wiz.ctx.runner.run(
+            self.run(
                 lambda: asyncio.to_thread(source), key="wizard.existing",
                 title="Look for engines", on_done=self.show_existing, on_error=self._failed,
             )
@@ -162,12 +162,13 @@ class ResourcesPage(Page):
         self.disk = QSpinBox()
         self.disk.setRange(8, 64 * 1024)
         self.disk.setSuffix(" GiB")
-        form.addRow("&CPUs:", self.cpus)
-        form.addRow("&Memory:", self.memory)
-        form.addRow("&Disk (grows as used):", self.disk)
+        form.addRow("CPUs:", self.cpus)
+        form.addRow("Memory:", self.memory)
+        form.addRow("Disk (grows as used):", self.disk)
         for label, spin in (("CPUs", self.cpus), ("Memory", self.memory),
                             ("Disk", self.disk)):
             spin.setAccessibleName(label)
+            spin.setMaximumWidth(240)
         self.body.addLayout(form)
         self.note = self.text("", name="muted")
         self.body.addStretch(1)

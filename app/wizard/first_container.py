@@ -67,7 +67,7 @@ class FirstContainerPage(Page):
         kwargs: dict[str, Any] = {"image": self.image_override}
         if self.reachable is not None:
             kwargs["reachable"] = self.reachable
-        self.wiz.ctx.runner.run(
+        self.run(
             lambda: run_first_container(client, self.steps.appendPlainText, **kwargs),
             key="wizard.first", title="Run the first container",
             on_done=self._started, on_error=self._failed,

@@ -12,15 +12,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QFrame,
     QHBoxLayout,
-    QHeaderView,
+    QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
 )
 
-from app.resources import icon
+from app.dialogs.frame import WrapLabel
 from app.wizard.base import Page
 
 
@@ -53,40 +54,37 @@ class ChecksPage(Page):
     title_text = "System checks"
     subtitle_text = "What this machine has for running containers."
 
-    COLUMNS = ("Check", "Found", "Fix")
-
     def __init__(self) -> None:
         super().__init__()
         self.summary = self.text("Checking…", name="checksSummary")
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("checksTable")
-        self.table.setAccessibleName("System checks")
-        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.body.addWidget(self.table, 1)
+        self.list_host = QWidget()
+        self.list_host.setObjectName("checksList")
+        self.rows = QVBoxLayout(self.list_host)
+        self.rows.setContentsMargins(0, 0, 8, 0)
+        self.rows.setSpacing(6)
+        self.scroller = QScrollArea()
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller.setWidget(self.list_host)
+        self.scroller.setAccessibleName("System checks")
+        self.body.addWidget(self.scroller, 1)
         row = QHBoxLayout()
         self.again = QPushButton("Check &again")
         self.again.setAutoDefault(False)
         self.again.setToolTip("Run the checks again after applying a fix")
-        self.again.clicked.connect(self.run)
+        self.again.clicked.connect(self.run_checks)
         row.addWidget(self.again)
         row.addStretch(1)
         self.body.addLayout(row)
         self.checks: list[Any] = []
-        self.first_focus = self.table
+        self.labels: list[QLabel] = []
 
     def enter(self) -> None:
         if not self.checks:
-            self.run()
+            self.run_checks()
 
-    def run(self) -> None:
+    def run_checks(self) -> None:
         source = self.wiz.checks_source
         if source is None:
             from engine.doctor import run_checks
@@ -94,7 +92,7 @@ class ChecksPage(Page):
             source = run_checks
         self.summary.setText("Checking…")
         self.again.setEnabled(False)
-        self.wiz.ctx.runner.run(
+        self.run(
             lambda: asyncio.to_thread(source), key="wizard.checks", title="System checks",
             on_done=self.show_checks, on_error=self._failed,
         )
@@ -107,21 +105,30 @@ class ChecksPage(Page):
     def show_checks(self, checks: list[Any]) -> None:
         self.checks = list(checks)
         self.again.setEnabled(True)
-        self.table.setRowCount(len(self.checks))
-        for row, check in enumerate(self.checks):
-            state = "passed" if check.ok else ("failed, blocks the engine" if check.blocking
-                                               else "failed")
-            mark = icon("engine-running" if check.ok else "engine-failed")
-            name = QTableWidgetItem(mark, check.title)
-            name.setToolTip(f"{check.title}: {state}")
-            name.setData(Qt.ItemDataRole.AccessibleTextRole, f"{check.title}: {state}")
-            found = QTableWidgetItem(check.detail)
-            found.setToolTip(check.detail)
-            fix = QTableWidgetItem(check.fix if not check.ok else "")
-            fix.setToolTip(check.fix)
-            for col, item in enumerate((name, found, fix)):
-                self.table.setItem(row, col, item)
-        self.table.resizeRowsToContents()
+        while self.rows.count():
+            item = self.rows.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.labels = []
+        for check in self.checks:
+            if check.ok:
+                mark = "✓ Passed"
+            else:
+                mark = "✗ Failed, blocks every engine" if check.blocking else "✗ Failed"
+            head = WrapLabel(f"{mark} — {check.title}: {check.detail}")
+            if not check.ok:
+                head.setObjectName("fieldError")
+            head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.rows.addWidget(head)
+            self.labels.append(head)
+            if not check.ok and check.fix:
+                fix = WrapLabel(f"Fix: {check.fix}")
+                fix.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                fix.setContentsMargins(18, 0, 0, 0)
+                self.rows.addWidget(fix)
+                self.labels.append(fix)
+        self.rows.addStretch(1)
         failed = [c for c in self.checks if not c.ok]
         blocking = [c for c in failed if c.blocking]
         if not failed:
@@ -130,10 +137,10 @@ class ChecksPage(Page):
             self.summary.setText(
                 f"{len(failed)} of {len(self.checks)} checks failed; "
                 f"{len(blocking)} block{'s' if len(blocking) == 1 else ''} every engine until "
-                "fixed. The Fix column says what to do; then Check again."
+                "fixed. Each says what to do; then Check again."
             )
         else:
             self.summary.setText(
                 f"{len(failed)} of {len(self.checks)} checks failed, none blocks an engine; "
-                "the Fix column says what to do."
+                "each says what to do."
             )

@@ -52,11 +52,15 @@ class StartPage(Page):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setAccessibleName("Engine log")
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # wrapped: dockerd's one-line errors are long and the reason is at their end
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.TypeWriter)
         self.log.setFont(mono)
         self.body.addWidget(self.log, 1)
+        # takes the room the hidden log leaves, so the text stays at the top
+        self.body.addStretch(1)
+        self._stretch_index = self.body.count() - 1
         self._t0 = 0.0
         self._hooked = False
         self.starting = False
@@ -113,14 +117,14 @@ class StartPage(Page):
             if status.state == EngineState.RUNNING and ctx.client is None:
                 ctx.reconnect()
 
-        ctx.runner.run(_go, key="engine.lifecycle", title="Start engine",
-                       on_error=self._failed)
+        self.run(_go, key="engine.lifecycle", title="Start engine", on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> bool:
         self.starting = False
         status = self.wiz.ctx.engine.status
         detail = str(exc) if isinstance(exc, PortsideError) else f"{type(exc).__name__}: {exc}"
-        self._line(f"Failed: {detail.splitlines()[0] if detail else 'no reason given'}")
+        if status.state != EngineState.FAILED:  # else its status line already said why
+            self._line(f"failed: {detail.splitlines()[0] if detail else 'no reason given'}")
         self._show(EngineStatus(EngineState.FAILED, status.endpoint, status.detail or detail))
         return True  # shown on the page, with the log; no dialog on top of the guide
 
@@ -143,6 +147,7 @@ class StartPage(Page):
     def _line(self, text: str) -> None:
         elapsed = time.monotonic() - self._t0 if self._t0 else 0.0
         self.steps.appendPlainText(f"{elapsed:5.1f} s  {text}")
+        self.steps.show()
 
     def _show(self, status: EngineStatus) -> None:
         ctx = self.wiz.ctx
@@ -190,6 +195,8 @@ class StartPage(Page):
     def _show_failure(self, failed: bool) -> None:
         self.log_title.setVisible(failed)
         self.log.setVisible(failed)
+        self.body.setStretch(self._stretch_index, 0 if failed else 1)
+        self.steps.setVisible(bool(self.steps.toPlainText()))
 
     def leave(self) -> None:
         if self._hooked:

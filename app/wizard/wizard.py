@@ -111,7 +111,7 @@ class FirstRunWizard(QWizard):
         step = str(getattr(settings, "wizard_step", "") or "")
         self.setStartId(KEYS.index(step) if step in KEYS else 0)
         self.currentIdChanged.connect(self._on_page)
-        self.setMinimumSize(720, 540)
+        self.setMinimumSize(760, 600)
 
     # -- navigation -----------------------------------------------------------------------------
     def nextId(self) -> int:
@@ -196,6 +196,10 @@ class FirstRunWizard(QWizard):
         else:
             self._close(False)
         QDialog.done(self, result)
+        # A closed guide is gone (Help opens a new one). Deleted now, not later as a child of the
+        # window: a QWizard deleted with its window made the next setStyleSheet (a theme switch)
+        # crash in Qt 6.11.
+        self.deleteLater()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._close(False)

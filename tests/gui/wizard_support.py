@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWizard
 
@@ -49,3 +50,8 @@ def skip(qtbot: Any, wizard: Any) -> None:
 def next_page(qtbot: Any, wizard: Any) -> None:
     """Alt+N: the Next button's mnemonic."""
     mnemonic(qtbot, wizard, QWizard.WizardButton.NextButton, Qt.Key.Key_N)
+
+
+def closed(wizard: Any) -> bool:
+    """The guide closed (a closed guide deletes itself)."""
+    return not shiboken6.isValid(wizard) or not wizard.isVisible()
