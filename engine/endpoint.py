@@ -6,6 +6,8 @@ An :class:`Endpoint` is parsed from the same strings the docker CLI accepts in `
     unix:///var/run/docker.sock     a local socket (the default)
     tcp://192.0.2.10:2375           plain TCP
     tcp://192.0.2.10:2376           TCP with TLS when DOCKER_TLS_VERIFY (or explicit TLS) is set
+    ssh://user@host[:port]          ``ssh … docker system dial-stdio``, one ssh process per
+                                    connection (:mod:`engine.engines.ssh_transport`)
 
 Resolution order (:func:`resolve_endpoint`): an explicit endpoint, then ``DOCKER_HOST``, then the
 default socket. Everything here is pure except :meth:`Endpoint.transport` (which builds an
@@ -33,7 +35,7 @@ DEFAULT_TLS_PORT = 2376
 
 _EXAMPLES = "unix:///var/run/docker.sock or tcp://127.0.0.1:2375"
 
-Scheme = Literal["unix", "tcp", "tls"]
+Scheme = Literal["unix", "tcp", "tls", "ssh"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,9 @@ class TLSConfig:
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             if self.client_cert is not None:
                 ctx.load_cert_chain(
-                    str(self.client_cert), str(self.client_key) if self.client_key else None
+                    str(self.client_cert),
+                    str(self.client_key) if self.client_key else None,
+                    password=_no_passphrase,
                 )
         except (OSError, ssl.SSLError) as exc:
             raise InvalidEndpoint(
@@ -105,11 +109,13 @@ class Endpoint:
     """A parsed engine address.
 
     Attributes:
-        scheme: ``unix`` (a socket path), ``tcp`` (plain HTTP) or ``tls`` (HTTPS over TCP).
+        scheme: ``unix`` (a socket path), ``tcp`` (plain HTTP), ``tls`` (HTTPS over TCP) or
+            ``ssh`` (HTTP through ``ssh … docker system dial-stdio``).
         path: the socket path, for ``unix``.
-        host: host name or IP, for ``tcp``/``tls``.
-        port: TCP port, for ``tcp``/``tls``.
+        host: host name or IP, for ``tcp``/``tls``/``ssh``.
+        port: TCP port, for ``tcp``/``tls``; for ``ssh`` 0 means ssh's own default (or config).
         tls_config: the TLS settings, for ``tls``.
+        user: the ssh login name, for ``ssh`` ("" = ssh's own default).
     """
 
     scheme: Scheme
@@ -117,6 +123,7 @@ class Endpoint:
     host: str = ""
     port: int = 0
     tls_config: TLSConfig | None = field(default=None, compare=True)
+    user: str = ""
 
     @classmethod
     def parse(cls, text: str, *, tls: TLSConfig | None = None) -> Endpoint:
@@ -149,7 +156,9 @@ class Endpoint:
             if use_tls:
                 return cls(scheme="tls", host=host, port=port, tls_config=tls or TLSConfig())
             return cls(scheme="tcp", host=host, port=port)
-        if scheme in ("ssh", "npipe", "fd"):
+        if scheme == "ssh":
+            return _parse_ssh(text, rest)
+        if scheme in ("npipe", "fd"):
             raise InvalidEndpoint(
                 f"{text!r} uses {scheme}://, which Portside does not support. "
                 f"Use a unix socket or TCP address instead, e.g. {_EXAMPLES}."
@@ -165,6 +174,9 @@ class Endpoint:
         if self.scheme == "unix":
             return f"unix://{self.path}"
         host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.scheme == "ssh":
+            user = f"{self.user}@" if self.user else ""
+            return f"ssh://{user}{host}" + (f":{self.port}" if self.port else "")
         return f"tcp://{host}:{self.port}"
 
     def __str__(self) -> str:
@@ -173,7 +185,7 @@ class Endpoint:
     @property
     def base_url(self) -> str:
         """The base URL for HTTP requests (the host part is ignored for unix sockets)."""
-        if self.scheme == "unix":
+        if self.scheme in ("unix", "ssh"):
             return "http://docker"
         host = f"[{self.host}]" if ":" in self.host else self.host
         proto = "https" if self.scheme == "tls" else "http"
@@ -181,12 +193,47 @@ class Endpoint:
 
     def transport(self) -> httpx.AsyncHTTPTransport:
         """An ``httpx`` transport that reaches this endpoint (no env proxies, no retries)."""
+        if self.scheme == "ssh":
+            from engine.engines.ssh_transport import SSHTransport
+
+            return SSHTransport(self)
         if self.scheme == "unix":
             return httpx.AsyncHTTPTransport(uds=self.path)
         if self.scheme == "tls":
             assert self.tls_config is not None
             return httpx.AsyncHTTPTransport(verify=self.tls_config.ssl_context())
         return httpx.AsyncHTTPTransport()
+
+
+def _no_passphrase() -> str:
+    # Without a callback OpenSSL would prompt on the terminal for an encrypted key's passphrase.
+    raise InvalidEndpoint(
+        "The TLS client key is encrypted with a passphrase, which Portside cannot ask for here. "
+        "Write an unencrypted copy readable only by you: "
+        "`openssl pkey -in key.pem -out key-plain.pem && chmod 600 key-plain.pem`."
+    )
+
+
+def _parse_ssh(text: str, rest: str) -> Endpoint:
+    """``ssh://[user@]host[:port]`` as the docker CLI takes it (no path, no password)."""
+    bad = f"{text!r} is not a valid ssh engine address"
+    try:
+        parts = urlsplit("//" + rest)
+        port = parts.port or 0
+    except ValueError as exc:
+        raise InvalidEndpoint(
+            f"{bad}: the port must be a number from 1 to 65535, e.g. ssh://me@host:22."
+        ) from exc
+    if not parts.hostname:
+        raise InvalidEndpoint(f"{bad}: it names no host. Use e.g. ssh://me@host.example.")
+    if parts.password is not None:
+        raise InvalidEndpoint(
+            f"{bad}: it holds a password. Use ssh keys (your ssh agent or ~/.ssh/config) and "
+            "write the address as ssh://user@host[:port]."
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidEndpoint(f"{bad}: it is just ssh://user@host[:port], with no path.")
+    return Endpoint(scheme="ssh", host=parts.hostname, port=port, user=parts.username or "")
 
 
 def _split_host_port(text: str, rest: str, default_port: int | None) -> tuple[str, int]:

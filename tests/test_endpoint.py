@@ -62,7 +62,7 @@ def test_tls_makes_tcp_https_with_tls_default_port() -> None:
         ("unix://relative.sock", "absolute socket path"),
         ("localhost:2375", "has no scheme"),
         ("tcp://h:2375/some/path", "just host and port"),
-        ("ssh://me@host", "does not support"),
+        ("npipe:////./pipe/docker_engine", "does not support"),
     ],
 )
 def test_malformed_docker_host_names_value_and_gives_example(value: str, needle: str) -> None:

@@ -1,0 +1,71 @@
+"""One look at an engine: is it there, what is it, and if not, why (in words).
+
+``client_for(entry)`` gives an :class:`engine.client.EngineClient` on the entry's transport
+(unix socket, TCP, TCP+TLS, or ssh ``dial-stdio`` per connection); ``probe(entry)`` opens one,
+asks ``/version``, closes it (for ssh: the ssh processes end with it) and sorts the outcome into
+an :class:`EngineProbe` state. TLS failures carry the sentence from
+:mod:`engine.engines.tls_errors`, ssh ones the one from :mod:`engine.engines.ssh_transport`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from engine.client import EngineClient
+from engine.engines.entry import EngineEntry, EngineProbe
+from engine.engines.ssh_transport import SSHFailure
+from engine.engines.tls_errors import find_ssl_error
+from engine.errors import EngineAPIError, EngineError, EngineUnreachable, InvalidEndpoint
+
+#: Seconds one probe may take (an ssh login, a TLS handshake and one request).
+PROBE_TIMEOUT = 15.0
+
+
+def client_for(entry: EngineEntry, *, timeout: float = 30.0) -> EngineClient:
+    """A client on the entry's transport; raises :class:`InvalidEndpoint` for a bad entry."""
+    return EngineClient(entry.endpoint(), timeout=timeout)
+
+
+def _caused_by_ssh(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, SSHFailure):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+async def probe(entry: EngineEntry, *, timeout: float = PROBE_TIMEOUT) -> EngineProbe:  # noqa: ASYNC109
+    """What ``entry`` is right now (never raises for an engine problem)."""
+    try:
+        client = client_for(entry, timeout=timeout)
+    except InvalidEndpoint as exc:
+        return EngineProbe("invalid", str(exc))
+    try:
+        async with client:
+            version = await asyncio.wait_for(client.version(), timeout)
+    except InvalidEndpoint as exc:
+        return EngineProbe("invalid", str(exc))
+    except EngineUnreachable as exc:
+        if find_ssl_error(exc) is not None:
+            return EngineProbe("tls-error", exc.reason)
+        if _caused_by_ssh(exc):
+            return EngineProbe("ssh-error", exc.reason)
+        return EngineProbe("unreachable", str(exc))
+    except TimeoutError:
+        return EngineProbe(
+            "unreachable", f"{entry.url} did not answer within {timeout:g} s."
+        )
+    except EngineAPIError as exc:
+        return EngineProbe("error", str(exc))
+    except EngineError as exc:
+        return EngineProbe("error", str(exc))
+    return EngineProbe(
+        "running",
+        version=version.version,
+        os=version.os,
+        arch=version.arch,
+        api_version=version.api_version,
+    )
