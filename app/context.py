@@ -52,6 +52,9 @@ class AppContext(QObject):
     engine_status_changed = Signal(object)
     client_changed = Signal(object)
     engine_event = Signal(object)
+    #: (new Engine) emitted by switch_engine BEFORE the old client closes: pages, log windows,
+    #: dialogs and models tied to the old engine close or empty themselves (app/engines/forget.py)
+    engine_switching = Signal(object)
     connection_changed = Signal()
     notification_requested = Signal(str, str)
     _status_from_engine = Signal(object)
@@ -84,6 +87,8 @@ class AppContext(QObject):
         self._visible_provider: Callable[[], bool] = lambda: True
         self._closed = False
         self._background: set[asyncio.Task[None]] = set()
+        #: Portside-run engines switched away from (still running; stopped by shutdown)
+        self._parked: list[Engine] = []
         self._status_from_engine.connect(self._on_engine_status)
         self._unsubscribe = engine.subscribe(self._status_from_engine.emit)
 
@@ -165,6 +170,64 @@ class AppContext(QObject):
         self.connection_changed.emit()
         if not old_attached and old.status.state in (EngineState.RUNNING, EngineState.STARTING):
             await old.stop()
+
+    async def switch_engine(
+        self,
+        engine: Engine,
+        *,
+        attached: bool,
+        client_factory: Callable[[str], Any] | None = None,
+    ) -> None:
+        """Move the whole app to ``engine`` in one step (the engines switcher, app/engines/).
+
+        ``engine_switching`` goes first, so whatever is tied to the old engine (container pages
+        with their log, stats and exec streams, log windows, dialogs, rows) closes while its
+        client still works; then every task in flight on the old engine, the events task and the
+        client are cancelled and closed AND awaited (views get ``client_changed(None)``), and the
+        new engine is attached (or started) through ``client_factory`` (its transport: unix,
+        TLS, ssh). Its state (or why it is unreachable) reaches views as for any engine, and its
+        client brings ``client_changed(client)``: one full resync. A Portside-run engine we move
+        away from keeps running (switching back is instant); :meth:`shutdown` stops it.
+        """
+        if engine is self._engine:
+            return
+        self.engine_switching.emit(engine)
+        self._runner.cancel_all()
+        await self._runner.drain(limit=5.0)
+        tasks = [t for t in (self._connect_task, self._events_task) if t is not None]
+        self._drop_client()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        closing = list(self._background)
+        if closing:
+            await asyncio.gather(*closing, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            self._unsubscribe()
+        old, old_attached = self._engine, self._attached
+        if not old_attached and old not in self._parked:
+            self._parked.append(old)
+        if engine in self._parked:
+            self._parked.remove(engine)
+        self._engine, self._attached = engine, attached
+        self._client_factory = client_factory or _default_client_factory
+        self._last_event_time = None
+        self.server_version = self.api_version = self.connection_detail = ""
+        self._unsubscribe = engine.subscribe(self._status_from_engine.emit)
+        self.engine_status_changed.emit(engine.status)
+        self.connection_changed.emit()
+        if engine.status.state == EngineState.RUNNING:
+            self._ensure_connected()
+            if not attached:
+                return
+        try:
+            status = await engine.start()
+        except (PortsideError, OSError) as exc:
+            # the state page shows the engine's FAILED status and its reason; no dialog
+            log.warning("switching to %s: %s", engine.endpoint, exc)
+            return
+        if status.state == EngineState.RUNNING and engine is self._engine:
+            self._ensure_connected()
 
     async def _start_engine(self) -> None:
         status = await self._engine.start()
@@ -321,3 +384,7 @@ class AppContext(QObject):
             EngineState.STARTING,
         ):
             await self._engine.stop()
+        for parked in self._parked if stop_engine is not False else ():
+            if parked.status.state in (EngineState.RUNNING, EngineState.STARTING):
+                with contextlib.suppress(PortsideError, OSError):
+                    await parked.stop()

@@ -1,0 +1,164 @@
+"""Switching the whole app between three real engines leaks no task, socket or thread.
+
+Three engines: the session's private engine (A) and two more private ``dockerd`` started here
+(B, C), each with a running container that prints a line every 0.2 s. On each engine the test
+opens what holds engine resources — the Containers view with stats for its visible rows, a
+merged logs window following the container, and the container's page on its Stats tab (a raw
+stats socket on the monitor thread) — waits until logs and stats really arrive, and switches
+to the next engine through ``AppContext.switch_engine``. After A→B→C→A the counts of
+``asyncio.all_tasks``, sockets in ``/proc/self/fd`` and ``threading.enumerate`` are the ones
+measured on A before anything was opened; every old client is closed, every page and window of
+the old engine is gone and no row of it is left in the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import shiboken6
+
+from app.engines import forget
+from app.main_window import MainWindow
+from app.settings import Settings
+from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
+from tests.gui.conftest import run_async, wait_for
+from tests.support.engine_fixtures import TEST_IMAGE, import_image
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+TICKER = ["sh", "-c", "while :; do echo tick; sleep 0.2; done"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def extra_engines() -> AsyncIterator[list[str]]:
+    """Two more private engines (own roots, sockets, bridges), with the test image imported."""
+    roots = [Path(tempfile.mkdtemp(prefix="pse-", dir="/tmp")) for _ in range(2)]
+    engines = [NativeEngine(EnginePaths.at(r), iptables=False, start_timeout=60) for r in roots]
+    try:
+        await asyncio.gather(*(e.start() for e in engines))
+        await asyncio.gather(*(import_image(e.endpoint, TEST_IMAGE) for e in engines))
+        yield [e.endpoint for e in engines]
+    finally:
+        await asyncio.gather(*(e.stop(timeout=20) for e in engines), return_exceptions=True)
+        for root in roots:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def counts(loop: asyncio.AbstractEventLoop) -> dict[str, int]:
+    """Live tasks on the loop, open sockets of this process, live threads."""
+    sockets = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                sockets += 1
+        except OSError:  # closed while listing
+            pass
+    tasks = sum(1 for t in asyncio.all_tasks(loop) if not t.done())
+    return {"tasks": tasks, "sockets": sockets, "threads": len(threading.enumerate())}
+
+
+def _run_ticker(ctx: Any, qtbot: Any, name: str) -> str:
+    async def _go() -> str:
+        cid = await ctx.client.containers.create(
+            {"Image": TEST_IMAGE, "Cmd": TICKER, "StopSignal": "SIGKILL"}, name=name
+        )
+        await ctx.client.containers.start(cid)
+        return str(cid)
+
+    return run_async(qtbot, _go())
+
+
+def _open_everything(window: MainWindow, qtbot: Any, cid: str) -> tuple[Any, Any]:
+    """Merged logs window + the container page on Stats; waits for real logs and stats."""
+    view: Any = window.views["containers"]
+    wait_for(qtbot, lambda: cid in view.model)
+    logs = view.logs_together([cid])
+    seen = logs.buffer.received
+    wait_for(qtbot, lambda: logs.buffer.received > seen + 2)  # the stream is live
+    page = view.open_page(cid)
+    page.show_tab("Stats")
+    stats = page.tab("Stats")
+    wait_for(qtbot, lambda: stats.streaming and stats.samples > 0, timeout=20)
+    return logs, page
+
+
+@pytest.fixture
+def window(app_ctx: Any, qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
+    win = MainWindow(app_ctx, Settings(path=tmp_path / "settings.json"))
+    qtbot.addWidget(win)
+    forget.install(app_ctx, win)
+    win.resize(1280, 800)
+    win.show()
+    yield win
+
+
+def test_switching_three_engines_with_logs_and_stats_open_leaks_nothing(
+    app_ctx: Any, qtbot: Any, window: MainWindow, extra_engines: list[str], test_image: str,
+    engine_endpoint: str, qasync_loop: Any,
+) -> None:
+    ctx = app_ctx
+    view: Any = window.views["containers"]
+    endpoints = [engine_endpoint, *extra_engines]
+    engines = {engine_endpoint: ctx.engine}
+    engines.update({ep: ExternalEngine(ep) for ep in extra_engines})
+    made: dict[str, str] = {}
+    clients: list[Any] = []
+
+    def switch(endpoint: str) -> None:
+        clients.append(ctx.client)
+        run_async(qtbot, ctx.switch_engine(engines[endpoint], attached=True), timeout=60)
+        wait_for(qtbot, lambda: ctx.client is not None and view.store.synced_once, timeout=30)
+
+    try:
+        # one container per engine, made while the app is on that engine
+        for endpoint in endpoints:
+            if endpoint != engine_endpoint:
+                switch(endpoint)
+            made[endpoint] = _run_ticker(ctx, qtbot, f"pst-switch-{len(made)}")
+        switch(engine_endpoint)
+        wait_for(qtbot, lambda: made[engine_endpoint] in view.model)
+        qtbot.wait(1500)  # the list's own stats stream settles
+        baseline = counts(qasync_loop)
+
+        for endpoint in [*endpoints[1:], engine_endpoint]:
+            here = next(e for e in endpoints if ctx.engine is engines[e])
+            logs, page = _open_everything(window, qtbot, made[here])
+            stats_thread = page.tab("Stats")._source._thread
+            switch(endpoint)
+            # nothing of the previous engine is left: its page, its logs window, its rows
+            assert view.page is None and not (shiboken6.isValid(logs) and logs.isVisible())
+            assert not stats_thread.is_alive()
+            assert made[here] not in view.model
+            assert made[endpoint] in view.model
+            assert clients[-1]._http.is_closed
+
+        # back on A with the list shown: its stats stream comes back, and nothing else
+        wait_for(qtbot, lambda: view.store._source is not None)
+        qtbot.wait(1500)
+
+        def settled() -> bool:
+            return counts(qasync_loop) == baseline
+
+        try:
+            wait_for(qtbot, settled, timeout=15)
+        finally:
+            print("baseline", baseline, "after A->B->C->A", counts(qasync_loop))
+        assert all(c._http.is_closed for c in clients)
+    finally:
+        for endpoint, cid in made.items():
+            async def _rm(ep: str = endpoint, c: str = cid) -> None:
+                from engine.client import EngineClient
+
+                async with EngineClient(ep) as client:
+                    await client.containers.remove(c, force=True)
+
+            run_async(qtbot, _rm(), timeout=60)
