@@ -100,3 +100,12 @@ def test_request_asks_for_both_streams_with_timestamps() -> None:
     line = req.split(b"\r\n", 1)[0].decode()
     assert line.startswith("GET /v1.41/containers/a%2Fb/logs?follow=1&stdout=1&stderr=1")
     assert "timestamps=1" in line and "tail=1000" in line and "until=5.000000000" in line
+    assert line.endswith(" HTTP/1.0")  # the engine then sends the body unchunked
+
+
+def test_an_unchunked_body_runs_until_the_connection_closes() -> None:
+    parser = LogsResponseParser()
+    head = b"HTTP/1.0 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
+    assert parser.feed(head + b"one\n") == b"one\n"
+    assert parser.feed(b"two\n") == b"two\n"
+    assert not parser.done and parser.feed_eof()
