@@ -134,3 +134,18 @@ def test_stats_follow_a_restart(app_ctx: Any, qtbot: Any, containers: Any) -> No
     assert latest is not None and latest.cpu_percent is not None
     tab.container_changed(None)  # removed
     assert not tab.streaming and "removed" in tab.status.text()
+
+
+def test_opening_a_container_page_does_not_load_the_charts_library() -> None:
+    """pyqtgraph + numpy (~0.3-0.4 s of imports) load when a Stats tab is first shown."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import app.views.container_page.page, app.views.containers; "
+        "print('pyqtgraph' in sys.modules, 'numpy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.split() == ["False", "False"]

@@ -13,17 +13,16 @@ stays, so coming back shows the last minutes with a gap. A restart (``container_
 a running container whose stream had ended) opens a new stream.
 
 Charts: pyqtgraph (+ numpy), ~19 MB of wheels, chosen over Qt Charts, which is only in
-PySide6-Addons (175 MB for 6.11.0); see pyproject.toml.
+PySide6-Addons (175 MB for 6.11.0); see pyproject.toml. They live in
+:mod:`app.views.container_page.stats_charts`, imported when the tab is first shown.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import Any
 
-import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
@@ -36,76 +35,6 @@ from engine.stats_calc import StatsHistory, StatsPoint, format_bytes, format_rat
 log = logging.getLogger(__name__)
 
 TICK_MS = 500  # the engine samples once a second; half that keeps the charts at most 0.5 s late
-
-# (chart title, y unit for pyqtgraph's SI prefixes, [(StatsPoint field, curve label, colour)])
-CHARTS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
-    ("CPU", "%", (("cpu_percent", "CPU", "#2458d3"),)),
-    ("Memory", "B", (("memory_used", "Used", "#8250df"),)),
-    (
-        "Network",
-        "B/s",
-        (("net_rx_rate", "Received", "#1a7f37"), ("net_tx_rate", "Sent", "#d4700b")),
-    ),
-    (
-        "Block I/O",
-        "B/s",
-        (("block_read_rate", "Read", "#0969da"), ("block_write_rate", "Written", "#cf222e")),
-    ),
-)
-
-
-class _Chart:
-    """One pyqtgraph plot with its curves (one per field)."""
-
-    def __init__(self, title: str, unit: str, curves: tuple[tuple[str, str, str], ...]) -> None:
-        self.widget = pg.PlotWidget()
-        self.widget.setAccessibleName(f"{title} chart")
-        self.widget.setMinimumHeight(150)
-        self.widget.setMenuEnabled(False)
-        self.widget.setMouseEnabled(x=False, y=False)
-        self.widget.hideButtons()
-        plot = self.widget.getPlotItem()
-        plot.setTitle(title)
-        plot.setLabel("left", units=unit)
-        plot.setLabel("bottom", "seconds ago")
-        plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.setXRange(-60, 0, padding=0)
-        plot.setLimits(yMin=0)
-        if len(curves) > 1:
-            plot.addLegend(offset=(-10, 10))
-        self.title = title
-        self.fields = [name for name, _label, _colour in curves]
-        self.curves = [
-            plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label, connect="finite")
-            for _name, label, colour in curves
-        ]
-
-    def update(self, history: StatsHistory) -> None:
-        span = 60.0
-        for name, curve in zip(self.fields, self.curves, strict=True):
-            xs, ys = history.series(name)
-            curve.setData(xs, ys, connect="finite")
-            if xs:
-                span = max(span, -xs[0])
-        self.widget.getPlotItem().setXRange(-span, 0, padding=0)
-        top = max(
-            (v for name in self.fields for v in history.series(name)[1] if not math.isnan(v)),
-            default=0.0,
-        )
-        self.widget.getPlotItem().setYRange(0, max(top * 1.15, _floor(self.title)), padding=0)
-
-    def recolour(self, palette: theme.Palette) -> None:
-        self.widget.setBackground(palette.base)
-        plot = self.widget.getPlotItem()
-        for axis in ("left", "bottom"):
-            plot.getAxis(axis).setPen(palette.muted)
-            plot.getAxis(axis).setTextPen(palette.muted)
-        plot.setTitle(self.title, color=palette.text)
-
-
-def _floor(title: str) -> float:
-    """The smallest y range of a chart, so an idle container shows a flat line at the bottom."""
-    return {"CPU": 10.0, "Memory": 1024.0 * 1024, "Network": 1024.0, "Block I/O": 1024.0}[title]
 
 
 class StatsTab(QWidget):
@@ -143,21 +72,20 @@ class StatsTab(QWidget):
             summary.addWidget(value, 1, col)
             summary.setColumnStretch(col, 1)
             self.labels[key] = value
-        self.charts = [_Chart(t, unit, curves) for t, unit, curves in CHARTS]
-        grid = QGridLayout()
-        for i, chart in enumerate(self.charts):
-            grid.addWidget(chart.widget, i // 2, i % 2)
+        self.charts: list[Any] = []  # built on first activation (_ensure_charts)
+        self._grid = grid = QGridLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(summary)
         layout.addLayout(grid, 1)
-        self._recolour()
         theme.notifier().changed.connect(self._recolour)
         self._inspect()
 
     # -- the PageTab protocol --------------------------------------------------------------
     def set_active(self, active: bool) -> None:
         self._active = active and not self._closed
+        if self._active:
+            self._ensure_charts()
         self._update_stream()
 
     def container_changed(self, details: Any) -> None:
@@ -186,6 +114,20 @@ class StatsTab(QWidget):
     def streaming(self) -> bool:
         """True while a stats stream is open (tests check it closes when the tab is hidden)."""
         return self._source is not None
+
+    def _ensure_charts(self) -> None:
+        """Build the charts the first time the tab is shown (this imports pyqtgraph)."""
+        if self.charts:
+            return
+        from app.views.container_page.stats_charts import CHARTS, Chart
+
+        self.charts = [Chart(t, unit, curves) for t, unit, curves in CHARTS]
+        for i, chart in enumerate(self.charts):
+            self._grid.addWidget(chart.widget, i // 2, i % 2)
+        self._recolour()
+        if self.history:
+            for chart in self.charts:
+                chart.update(self.history)
 
     # -- the stream ----------------------------------------------------------------------------
     def _inspect(self) -> None:
