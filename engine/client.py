@@ -348,6 +348,11 @@ class EngineClient:
     # -- the one place transport errors are translated -------------------------------------
 
     def _unreachable(self, exc: Exception) -> EngineUnreachable:
+        from engine.engines.failures import translate  # TLS and ssh failures in words
+
+        refused = translate(exc, self.endpoint.url)
+        if refused is not None:
+            return refused
         if isinstance(exc, httpx.ConnectTimeout):
             reason = "connection timed out"
         elif isinstance(exc, httpx.TimeoutException):

@@ -17,4 +17,5 @@ pytest_plugins = [
     "tests.support.engine_fixtures",
     "tests.support.registry_fixtures",
     "tests.support.keyring_fixtures",
+    "tests.support.remote_engines",
 ]

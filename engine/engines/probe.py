@@ -13,8 +13,7 @@ import asyncio
 
 from engine.client import EngineClient
 from engine.engines.entry import EngineEntry, EngineProbe
-from engine.engines.ssh_transport import SSHFailure
-from engine.engines.tls_errors import find_ssl_error
+from engine.engines.failures import SSHRefused, TLSRefused
 from engine.errors import EngineAPIError, EngineError, EngineUnreachable, InvalidEndpoint
 
 #: Seconds one probe may take (an ssh login, a TLS handshake and one request).
@@ -24,17 +23,6 @@ PROBE_TIMEOUT = 15.0
 def client_for(entry: EngineEntry, *, timeout: float = 30.0) -> EngineClient:
     """A client on the entry's transport; raises :class:`InvalidEndpoint` for a bad entry."""
     return EngineClient(entry.endpoint(), timeout=timeout)
-
-
-def _caused_by_ssh(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, SSHFailure):
-            return True
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 async def probe(entry: EngineEntry, *, timeout: float = PROBE_TIMEOUT) -> EngineProbe:  # noqa: ASYNC109
@@ -48,11 +36,11 @@ async def probe(entry: EngineEntry, *, timeout: float = PROBE_TIMEOUT) -> Engine
             version = await asyncio.wait_for(client.version(), timeout)
     except InvalidEndpoint as exc:
         return EngineProbe("invalid", str(exc))
+    except TLSRefused as exc:
+        return EngineProbe("tls-error", exc.reason)
+    except SSHRefused as exc:
+        return EngineProbe("ssh-error", exc.reason)
     except EngineUnreachable as exc:
-        if find_ssl_error(exc) is not None:
-            return EngineProbe("tls-error", exc.reason)
-        if _caused_by_ssh(exc):
-            return EngineProbe("ssh-error", exc.reason)
         return EngineProbe("unreachable", str(exc))
     except TimeoutError:
         return EngineProbe(

@@ -1,0 +1,114 @@
+"""ssh:// engines through a real sshd on 127.0.0.1 serving ``docker system dial-stdio``.
+
+The sshd (tests/support/remote_engines.py) logs the test user in with a key made by the test, and
+its ``docker`` reaches the session engine; every request here goes through one ``ssh`` process
+per HTTP connection started by engine/engines/ssh_transport.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing, suppress
+
+import pytest
+
+from engine.client import EngineClient
+from engine.engines import EngineEntry, probe
+from engine.engines.failures import SSHRefused
+from engine.engines.ssh_transport import SSH_CONFIG_ENV, live_processes
+from engine.errors import NotFound
+from tests.support.remote_engines import SSHServer, ssh_children
+
+LABEL = "portside.test.engines-ssh"
+
+
+@pytest.fixture
+def ssh_env(sshd_server: SSHServer, monkeypatch: pytest.MonkeyPatch) -> SSHServer:
+    monkeypatch.setenv(SSH_CONFIG_ENV, str(sshd_server.config))
+    return sshd_server
+
+
+@pytest.fixture
+async def local(engine_endpoint: str) -> AsyncIterator[EngineClient]:
+    async with EngineClient(engine_endpoint) as c:
+        yield c
+
+
+@pytest.fixture
+async def container(local: EngineClient, test_image: str) -> AsyncIterator[str]:
+    cid = await local.containers.create(
+        {"Image": test_image, "Labels": {LABEL: "1"}, "StopSignal": "SIGKILL",
+         "Cmd": ["sh", "-c", "echo hello-over-ssh; sleep 1; echo second-line; sleep 600"]},
+        name=f"pssh-{uuid.uuid4().hex[:8]}",
+    )
+    await local.containers.start(cid)
+    yield cid
+    with suppress(NotFound):
+        await local.containers.remove(cid, force=True)
+
+
+async def no_ssh_left(limit: float = 5.0) -> list[int]:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while ssh_children() and loop.time() < end:  # noqa: ASYNC110 - polling /proc
+        await asyncio.sleep(0.05)
+    return ssh_children()
+
+
+async def test_probe_over_ssh_reports_the_engine(ssh_env: SSHServer) -> None:
+    before = ssh_children()
+    found = await probe(EngineEntry("user:x", "ssh", "user", ssh_env.url))
+    assert found.state == "running", found.reason
+    assert found.version and found.os == "linux" and found.arch
+    assert await no_ssh_left() == before == []
+
+
+async def test_list_logs_exec_and_stats_over_ssh_then_no_ssh_process_left(
+    ssh_env: SSHServer, container: str
+) -> None:
+    async with EngineClient(ssh_env.url) as remote:
+        assert remote.endpoint.scheme == "ssh"
+        listed = await remote.containers.list(filters={"label": [LABEL]})
+        assert container in [c.id for c in listed]
+
+        lines: list[str] = []
+        async with aclosing(remote.containers.logs(container, follow=True)) as logs:
+            async for _kind, text in logs:
+                lines.append(text)
+                if "second-line" in "".join(lines):
+                    break
+        assert "hello-over-ssh" in "".join(lines)
+
+        exec_id = await remote.execs.create(container, ["cat"], stdin=True)
+        async with remote.execs.start(exec_id, stdin=True) as session:
+            await session.write(b"through ssh\n")
+            await session.close_write()  # half-close reaches the remote cat as EOF
+            out, err = await session.output()
+        assert (out, err) == ("through ssh\n", "")
+        assert await session.exit_code() == 0
+
+        async with aclosing(remote.containers.stats(container)) as stats:
+            sample = await anext(stats)
+        assert sample.memory_usage > 0
+
+        during = len(ssh_children())
+        assert during >= 1  # kept-alive connections are ssh processes of ours
+    assert await no_ssh_left() == []
+    assert live_processes() == 0
+
+
+async def test_unknown_host_key_is_refused_with_the_step_to_trust_it(
+    sshd_server: SSHServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SSH_CONFIG_ENV, str(sshd_server.unknown_config))
+    found = await probe(EngineEntry("user:y", "ssh", "user", sshd_server.url))
+    assert found.state == "ssh-error"
+    assert "host key" in found.reason and "not known" in found.reason
+    assert f"ssh-keyscan -p {sshd_server.port} 127.0.0.1" in found.reason
+    assert f"ssh -p {sshd_server.port} {sshd_server.user}@127.0.0.1" in found.reason
+    async with EngineClient(sshd_server.url) as remote:
+        with pytest.raises(SSHRefused, match="never accepts one"):
+            await remote.version()
+    assert await no_ssh_left() == []
