@@ -75,6 +75,7 @@ class AboutDialog(QDialog):
         head.setAccessibleName("Portside logo")
         title = QLabel(f"<b>Portside {__version__}</b><br>A light desktop app for containers.")
         title.setTextFormat(Qt.TextFormat.RichText)
+        title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(head, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
         form = QFormLayout()
@@ -82,10 +83,11 @@ class AboutDialog(QDialog):
         for name, value in self.rows:
             label = QLabel(value)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setAccessibleName(name)
             form.addRow(f"{name}:", label)
             self.value_labels[name] = label
+        layout.addSpacing(8)
         layout.addLayout(form)
+        layout.addSpacing(8)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.copy_button = QPushButton("Copy versions")
         self.copy_button.setAccessibleName("Copy versions")
