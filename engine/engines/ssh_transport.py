@@ -221,21 +221,22 @@ class SSHStream(httpcore.AsyncNetworkStream):
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(str(exc) or "read timed out") from exc
         except OSError as exc:
-            raise self._failure() or httpcore.ReadError(str(exc)) from exc
+            raise await self._failure() or httpcore.ReadError(str(exc)) from exc
         if data:
             self._conn.received += len(data)
             return data
         if self._conn.received == 0:
-            # Nothing ever came back: ssh most likely failed; give it a moment to exit.
-            deadline = loop.time() + 2.0
-            while self._conn.proc.poll() is None and loop.time() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
-            failure = self._conn.failure()
+            failure = await self._failure()
             if failure is not None:
                 raise failure
         return b""
 
-    def _failure(self) -> SSHFailure | None:
+    async def _failure(self) -> SSHFailure | None:
+        """Nothing came back, or the socket broke: ssh most likely failed; let it exit first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while self._conn.proc.poll() is None and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
         return self._conn.failure()
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
@@ -247,7 +248,7 @@ class SSHStream(httpcore.AsyncNetworkStream):
         except TimeoutError as exc:
             raise httpcore.WriteTimeout(str(exc) or "write timed out") from exc
         except OSError as exc:
-            raise self._failure() or httpcore.WriteError(str(exc)) from exc
+            raise await self._failure() or httpcore.WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
         if self._closed:
