@@ -55,7 +55,8 @@ def open_shell(qtbot: Any, tab: TerminalTab, *, button: Any = None) -> TerminalP
     wait_for(qtbot, lambda: len(tab.panes()) == before + 1)
     pane = tab.current_pane()
     assert pane is not None
-    wait_for(qtbot, lambda: any(PROMPT in row for row in pane.terminal.visible_text()))
+    prompts = (PROMPT, "/ $")  # root's and another user's
+    wait_for(qtbot, lambda: any(p in row for row in pane.terminal.visible_text() for p in prompts))
     return pane
 
 
@@ -171,15 +172,16 @@ def test_two_terminals_at_once_and_closing_ends_the_exec(
     cid = containers.create("term-two", start=True)
     tab = show_tab(qtbot, app_ctx, cid)
     first = open_shell(qtbot, tab)
+    tab.user.setText("nobody")  # the second one as another user
     second = open_shell(qtbot, tab, button=tab.new_button)
     assert tab.new_button.accessibleName() == "New terminal"
     assert tab.tabs.count() == 2 and tab.current_pane() is second
-    type_line(qtbot, second, "echo from-two")
+    type_line(qtbot, second, "echo from-$(id -u)")
+    wait_for(qtbot, lambda: shows(second, "from-65534"))
     tab.tabs.setCurrentIndex(0)
     type_line(qtbot, first, "top")
-    wait_for(qtbot, lambda: shows(second, "from-two"))
     wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in first.terminal.visible_text()))
-    assert not shows(first, "from-two")
+    assert not shows(first, "from-65534")
     assert first.session is not None and second.session is not None
     ids = (str(first.session.exec_id), str(second.session.exec_id))
     assert first.session.exec_id and second.session.exec_id and ids[0] != ids[1]
@@ -319,7 +321,7 @@ def test_a_flood_of_output_keeps_the_window_responsive(
     type_line(qtbot, pane, "seq 1 30000; echo flood-done")
     clock.start()
     probe.start()
-    wait_for(qtbot, lambda: shows(pane, "flood-done") and terminal.idle, timeout=120)
+    wait_for(qtbot, lambda: terminal.idle and shows(pane, "flood-done"), timeout=120)
     probe.stop()
     flushes, fed = terminal.flushes, terminal.bytes_fed
     print(

@@ -184,7 +184,9 @@ class TerminalSession(QObject):
             self._task.cancel()
         client = self._ctx.client
         if self.exec_id is not None and not self._ended and client is not None:
-            task = asyncio.ensure_future(hang_up(client, self.container_id, self.token, self.user))
+            task = asyncio.ensure_future(
+                hang_up(client, self.container_id, self.token, self.user)
+            )
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
 
@@ -285,15 +287,22 @@ class TerminalSession(QObject):
 
 
 async def hang_up(client: Any, container_id: str, token: str, user: str = "") -> None:
-    """SIGHUP (then SIGKILL) every process of one terminal inside the container."""
-    try:
-        code, _out, err = await client.execs.run(
-            container_id,
-            ["sh", "-c", HANGUP_SCRIPT, "sh", f"{TOKEN_VAR}={token}"],
-            user=user or None,
-        )
-    except PortsideError as exc:  # container stopped or gone: its processes are gone too
-        log.debug("terminal hang-up skipped: %s", exc)
-        return
-    if code != 0:
-        log.warning("ending a terminal's processes failed (exit %s): %s", code, err.strip())
+    """SIGHUP (then SIGKILL) every process of one terminal inside the container.
+
+    A process's environment is readable by its own user (root too needs CAP_SYS_PTRACE for
+    others', which containers do not get), so the script runs as the terminal's user and then
+    as root (for whatever became root through su). Needs ``sh``, ``tr`` and ``grep`` in the
+    container; without them the processes stay (logged).
+    """
+    for who in dict.fromkeys([user or None, "0"]):
+        try:
+            code, _out, err = await client.execs.run(
+                container_id,
+                ["sh", "-c", HANGUP_SCRIPT, "sh", f"{TOKEN_VAR}={token}"],
+                user=who,
+            )
+        except PortsideError as exc:  # container stopped or gone: its processes are gone too
+            log.debug("terminal hang-up skipped: %s", exc)
+            return
+        if code != 0:
+            log.warning("ending a terminal's processes failed (exit %s): %s", code, err.strip())
