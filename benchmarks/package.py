@@ -7,8 +7,8 @@ Three measurements, each side by side in one run:
 2. process start to a visible "Portside" window (found with ``xdotool`` on the X display), for
    the bundle's ``portside``, the README's ``bash scripts/run.sh`` (set-up checks included) and
    the venv's ``portside`` alone, alternating round by round, all attached with ``--host`` to one
-   private engine so that engine start-up is not measured; ``--cold`` drops the page cache
-   before every start (root; slows everything else on the machine for a moment);
+   private engine so that engine start-up is not measured; ``--cold`` adds rounds that drop the
+   page cache before every start (root; slows everything else on the machine for a moment);
 3. ``get`` of the bundle's native ``docker-credential-portside`` against Go's
    ``docker-credential-secretservice``, same login in the same keyring, alternating call by call.
 
@@ -152,27 +152,31 @@ def main() -> int:
                                                              str(ROOT / "scripts" / "run.sh")],
         "`.venv/bin/portside` alone": [venv_portside],
     }
-    starts: dict[str, list[float]] = {name: [] for name in contenders}
+    caches = ["warm", "cold"] if args.cold else ["warm"]
+    starts = {(name, c): [] for c in caches for name in contenders}  # type: ignore[var-annotated]
     try:
         for argv in contenders.values():  # warm-up (also proves each one starts)
             start_to_window([*argv, "--host", endpoint], env, cold=False)
         for _ in range(args.starts):
-            for name, argv in contenders.items():
-                starts[name].append(start_to_window([*argv, "--host", endpoint], env, args.cold))
+            for cache in caches:
+                for name, argv in contenders.items():
+                    starts[name, cache].append(
+                        start_to_window([*argv, "--host", endpoint], env, cache == "cold"))
         gets = helper_gets(str(args.bundle / "docker-credential-portside"), args.runs)
     finally:
         subprocess.run([venv_portside, "engine", "stop"], env=env, capture_output=True,
                        check=False)
         shutil.rmtree(work, ignore_errors=True)
 
-    base = statistics.median(starts["`bash scripts/run.sh` (the README's run command)"])
+    run_sh = "`bash scripts/run.sh` (the README's run command)"
     peer = statistics.median(gets[f"{PEER} (Go, libsecret)"])
     lines = ["| what | size |", "|---|---|", *[f"| {a} | {b} |" for a, b in sizes], "",
-             f"| start to a shown window ({'cold' if args.cold else 'warm'} page cache) | "
-             "median s | min-max s | vs run.sh |", "|---|---|---|---|"]
-    for name, values in starts.items():
+             "| start to a shown window | page cache | median s | min-max s | vs run.sh |",
+             "|---|---|---|---|---|"]
+    for (name, cache), values in starts.items():
         med = statistics.median(values)
-        lines.append(f"| {name} | {med:.2f} | {min(values):.2f}-{max(values):.2f} | "
+        base = statistics.median(starts[run_sh, cache])
+        lines.append(f"| {name} | {cache} | {med:.2f} | {min(values):.2f}-{max(values):.2f} | "
                      f"{med / base:.2f}x |")
     lines += ["", "| helper `get` | median ms | p95 ms | vs Go |", "|---|---|---|---|"]
     for name, values in gets.items():
