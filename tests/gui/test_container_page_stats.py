@@ -125,6 +125,7 @@ def test_stats_follow_a_restart(app_ctx: Any, qtbot: Any, containers: Any) -> No
     run_async(qtbot, client.containers.stop(cid, timeout=0))
     tab.container_changed(run_async(qtbot, client.containers.inspect(cid)))
     assert not tab.streaming and "not running" in tab.status.text()
+    assert {label.text() for label in tab.labels.values()} == {"—"}  # no stale "now" values
     seen = tab.samples
     run_async(qtbot, client.containers.start(cid))
     tab.container_changed(run_async(qtbot, client.containers.inspect(cid)))

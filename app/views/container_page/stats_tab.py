@@ -89,12 +89,16 @@ class StatsTab(QWidget):
         self._update_stream()
 
     def container_changed(self, details: Any) -> None:
+        running = details is not None and bool(details.running) and not bool(details.paused)
+        if not running:  # the "now" values are not now any more; the charts keep the history
+            for label in self.labels.values():
+                label.setText("—")
         if details is None:
             self._running = False
             self._stop_stream()
             self._say("The container was removed; the charts show its last minutes.")
             return
-        self._running = bool(details.running) and not bool(details.paused)
+        self._running = running
         if details.paused:
             self._say("The container is paused: its usage is not changing.")
         elif not details.running:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.views.container_page.page import ContainerPage
-from tests.gui.conftest import wait_for
+from tests.gui.conftest import run_async, wait_for
 from tests.gui.display.checks import a11y_problems, clipped_texts
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -63,6 +63,13 @@ def test_stats_and_files_tabs_fit(
         files.list_folder("/etc")
         wait_for(qtbot, lambda: files.folder == "/etc" and files.model.rowCount() > 0)
         look("files")
+        files.open_path("/no/such/folder/with/a/rather/long/name/to/see/the/message/wrap")
+        wait_for(qtbot, lambda: files.message.objectName() == "fieldError")
+        look("files-error")
+        run_async(qtbot, app_ctx.client.containers.kill(cid))
+        wait_for(qtbot, lambda: not stats.streaming and "not running" in stats.status.text())
+        page.show_tab("Stats")
+        look("stats-stopped")
     finally:
         page.close_page()
         theme.apply(qapp, "light")

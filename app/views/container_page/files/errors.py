@@ -22,8 +22,8 @@ def explain(exc: BaseException, what: str) -> str:
     doing = what.rstrip("…. ")
     if isinstance(exc, NotFound):
         return (
-            f"{doing} failed: no such file or folder in the container ({exc.explanation}). "
-            "It may have been moved or deleted; press Refresh (F5)."
+            f"{doing} failed: no such file or folder in the container. Check the path; if it "
+            "was there a moment ago it was moved or deleted (Refresh, F5, shows what is there)."
         )
     if isinstance(exc, EngineAPIError):
         text = exc.explanation.lower()
