@@ -1,11 +1,12 @@
 """The terminal widget: paints pyte's cell grid, turns keys and the mouse into terminal input.
 
-Data flow: :meth:`TerminalWidget.feed` (output of the exec, any chunk size) goes straight into
-the :class:`TermScreen` (pyte parses it) and only starts a short single-shot timer; when the
-timer fires, the rows pyte marked dirty (plus the cursor's old and new row) are invalidated and
-Qt repaints just those rows — never once per byte or per chunk. ``paintEvent`` draws each
-exposed row as runs of cells that share colours and attributes, then the cursor and the
-selection. Key presses become bytes (:func:`keys.key_bytes`) and leave through the ``send``
+Data flow: :meth:`TerminalWidget.feed` (output of the exec, any chunk size) goes into the
+:class:`TermScreen` (pyte parses it) — small chunks at once, big ones in slices within a time
+budget per event-loop turn (``backlog``/``drained`` let the session pause reading) — and only
+starts a short single-shot timer; when the timer fires, the rows pyte marked dirty (plus the
+cursor's old and new row) are invalidated and Qt repaints just those rows — never once per byte
+or per chunk. ``paintEvent`` has :class:`GridPainter` draw each exposed row as runs of cells
+that share colours and attributes, with the selection, then the cursor. Key presses become bytes (:func:`keys.key_bytes`) and leave through the ``send``
 signal, as do pastes and pyte's replies to the program (cursor position reports). A resize
 recomputes rows × columns from the font's cell size, resizes the screen at once and emits
 ``size_changed``; the session debounces that into the exec's resize endpoint.
@@ -149,8 +150,9 @@ class TerminalWidget(QAbstractScrollArea):
     def feed(self, data: bytes) -> None:
         """Take a chunk of the program's output; parsing may wait, the repaint always does.
 
-        pyte parses ~120-180 KB/s, so a 64 KB read parsed at once would freeze the window for
-        ~0.5 s. A small chunk (typing, a prompt) is parsed at once; anything bigger, or
+        pyte parses ~0.66 MB per CPU second (short lines; less with colours), so a 64 KB read
+        parsed at once would hold the window ~0.1 s, far longer on a busy machine. A small
+        chunk (typing, a prompt) is parsed at once; anything bigger, or
         anything behind a backlog, is parsed :data:`FEED_SLICE` bytes at a time for at most
         :data:`FEED_BUDGET_S` per turn of the event loop. The session stops reading while
         :attr:`backlog` is high, so a flood slows the program down instead of the window.
