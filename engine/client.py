@@ -26,6 +26,7 @@ import asyncio
 import base64
 import builtins
 import json
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ JSON = Any
 Params = Mapping[str, Any]
 
 _ANY_STATUS = tuple(range(300, 600))
+# httpcore lets ssl.SSLError through unmapped when the engine ends TLS after the handshake (TLS
+# 1.3: a refused client certificate arrives as an alert on the first read).
+_TRANSPORT_ERRORS = (httpx.TransportError, ssl.SSLError)
 _MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
 _RAW_STREAM = "application/vnd.docker.raw-stream"
 
@@ -350,7 +354,7 @@ class EngineClient:
     def _unreachable(self, exc: Exception) -> EngineUnreachable:
         from engine.engines.failures import translate  # TLS and ssh failures in words
 
-        refused = translate(exc, self.endpoint.url)
+        refused = translate(exc, self.endpoint)
         if refused is not None:
             return refused
         if isinstance(exc, httpx.ConnectTimeout):
@@ -388,7 +392,7 @@ class EngineClient:
         request = await self._request(spec, read_timeout)
         try:
             resp = await self._http.send(request)
-        except httpx.TransportError as exc:
+        except _TRANSPORT_ERRORS as exc:
             raise self._unreachable(exc) from exc
         if resp.status_code >= 300 and resp.status_code not in ok:
             raise error_from_response(resp.status_code, resp.content, spec.method, spec.path)
@@ -416,13 +420,13 @@ class EngineClient:
         request = await self._request(spec, None)
         try:
             resp = await self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
+        except _TRANSPORT_ERRORS as exc:
             raise self._unreachable(exc) from exc
         try:
             if resp.status_code >= 300 and resp.status_code != 101:
                 try:
                     body = await resp.aread()
-                except httpx.TransportError:
+                except _TRANSPORT_ERRORS:
                     body = b""
                 raise error_from_response(resp.status_code, body, spec.method, spec.path)
             yield resp
@@ -434,7 +438,7 @@ class EngineClient:
             async for chunk in resp.aiter_bytes():
                 if chunk:
                     yield chunk
-        except httpx.TransportError as exc:
+        except _TRANSPORT_ERRORS as exc:
             raise self._unreachable(exc) from exc
 
     async def _json(self, spec: RequestSpec, **kw: Any) -> JSON:

@@ -8,6 +8,10 @@ the client translates transport errors; it walks the exception's cause chain.
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
+from engine.endpoint import Endpoint
 from engine.engines import tls_errors
 from engine.engines.ssh_transport import SSHFailure
 from engine.errors import EngineError, EngineUnreachable
@@ -41,12 +45,36 @@ def _ssh_failure(exc: BaseException | None) -> SSHFailure | None:
     return None
 
 
-def translate(exc: BaseException, url: str) -> EngineUnreachable | None:
+def cert_expiry(path: Path) -> dt.datetime | None:
+    """When the PEM certificate at ``path`` expires (None when it cannot tell)."""
+    try:
+        from cryptography import x509  # present with keyring on Linux; optional elsewhere
+
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except Exception:  # any failure only means "cannot tell"
+        return None
+    return cert.not_valid_after_utc
+
+
+def translate(exc: BaseException, endpoint: Endpoint) -> EngineUnreachable | None:
     """A :class:`TLSRefused` / :class:`SSHRefused` for ``exc``, None for other failures."""
+    url = endpoint.url
     ssh = _ssh_failure(exc)
     if ssh is not None:
         return SSHRefused(url, str(ssh))
     sentence = tls_errors.describe(exc, url)
-    if sentence is not None:
-        return TLSRefused(url, sentence)
-    return None
+    if sentence is None:
+        return None
+    tls = endpoint.tls_config
+    if tls_errors.refused_our_certificate(exc) and (tls is None or tls.client_cert is None):
+        # Go engines before 1.21 answer "bad certificate" when no certificate came at all
+        sentence = tls_errors.wants_client_certificate(url)
+    elif tls_errors.refused_our_certificate(exc) and tls is not None and tls.client_cert:
+        expiry = cert_expiry(tls.client_cert)
+        if expiry is not None and expiry < dt.datetime.now(dt.UTC):
+            sentence = (
+                f"{url} refused our client certificate: it expired on "
+                f"{expiry:%Y-%m-%d %H:%M} UTC ({tls.client_cert}). Ask for a new client "
+                "certificate signed by the engine's CA and put it in the engine's TLS settings."
+            )
+    return TLSRefused(url, sentence)

@@ -46,10 +46,7 @@ def describe(exc: BaseException | None, where: str = "the engine") -> str | None
     reason = (getattr(err, "reason", None) or "").upper()
     text = str(err)
     if "CERTIFICATE_REQUIRED" in reason or ("HANDSHAKE_FAILURE" in reason and "cert" in text):
-        return (
-            f"{where} wants a client certificate and Portside sent none. Give the engine's "
-            "client certificate and key (cert.pem and key.pem) in the engine's TLS settings."
-        )
+        return wants_client_certificate(where)
     if "CERTIFICATE_EXPIRED" in reason:
         return (
             f"{where} refused our client certificate: it has expired. Ask for a new client "
@@ -69,6 +66,21 @@ def describe(exc: BaseException | None, where: str = "the engine") -> str | None
     if "KEY_VALUES_MISMATCH" in reason:
         return "The client key does not belong to the client certificate: pick the matching pair."
     return f"TLS with {where} failed: {text}"
+
+
+def wants_client_certificate(where: str) -> str:
+    return (
+        f"{where} wants a client certificate and Portside sent none. Give the engine's client "
+        "certificate and key (cert.pem and key.pem) in the engine's TLS settings."
+    )
+
+
+def refused_our_certificate(exc: BaseException | None) -> bool:
+    """True when the engine's alert says it did not accept our client certificate."""
+    err = find_ssl_error(exc)
+    reason = (getattr(err, "reason", None) or "").upper() if err is not None else ""
+    return any(k in reason for k in ("BAD_CERTIFICATE", "UNKNOWN_CA", "CERTIFICATE_EXPIRED",
+                                     "CERTIFICATE_UNKNOWN"))
 
 
 def _verify_failed(err: ssl.SSLCertVerificationError, where: str) -> str:
