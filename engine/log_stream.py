@@ -133,12 +133,19 @@ class LogLines:
         if self._partial[stream]:
             pieces[0] = self._partial[stream] + pieces[0]
         self._partial[stream] = pieces.pop()
-        if self.timestamps:
-            for piece in pieces:
-                ts, _, rest = piece.partition(" ")
-                out.append((ts, stream, rest[:-1] if rest.endswith("\r") else rest))
+        if not pieces:
+            return
+        if "\r" in text:
+            pieces = [p[:-1] if p.endswith("\r") else p for p in pieces]
+        if not self.timestamps:
+            out.extend([("", stream, p) for p in pieces])
+        elif all(len(p) > 30 and p[29] == "Z" and p[30] == " " for p in (pieces[0], pieces[-1])):
+            # The engine's timestamps are fixed-width UTC (nine fraction digits, "Z"): slice.
+            # Checked on the first and last line of the batch; others fall back to partition.
+            fixed = [(p[:30], stream, p[31:]) for p in pieces if p[29:31] == "Z "]
+            out.extend(fixed if len(fixed) == len(pieces) else [_line3(p, stream) for p in pieces])
         else:
-            out.extend(("", stream, p[:-1] if p.endswith("\r") else p) for p in pieces)
+            out.extend([_line3(p, stream) for p in pieces])
 
     def _line(self, stream: int, text: str) -> LogLine:
         if text.endswith("\r"):
@@ -173,6 +180,11 @@ def _split_timestamp(ts: str) -> tuple[int, str] | None:
     except ValueError:
         return None
     return int(whole), digits
+
+
+def _line3(piece: str, stream: int) -> LogLine:
+    ts, _, rest = piece.partition(" ")
+    return (ts, stream, rest)
 
 
 def parse_timestamp(ts: str) -> float | None:

@@ -109,3 +109,10 @@ def test_an_unchunked_body_runs_until_the_connection_closes() -> None:
     assert parser.feed(head + b"one\n") == b"one\n"
     assert parser.feed(b"two\n") == b"two\n"
     assert not parser.done and parser.feed_eof()
+
+
+def test_timestamps_that_are_not_fixed_width_are_split_at_the_first_space() -> None:
+    lines = LogLines(multiplexed=False, timestamps=True)
+    out = lines.feed(f"{TS1} a\r\n2026-11-29T22:28:37.5Z b c\n{TS2} d\n".encode())
+    short = "2026-11-29T22:28:37.5Z"
+    assert out == [(TS1, STDOUT, "a"), (short, STDOUT, "b c"), (TS2, STDOUT, "d")]
