@@ -7,7 +7,8 @@ next to a few small files, then times, each ``--runs`` times (median):
     (what the Files tab does; works on stopped containers);
 (2) ``Archive.listdir("/etc")`` — a small folder;
 (3) ``exec ls -la /data`` through the engine (the alternative: running containers with ``ls``
-    only);
+    only), and ``listdir(..., running=True)``: the tar up to 16 MiB, then ``exec find … stat``
+    (engine/archive_exec.py), what the tab does for a running container;
 (4) a download of ``/data`` into a temporary folder (what the bytes cost when kept), next to
     ``docker cp`` out of the container;
 (5) an upload of a folder holding the same amount, next to ``docker cp`` into the container.
@@ -98,6 +99,12 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                     "docker cp out": await timed(cp_out, args.runs),
                     "tar /data": await timed(lambda: files.listdir("/data"), args.runs),
                     "tar /etc": await timed(lambda: files.listdir("/etc"), args.runs),
+                    "running /data": await timed(
+                        lambda: files.listdir("/data", running=True), args.runs
+                    ),
+                    "running /etc": await timed(
+                        lambda: files.listdir("/etc", running=True), args.runs
+                    ),
                     "exec ls /data": await timed(
                         lambda: client.execs.run(cid, ["ls", "-la", "/data"]), args.runs
                     ),

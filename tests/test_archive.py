@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from engine import rawget
+from engine import archive_exec, rawget
 from engine.archive import (
     Archive,
     DownloadResult,
@@ -309,3 +309,85 @@ async def test_cancel_a_big_upload_ends_its_thread(
     # whatever reached the engine, the file is not there whole
     with suppress(NotFound):
         assert (await Archive(client, cid).stat("/tmp/big.bin")).size < 300 << 20
+
+
+# -- listing a running container's big folder by exec ---------------------------------------
+
+# Lines that busybox's and GNU coreutils' `stat -c '%f %s %Y %N'` printed for a file "a b", a
+# link "l ink" -> "a b" and a link "q'x" -> "/etc/x" (GNU with QUOTING_STYLE=literal).
+BUSYBOX_LINES = [
+    "81a4 0 1795993130 /d/a b",
+    "a1ff 3 1795993130 '/d/l ink' -> 'a b'",
+    "a1ff 6 1795993130 '/d/q'x' -> '/etc/x'",
+    "41ed 4096 1795993130 /d/sub",
+]
+GNU_LINES = [
+    "81a4 0 1795993130 /d/a b",
+    "a1ff 3 1795993130 /d/l ink -> a b",
+    "a1ff 6 1795993130 /d/q'x -> /etc/x",
+    "41ed 4096 1795993130 /d/sub",
+]
+
+
+@pytest.mark.parametrize("lines", [BUSYBOX_LINES, GNU_LINES], ids=["busybox", "gnu"])
+def test_parse_stat_lines(lines: list[str]) -> None:
+    entries = archive_exec.parse_listing("/d", "\n".join(lines) + "\n")
+    assert [(e.name, e.path, e.mode_text, e.size, e.link_target) for e in entries] == [
+        ("sub", "/d/sub", "drwxr-xr-x", -1, ""),
+        ("a b", "/d/a b", "-rw-r--r--", 0, ""),
+        ("l ink", "/d/l ink", "lrwxrwxrwx", 0, "a b"),
+        ("q'x", "/d/q'x", "lrwxrwxrwx", 0, "/etc/x"),
+    ]
+    assert entries[1].mtime == 1795993130.0
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["garbage", "zz 1 2 /d/x", "a1ff 9 1 /d/l -> a", "81a4 0 1 /elsewhere/x", "81a4 0 1 /d/x/y"],
+)
+def test_unparsable_stat_lines(line: str) -> None:
+    with pytest.raises(archive_exec.Unparsable):
+        archive_exec.parse_line("/d", line)
+
+
+@pytest.mark.engine
+async def test_a_running_containers_big_folder_is_listed_by_exec(
+    client: EngineClient, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = (
+        "mkdir -p /data/sub && dd if=/dev/zero of=/data/big bs=1M count=3 2>/dev/null && "
+        "echo hi > /data/sub/f && ln -s 'big' '/data/l ink' && touch /ready; sleep 300"
+    )
+    cid = await make(["sh", "-c", script])
+    files = Archive(client, cid)
+    for _ in range(200):
+        with suppress(NotFound):
+            await files.stat("/ready")
+            break
+        await asyncio.sleep(0.1)
+    by_tar = await files.listdir("/data")
+    runs: list[list[str]] = []
+    real_run = client.execs.run
+
+    async def spy(container: str, cmd: list[str], **kw: Any) -> Any:
+        runs.append(cmd)
+        return await real_run(container, cmd, **kw)
+
+    monkeypatch.setattr(client.execs, "run", spy)
+    monkeypatch.setattr(archive_exec, "TAR_LIMIT", 1024 * 1024)  # /data's tar is > 3 MiB
+    by_exec = await files.listdir("/data", running=True)
+    assert runs and runs[0][0] == "find"
+    assert [(e.name, e.mode, e.link_target) for e in by_exec] == [
+        (e.name, e.mode, e.link_target) for e in by_tar
+    ]
+    sizes = {e.name: e.size for e in by_exec}
+    assert sizes == {"sub": -1, "big": 3 << 20, "l ink": 0}  # folder sizes unknown by exec
+    assert {e.name: e.size for e in by_tar}["sub"] == 3  # "hi\n" under it
+    # a small folder stays on the tar (exact sizes), no exec
+    runs.clear()
+    assert {e.name for e in await files.listdir("/data/sub", running=True)} == {"f"}
+    assert runs == []
+    # no find in the container (here: a command that fails): the whole tar after all
+    monkeypatch.setattr(archive_exec, "command", lambda _folder: ["false"])
+    again = await files.listdir("/data", running=True)
+    assert runs[-1] == ["false"] and {e.name: e.size for e in again}["sub"] == 3

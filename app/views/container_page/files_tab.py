@@ -108,6 +108,7 @@ class FilesTab(QWidget):
         self._removed = False
         self._task: Any = None
         self._transfer = False  # a download/upload runs: navigation waits for it
+        self._running = False  # from container_changed
         self._after_list = ""  # said again after the re-list that follows an upload
         self.last_download: Any = None  # the DownloadResult of the last download (tests)
 
@@ -188,6 +189,8 @@ class FilesTab(QWidget):
             self.refresh()
 
     def container_changed(self, details: Any) -> None:
+        # a running container's big folders are listed by exec (engine.archive_exec)
+        self._running = details is not None and bool(details.running)
         if details is None:
             self._removed = True
             self.cancel()
@@ -230,7 +233,7 @@ class FilesTab(QWidget):
         self.path_bar.setText(folder)
 
         async def _go(archive: Archive) -> list[Entry]:
-            return await archive.listdir(folder, self._progress)
+            return await archive.listdir(folder, self._progress, running=self._running)
 
         def _done(entries: list[Entry]) -> None:
             self.folder = folder

@@ -22,7 +22,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def size_text(entry: Entry) -> str:
-    if entry.is_link:
+    """Bytes (a folder's: the files under it); blank for links and for unknown sizes (-1)."""
+    if entry.is_link or entry.size < 0:
         return ""
     return format_bytes(entry.size)
 
