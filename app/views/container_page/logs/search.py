@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
+HINT = "Enter: next match, Shift+Enter: previous, Esc: clear"
+
 
 class Matcher:
     """A compiled search: plain text or regex, case-sensitive or not."""
@@ -59,7 +61,7 @@ class SearchBar(QWidget):
         self.field = QLineEdit()
         self.field.setPlaceholderText("Search logs")
         self.field.setAccessibleName("Search logs")
-        self.field.setClearButtonEnabled(True)
+        self.field.setToolTip(HINT)
         self.case = QCheckBox("Match case")
         self.regex = QCheckBox("Regex")
         self.only = QCheckBox("Only matching lines")
@@ -71,7 +73,7 @@ class SearchBar(QWidget):
         self.next.setAccessibleName("Next match")
         self.count = QLabel("")
         self.count.setObjectName("muted")
-        self.count.setAccessibleName("Matches")
+        self.count.setAccessibleDescription("Matches")
         self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance("10,000 matches"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -87,6 +89,9 @@ class SearchBar(QWidget):
         back = QShortcut(QKeySequence("Shift+Return"), self.field)
         back.setContext(Qt.ShortcutContext.WidgetShortcut)
         back.activated.connect(lambda: self.step.emit(False))
+        clear = QShortcut(QKeySequence("Escape"), self.field)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.field.clear)
 
     def matcher(self) -> Matcher:
         return Matcher(
@@ -101,8 +106,8 @@ class SearchBar(QWidget):
         elif not matcher:
             self.count.setText("")
             self.count.setToolTip("")
-            self.field.setToolTip("")
+            self.field.setToolTip(HINT)
         else:
             self.count.setText(f"{total:,} match{'es' if total != 1 else ''}")
             self.count.setToolTip("")
-            self.field.setToolTip("")
+            self.field.setToolTip(HINT)
