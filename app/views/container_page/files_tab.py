@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -34,63 +34,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.views.container_page.files.errors import explain
 from app.views.container_page.files.model import FilesModel
+from app.views.container_page.files.table import FilesTable
 from engine.archive import Archive, Entry, normalize, parent_of
 from engine.stats_calc import format_bytes
 
 log = logging.getLogger(__name__)
-
-
-class FilesTable(QTableView):
-    """The listing; accepts local files dropped on it (``files_dropped(paths, folder row)``)."""
-
-    files_dropped = Signal(list, int)  # [Path], row of the folder dropped on (-1: none)
-    go_up = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setAcceptDrops(True)
-        self.setDropIndicatorShown(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-
-    def _local_paths(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return []
-        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if self._local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = self._local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        row = self.indexAt(event.position().toPoint()).row()
-        event.acceptProposedAction()
-        self.files_dropped.emit(paths, row)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backspace:
-            self.go_up.emit()
-            return
-        super().keyPressEvent(event)
 
 
 class FilesTab(QWidget):
