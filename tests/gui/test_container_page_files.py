@@ -182,6 +182,14 @@ def test_read_only_places_show_why(
     text = tab.message.text()
     assert "read-only" in text and "--read-only" in text and tab.message.isVisible()
     assert tab.message.objectName() == "fieldError"
+    # a folder on this computer nobody may write to (sysfs refuses new files, even to root)
+    tab.table.selectRow(tab.model.row_of("hostname"))
+    monkeypatch.setattr(tab, "choose_download_folder", lambda: "/sys")
+    qtbot.mouseClick(tab.download_button, Qt.MouseButton.LeftButton)
+    _idle(qtbot, tab)
+    text = tab.message.text()
+    assert "permission denied on this computer" in text and "Choose a folder" in text
+    assert not Path("/sys/hostname").exists()
     # a file is not a folder to upload into
     _go(qtbot, tab, "/bin")
     _drop(tab, [tmp_path / "note.txt"], _row_point(tab, "sh"))  # on a file row: into /bin
