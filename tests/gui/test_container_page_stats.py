@@ -150,3 +150,20 @@ def test_opening_a_container_page_does_not_load_the_charts_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_a_memory_limit_is_drawn_and_shown(app_ctx: Any, qtbot: Any, containers: Any) -> None:
+    limit = 64 * 1024 * 1024
+    cid = containers.create(
+        "limited", cmd=BUSY, start=True, extra={"HostConfig": {"Memory": limit}}
+    )
+    tab = _tab(app_ctx, qtbot, cid)
+    tab.set_active(True)
+    qtbot.waitUntil(lambda: tab.samples >= 1, timeout=15000)
+    memory = next(c for c in tab.charts if c.title == "Memory")
+    assert memory.limit_line.isVisible() and memory.limit_line.value() == limit
+    assert tab.history.latest is not None and tab.history.latest.memory_limit == limit
+    assert "/ 64 MiB" in tab.labels["memory"].text()
+    y_min, y_max = memory.widget.getPlotItem().viewRange()[1]
+    assert y_min == 0 and y_max >= limit  # the line is in view
+    tab.close_tab()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from app import theme
 from engine.stats_calc import StatsHistory
@@ -58,6 +59,20 @@ class Chart:
             plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label, connect="finite")
             for _name, label, colour in curves
         ]
+        # a dashed line at the container's own limit (memory with --memory), hidden otherwise
+        self.limit: float | None = None
+        self.limit_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen("#cf222e", width=1, style=Qt.PenStyle.DashLine)
+        )
+        self.limit_line.setVisible(False)
+        plot.addItem(self.limit_line)
+
+    def set_limit(self, value: float | None) -> None:
+        """Show a limit line at ``value`` (None: no line); the y range keeps it in view."""
+        self.limit = value if value and value > 0 else None
+        self.limit_line.setVisible(self.limit is not None)
+        if self.limit is not None:
+            self.limit_line.setValue(self.limit)
 
     def update(self, history: StatsHistory) -> None:
         span = 60.0
@@ -71,6 +86,8 @@ class Chart:
             (v for name in self.fields for v in history.series(name)[1] if not math.isnan(v)),
             default=0.0,
         )
+        if self.limit is not None:
+            top = max(top, self.limit)
         self.widget.getPlotItem().setYRange(0, max(top * 1.15, _floor(self.title)), padding=0)
 
     def recolour(self, palette: theme.Palette) -> None:

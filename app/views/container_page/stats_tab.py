@@ -48,6 +48,7 @@ class StatsTab(QWidget):
         self.container_id = container_id
         self.history = StatsHistory()
         self.samples = 0  # samples added to the history (tests)
+        self.memory_limit: int | None = None  # the container's own --memory, drawn as a line
         self._source: Any = None
         self._active = False
         self._running: bool | None = None  # None until the first inspect
@@ -99,6 +100,10 @@ class StatsTab(QWidget):
             self._say("The container was removed; the charts show its last minutes.")
             return
         self._running = running
+        host = details.raw.get("HostConfig") if isinstance(details.raw, dict) else None
+        memory = host.get("Memory") if isinstance(host, dict) else None
+        self.memory_limit = memory if isinstance(memory, int) and memory > 0 else None
+        self._apply_limit()
         if details.paused:
             self._say("The container is paused: its usage is not changing.")
         elif not details.running:
@@ -129,9 +134,17 @@ class StatsTab(QWidget):
         for i, chart in enumerate(self.charts):
             self._grid.addWidget(chart.widget, i // 2, i % 2)
         self._recolour()
+        self._apply_limit()
         if self.history:
             for chart in self.charts:
                 chart.update(self.history)
+
+    def _apply_limit(self) -> None:
+        for chart in self.charts:
+            if chart.title == "Memory":
+                chart.set_limit(self.memory_limit)
+                if self.history:
+                    chart.update(self.history)
 
     # -- the stream ----------------------------------------------------------------------------
     def _inspect(self) -> None:
