@@ -5,6 +5,7 @@ The engine-backed tests (a real shell through exec) are in test_container_page_t
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from pathlib import Path
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.views.container_page.terminal.colours import cell_colour
 from app.views.container_page.terminal.keys import key_bytes
-from app.views.container_page.terminal.screen import TermScreen
+from app.views.container_page.terminal.screen import Char, FrozenLine, TermScreen
 from app.views.container_page.terminal.system_terminal import (
     NoTerminalError,
     docker_exec_argv,
@@ -88,6 +89,19 @@ def test_screen_keeps_scrollback_and_the_shell_screen_under_a_full_screen_progra
     assert not screen.in_alternate and not screen.app_cursor_keys
     assert screen.display_with_history()[-2:] == ["line7", "$"]
     assert (screen.cursor.x, screen.cursor.y) == (2, 4)
+
+
+def test_scrollback_lines_keep_their_look_and_leave_the_garbage_collector_alone() -> None:
+    screen = TermScreen(20, 2)
+    screen.feed(b"\x1b[1;31mred\x1b[0m \x1b[7mrev\x1b[0m\r\nnext\r\nlast")
+    line = screen.history[0]
+    assert isinstance(line, FrozenLine)
+    assert screen.line_text(line).rstrip() == "red rev"
+    assert line[0] == Char("r", fg="red", bold=True)
+    assert line[4] == Char("r", reverse=True)
+    assert line[19] == screen.default_char
+    gc.collect()
+    assert not gc.is_tracked(line.cells)  # 5,000 such lines cost a full collection nothing
 
 
 def test_screen_shrinks_like_a_terminal_keeping_the_cursor_row() -> None:

@@ -27,9 +27,32 @@ ALT_SCREEN_MODES = frozenset({47 << 5, 1047 << 5, 1049 << 5})
 SAVE_CURSOR_ALT = 1049 << 5
 BRACKETED_PASTE = 2004 << 5
 
-Line = StaticDefaultDict[int, Char]
 
-__all__ = ["Char", "Line", "TermScreen"]
+
+class FrozenLine:
+    """A scrollback line in a form the garbage collector can skip.
+
+    pyte keeps a row as a dict of ``Char`` named tuples, which CPython tracks for ever: 5,000
+    rows of scrollback were up to ~800k tracked objects, and one full collection during a
+    flood held the window ~75 ms. Here the cells are plain tuples of strings and booleans in a
+    plain dict, which the collector untracks; ``Char`` is rebuilt only for the cells painted.
+    """
+
+    __slots__ = ("cells", "default")
+
+    def __init__(self, line: StaticDefaultDict[int, Char], columns: int) -> None:
+        self.cells = {x: tuple(char) for x, char in line.items() if x < columns}
+        self.default = line.default
+
+    def __getitem__(self, x: int) -> Char:
+        cell = self.cells.get(x)
+        return self.default if cell is None else Char._make(cell)
+
+
+#: A row as the painter and the selection read it: pyte's (on screen) or frozen (scrollback).
+Line = StaticDefaultDict[int, Char] | FrozenLine
+
+__all__ = ["Char", "FrozenLine", "Line", "TermScreen"]
 
 
 class TermScreen(pyte.Screen):
@@ -44,7 +67,7 @@ class TermScreen(pyte.Screen):
 
     def __init__(self, columns: int, lines: int, history_limit: int = 5000) -> None:
         super().__init__(columns, lines)
-        self.history: deque[Line] = deque(maxlen=history_limit)
+        self.history: deque[FrozenLine] = deque(maxlen=history_limit)
         self.history_added = 0
         self.on_reply: Callable[[str], None] | None = None
         self._main: tuple[Any, Any] | None = None  # (buffer, cursor) of the shell while alt
@@ -76,8 +99,8 @@ class TermScreen(pyte.Screen):
     def index(self) -> None:
         top, bottom = self.margins or Margins(0, self.lines - 1)
         if self.cursor.y == bottom and top == 0 and self._main is None:
-            # pyte drops the line (buffer.pop); keep the object, nothing else refers to it.
-            self.history.append(self.buffer[top])
+            # pyte drops the line (buffer.pop): keep it, frozen
+            self.history.append(FrozenLine(self.buffer[top], self.columns))
             self.history_added += 1
         super().index()
 
@@ -121,7 +144,7 @@ class TermScreen(pyte.Screen):
             if drop:
                 for y in range(drop):
                     if self._main is None:
-                        self.history.append(self.buffer[y])
+                        self.history.append(FrozenLine(self.buffer[y], self.columns))
                         self.history_added += 1
                 for y in range(self.lines - drop):
                     self.buffer[y] = self.buffer[y + drop]

@@ -6,8 +6,9 @@ budget per event-loop turn (``backlog``/``drained`` let the session pause readin
 starts a short single-shot timer; when the timer fires, the rows pyte marked dirty (plus the
 cursor's old and new row) are invalidated and Qt repaints just those rows — never once per byte
 or per chunk. ``paintEvent`` has :class:`GridPainter` draw each exposed row as runs of cells
-that share colours and attributes, with the selection, then the cursor. Key presses become bytes (:func:`keys.key_bytes`) and leave through the ``send``
-signal, as do pastes and pyte's replies to the program (cursor position reports). A resize
+that share colours and attributes, with the selection, then the cursor. Key presses become
+bytes (:func:`keys.key_bytes`) and leave through the ``send`` signal, as do pastes and pyte's
+replies to the program (cursor position reports). A resize
 recomputes rows × columns from the font's cell size, resizes the screen at once and emits
 ``size_changed``; the session debounces that into the exec's resize endpoint.
 
