@@ -4,13 +4,13 @@ written as one.
 Why: through httpx the engine's tar of a folder arrives at ~90 MB/s on this machine (h11's
 per-chunk buffering), against ~330 MB/s for curl on the same socket; the Files tab reads whole
 folders to list them (:mod:`engine.archive`). Here ONE worker thread (``asyncio.to_thread``)
-connects a blocking socket (unix or plain tcp endpoints, as :mod:`engine.stats_monitor`),
+connects a blocking socket (unix, tcp, TLS or ssh: :func:`engine.engines.raw_socket.
+connect_blocking`),
 sends the request, parses the response with :class:`engine.stats_monitor.ResponseParser` (pure)
 and hands the body to the caller's ``reader(file)`` — ``tarfile`` — in the same thread: no
 queue, no copies between threads. Progress reaches the loop through ``call_soon_threadsafe``
 at most every :data:`PROGRESS_EVERY` bytes. Cancelling the awaiting task shuts the socket down,
-so the thread's next ``recv`` ends and it returns. TLS endpoints keep the httpx path
-(:func:`supported` says which).
+so the thread's next ``recv`` ends and it returns (for ssh, closing reaps the ssh process).
 
 :func:`write_put` is the other direction (uploads): the caller's ``writer(file)`` — ``tarfile``
 building the archive from local files — writes into a chunked request body on the socket as it
@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from engine.client import error_from_response
 from engine.endpoint import Endpoint
+from engine.engines.raw_socket import connect_blocking, host_header
 from engine.errors import EngineUnreachable, StreamError
 from engine.stats_monitor import ResponseParser
 
@@ -38,7 +39,7 @@ PROGRESS_EVERY = 1024 * 1024
 
 
 def supported(endpoint: Endpoint) -> bool:
-    return endpoint.scheme in ("unix", "tcp")
+    return endpoint.scheme in ("unix", "tcp", "tls", "ssh")
 
 
 def request_bytes(
@@ -78,6 +79,7 @@ class RawBody(io.RawIOBase):
         self._parser = ResponseParser()
         self._buf = bytearray()
         self._sock: socket.socket | None = None
+        self._close: Callable[[], None] | None = None
         self._aborted = False
 
     def open(self) -> None:
@@ -88,18 +90,13 @@ class RawBody(io.RawIOBase):
     def connect(self) -> None:
         """Connect and send the request head."""
         ep = self.endpoint
+        if self._aborted:
+            raise StreamError("Cancelled.")
+        sock, self._close = connect_blocking(ep)  # raises EngineUnreachable (TLS/ssh in words)
+        self._sock = sock
+        if self._aborted:
+            raise StreamError("Cancelled.")
         try:
-            if ep.scheme == "unix":
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                address: str | tuple[str, int] = ep.path
-            else:
-                info = socket.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)[0]
-                sock = socket.socket(info[0], socket.SOCK_STREAM)
-                address = (ep.host, ep.port)
-            self._sock = sock
-            if self._aborted:
-                raise OSError("cancelled")
-            sock.connect(address)
             sock.sendall(self.request)
         except OSError as exc:
             raise EngineUnreachable(ep.url, str(exc)) from exc
@@ -163,8 +160,8 @@ class RawBody(io.RawIOBase):
                 self._sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
+        if self._close is not None:
+            self._close()
         super().close()
 
 
@@ -186,7 +183,7 @@ async def read_get(
         def report(n: int) -> None:
             loop.call_soon_threadsafe(callback, n)
 
-    host = "docker" if endpoint.scheme == "unix" else f"{endpoint.host}:{endpoint.port}"
+    host = host_header(endpoint)
     body = RawBody(endpoint, request_bytes(path, params, api_version, host), path, report)
 
     def _work() -> T:
@@ -257,7 +254,7 @@ async def write_put(
         def report(n: int) -> None:
             loop.call_soon_threadsafe(callback, n)
 
-    host = "docker" if endpoint.scheme == "unix" else f"{endpoint.host}:{endpoint.port}"
+    host = host_header(endpoint)
     extra = f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
     conn = RawBody(endpoint, request_bytes(path, params, api_version, host, "PUT", extra), path)
 

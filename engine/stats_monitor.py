@@ -2,28 +2,29 @@
 
 Why: through httpx on the GUI's event loop every stats sample costs ~1 ms of CPU (httpcore, h11,
 anyio and the loop's per-wait socket notifier). Here one daemon thread runs a ``selectors`` loop
-over plain sockets (unix or tcp endpoints), parses the HTTP response head and the chunked body
-by hand (:class:`ResponseParser`, pure), and keeps only the raw bytes of the LATEST JSON line
-per container. Nothing is decoded per sample: :meth:`StatsMonitor.latest` decodes the one
-latest line per container when the caller asks (once per GUI tick), through
-:meth:`engine.models.Stats.from_api` (same CPU/memory formulas as the async client).
+over raw sockets (unix, tcp, tcp+TLS, ssh: :mod:`engine.engines.raw_socket`), parses the HTTP
+response head and the chunked body by hand (:class:`ResponseParser`, pure), and keeps only the
+raw bytes of the LATEST JSON line per container. Nothing is decoded per sample:
+:meth:`StatsMonitor.latest` decodes the one latest line per container when the caller asks (once
+per GUI tick), through :meth:`engine.models.Stats.from_api` (same CPU/memory formulas as the
+async client).
 
 The thread blocks in ``select()`` without a timeout when nothing arrives (no idle wake-ups);
 target changes and :meth:`StatsMonitor.close` wake it through a socketpair. Per-stream failures
 (404 for a container that is gone, the engine unreachable, a stream that ends) are collected
 for :meth:`StatsMonitor.errors`; they never end the thread.
 
-TLS endpoints are not handled here (:func:`supports` says so); use the async
-``EngineClient.containers.stats`` for them.
+TLS sockets are ``ssl``-wrapped and non-blocking (handshake driven by the same loop); an ssh
+endpoint costs one ``ssh … docker system dial-stdio`` process per container, as the docker CLI's
+``docker stats`` does; closed streams' ssh processes are reaped without blocking the loop, and
+all of them before :meth:`StatsMonitor.close` returns.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
-import os
 import selectors
 import socket
 import threading
@@ -33,7 +34,8 @@ from urllib.parse import quote
 
 from engine.client import error_from_response
 from engine.endpoint import Endpoint
-from engine.errors import EngineError, EngineUnreachable, StreamError
+from engine.engines.raw_socket import RawConnection, host_header, ssl_context_for
+from engine.errors import EngineError, StreamError
 from engine.models import Stats
 
 log = logging.getLogger(__name__)
@@ -229,28 +231,27 @@ def stats_request(container: str, api_version: str | None, host: str = "docker")
 
 
 def supports(endpoint: Endpoint) -> bool:
-    """True for endpoints :class:`StatsMonitor` can read (unix sockets and plain tcp)."""
-    return endpoint.scheme in ("unix", "tcp")
+    """True for endpoints :class:`StatsMonitor` can read (unix, tcp, TLS and ssh)."""
+    return endpoint.scheme in ("unix", "tcp", "tls", "ssh")
 
 
 class _Stream:
-    __slots__ = ("cid", "connected", "error_body", "lines", "out", "parser", "sock")
+    __slots__ = ("cid", "conn", "error_body", "lines", "out", "parser")
 
-    def __init__(self, cid: str, sock: socket.socket, request: bytes) -> None:
+    def __init__(self, cid: str, conn: RawConnection, request: bytes) -> None:
         self.cid = cid
-        self.sock = sock
+        self.conn = conn
         self.out = request
         self.parser = ResponseParser()
         self.lines = bytearray()
         self.error_body = bytearray()
-        self.connected = False
 
 
 class StatsMonitor:
     """Streams stats for a changing set of containers on one background thread.
 
     Args:
-        endpoint: a unix or tcp :class:`Endpoint` (see :func:`supports`).
+        endpoint: a unix, tcp, TLS or ssh :class:`Endpoint` (see :func:`supports`).
         api_version: the negotiated API version (``EngineClient.api_version``); None ->
             unversioned paths.
     """
@@ -258,10 +259,11 @@ class StatsMonitor:
     def __init__(self, endpoint: Endpoint, api_version: str | None) -> None:
         if not supports(endpoint):
             raise ValueError(
-                f"StatsMonitor reads unix and plain tcp endpoints, not {endpoint}; use "
-                "EngineClient.containers.stats for TLS."
+                f"StatsMonitor reads unix, tcp, TLS and ssh endpoints, not {endpoint}."
             )
         self.endpoint = endpoint
+        self._ssl = ssl_context_for(endpoint)  # read once (raises InvalidEndpoint)
+        self._reaping: list[RawConnection] = []  # closed ssh connections not yet ended
         self.api_version = api_version
         self._lock = threading.Lock()
         self._wanted: set[str] = set()
@@ -371,6 +373,8 @@ class StatsMonitor:
                     elif isinstance(stream, _Stream) and stream.cid in self._streams:
                         self._on_ready(stream, mask)
                         data = True
+                if self._reaping:
+                    self._reaping = [c for c in self._reaping if not c.reap()]
                 if data:
                     self._stopping.wait(COALESCE_S)  # close() cuts it short
                 if not woken and not self._stopping.is_set():
@@ -388,6 +392,8 @@ class StatsMonitor:
         finally:
             for stream in list(self._streams.values()):
                 self._close_stream(stream)
+            for conn in self._reaping:
+                conn.close()
             self._sel.close()
             self._wake_r.close()
 
@@ -406,58 +412,38 @@ class StatsMonitor:
                 self._open(cid)
 
     def _open(self, cid: str) -> None:
-        ep = self.endpoint
         try:
-            if ep.scheme == "unix":
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                address: str | tuple[str, int] = ep.path
-                host = "docker"
-            else:
-                info = socket.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)[0]
-                sock = socket.socket(info[0], socket.SOCK_STREAM)
-                address = (ep.host, ep.port)
-                host = f"[{ep.host}]:{ep.port}" if ":" in ep.host else f"{ep.host}:{ep.port}"
-        except OSError as exc:
-            self._fail(cid, EngineUnreachable(ep.url, str(exc)))
+            conn = RawConnection(self.endpoint, self._ssl)
+        except EngineError as exc:
+            self._fail(cid, exc)
             return
-        stream = _Stream(cid, sock, stats_request(cid, self.api_version, host))
-        sock.setblocking(False)
-        err = sock.connect_ex(address)
-        if err not in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
-            sock.close()
-            self._fail(cid, EngineUnreachable(ep.url, errno.errorcode.get(err, str(err))))
-            return
+        request = stats_request(cid, self.api_version, host_header(self.endpoint))
+        stream = _Stream(cid, conn, request)
         self._streams[cid] = stream
-        self._sel.register(sock, selectors.EVENT_WRITE, stream)
+        self._sel.register(conn.sock, selectors.EVENT_WRITE, stream)
 
     def _on_ready(self, stream: _Stream, mask: int) -> None:
-        sock = stream.sock
-        if mask & selectors.EVENT_WRITE:
-            if not stream.connected:
-                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    self._end(stream, EngineUnreachable(self.endpoint.url, _strerror(err)))
+        conn = stream.conn
+        try:
+            if not conn.ready:
+                events = conn.advance()
+                self._sel.modify(conn.sock, events, stream)
+                if not conn.ready:
                     return
-                stream.connected = True
-            try:
-                sent = sock.send(stream.out)
-            except (BlockingIOError, InterruptedError):
+            if stream.out:
+                sent = conn.send(stream.out)
+                if sent:
+                    stream.out = stream.out[sent:]
+                    if not stream.out:
+                        self._sel.modify(conn.sock, selectors.EVENT_READ, stream)
                 return
-            except OSError as exc:
-                self._end(stream, EngineUnreachable(self.endpoint.url, str(exc)))
+            data = conn.recv(RECV_SIZE)
+            if data is None:
                 return
-            stream.out = stream.out[sent:]
-            if not stream.out:
-                self._sel.modify(sock, selectors.EVENT_READ, stream)
-            return
-        try:
-            data = sock.recv(RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._end(stream, EngineUnreachable(self.endpoint.url, str(exc)))
-            return
-        try:
+            if not data and stream.parser.head is None:
+                failed = conn.ssh_failure()
+                if failed is not None:
+                    raise failed
             self._on_data(stream, data)
         except EngineError as exc:
             self._end(stream, exc)
@@ -516,9 +502,6 @@ class StatsMonitor:
         if self._streams.get(stream.cid) is stream:
             del self._streams[stream.cid]
         with contextlib.suppress(KeyError, ValueError):
-            self._sel.unregister(stream.sock)
-        stream.sock.close()
-
-
-def _strerror(err: int) -> str:
-    return f"{errno.errorcode.get(err, str(err))}: {os.strerror(err)}"
+            self._sel.unregister(stream.conn.sock)
+        if not stream.conn.reap():
+            self._reaping.append(stream.conn)

@@ -129,8 +129,8 @@ def test_request_and_supported_endpoints() -> None:
     assert req.endswith(b"\r\n\r\n")
     assert supports(Endpoint.parse("unix:///run/x.sock"))
     assert supports(Endpoint.parse("tcp://127.0.0.1:2375"))
-    with pytest.raises(ValueError, match="TLS"):
-        StatsMonitor(Endpoint.parse("https://127.0.0.1:2376"), "1.41")
+    assert supports(Endpoint.parse("https://127.0.0.1:2376"))  # tests/test_engines_remote.py
+    assert supports(Endpoint.parse("ssh://me@host"))
 
 
 def test_unreachable_engine_is_reported_and_thread_survives(tmp_path: object) -> None:
