@@ -391,3 +391,16 @@ async def test_a_running_containers_big_folder_is_listed_by_exec(
     monkeypatch.setattr(archive_exec, "command", lambda _folder: ["false"])
     again = await files.listdir("/data", running=True)
     assert runs[-1] == ["false"] and {e.name: e.size for e in again}["sub"] == 3
+
+
+@pytest.mark.engine
+async def test_a_stopped_containers_big_folder_when_thought_running(
+    client: EngineClient, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tab may not know yet that the container stopped: exec is refused, the tar lists."""
+    script = "mkdir -p /data && dd if=/dev/zero of=/data/big bs=1M count=3 2>/dev/null"
+    cid = await make(["sh", "-c", script])
+    await client.containers.wait(cid)
+    monkeypatch.setattr(archive_exec, "TAR_LIMIT", 1024 * 1024)
+    entries = await Archive(client, cid).listdir("/data", running=True)
+    assert [(e.name, e.size) for e in entries] == [("big", 3 << 20)]

@@ -62,7 +62,9 @@ class FilesTab(QWidget):
         self._removed = False
         self._task: Any = None
         self._transfer = False  # a download/upload runs: navigation waits for it
-        self._running = False  # from container_changed
+        # from container_changed; until then assume running: a stopped container's big folder
+        # then costs one refused exec before its whole tar (engine.archive.Archive.listdir)
+        self._running: bool | None = None
         self._after_list = ""  # said again after the re-list that follows an upload
         self.last_download: Any = None  # the DownloadResult of the last download (tests)
 
@@ -187,7 +189,8 @@ class FilesTab(QWidget):
         self.path_bar.setText(folder)
 
         async def _go(archive: Archive) -> list[Entry]:
-            return await archive.listdir(folder, self._progress, running=self._running)
+            running = self._running is not False
+            return await archive.listdir(folder, self._progress, running=running)
 
         def _done(entries: list[Entry]) -> None:
             self.folder = folder
