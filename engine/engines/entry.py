@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.endpoint import Endpoint, TLSConfig
+from engine.errors import InvalidEndpoint
 
 Kind = Literal["portside", "context", "env", "user"]
 State = Literal["running", "unreachable", "tls-error", "ssh-error", "invalid", "error"]
@@ -30,6 +31,8 @@ class EngineEntry:
         editable: only the user's own entries can be edited or removed in Portside.
         description: a context's description, or where the entry comes from.
         current: the docker CLI's current context (``DOCKER_CONTEXT`` / ``currentContext``).
+        problem: why this entry cannot be used as it is ("" when it can), e.g. DOCKER_HOST
+            with DOCKER_TLS_VERIFY but no ca.pem; probing it reports ``invalid`` with this.
     """
 
     id: str
@@ -40,9 +43,12 @@ class EngineEntry:
     editable: bool = False
     description: str = ""
     current: bool = False
+    problem: str = ""
 
     def endpoint(self) -> Endpoint:
-        """The parsed endpoint; raises :class:`engine.errors.InvalidEndpoint` for a bad url."""
+        """The parsed endpoint; raises :class:`engine.errors.InvalidEndpoint` for a bad entry."""
+        if self.problem:
+            raise InvalidEndpoint(self.problem)
         return Endpoint.parse(self.url, tls=self.tls)
 
 

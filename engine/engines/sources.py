@@ -98,13 +98,13 @@ def context_entries(
     for ctx in list_contexts(folder):
         if ctx.name == DEFAULT_CONTEXT:
             continue
-        description = ctx.description
-        if not ctx.host:
-            description = "This context has no docker endpoint."
+        problem = "" if ctx.host else (
+            f"The docker context {ctx.name!r} has no docker endpoint ({ctx.meta_file})."
+        )
         entries.append(EngineEntry(
             id=f"context:{ctx.name}", name=ctx.name, kind="context", url=ctx.host,
-            tls=context_tls(ctx, folder), description=description,
-            current=ctx.name == current,
+            tls=context_tls(ctx, folder), description=ctx.description,
+            current=ctx.name == current, problem=problem,
         ))
     return entries
 
@@ -116,13 +116,14 @@ def env_entry(env: Mapping[str, str] | None = None) -> EngineEntry | None:
     if not host:
         return None
     tls: TLSConfig | None = None
-    description = "DOCKER_HOST"
+    problem = ""
     if host.lower().startswith(("tcp://", "https://")):
         try:
             tls = tls_from_env(env)
         except PortsideError as exc:
-            description = f"DOCKER_HOST: {exc}"
+            problem = str(exc)
     return EngineEntry(
         id="env", name=f"DOCKER_HOST ({host})", kind="env", url=host, tls=tls,
-        description=description, current=not env.get("DOCKER_CONTEXT", "").strip(),
+        description="DOCKER_HOST", current=not env.get("DOCKER_CONTEXT", "").strip(),
+        problem=problem,
     )
