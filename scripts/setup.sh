@@ -20,10 +20,11 @@ run_pkgs=(docker.io iptables iproute2 rootlesskit slirp4netns uidmap libxcb-curs
 # for benchmarks, the AT-SPI bus with pyatspi to read the app as a screen reader does (tests/gui/test_atspi.py),
 # and QEMU, qemu-img and ssh-keygen for the VM engine's unit tests against real QEMU parts;
 # desktop-file-validate checks the XDG autostart entry (tests/test_autostart.py); xterm is the
-# terminal emulator "Open in system terminal" runs docker exec in (test_container_page_terminal.py).
+# terminal emulator "Open in system terminal" runs docker exec in (test_container_page_terminal.py);
+# openssh-server is the sshd on 127.0.0.1 serving ssh:// engines (tests/support/remote_engines.py).
 test_pkgs=(docker-registry apache2-utils golang-docker-credential-helpers
   xvfb xauth dbus-x11 hyperfine at-spi2-core python3-pyatspi qemu-system-x86 qemu-utils
-  openssh-client desktop-file-utils xterm)
+  openssh-client openssh-server desktop-file-utils xterm)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
