@@ -167,3 +167,21 @@ def test_a_memory_limit_is_drawn_and_shown(app_ctx: Any, qtbot: Any, containers:
     y_min, y_max = memory.widget.getPlotItem().viewRange()[1]
     assert y_min == 0 and y_max >= limit  # the line is in view
     tab.close_tab()
+
+
+def test_a_stream_that_ends_while_running_is_opened_again(
+    app_ctx: Any, qtbot: Any, containers: Any
+) -> None:
+    cid = containers.create("hiccup", cmd=BUSY, start=True)
+    tab = _tab(app_ctx, qtbot, cid)
+    tab.set_active(True)
+    qtbot.waitUntil(lambda: tab.samples >= 2, timeout=15000)
+    source = tab._source
+    # what the monitor does when a stream fails: the target is dropped and the error kept
+    source._fail(cid, RuntimeError("connection reset"))  # type: ignore[arg-type]
+    assert cid not in source.targets
+    seen = tab.samples
+    qtbot.waitUntil(lambda: "reconnecting" in tab.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: tab.samples >= seen + 2, timeout=15000)
+    assert cid in source.targets and tab.status.text() == ""
+    tab.close_tab()

@@ -35,6 +35,7 @@ from engine.stats_calc import StatsHistory, StatsPoint, format_bytes, format_rat
 log = logging.getLogger(__name__)
 
 TICK_MS = 500  # the engine samples once a second; half that keeps the charts at most 0.5 s late
+REOPEN_S = 2.0  # how often a stream that ended while the container runs is opened again
 
 
 class StatsTab(QWidget):
@@ -53,6 +54,7 @@ class StatsTab(QWidget):
         self._active = False
         self._running: bool | None = None  # None until the first inspect
         self._closed = False
+        self._reopened = 0.0  # time.monotonic() of the last re-open of an ended stream
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -198,7 +200,14 @@ class StatsTab(QWidget):
         for cid, exc in source.errors().items():
             if cid == self.container_id and self._running:
                 log.debug("stats stream of %s ended: %s", cid[:12], exc)
-                self._say(f"The stats stream ended: {exc}")
+                self._say(f"The stats stream ended ({exc}); reconnecting…")
+        if self.container_id not in source.targets:
+            # the stream ended while the container runs (an engine hiccup): open it again, at
+            # most every REOPEN_S; a stop or removal comes as container_changed and ends this
+            now = time.monotonic()
+            if now - self._reopened >= REOPEN_S:
+                self._reopened = now
+                source.set_targets([self.container_id])
         sample = source.latest().get(self.container_id)
         if sample is None:
             return
