@@ -1,4 +1,4 @@
-"""Everything works remotely: events, logs, exec, stats, files over TLS and over ssh.
+"""Everything works remotely: events, logs, exec, stats, files, build, push/pull over TLS and ssh.
 
 Two real remote engines (tests/support/remote_engines.py): a second ``dockerd --tlsverify`` and
 the session engine behind an ``sshd`` serving ``docker system dial-stdio``. Each test runs on
@@ -10,6 +10,8 @@ tar reads and writes).
 from __future__ import annotations
 
 import asyncio
+import io
+import tarfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,8 +27,10 @@ from engine.client import EngineClient
 from engine.endpoint import Endpoint
 from engine.engines.ssh_transport import SSH_CONFIG_ENV
 from engine.errors import NotFound
+from engine.registry import AuthConfig
 from engine.stats_monitor import StatsMonitor
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
+from tests.support.registry_fixtures import RegistryServer
 from tests.support.remote_engines import SSHServer, TLSEngine, ssh_children
 
 LABEL = "portside.test.engines-remote"
@@ -148,5 +152,39 @@ async def test_files_over_the_raw_socket_path(
         assert sent > 0
         names = {e.name: e for e in await files.listdir("/tmp")}
         assert names["hello.txt"].size == len(source.read_text())
+    if remote.kind == "ssh":
+        assert await settle_ssh() == []
+
+
+def small_context(kind: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("Dockerfile", f"FROM {TEST_IMAGE}\nCOPY note /note\n"),
+                           ("note", f"built over {kind}\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data.encode()))
+    return buf.getvalue()
+
+
+async def test_build_push_and_pull_with_credentials(
+    remote: Remote, registry: RegistryServer
+) -> None:
+    ref = f"{registry.host}/portside-remote/{remote.kind}:{uuid.uuid4().hex[:8]}"
+    auth = AuthConfig(username=registry.username, password=registry.password,
+                      serveraddress=registry.host)
+    async with EngineClient(remote.endpoint, timeout=120) as client:
+        built = ""
+        async for progress in client.images.build(small_context(remote.kind), tag=ref):
+            if progress.aux and "ID" in progress.aux:
+                built = str(progress.aux["ID"])
+        assert built
+        async for _ in client.images.push(ref, auth=auth):
+            pass
+        await client.images.remove(ref)
+        async for _ in client.images.pull(ref, auth=auth):
+            pass
+        assert (await client.images.inspect(ref)).id == built
+        await client.images.remove(ref)
     if remote.kind == "ssh":
         assert await settle_ssh() == []
