@@ -116,6 +116,7 @@ def test_browse_a_stopped_container(
     _go(qtbot, tab, "/no/such/place")
     assert "no such file or folder" in tab.message.text()
     assert tab.message.objectName() == "fieldError" and tab.folder == "/srv"
+    assert tab.path_bar.text() == "/srv"  # the bar says what the table shows
 
 
 def _exited(app_ctx: Any, qtbot: Any, cid: str) -> bool:

@@ -355,6 +355,7 @@ class FilesTab(QWidget):
             if shiboken6.isValid(self):
                 self._busy_row.hide()
                 self._transfer = False
+                self.path_bar.setText(self.folder)  # still the folder shown, not the one asked
                 self._say(explain(exc, what), error=True)
             return True
 
