@@ -9,6 +9,9 @@ Modules, one concern each::
     ssh_transport.py  ssh://: one `ssh … docker system dial-stdio` process per HTTP connection
     probe.py          client_for(entry) -> EngineClient; probe(entry) -> EngineProbe
     export.py         write an entry as a docker CLI context
+    raw_socket.py     unix/tcp/TLS/ssh sockets for the raw readers (stats_monitor, rawget)
+    failures.py       TLSRefused / SSHRefused: EngineUnreachable whose message is the reason
+    ports.py          port links: the remote engine's host, not 127.0.0.1
 
 ``list_engines()`` reads files and the environment only; ``probe`` is the one that talks to an
 engine. Nothing here imports Qt: the switcher (``app/engines``) calls these.
