@@ -14,6 +14,7 @@ Nothing here parses escape sequences by hand: pyte does; this class only keeps w
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
@@ -30,23 +31,41 @@ BRACKETED_PASTE = 2004 << 5
 
 
 class FrozenLine:
-    """A scrollback line in a form the garbage collector can skip.
+    """A scrollback line, compact and in a form the garbage collector can skip.
 
     pyte keeps a row as a dict of ``Char`` named tuples, which CPython tracks for ever: 5,000
-    rows of scrollback were up to ~800k tracked objects, and one full collection during a
-    flood held the window ~75 ms. Here the cells are plain tuples of strings and booleans in a
-    plain dict, which the collector untracks; ``Char`` is rebuilt only for the cells painted.
+    rows of scrollback were up to ~800k tracked objects (one full collection during a flood held
+    the window ~45 ms) and ~100 MB for full-width rows. Here a row is its text (a string, or a
+    tuple of strings when wide or combining characters make cells other than one character)
+    and its runs of attributes (run starts and attribute tuples): a few hundred bytes, nothing
+    the collector tracks. ``Char`` is rebuilt only for the cells painted.
     """
 
-    __slots__ = ("cells", "default")
+    __slots__ = ("default", "starts", "styles", "text")
 
     def __init__(self, line: StaticDefaultDict[int, Char], columns: int) -> None:
-        self.cells = {x: tuple(char) for x, char in line.items() if x < columns}
         self.default = line.default
+        width = min(columns, max(line, default=-1) + 1)
+        data: list[str] = []
+        starts: list[int] = []
+        styles: list[tuple[object, ...]] = []
+        for x in range(width):
+            char = line[x]
+            data.append(char.data)
+            style = tuple(char)[1:]
+            if not styles or styles[-1] != style:
+                starts.append(x)
+                styles.append(style)
+        single = all(len(d) == 1 for d in data)
+        self.text: str | tuple[str, ...] = "".join(data) if single else tuple(data)
+        self.starts = tuple(starts)
+        self.styles = tuple(styles)
 
     def __getitem__(self, x: int) -> Char:
-        cell = self.cells.get(x)
-        return self.default if cell is None else Char._make(cell)
+        if x >= len(self.text):
+            return self.default
+        style = self.styles[bisect_right(self.starts, x) - 1]
+        return Char._make((self.text[x], *style))
 
 
 #: A row as the painter and the selection read it: pyte's (on screen) or frozen (scrollback).
