@@ -23,10 +23,11 @@ pure parts are :mod:`engine.archive_entries` and :mod:`engine.archive_tar`):
 - **upload**: local files and folders -> a tar (owner root, as ``docker cp`` does) written by
   ``tarfile`` on a worker thread straight into a chunked ``PUT``.
 
-Bodies move over a plain socket on the worker thread (:mod:`engine.rawget`, ~3x faster than
-httpx here) for unix and tcp endpoints; TLS endpoints go through httpx (:mod:`engine.tarpipe`
-for downloads, a temporary file for uploads). Progress callbacks run on the event loop; a
-cancelled call returns only after its worker thread stopped. No Qt here.
+Bodies move over a raw socket on the worker thread (:mod:`engine.rawget`, ~3x faster than
+httpx here; unix, tcp, TLS and ssh endpoints); an endpoint kind it cannot read goes through
+httpx (:mod:`engine.tarpipe` for downloads, a temporary file for uploads). Progress callbacks
+run on the event loop; a cancelled call returns only after its worker thread stopped. No Qt
+here.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ class Archive:
         """Copy local files/folders into the container's ``folder``; returns the tar's size.
 
         Over a raw socket (:func:`engine.rawget.write_put`) the tar streams as it is built;
-        through httpx (TLS) it is built into a temporary file first, then sent from it.
+        through httpx (endpoints rawget cannot read) it is built into a temporary file first.
         """
         folder = normalize(folder)
         srcs = [Path(s) for s in sources]

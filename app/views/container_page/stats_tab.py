@@ -2,9 +2,9 @@
 
 Data flow: only while the tab is on screen (``set_active(True)``) and the container runs, ONE
 stats stream is open — a :class:`engine.stats_monitor.StatsMonitor` (its own background thread
-reading a raw socket, nothing on the GUI thread per sample; the async client's stream for TLS
-endpoints, via :func:`app.views.containers.store.stats_source_for`). A :class:`QTimer` on the
-GUI thread takes the latest sample every :data:`TICK_MS` and feeds it to
+reading a raw socket, nothing on the GUI thread per sample; the async client's stream for an
+endpoint it cannot read, via :func:`app.views.containers.store.stats_source_for`). A
+:class:`QTimer` on the GUI thread takes the latest sample every :data:`TICK_MS` and feeds it to
 :class:`engine.stats_calc.StatsHistory` (the docker CLI's formulas, byte rates between samples,
 the last :data:`engine.stats_calc.DEFAULT_WINDOW_S` seconds kept); the pyqtgraph curves and
 the summary labels are redrawn from it. ``set_active(False)``, a stop, a removal or
