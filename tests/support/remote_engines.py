@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import ipaddress
@@ -178,8 +179,9 @@ class TLSEngine:
         return Endpoint.parse(self.url, tls=tls or self.pki.client())
 
 
-@pytest.fixture(scope="session")
-def tls_engine() -> Iterator[TLSEngine]:
+@contextlib.contextmanager
+def run_tls_engine() -> Iterator[TLSEngine]:
+    """Start the second dockerd (``--tlsverify``, also on a private unix socket); stop it after."""
     dockerd = find_program("dockerd")
     if dockerd is None:
         pytest.fail("No dockerd found: install it with `sudo apt-get install docker.io`.")
@@ -206,6 +208,12 @@ def tls_engine() -> Iterator[TLSEngine]:
     finally:
         stop_pid(proc)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_engine() -> Iterator[TLSEngine]:
+    with run_tls_engine() as engine:
+        yield engine
 
 
 # -- sshd -----------------------------------------------------------------------------------------
@@ -237,8 +245,9 @@ def _client_config(folder: Path, name: str, key: Path, known_hosts: Path) -> Pat
     return path
 
 
-@pytest.fixture(scope="session")
-def sshd_server(engine_endpoint: str) -> Iterator[SSHServer]:
+@contextlib.contextmanager
+def run_sshd(engine_endpoint: str) -> Iterator[SSHServer]:
+    """Start the sshd whose ``docker`` reaches ``engine_endpoint``; stop it after."""
     sshd = shutil.which("sshd") or next(
         (p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd") if os.access(p, os.X_OK)), None
     )
@@ -280,6 +289,12 @@ def sshd_server(engine_endpoint: str) -> Iterator[SSHServer]:
     finally:
         stop_pid(proc)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sshd_server(engine_endpoint: str) -> Iterator[SSHServer]:
+    with run_sshd(engine_endpoint) as server:
+        yield server
 
 
 def ssh_children() -> list[int]:
