@@ -14,6 +14,7 @@ against the engine the app is connected to (:mod:`.system_terminal`).
 from __future__ import annotations
 
 import shlex
+import subprocess
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt
@@ -203,7 +204,7 @@ class TerminalTab(QWidget):
             self.say(f"The command cannot be read ({exc}): check its quotes.")
         except NoTerminalError as exc:
             self.say(str(exc))
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             self.say(f"The terminal application could not be started: {exc}")
         else:
             self.say(f"Opened {argv[0].rsplit('/', 1)[-1]} with docker exec -it … {command[0]}.")
@@ -212,8 +213,8 @@ class TerminalTab(QWidget):
     def set_active(self, active: bool) -> None:
         if active:
             pane = self.current_pane()
-            if pane is not None:
-                pane.setFocus()
+            # keys go to the shell at once; with no terminal yet, to the shell choice
+            (pane or self.shell).setFocus()
 
     def container_changed(self, details: Any) -> None:
         if details is None:
