@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit
 
 from app import theme
 from app.views.container_page.logs.buffer import LogBuffer
@@ -210,6 +210,20 @@ def test_load_earlier_cap_clear_and_save_round_trip(
     qtbot.mouseClick(tab.save, Qt.MouseButton.LeftButton)
     assert target.read_text() == "".join(f"{n}\n" for n in range(1, 2501))
     assert tab.status.text() == "Saved to saved.log"
+    # copy: every shown line without a selection, the selection when there is one
+    qtbot.mouseClick(tab.copy, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == target.read_text()
+    cursor = tab.view.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.Start)
+    cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+    tab.view.setTextCursor(cursor)
+    qtbot.mouseClick(tab.copy, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == "1"
+    # wrap
+    qtbot.mouseClick(tab.wrap, Qt.MouseButton.LeftButton)
+    assert tab.view.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+    qtbot.mouseClick(tab.wrap, Qt.MouseButton.LeftButton)
+    assert tab.view.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
 
     # a smaller cap drops the oldest lines at once, and keeps new ones within it
     tab.cap.selectAll()

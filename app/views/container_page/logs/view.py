@@ -6,7 +6,8 @@ finds nothing, so a quiet log costs nothing). A batch is inserted with as few ``
 calls as possible: consecutive plain stdout lines are one call, stderr lines another format
 (the theme's danger colour), and only lines holding ANSI escapes are cut into styled segments
 (:mod:`app.widgets.ansi`). A draw inserts at most :data:`MAX_DRAW` lines; more waiting are drawn
-at the next pass of the event loop, so a big first read never freezes the window. When the buffer
+:data:`CATCH_UP_MS` later, so a big first read never freezes the window and the socket is read
+between draws. When the buffer
 overflowed between two draws the view starts over from the buffer (which holds at most the cap).
 The document's block limit is the cap, so memory is bounded.
 
@@ -33,7 +34,12 @@ from app.views.container_page.logs.search import Matcher
 from app.widgets import ansi
 
 FLUSH_MS = 100
-MAX_DRAW = 2000  # lines per draw: ~10 ms (15 ms for 3,000 measured), so a batch never stalls the UI
+# While more lines wait than one draw takes: draw MAX_DRAW lines (~20 ms), then leave the loop
+# CATCH_UP_MS to read. The engine stops writing whenever the socket buffer (~200 KB) is full, so
+# back-to-back draws (0 ms) made it wait out every draw: a 500k-line log took 4.8-6.3 s to show
+# with 2,000 lines per draw and no gap, 3.7-5.0 s with 5,000 and 25 ms (docker logs: 3.3-4.3 s).
+CATCH_UP_MS = 20
+MAX_DRAW = 4000
 STDERR = 2
 _STREAM = itemgetter(1)
 
@@ -134,7 +140,7 @@ class LogView(QPlainTextEdit):
         self._append(lines)
         # More than one draw's worth waits: draw it at the next pass of the event loop (input
         # and paint events go first), not a whole tick later.
-        self._timer.setInterval(0 if self.buffer.has_pending else FLUSH_MS)
+        self._timer.setInterval(CATCH_UP_MS if self.buffer.has_pending else FLUSH_MS)
         self.longest_draw_ms = max(self.longest_draw_ms, (time.perf_counter() - start) * 1000)
         self._hl_timer.start()
         self.drawn.emit()
