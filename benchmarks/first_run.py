@@ -41,6 +41,7 @@ GREETING = "Hello from Portside!"
 DRIVER = textwrap.dedent(
     """
     import json, sys, time
+    import shiboken6
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QWizard
@@ -50,6 +51,7 @@ DRIVER = textwrap.dedent(
     GREETING = %(greeting)r
     t = {}
     pressed = set()
+    first = []
 
     def key(w, k, mod=Qt.KeyboardModifier.NoModifier):
         target = QApplication.focusWidget()
@@ -64,6 +66,8 @@ DRIVER = textwrap.dedent(
         if win is not None and win.isVisible():
             t.setdefault("window", now)
         wiz = getattr(win, "first_run_wizard", None) if win else None
+        if wiz is not None and not shiboken6.isValid(wiz):
+            wiz = None  # the guide closed (it deletes itself)
         if wiz is not None and wiz.isVisible():
             t.setdefault("wizard", now)
             page = wiz.page_key()
@@ -83,12 +87,13 @@ DRIVER = textwrap.dedent(
                 key(wiz, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
             elif page == "first" and "first" not in pressed:
                 pressed.add("first")
+                first.append(wiz.pages["first"])
                 key(wiz, Qt.Key.Key_Return)
         if win is not None and "first" in pressed:
             logs = win.views["containers"].details.logs
             if GREETING in logs.toPlainText():
                 t["logs"] = now
-                t["image"] = wiz.pages["first"].image if wiz is not None else ""
+                t["image"] = first[0].image
                 print("TIMES " + json.dumps(t), flush=True)
                 win.quit_requested.emit()
                 return

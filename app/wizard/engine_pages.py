@@ -134,6 +134,8 @@ class EnginePage(Page):
         self.wiz.choice = choice
         apply_choice(self.wiz.settings, choice)
         self.wiz._save()
+        if choice.kind != "vm":  # the VM waits for its resources page
+            self.wiz.start_page().start_early()
         return True
 
 
@@ -215,4 +217,5 @@ class ResourcesPage(Page):
             self.note.setText(f"Could not write {path}: {exc.strerror}. Fix the folder's "
                               "permissions, or Skip to keep the defaults.")
             return False
+        self.wiz.start_page().start_early()
         return True

@@ -36,8 +36,8 @@ class CliPage(Page):
 
             self.panel = CliIntegrationPanel(self.wiz.ctx)
             self.body.addWidget(self.panel, 1)
-            focusable = [w for w in self.panel.findChildren(QPushButton) if w.isEnabled()]
-            self.first_focus = focusable[0] if focusable else None
+            # the focus stays on Next: Enter goes on, Tab reaches the panel's buttons (each of
+            # them changes the docker CLI's files, which Enter alone must never do)
         refresh = getattr(self.panel, "refresh", None)
         if callable(refresh):
             refresh()

@@ -76,16 +76,20 @@ class StartPage(Page):
         return bool(ctx.engine.status.state == EngineState.RUNNING and ctx.client is not None
                     and same_engine(ctx.engine, ctx.attached, self.wiz.choice))
 
-    def enter(self) -> None:
-        ctx = self.wiz.ctx
+    def _hook(self) -> None:
         if not self._hooked:
             self._hooked = True
-            ctx.engine_status_changed.connect(self._on_status)
-            ctx.client_changed.connect(self._on_client)
-        self.steps.clear()
-        self._t0 = 0.0
-        if self.ready():
-            self._line(f"{self._name()} is running.")
+            self.wiz.ctx.engine_status_changed.connect(self._on_status)
+            self.wiz.ctx.client_changed.connect(self._on_client)
+
+    def enter(self) -> None:
+        ctx = self.wiz.ctx
+        self._hook()
+        if not self.starting:
+            self.steps.clear()
+            self._t0 = 0.0
+            if self.ready():
+                self._line(f"{self._name()} is running.")
         self._show(ctx.engine.status)
 
     def apply(self) -> bool:
@@ -95,12 +99,19 @@ class StartPage(Page):
             self.start()
         return False
 
+    def start_early(self) -> None:
+        """The engine was chosen (Next on the engine or resources page): start it now, so it is
+        up or nearly so when this page shows; Skip here no longer waits for it."""
+        if not self.starting and not self.ready():
+            self.start()
+
     def _name(self) -> str:
         return self.wiz.choice.describe().capitalize()
 
     def start(self) -> None:
         """Start (after switching to) the chosen engine; progress follows its status."""
         ctx = self.wiz.ctx
+        self._hook()
         self._t0 = time.monotonic()
         self.starting = True
         self._show_failure(False)
@@ -129,14 +140,14 @@ class StartPage(Page):
         return True  # shown on the page, with the log; no dialog on top of the guide
 
     def _on_status(self, status: EngineStatus) -> None:
-        if self.wizard() is None or self.wiz.currentPage() is not self:
+        if self.wizard() is None or (self.wiz.currentPage() is not self and not self.starting):
             return
         detail = status.detail.splitlines()[0] if status.detail else ""
         self._line(f"{status.state.value}{': ' + detail if detail else ''}")
         self._show(status)
 
     def _on_client(self, client: Any) -> None:
-        if self.wizard() is None or self.wiz.currentPage() is not self:
+        if self.wizard() is None or (self.wiz.currentPage() is not self and not self.starting):
             return
         if client is not None:
             version = self.wiz.ctx.server_version

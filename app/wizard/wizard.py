@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
@@ -27,6 +27,9 @@ from PySide6.QtWidgets import QDialog, QPushButton, QWidget, QWizard
 
 from app.wizard.base import Page
 from app.wizard.choice import EngineChoice, EngineFactory, current_choice, make_engine
+
+if TYPE_CHECKING:
+    from app.wizard.start import StartPage
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +129,13 @@ class FirstRunWizard(QWizard):
     def page_key(self) -> str:
         current = self.currentId()
         return KEYS[current] if 0 <= current < len(KEYS) else ""
+
+    def start_page(self) -> StartPage:
+        from app.wizard.start import StartPage
+
+        page = self.pages["start"]
+        assert isinstance(page, StartPage)
+        return page
 
     def current(self) -> Page | None:
         page = self.currentPage()

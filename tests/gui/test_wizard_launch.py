@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DRIVER = textwrap.dedent(
     """
     import sys, time
+    import shiboken6
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -42,6 +43,8 @@ DRIVER = textwrap.dedent(
         wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
         win = wins[0] if wins else None
         wiz = getattr(win, "first_run_wizard", None) if win else None
+        if wiz is not None and not shiboken6.isValid(wiz):
+            wiz = None  # closed: a closed guide deletes itself
         if wiz is not None and wiz.isVisible() and not closing:
             report["wizard"] = wiz.page_key()
             report["state_with_wizard"] = win.ctx.engine.status.state.value
