@@ -20,9 +20,6 @@ Tab and Shift+Tab go to the program; Ctrl+Tab moves the focus out, as in Qt's te
 
 from __future__ import annotations
 
-import time
-from collections import deque
-
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -43,6 +40,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
 
 from app import theme
 from app.views.container_page.terminal.colours import cell_colour
+from app.views.container_page.terminal.feeding import FeedQueue
 from app.views.container_page.terminal.keys import key_bytes
 from app.views.container_page.terminal.painting import GridPainter
 from app.views.container_page.terminal.screen import Line, TermScreen
@@ -51,9 +49,6 @@ from app.views.container_page.terminal.selection import Selection
 REPAINT_DELAY_MS = 12
 FLOOD_REPAINT_MS = 33
 #: Output parsed per slice, and the parsing time allowed per turn of the event loop.
-FEED_SLICE = 512
-FEED_BUDGET_S = 0.008
-BACKLOG_LOW = 16 * 1024
 Mod = Qt.KeyboardModifier
 Key = Qt.Key
 
@@ -64,12 +59,11 @@ class TerminalWidget(QAbstractScrollArea):
     Signals:
         send(bytes): bytes for the program's stdin (keys, pastes, terminal replies).
         size_changed(int, int): the grid's new (rows, columns).
-        drained(): the unparsed backlog fell below :data:`BACKLOG_LOW` (the session reads on).
+        drained(): the unparsed backlog is low again (the feed queue's); the session reads on.
     """
 
     send = Signal(bytes)
     size_changed = Signal(int, int)
-    drained = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, history: int = 5000) -> None:
         super().__init__(parent)
@@ -83,12 +77,8 @@ class TerminalWidget(QAbstractScrollArea):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REPAINT_DELAY_MS)
         self._timer.timeout.connect(self._flush)
-        self._pending: deque[bytes] = deque()
-        self._backlog = 0
-        self._parse_timer = QTimer(self)
-        self._parse_timer.setSingleShot(True)
-        self._parse_timer.setInterval(0)
-        self._parse_timer.timeout.connect(self._parse_some)
+        self._feeder = FeedQueue(self.term.feed, self._schedule_repaint, self)
+        self.drained = self._feeder.drained
         #: Counters the tests and the benchmark read: repaint batches and rows invalidated.
         self.flushes = 0
         self.rows_invalidated = 0
@@ -149,58 +139,25 @@ class TerminalWidget(QAbstractScrollArea):
 
     # -- output -------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        """Take a chunk of the program's output; parsing may wait, the repaint always does.
-
-        pyte parses ~0.66 MB per CPU second (short lines; less with colours), so a 64 KB read
-        parsed at once would hold the window ~0.1 s, far longer on a busy machine. A small
-        chunk (typing, a prompt) is parsed at once; anything bigger, or
-        anything behind a backlog, is parsed :data:`FEED_SLICE` bytes at a time for at most
-        :data:`FEED_BUDGET_S` per turn of the event loop. The session stops reading while
-        :attr:`backlog` is high, so a flood slows the program down instead of the window.
-        """
+        """Take a chunk of the program's output (parsed now or in slices: :mod:`.feeding`)."""
         self.bytes_fed += len(data)
-        if not self._pending and len(data) <= FEED_SLICE:
-            self.term.feed(data)
-            self._schedule_repaint()
-            return
-        self._pending.append(data)
-        self._backlog += len(data)
-        if not self._parse_timer.isActive():
-            self._parse_timer.start()
+        self._feeder.feed(data)
 
     @property
     def backlog(self) -> int:
         """Bytes received but not parsed yet."""
-        return self._backlog
+        return self._feeder.backlog
 
     @property
     def idle(self) -> bool:
         """Everything received is parsed and painted."""
-        return not self._pending and not self._timer.isActive()
-
-    def _parse_some(self) -> None:
-        deadline = time.perf_counter() + FEED_BUDGET_S
-        pending = self._pending
-        while pending and time.perf_counter() < deadline:
-            chunk = pending[0]
-            piece = chunk[:FEED_SLICE]
-            if len(chunk) > FEED_SLICE:
-                pending[0] = chunk[FEED_SLICE:]
-            else:
-                pending.popleft()
-            self._backlog -= len(piece)
-            self.term.feed(piece)
-        self._schedule_repaint()
-        if pending:
-            self._parse_timer.start()
-        if self._backlog < BACKLOG_LOW:
-            self.drained.emit()
+        return not self._feeder.backlog and not self._timer.isActive()
 
     def _schedule_repaint(self) -> None:
         if not self._timer.isActive():
             # typing gets its echo within a frame; a flood is shown at ~30 frames/s, which
             # leaves most of the time to parsing it
-            self._timer.start(FLOOD_REPAINT_MS if self._backlog else REPAINT_DELAY_MS)
+            self._timer.start(FLOOD_REPAINT_MS if self._feeder.backlog else REPAINT_DELAY_MS)
 
     def _flush(self) -> None:
         screen = self.term
