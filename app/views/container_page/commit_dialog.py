@@ -42,7 +42,7 @@ def check_target(repository: str, tag: str) -> tuple[str | None, str | None]:
             f"Put only the repository here ({repository.split('@')[0].rsplit(':', 1)[0]!r}); "
             "the tag goes in the Tag field."
         )
-    parse_reference(f"{repository}:{tag or 'latest'}")  # raises ValueError with the reason
+    parse_reference(f"{repository}:{tag}" if tag else repository)  # ValueError: the reason
     return repository, tag or None
 
 

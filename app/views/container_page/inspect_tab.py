@@ -90,10 +90,12 @@ class InspectTab(QWidget):
         self.search.setPlaceholderText("Search keys and values…")
         self.search.setAccessibleName("Search the inspect document")
         self.search.setClearButtonEnabled(True)
+        for clear in self.search.findChildren(QToolButton):  # Qt's clear button has no name
+            clear.setAccessibleName("Clear the search")
         self.search.textChanged.connect(self._on_search)
         self.search.returnPressed.connect(self.next_match)
         self.count = QLabel()
-        self.count.setAccessibleName("Matches")
+        self.count.setAccessibleDescription("Matches")
         self.count.setObjectName("muted")
         self.buttons: dict[str, QToolButton] = {}
         for key, text, name, slot in (
@@ -149,10 +151,10 @@ class InspectTab(QWidget):
         self.stack.addWidget(self.raw)
         self.path_label = QLabel("Reading the container…")
         self.path_label.setObjectName("muted")
-        self.path_label.setAccessibleName("Selected path")
+        self.path_label.setAccessibleDescription("Selected path")
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setContentsMargins(9, 6, 9, 0)  # as the other tabs: their content is inset
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.path_label)
@@ -219,6 +221,9 @@ class InspectTab(QWidget):
             self.tree.expandAll()
         if self.stack.currentWidget() is self.raw:
             n = self._highlight_raw()
+            first = self.raw.extraSelections()
+            if first:  # show the first match (selected, as a find would)
+                self.raw.setTextCursor(first[0].cursor)
         if not self.model.query:
             self.count.setText("")
         else:

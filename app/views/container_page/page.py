@@ -113,7 +113,7 @@ class ContainerPage(QWidget):
         self.notice = NoticeBar()
         self.notice.setAccessibleName("Container removed notice")
         self.status = QLabel()
-        self.status.setAccessibleName("Last action")
+        self.status.setAccessibleDescription("Last action")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tabs = QTabWidget()

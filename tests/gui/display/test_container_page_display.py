@@ -1,0 +1,128 @@
+"""The container page in the main window on a real X display, light and dark, 1280x720 and
+1920x1080: header of a running container with a published port and of one killed (137), the
+Inspect tab (tree with a masked secret, a search, the raw JSON) and the commit dialog.
+
+Opened the way a user does (a click on the row, Enter). Texts must fit, nothing may stick out,
+every control is named; the commit dialog is not smaller than its size hint. Screenshots go to
+``$PORTSIDE_SCREENSHOTS/container-page/`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from app import theme
+from app.main_window import MainWindow
+from app.views.container_page.commit_dialog import CommitDialog
+from app.views.container_page.inspect_tree import MASK
+from tests.gui.conftest import wait_for
+from tests.gui.display import content, drive
+from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+
+pytestmark = [pytest.mark.gui, pytest.mark.engine]
+
+look = drive.look
+window = drive.window
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_container_page_fits(
+    window: MainWindow,
+    look: content.Content,
+    app_ctx: Any,
+    containers: Any,
+    qtbot: Any,
+    qapp: Any,
+    mode: str,
+    size: tuple[int, int],
+) -> None:
+    secret = containers.create(
+        "secret-env",
+        start=True,
+        extra={"Env": ["DB_PASSWORD=hunter2", "APP_MODE=production"]},
+    )
+    theme.apply(qapp, mode)
+    out = os.environ.get("PORTSIDE_SCREENSHOTS")
+    shots = Path(out) / "container-page" if out else None
+    window.resize(*size)
+    qtbot.waitExposed(window)
+    view: Any = window.show_view("containers")
+    wait_for(qtbot, lambda: secret in view.model)
+    problems: dict[str, list[str]] = {}
+
+    def shot(name: str, widget: Any = None) -> None:
+        QApplication.processEvents()
+        target = widget or window
+        found = clipped_texts(target) + a11y_problems(target)
+        if widget is not None and undersized(widget):
+            found.append(str(undersized(widget)))
+        if found:
+            problems[name] = found
+        image = target.grab().toImage()
+        assert not image.isNull()
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            image.save(str(shots / f"{name}-{mode}-{size[0]}x{size[1]}.png"))
+
+    def open_page(cid: str) -> Any:
+        view.search.setText(view.model.get(cid)["name"])
+        wait_for(qtbot, lambda: view.proxy.rowCount() == 1)
+        rect = view.tree.visualRect(view.proxy.index(0, 0))
+        qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+        page = view.page
+        wait_for(qtbot, lambda: page.details is not None)
+        drive.settle(qtbot, app_ctx)
+        return page
+
+    try:
+        page = open_page(look.containers["web"])
+        wait_for(qtbot, lambda: "http://127.0.0.1:" in page.header.ports.text())
+        shot("web-page")
+        qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)
+
+        page = open_page(look.containers["crashy"])
+        assert page.header.state.text().startswith("Exited with code 137")
+        shot("exited-page")
+        qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)
+
+        page = open_page(secret)
+        inspect = page.tab("Inspect")
+        bar = page.tabs.tabBar()
+        where = bar.tabRect(page.tabs.indexOf(inspect)).center()
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=where)
+        wait_for(qtbot, lambda: inspect.has_document)
+        inspect.tree.expand(inspect.proxy.mapFromSource(inspect.model.index_of_path("Config")))
+        env = inspect.proxy.mapFromSource(inspect.model.index_of_path("Config.Env"))
+        inspect.tree.expand(env)
+        inspect.tree.scrollTo(env)
+        assert f"DB_PASSWORD={MASK}" in inspect.raw.toPlainText()
+        shot("inspect-tree")
+        qtbot.keyClicks(inspect.search, "production")
+        assert inspect.count.text() == "1 match"
+        shot("inspect-search")
+        qtbot.mouseClick(inspect.buttons["raw"], Qt.MouseButton.LeftButton)
+        shot("inspect-raw")
+        qtbot.mouseClick(inspect.buttons["raw"], Qt.MouseButton.LeftButton)
+
+        qtbot.mouseClick(page.header.buttons["commit"], Qt.MouseButton.LeftButton)
+        dialog = page.findChild(CommitDialog)
+        qtbot.waitExposed(dialog)
+        shot("commit-dialog", dialog)
+        qtbot.keyClicks(dialog.repository, "Bad Name")
+        qtbot.keyClick(dialog.repository, Qt.Key.Key_Return)
+        assert dialog.error.isVisible()
+        shot("commit-dialog-error", dialog)
+        dialog.reject()
+        qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)
+    finally:
+        view.close_page()
+        theme.apply(qapp, "light")
+    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
