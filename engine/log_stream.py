@@ -405,6 +405,10 @@ async def stream_logs(
     )
     path = request.split(b" ", 2)[1].decode("ascii")
     done: asyncio.Future[None] = loop.create_future()
+    # A reader cancelled (a viewer closed) while connecting or before it saw the end leaves the
+    # protocol's error in a future nobody awaits: the loop would report "Future exception was
+    # never retrieved". Mark it read here; an awaiting reader still gets it.
+    done.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     def factory() -> _LogsProtocol:
         return _LogsProtocol(
@@ -435,11 +439,4 @@ async def stream_logs(
     except OSError as exc:
         raise EngineUnreachable(endpoint.url, str(exc)) from exc
     finally:
-        # Cancelled (a closed viewer): closing the socket ends the protocol with an error that
-        # nobody awaits any more - "Future exception was never retrieved" on the loop. The error
-        # may also have landed just before the cancel reached this task: mark it as read.
-        if not done.done():
-            done.cancel()
-        elif not done.cancelled():
-            done.exception()
         transport.close()
