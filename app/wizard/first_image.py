@@ -1,7 +1,8 @@
 """The first container: pulled from the registry when it answers, else Portside's sample image.
 
     registry_reachable(image) ── GET https://<registry>/v2/ (2 s) ──► a registry answered?
-        yes ─► client.images.pull(image)  (a failed pull falls back to the sample)
+        yes ─► client.images.pull(image, auth=the stored login, if any; a failed pull falls
+               back to the sample)
         no  ─► client.images.load(resources/sample-image.tar)   (packaging/sample-image/)
     ─► client.containers.create + start ─► container id (the window opens its logs)
 
@@ -87,8 +88,12 @@ async def load_sample(client: Any, progress: Callable[[str], None]) -> str:
 
 
 async def pull(client: Any, image: str, progress: Callable[[str], None]) -> None:
-    progress(f"Pulling {image}…")
-    async for _ in client.images.pull(image):
+    """Pull with the login stored for its registry (the sign-in step's), else anonymously."""
+    from app.dialogs.operation import stored_auth_for
+
+    auth = await stored_auth_for(image)
+    progress(f"Pulling {image}{' as ' + auth.username if auth and auth.username else ''}…")
+    async for _ in client.images.pull(image, auth=auth):
         pass
 
 
