@@ -26,7 +26,7 @@ from app.views.container_page.terminal.system_terminal import (
     open_system_terminal,
     terminal_argv,
 )
-from app.views.container_page.terminal.widget import TerminalWidget
+from app.views.container_page.terminal.widget import REPAINT_DELAY_MS, TerminalWidget
 
 pytestmark = pytest.mark.gui
 
@@ -151,6 +151,14 @@ def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(qtbot: Any) -> 
     widget.feed(b"\r\nz")  # one new character on the next row
     qtbot.waitUntil(lambda: widget.flushes == flushes + 2)
     assert widget.rows_invalidated - invalidated <= 3  # that row and the cursor's, not all rows
+    # after a quiet spell the next change (a typed key's echo) is painted on the next turn of
+    # the loop; right after a repaint, the next one waits for the frame interval
+    qtbot.wait(30)
+    widget.feed(b"k")
+    assert widget._timer.interval() == 1
+    qtbot.waitUntil(lambda: widget.flushes == flushes + 3)
+    widget.feed(b"l")
+    assert widget._timer.interval() == REPAINT_DELAY_MS
     assert widget.rows > 10
 
 

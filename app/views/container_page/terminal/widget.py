@@ -20,6 +20,8 @@ Tab and Shift+Tab go to the program; Ctrl+Tab moves the focus out, as in Qt's te
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -76,6 +78,7 @@ class TerminalWidget(QAbstractScrollArea):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REPAINT_DELAY_MS)
+        self._last_flush = 0.0
         self._timer.timeout.connect(self._flush)
         self._feeder = FeedQueue(self.term.feed, self._schedule_repaint, self)
         self.drained = self._feeder.drained
@@ -154,12 +157,18 @@ class TerminalWidget(QAbstractScrollArea):
         return not self._feeder.backlog and not self._timer.isActive()
 
     def _schedule_repaint(self) -> None:
-        if not self._timer.isActive():
-            # typing gets its echo within a frame; a flood is shown at ~30 frames/s, which
-            # leaves most of the time to parsing it
-            self._timer.start(FLOOD_REPAINT_MS if self._feeder.backlog else REPAINT_DELAY_MS)
+        if self._timer.isActive():
+            return
+        if self._feeder.backlog:
+            delay = FLOOD_REPAINT_MS  # a flood at ~30 frames/s leaves the time to parsing it
+        elif time.monotonic() - self._last_flush >= REPAINT_DELAY_MS / 1000:
+            delay = 1  # the first change after a quiet spell (a typed key's echo): next turn
+        else:
+            delay = REPAINT_DELAY_MS  # steady output: at most ~80 repaints a second
+        self._timer.start(delay)
 
     def _flush(self) -> None:
+        self._last_flush = time.monotonic()
         screen = self.term
         added = screen.history_added - self._seen_added
         self._seen_added = screen.history_added
