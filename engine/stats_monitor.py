@@ -48,6 +48,8 @@ RECV_SIZE = 256 * 1024
 # container's sample within a few ms of the others once per second, so one wake-up then reads
 # them all instead of one wake-up per sample. Only after data arrived: no idle wake-ups.
 COALESCE_S = 0.3
+#: ssh logins started at once by one monitor (see StatsMonitor._login_slots).
+SSH_LOGINS = 6
 
 
 # -- pure HTTP/1.1 response parsing -----------------------------------------------------------
@@ -377,7 +379,7 @@ class StatsMonitor:
                     self._reaping = [c for c in self._reaping if not c.reap()]
                 if data:
                     self._stopping.wait(COALESCE_S)  # close() cuts it short
-                if not woken and not self._stopping.is_set():
+                if not woken and not self._stopping.is_set() and not (data and self._deferred()):
                     continue
                 with self._lock:
                     closing = self._closing
@@ -407,9 +409,27 @@ class StatsMonitor:
     def _reconcile(self, wanted: set[str]) -> None:
         for cid in [c for c in self._streams if c not in wanted]:
             self._close_stream(self._streams[cid])
+        slots = self._login_slots()
         for cid in wanted:
-            if cid not in self._streams:
+            if cid not in self._streams and slots > 0:
                 self._open(cid)
+                slots -= 1
+
+    def _login_slots(self) -> int:
+        """How many more streams may start now: for ssh, at most :data:`SSH_LOGINS` logins at
+        once (sshd's default MaxStartups 10:30:100 drops connections beyond 10 unauthenticated
+        ones); the rest open as earlier ones get their answer."""
+        if self.endpoint.scheme != "ssh":
+            return len(self._wanted) + 1
+        logging_in = sum(1 for s in self._streams.values() if s.parser.head is None)
+        return SSH_LOGINS - logging_in
+
+    def _deferred(self) -> bool:
+        """Some targets wait for an ssh login slot (checked after data arrived)."""
+        if self.endpoint.scheme != "ssh":
+            return False
+        with self._lock:
+            return any(cid not in self._streams for cid in self._wanted)
 
     def _open(self, cid: str) -> None:
         try:

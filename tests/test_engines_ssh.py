@@ -112,3 +112,43 @@ async def test_unknown_host_key_is_refused_with_the_step_to_trust_it(
         with pytest.raises(SSHRefused, match="never accepts one"):
             await remote.version()
     assert await no_ssh_left() == []
+
+
+async def test_stats_monitor_for_more_containers_than_sshd_takes_logins_at_once(
+    ssh_env: SSHServer, local: EngineClient, test_image: str
+) -> None:
+    """sshd drops unauthenticated connections beyond MaxStartups (10 by default): 14 stats
+    streams, each its own ssh login, must all arrive (StatsMonitor starts 6 logins at a time)."""
+    from engine.endpoint import Endpoint
+    from engine.stats_monitor import StatsMonitor
+
+    ids = []
+    try:
+        for _ in range(14):
+            cid = await local.containers.create(
+                {"Image": test_image, "Cmd": ["sleep", "600"], "Labels": {LABEL: "1"},
+                 "StopSignal": "SIGKILL", "HostConfig": {"NetworkMode": "none"}},
+                name=f"pssh-{uuid.uuid4().hex[:8]}",
+            )
+            ids.append(cid)
+            await local.containers.start(cid)
+        monitor = StatsMonitor(Endpoint.parse(ssh_env.url), await local.connect())
+        try:
+            monitor.set_targets(set(ids))
+            seen: set[str] = set()
+            errors: dict[str, object] = {}
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 60
+            while seen != set(ids) and not errors and loop.time() < end:
+                await asyncio.sleep(0.2)
+                seen |= set(monitor.latest())
+                errors.update(monitor.errors())
+            assert errors == {}
+            assert seen == set(ids)
+        finally:
+            monitor.close()
+        assert ssh_children() == []
+    finally:
+        for cid in ids:
+            with suppress(NotFound):
+                await local.containers.remove(cid, force=True)
