@@ -239,6 +239,13 @@ def test_skip_everything(qtbot: Any, app_window: Any, first_launch: dict[str, An
     assert data["engine"] == "auto" and not data.get("engine_host")  # nothing chosen
     assert ctx.engine.status.state == EngineState.STOPPED  # nothing started
     assert not (first_launch["home"] / "vm" / "vm.json").exists()
+    # Help ▸ First-run guide… opens it again, from the start
+    action = app_window.first_run_action
+    assert action in app_window.help_menu.actions() and action.text() == "First-run guide…"
+    action.trigger()
+    again = app_window.first_run_wizard
+    assert again is not wizard and again.isVisible() and again.page_key() == "welcome"
+    again.close()
 
 
 def test_close_half_way_then_resume(
