@@ -189,6 +189,32 @@ def test_the_page_follows_a_restart_and_a_stop_on_every_tab(
     assert tab.closed == 1 and tab.active[-1] is False
 
 
+def test_pause_resume_rename_and_a_reconnect_are_followed(
+    view: ContainersView, containers: Any, qtbot: Any, app_ctx: Any
+) -> None:
+    cid = containers.create("pausy", start=True)
+    page = _open_with_enter(view, qtbot, cid, containers.name("pausy"))
+    pause = page.header.buttons["pause"]
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: page.header.state.text() == "Paused")
+    assert pause.text() == "Resume" and pause.accessibleName() == "Resume the container"
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: page.header.state.text().startswith("Running · up "))
+    assert pause.text() == "Pause"
+    # renamed from outside: the engine's rename event brings the new name
+    new_name = containers.name("renamed")
+    run_async(qtbot, app_ctx.client.containers.rename(cid, new_name))
+    wait_for(qtbot, lambda: page.header.name.text() == new_name)
+    # the connection drops (the view shows the engine state) and comes back: the page again
+    client = app_ctx.client
+    seen = page.inspect_count
+    app_ctx.client_changed.emit(None)
+    assert view.stack.currentWidget() is view.state_page
+    app_ctx.client_changed.emit(client)
+    assert view.stack.currentWidget() is page
+    wait_for(qtbot, lambda: page.inspect_count > seen)  # looked again: anything may have changed
+
+
 def test_removal_is_announced_and_the_actions_are_disabled(
     view: ContainersView, containers: Any, qtbot: Any, recorder: type[RecordingTab], app_ctx: Any
 ) -> None:

@@ -116,8 +116,14 @@ def test_search_filters_counts_and_enter_walks_the_matches(inspect_page: Any, qt
     tab.search.clear()
     qtbot.keyClicks(tab.search, SECRET)
     assert tab.count.text() == "No match"
-    tab.search.clear()
+    # Escape in a search with text clears it; the next Escape goes back to the list
+    qtbot.keyClick(tab.search, Qt.Key.Key_Escape)
+    assert tab.search.text() == "" and page.isVisible()
     assert tab.count.text() == "" and "State" in _visible_paths(tab)
+    back: list[bool] = []
+    page.back_requested.connect(lambda: back.append(True))
+    qtbot.keyClick(tab.search, Qt.Key.Key_Escape)
+    assert back == [True]
 
 
 @pytest.mark.qt_log_ignore(  # what the offscreen platform says about popup menus

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -94,6 +94,7 @@ class InspectTab(QWidget):
             clear.setAccessibleName("Clear the search")
         self.search.textChanged.connect(self._on_search)
         self.search.returnPressed.connect(self.next_match)
+        self.search.installEventFilter(self)  # Escape clears it first, then goes back
         self.count = QLabel()
         self.count.setAccessibleDescription("Matches")
         self.count.setObjectName("muted")
@@ -158,6 +159,19 @@ class InspectTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.path_label)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape in a search with text clears it (the page's Escape = Back comes next time)."""
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self.search.text()
+        ):
+            self.search.clear()
+            return True
+        return False
 
     # -- PageTab --------------------------------------------------------------------------------
     def set_active(self, active: bool) -> None:
