@@ -1,4 +1,4 @@
-"""engine.log_stream without an engine: lines from frames and chunks split anywhere, timestamps."""
+"""engine.log_lines without an engine: lines from frames and chunks split anywhere, timestamps."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from engine.errors import StreamError
-from engine.log_stream import (
+from engine.log_lines import (
     STDERR,
     STDOUT,
     LogLines,
