@@ -152,3 +152,14 @@ async def test_stats_monitor_for_more_containers_than_sshd_takes_logins_at_once(
         for cid in ids:
             with suppress(NotFound):
                 await local.containers.remove(cid, force=True)
+
+
+async def test_a_burst_of_requests_is_not_dropped_by_sshd(
+    ssh_env: SSHServer, container: str
+) -> None:
+    """20 requests at once need 20 connections = 20 ssh logins; sshd drops some beyond its
+    MaxStartups unless the transport paces the logins."""
+    async with EngineClient(ssh_env.url) as remote:
+        found = await asyncio.gather(*(remote.containers.inspect(container) for _ in range(20)))
+        assert {d.id for d in found} == {container}
+    assert await no_ssh_left() == []

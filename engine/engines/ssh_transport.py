@@ -7,9 +7,10 @@ no idle connection)::
                           ssh -T -o BatchMode=yes [-F cfg] [-p port] [-l user] -- host \
                               docker system dial-stdio        (remote: copies to its engine)
 
-One ssh process per connection, with the user's ssh config, agent and known_hosts; BatchMode
-means ssh never prompts, so an unknown host key is refused (``StrictHostKeyChecking`` as the
-user configured it; Portside never accepts a key itself). Because ssh's stdio is a *socket*, the
+One ssh process per connection (at most :data:`SSH_LOGINS` of them logging in at once), with
+the user's ssh config, agent and known_hosts; BatchMode means ssh never prompts, so an unknown
+host key is refused (``StrictHostKeyChecking`` as the user configured it; Portside never accepts
+a key itself). Because ssh's stdio is a *socket*, the
 same connection works for blocking readers on a thread (:mod:`engine.rawget`,
 :mod:`engine.stats_monitor` use :func:`spawn`) and for a hijacked exec, whose half-close
 (``shutdown(SHUT_WR)``) reaches the remote process as EOF on its stdin.
@@ -33,6 +34,7 @@ import subprocess
 import tempfile
 import time
 import typing
+from collections.abc import Callable
 from typing import IO, Any
 
 import httpcore
@@ -43,6 +45,9 @@ from engine.endpoint import Endpoint
 SSH_CONFIG_ENV = "PORTSIDE_SSH_CONFIG"
 #: ssh gives up connecting after this many seconds (streams have no read timeout of their own).
 CONNECT_TIMEOUT = 20
+#: ssh logins one transport runs at once: sshd's default MaxStartups (10:30:100) starts dropping
+#: unauthenticated connections at 10; more connections wait for an earlier one's first answer.
+SSH_LOGINS = 6
 _REAP_TERM = 2.0
 _REAP_KILL = 4.0
 
@@ -209,10 +214,16 @@ def spawn(endpoint: Endpoint) -> SSHConnection:
 class SSHStream(httpcore.AsyncNetworkStream):
     """httpcore's view of one :class:`SSHConnection`."""
 
-    def __init__(self, conn: SSHConnection) -> None:
+    def __init__(self, conn: SSHConnection, logged_in: Callable[[], None] | None = None) -> None:
         self._conn = conn
         conn.sock.setblocking(False)
         self._closed = False
+        self._logged_in = logged_in
+
+    def _login_over(self) -> None:
+        if self._logged_in is not None:
+            release, self._logged_in = self._logged_in, None
+            release()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
         loop = asyncio.get_running_loop()
@@ -221,7 +232,9 @@ class SSHStream(httpcore.AsyncNetworkStream):
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(str(exc) or "read timed out") from exc
         except OSError as exc:
+            self._login_over()
             raise await self._failure() or httpcore.ReadError(str(exc)) from exc
+        self._login_over()
         if data:
             self._conn.received += len(data)
             return data
@@ -254,6 +267,7 @@ class SSHStream(httpcore.AsyncNetworkStream):
         if self._closed:
             return
         self._closed = True
+        self._login_over()
         await self._conn.aclose()
 
     async def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
@@ -277,6 +291,15 @@ class SSHBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
+        self._logins = asyncio.Semaphore(SSH_LOGINS)
+
+    async def _connect(self) -> SSHStream:
+        await self._logins.acquire()
+        try:
+            return SSHStream(SSHConnection(self.endpoint), self._logins.release)
+        except BaseException:
+            self._logins.release()
+            raise
 
     async def connect_tcp(
         self,
@@ -286,7 +309,7 @@ class SSHBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return SSHStream(SSHConnection(self.endpoint))
+        return await self._connect()
 
     async def connect_unix_socket(
         self,
@@ -294,7 +317,7 @@ class SSHBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
         socket_options: typing.Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return SSHStream(SSHConnection(self.endpoint))
+        return await self._connect()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
