@@ -14,6 +14,7 @@ import uuid
 from typing import Any, ClassVar
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -266,6 +267,10 @@ def test_commit_makes_an_image_with_the_message_and_author(
     qtbot.keyClicks(dialog.message, "added made.txt")
     qtbot.keyClicks(dialog.author, "Jane Doe <jane@example.com>")
     assert dialog.pause.isChecked()
+    actions: list[str] = []  # the engine's events for this container while committing
+    app_ctx.engine_event.connect(
+        lambda e: actions.append(e.action) if e.actor_id == cid else None
+    )
     try:
         qtbot.mouseClick(dialog.commit_button, Qt.MouseButton.LeftButton)
         wait_for(qtbot, lambda: dialog.image_id, timeout=60)
@@ -275,9 +280,38 @@ def test_commit_makes_an_image_with_the_message_and_author(
         assert image.raw["Id"] == dialog.image_id
         wait_for(qtbot, lambda: page.status.text().startswith("Committed "))
         assert f"{repo}:v2" in page.status.text()
+        # paused while committing (the checkbox), running again after
+        wait_for(qtbot, lambda: "unpause" in actions)
+        assert actions.index("pause") < actions.index("commit") < actions.index("unpause")
+        wait_for(qtbot, lambda: not shiboken6.isValid(dialog))  # closed and deleted
+        # the image holds the container's change
+        probe = containers.create("probe", cmd=["cat", "/made.txt"], extra={"Image": f"{repo}:v2"})
+        run_async(qtbot, app_ctx.client.containers.start(probe))
+        run_async(qtbot, app_ctx.client.containers.wait(probe))
+        out = run_async(qtbot, _text_of_logs(app_ctx.client, probe))
+        assert out == "made\n"
+
+        # again without pausing: no pause event before the commit
+        actions.clear()
+        qtbot.mouseClick(page.header.buttons["commit"], Qt.MouseButton.LeftButton)
+        dialog = page.findChild(CommitDialog)
+        wait_for(qtbot, lambda: dialog.isVisible())
+        qtbot.keyClicks(dialog.repository, repo)
+        qtbot.keyClicks(dialog.tag, "v3")
+        qtbot.mouseClick(dialog.pause, Qt.MouseButton.LeftButton)
+        assert not dialog.pause.isChecked()
+        qtbot.keyClick(dialog.author, Qt.Key.Key_Return)  # Return commits
+        wait_for(qtbot, lambda: "commit" in actions, timeout=60)
+        assert "pause" not in actions
+        run_async(qtbot, app_ctx.client.images.inspect(f"{repo}:v3"))
     finally:
-        with contextlib.suppress(NotFound):
-            run_async(qtbot, app_ctx.client.images.remove(f"{repo}:v2", force=True))
+        for tag in ("v2", "v3"):
+            with contextlib.suppress(NotFound):
+                run_async(qtbot, app_ctx.client.images.remove(f"{repo}:{tag}", force=True))
+
+
+async def _text_of_logs(client: Any, cid: str) -> str:
+    return "".join([part async for _kind, part in client.containers.logs(cid)])
 
 
 def test_commit_target_and_state_line_rules() -> None:
