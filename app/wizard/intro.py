@@ -111,7 +111,8 @@ class ChecksPage(Page):
             if widget is not None:
                 widget.deleteLater()
         self.labels = []
-        for check in self.checks:
+        # failures first (blocking ones on top): what needs doing is seen without scrolling
+        for check in sorted(self.checks, key=lambda c: (c.ok, not c.blocking)):
             if check.ok:
                 mark = "✓ Passed"
             else:

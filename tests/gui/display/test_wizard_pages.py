@@ -31,6 +31,7 @@ from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
 from app.wizard import open_first_run
+from engine.doctor import Check
 from engine.lifecycle import EnginePaths, EngineState, NativeEngine
 from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
 from tests.gui.wizard_support import mnemonic, on_page, press, skip
@@ -102,6 +103,18 @@ def test_every_wizard_page_fits_with_focus_and_default_button(
         checks = wizard.pages["checks"]
         qtbot.waitUntil(lambda: len(checks.labels) > 0, timeout=10000)
         look("checks")
+        real = list(checks.checks)
+        # the longest state: failures with their fixes (as on a machine without dockerd)
+        checks.show_checks([*real, Check(
+            "dockerd", "Docker engine (dockerd)", False, "dockerd was not found in "
+            "$PORTSIDE_BUNDLE_DIR, Portside's bundle folder or PATH (/usr/local/sbin:/usr/local/"
+            "bin:/usr/sbin:/usr/bin:/sbin:/bin)", "sudo apt-get install docker.io iptables "
+            "iproute2, or choose an engine already on this machine", True), Check(
+            "disk", "Free disk space", False, "3.2 GiB free in /root/.local/share/portside/engine",
+            "Free some space: `portside engine prune`, or Troubleshoot ▸ Clean up")])
+        assert "blocks every engine" in checks.summary.text()
+        look("checks-failed")
+        checks.show_checks(real)
         press(qtbot, wizard, Qt.Key.Key_Return)
         on_page(qtbot, wizard, "engine")
         engine_page = wizard.pages["engine"]
