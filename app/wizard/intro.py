@@ -109,6 +109,7 @@ class ChecksPage(Page):
             item = self.rows.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # now: deleteLater alone leaves it drawn under the new rows
                 widget.deleteLater()
         self.labels = []
         # failures first (blocking ones on top): what needs doing is seen without scrolling

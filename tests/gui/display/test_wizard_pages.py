@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import shiboken6
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QWizard
+from PySide6.QtWidgets import QApplication, QLabel, QWizard
 
 from app import theme
 from app.context import AppContext
@@ -113,6 +113,8 @@ def test_every_wizard_page_fits_with_focus_and_default_button(
             "disk", "Free disk space", False, "3.2 GiB free in /root/.local/share/portside/engine",
             "Free some space: `portside engine prune`, or Troubleshoot ▸ Clean up")])
         assert "blocks every engine" in checks.summary.text()
+        shown = [w for w in checks.list_host.findChildren(QLabel) if w.isVisible()]
+        assert len(shown) == len(checks.labels) == len(real) + 4  # no old rows left drawn
         look("checks-failed")
         checks.show_checks(real)
         press(qtbot, wizard, Qt.Key.Key_Return)
