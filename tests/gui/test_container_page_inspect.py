@@ -225,3 +225,25 @@ def test_paths_secret_names_and_masking_rules() -> None:
     assert "zzz" in masked_document(root, {"Config.Env[1]"})
     assert copy_text(secret[0], set()) == f"MY_TOKEN={MASK}"
     assert copy_text(root.children[0], set()).count(MASK) == 1
+
+
+def test_inspect_model_and_filter_pass_the_model_tester(qtmodeltester: Any) -> None:
+    from app.views.container_page.inspect_tree import InspectFilter, InspectModel
+
+    model = InspectModel()
+    doc = {
+        "Id": "abc",
+        "Config": {"Env": ["A=1", "DB_PASSWORD=x"], "Labels": {"a.b": "c"}, "Cmd": None},
+        "NetworkSettings": {"Ports": {"80/tcp": [{"HostPort": "8080"}]}},
+        "Mounts": [],
+    }
+    model.set_document(doc)
+    qtmodeltester.check(model)
+    proxy = InspectFilter()
+    proxy.setSourceModel(model)
+    assert model.set_query("8080") == 1
+    proxy.refilter()
+    qtmodeltester.check(proxy)
+    assert proxy.rowCount() == 1  # only NetworkSettings leads to the match
+    model.set_document({**doc, "Id": "def"})  # a new inspect keeps the query
+    assert model.match_count() == 1
