@@ -113,6 +113,7 @@ def test_every_wizard_page_fits_with_focus_and_default_button(
             "disk", "Free disk space", False, "3.2 GiB free in /root/.local/share/portside/engine",
             "Free some space: `portside engine prune`, or Troubleshoot ▸ Clean up")])
         assert "blocks every engine" in checks.summary.text()
+        QApplication.processEvents()  # new rows show on the next pass of the loop
         shown = [w for w in checks.list_host.findChildren(QLabel) if w.isVisible()]
         assert len(shown) == len(checks.labels) == len(real) + 4  # no old rows left drawn
         look("checks-failed")
