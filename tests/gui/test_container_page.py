@@ -104,7 +104,8 @@ def test_enter_opens_the_page_and_escape_alt_left_and_back_return(
     page = _open_with_enter(view, qtbot, cid, name)
     header = page.header
     assert header.name.text() == name
-    assert header.image.text() == containers.image
+    assert header.image.full_text() == containers.image == header.image.toolTip()
+    assert header.image.text() == containers.image  # wide enough: not elided
     wait_for(qtbot, lambda: header.state.text().startswith("Running · up "))
     # the published port is a link to 127.0.0.1 and a click opens it
     port = page.details.raw["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]

@@ -13,7 +13,7 @@ import html
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -86,6 +86,36 @@ def port_links(raw: dict[str, Any] | None) -> list[tuple[str, str]]:
     return sorted(out.items(), key=lambda kv: (int(kv[0].rsplit(":", 1)[1]), kv[0]))
 
 
+class ElidedLabel(QLabel):
+    """One line of text elided in the middle to the width it gets; the whole text in its tooltip
+    and :meth:`full_text`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        width = self.fontMetrics().horizontalAdvance(self._full) + 4
+        return QSize(width, super().sizeHint().height())
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = max(0, self.contentsRect().width())
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
+
+
 class PageHeader(QWidget):
     """Back button, title block and the action buttons of one container.
 
@@ -114,7 +144,7 @@ class PageHeader(QWidget):
         self.name.setObjectName("viewTitle")
         self.name.setAccessibleDescription("Container name")
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.image = QLabel()
+        self.image = ElidedLabel()  # a long registry/…/app:tag elides, never widens the page
         self.image.setObjectName("muted")
         self.image.setAccessibleDescription("Image")
         self.image.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -126,6 +156,7 @@ class PageHeader(QWidget):
         self.ports.setTextFormat(Qt.TextFormat.RichText)
         self.ports.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.ports.setOpenExternalLinks(False)
+        self.ports.setWordWrap(True)  # many ports wrap instead of widening the window
         self.ports.linkActivated.connect(self.link_activated)
         self.buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()
@@ -170,7 +201,7 @@ class PageHeader(QWidget):
         else:
             self._raw = raw
             self.name.setText(str(raw.get("Name") or "").lstrip("/") or str(raw.get("Id"))[:12])
-            self.image.setText(str((raw.get("Config") or {}).get("Image") or ""))
+            self.image.set_full_text(str((raw.get("Config") or {}).get("Image") or ""))
         links = port_links(None if self._removed else self._raw)
         self.ports.setText(
             "  ".join(
