@@ -247,3 +247,24 @@ def test_inspect_model_and_filter_pass_the_model_tester(qtmodeltester: Any) -> N
     assert proxy.rowCount() == 1  # only NetworkSettings leads to the match
     model.set_document({**doc, "Id": "def"})  # a new inspect keeps the query
     assert model.match_count() == 1
+
+
+def test_the_details_pane_masks_secrets_too(app_ctx: Any, qtbot: Any, containers: Any) -> None:
+    cid = containers.create("pane", start=True, extra={"Env": ENV})
+    view = ContainersView(app_ctx)
+    qtbot.addWidget(view)
+    view.resize(1200, 760)
+    view.show()
+    wait_for(qtbot, lambda: view.store.synced_once)
+    view.search.setText(containers.name("pane"))
+    wait_for(qtbot, lambda: cid in view.model and view.proxy.rowCount() == 1)
+    rect = view.tree.visualRect(view.proxy.index(0, 0))
+    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    details_button = view.toolbar.widgetForAction(view.actions_by_name["details"])
+    qtbot.mouseClick(details_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: "DB_PASSWORD" in view.details.raw.toPlainText())
+    text = view.details.raw.toPlainText()
+    assert f"DB_PASSWORD={MASK}" in text and f"API_TOKEN={MASK}" in text
+    assert SECRET not in text and "tok-123" not in text
+    assert "PLAIN_NEEDLE=needle-in-env" in text
+    view.details.close_panel()  # ends its log stream before the client closes

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.dialogs.base import guarded
+from app.views.container_page.inspect_tree import build_tree, masked_value
 from app.views.containers.keys import shortcut
 from app.views.containers.logs import LOG_TAIL_LINES, LogPane, follow_logs, read_end
 
@@ -310,7 +311,9 @@ class DetailsPanel(QWidget):
                 self._state_field = field
         self.show_state()
         scroll = self.raw.verticalScrollBar().value()
-        self.raw.setPlainText(json.dumps(raw, indent=2, sort_keys=True))
+        # secret-looking environment variables masked, as in the container page's Inspect tab
+        shown = masked_value(build_tree(raw), set())
+        self.raw.setPlainText(json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False))
         self.raw.verticalScrollBar().setValue(scroll)
         self.tabs.setCurrentIndex(current)
         self._follow_run(str(raw["Id"]), state)
