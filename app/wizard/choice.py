@@ -52,6 +52,10 @@ def current_choice(settings: Any, platform: str = sys.platform) -> EngineChoice:
 
 def apply_choice(settings: Any, choice: EngineChoice) -> None:
     """Remember ``choice`` in ``settings`` (the caller saves)."""
+    if getattr(settings, "engine_id", ""):
+        # the engines switcher's remembered engine (app/engines) wins at launch; the choice made
+        # in this guide is the newer one, so it is forgotten
+        settings.engine_id = ""
     if choice.kind == "existing":
         settings.extra[HOST_KEY] = choice.host
         return
