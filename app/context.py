@@ -159,12 +159,16 @@ class AppContext(QObject):
         """
         if engine is self._engine:
             return
+        # pages, log windows and dialogs tied to the old engine close (app/engines/forget.py)
+        self.engine_switching.emit(engine)
         old, old_attached = self._engine, self._attached
         self._drop_client()
         with contextlib.suppress(Exception):
             self._unsubscribe()
         self._engine, self._attached = engine, attached
+        self._client_factory = _default_client_factory  # not the switcher's ssh/TLS one
         self._last_event_time = None
+        self.server_version = self.api_version = self.connection_detail = ""
         self._unsubscribe = engine.subscribe(self._status_from_engine.emit)
         self.engine_status_changed.emit(engine.status)
         self.connection_changed.emit()

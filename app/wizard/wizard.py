@@ -46,6 +46,8 @@ class FirstRunWizard(QWizard):
 
     container_started = Signal(str)
     closed = Signal(bool)
+    #: the guide switches engines itself: app/engines/forget.py must leave it open
+    survives_engine_switch = True
 
     def __init__(
         self,
