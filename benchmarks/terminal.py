@@ -6,11 +6,12 @@ Run under an X server (the xterm part needs one)::
 
 Starts a private engine (own data root, socket, no iptables), builds the busybox test image
 offline and starts one container. Then, alternating, ``--rounds`` times, each printing
-``seq 1 N`` (N = ``--lines``, 100,000 by default: ~590 KB) through a TTY exec:
+``seq 1 N`` (N = ``--lines``, 100,000 by default: 689 KB) through a TTY exec:
 
 1. ``docker exec -t <id> seq 1 N > /dev/null``: the transport alone (no terminal emulation);
 2. ``xterm -e docker exec -it <id> seq 1 N``: a native terminal emulator, until it exits;
-3. the Terminal tab (a 1280x720 window on the offscreen platform, so painting is real): the
+3. the Terminal tab (a 1280x720 window on the offscreen platform, so painting is real): 30
+   key presses first (ms until the shell's echo arrives and until it is repainted), then the
    command typed into its shell, until ``flood-done`` is on its screen and nothing is left to
    parse or paint. Also: the longest gap of a 5 ms QTimer (a UI stall, wall clock) and the most
    CPU the GUI thread spent between two ticks (what is ours in a stall on a shared machine),
@@ -103,6 +104,7 @@ async def ours(client: Any, cid: str, lines: int) -> dict[str, Any]:
             await asyncio.sleep(0.01)
 
     await until(lambda: any("/ #" in r for r in terminal.visible_text()))
+    received, painted = await typing_latency(terminal)
     clock = QElapsedTimer()
     gaps: list[int] = []
     cpu_gaps: list[float] = []
@@ -139,7 +141,34 @@ async def ours(client: Any, cid: str, lines: int) -> dict[str, Any]:
         "backlog": max(backlog),
         "flushes": terminal.flushes,
         "bytes": terminal.bytes_fed,
+        "echo_ms": received,
+        "paint_ms": painted,
     }
+
+
+async def spin_until(predicate: Any) -> None:
+    """Poll at the loop's own speed (its timers are millisecond-coarse; this is the timing)."""
+    while not predicate():  # noqa: ASYNC110 - nothing to wait on: the poll is the clock
+        await asyncio.sleep(0)
+
+
+async def typing_latency(terminal: Any, keys: int = 30) -> tuple[list[float], list[float]]:
+    """Per key press: ms until the shell's echo arrived, and until it was repainted."""
+    from PySide6.QtTest import QTest
+
+    received: list[float] = []
+    painted: list[float] = []
+    for _ in range(keys):
+        fed, flushes = terminal.bytes_fed, terminal.flushes
+        start = time.perf_counter()
+        QTest.keyClick(terminal, "a")
+        await spin_until(lambda fed=fed: terminal.bytes_fed != fed)
+        received.append((time.perf_counter() - start) * 1000)
+        await spin_until(lambda flushes=flushes: terminal.flushes != flushes)
+        painted.append((time.perf_counter() - start) * 1000)
+        await asyncio.sleep(0.03)
+    terminal.send.emit(b"\x15")  # Ctrl+U: the typed line goes
+    return received, painted
 
 
 def parse_rate(lines: int) -> float:
@@ -223,6 +252,13 @@ def main() -> int:
         f"{mine[0]['flushes']} repaint batches in the first run. "
         f"pyte alone parses {parse_rate(args.lines) / 1e3:,.0f} KB per CPU second of these lines. "
         f"Load average at the end: {os.getloadavg()[0]:.1f}."
+    )
+    echo = sorted(ms for r in mine for ms in r["echo_ms"])
+    paint = sorted(ms for r in mine for ms in r["paint_ms"])
+    print(
+        f"Typing ({len(echo)} keys): the shell's echo back after {med(echo):.1f} ms median "
+        f"(p90 {echo[len(echo) * 9 // 10]:.1f}), repainted after {med(paint):.1f} ms median "
+        f"(p90 {paint[len(paint) * 9 // 10]:.1f})."
     )
     return 0
 
