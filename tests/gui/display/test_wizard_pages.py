@@ -5,7 +5,8 @@ the last page), never Skip or Close.
 
 The wizard runs over a main window whose context has a NativeEngine in a folder of its own
 whose ``daemon.json`` has a key dockerd refuses, so "Start engine" (Enter) shows the real
-failure: dockerd's error, its log and Retry — the page's longest state. The checks and the
+failure: dockerd's error, its log and Retry — the page's longest state; then the file is
+fixed and Enter (Retry) starts the engine for real (stopped at the end). The checks and the
 existing engines are the real ones of this machine. Screenshots go to
 ``$PORTSIDE_SCREENSHOTS/wizard/`` when set.
 """
@@ -33,6 +34,7 @@ from app.settings import Settings
 from app.wizard import open_first_run
 from engine.doctor import Check
 from engine.lifecycle import EnginePaths, EngineState, NativeEngine
+from tests.gui.conftest import run_async
 from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
 from tests.gui.wizard_support import mnemonic, on_page, press, skip
 
@@ -152,8 +154,16 @@ def test_every_wizard_page_fits_with_focus_and_default_button(
         assert start.log.isVisible() and "no-such-key" in start.log.toPlainText()
         assert "Retry" in wizard.button(QWizard.WizardButton.NextButton).text()
         look("start-failed")
-        skip(qtbot, wizard)
+        # the user fixes daemon.json and presses Enter (Retry): the engine starts
+        (own_root / "daemon.json").write_text(json.dumps({"iptables": False}))
+        press(qtbot, wizard, Qt.Key.Key_Return)
+        qtbot.waitUntil(start.ready, timeout=60000)
+        assert not start.log.isVisible()
+        assert wizard.button(QWizard.WizardButton.NextButton).text() == "&Next"
+        look("start-running")
+        press(qtbot, wizard, Qt.Key.Key_Return)
         on_page(qtbot, wizard, "signin")
+        assert wizard.pages["signin"].sign_in.isEnabled()  # the engine checks passwords now
         look("signin")
         skip(qtbot, wizard)
         on_page(qtbot, wizard, "first")
@@ -163,4 +173,5 @@ def test_every_wizard_page_fits_with_focus_and_default_button(
             wizard.close()  # it deletes itself
             QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
         theme.apply(qapp, "light")
+        run_async(qtbot, ctx.shutdown(), timeout=60)  # stops the engine Retry started
     assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
