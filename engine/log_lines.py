@@ -101,8 +101,16 @@ class LogLines:
                 out.append(self._line(stream, text))
         return out
 
+    def feed_text(self, stream: int, text: str) -> list[LogLine]:
+        """Add already decoded text of one stream (a reader that decodes for itself)."""
+        out: list[LogLine] = []
+        self._split(stream, text, out)
+        return out
+
     def _text(self, stream: int, data: bytes, out: list[LogLine]) -> None:
-        text = self._decoders[stream].decode(data)
+        self._split(stream, self._decoders[stream].decode(data), out)
+
+    def _split(self, stream: int, text: str, out: list[LogLine]) -> None:
         if not text:
             return
         pieces = text.split("\n")

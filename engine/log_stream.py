@@ -55,6 +55,7 @@ __all__ = [
     "LogsResponseParser",
     "logs_request",
     "parse_timestamp",
+    "read_logs",
     "stream_logs",
     "timestamp_arg",
 ]
@@ -218,3 +219,46 @@ async def stream_logs(
         raise EngineUnreachable(endpoint.url, str(exc)) from exc
     finally:
         transport.close()
+
+
+async def read_logs(
+    client: Any,
+    container: str,
+    on_lines: Callable[[list[LogLine]], None],
+    *,
+    follow: bool = False,
+    tail: int | str = "all",
+    since: str | None = None,
+    until: str | None = None,
+    tty: bool = False,
+) -> None:
+    """:func:`stream_logs` (``timestamps=1``) through ``client``'s endpoint and API version.
+
+    Endpoints this module cannot open a socket to (``ssh://``, where the client talks through
+    an ssh process) are read through ``client.containers.logs`` instead: slower per line
+    (httpx), the same lines.
+    """
+    endpoint = client.endpoint
+    if endpoint.scheme in ("unix", "tcp", "tls"):
+        await stream_logs(
+            endpoint,
+            client.api_version,
+            container,
+            on_lines,
+            follow=follow,
+            tail=tail,
+            since=since,
+            until=until,
+            tty=tty,
+        )
+        return
+    lines = LogLines(multiplexed=True, timestamps=True)
+    async for kind, text in client.containers.logs(
+        container, follow=follow, timestamps=True, tail=tail, since=since, until=until
+    ):
+        batch = lines.feed_text(STDERR if int(kind) == STDERR else STDOUT, text)
+        if batch:
+            on_lines(batch)
+    rest = lines.close()
+    if rest:
+        on_lines(rest)

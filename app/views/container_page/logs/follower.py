@@ -3,7 +3,7 @@
 Data flow: :meth:`LogFollower.start` inspects the container; :meth:`container_changed` (the page
 calls it after every engine event, with a fresh inspect) decides what to read:
 
-- running and no stream for this run -> a follow stream (:func:`engine.log_stream.stream_logs`,
+- running and no stream for this run -> a follow stream (:func:`engine.log_stream.read_logs`,
   ``timestamps=1``): the last ``tail`` lines the first time, afterwards everything ``since`` the
   last timestamp seen (a restart loses nothing and repeats nothing: lines at or before that
   timestamp that were already delivered are dropped);
@@ -26,7 +26,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from engine.errors import EngineError, NotFound
-from engine.log_stream import LogLine, parse_timestamp, stream_logs, timestamp_arg
+from engine.log_stream import LogLine, parse_timestamp, read_logs, timestamp_arg
 from engine.models import ContainerDetails
 
 DEFAULT_TAIL = 1000
@@ -142,9 +142,8 @@ class LogFollower:
             self._on_notice("Not connected to the engine.")
             return
         try:
-            await stream_logs(
-                client.endpoint,
-                client.api_version,
+            await read_logs(
+                client,
                 self.container_id,
                 self._receive,
                 follow=follow,
@@ -242,9 +241,8 @@ class LogFollower:
         async def read() -> None:
             for tail in (have + count + 100, "all"):
                 got: deque[LogLine] = deque(maxlen=None if tail != "all" else count + 1000)
-                await stream_logs(
-                    client.endpoint,
-                    client.api_version,
+                await read_logs(
+                    client,
                     self.container_id,
                     got.extend,
                     tail=tail,
