@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import stat
 from pathlib import Path
 from typing import Any
 
+import pyte
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QWheelEvent
@@ -107,6 +109,31 @@ def test_scrollback_lines_keep_their_look_and_leave_the_garbage_collector_alone(
     screen.feed("\r\n中a\r\n\r\n".encode())  # a wide character: two cells, the second empty
     wide = screen.history[-1]
     assert screen.line_text(wide).rstrip() == "中a" and wide[1].data == "" and wide[2].data == "a"
+
+
+FRAGMENTS = [
+    b"hello world ", b"x" * 37, b"\r\n", b"\r", b"\n", b"\x08", b"\t", b"\x1b[31m",
+    b"\x1b[1;44m", b"\x1b[0m", b"\x1b[7m", b"\x1b[38;5;208m", b"\x1b[5;10H", b"\x1b[K",
+    b"\x1b[2J", b"\x1b[4h", b"\x1b[4l", b"\x1b[?7l", b"\x1b[?7h", b"\x1b(0lqqk\x1b(B",
+    b"\x0e", b"\x0f", "中文".encode(), "é".encode(), b"e\xcc\x81", b"\x1b[3C", b"\x1b[A",
+    b"\x1b[1;1H", b"\x1b[40G", b"~!@#$%^&*()_+{}|:<>?", b"\x1b[2P", b"\x1b[3@", b"\x1b[S",
+    b"\x1b%@", b"\x1b%G",  # out of UTF-8 (then charsets apply) and back
+]
+
+
+def test_fast_draw_matches_pyte() -> None:
+    """The ASCII fast path of TermScreen.draw leaves exactly the grid pyte's own draw does."""
+    rng = random.Random(10)
+    for _ in range(300):
+        data = b"".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 40)))
+        ours, theirs = TermScreen(40, 6), pyte.Screen(40, 6)
+        ours.feed(data)
+        pyte.ByteStream(theirs).feed(data)
+        for y in range(6):
+            assert [ours.buffer[y][x] for x in range(40)] == [
+                theirs.buffer[y][x] for x in range(40)
+            ], data
+        assert (ours.cursor.x, ours.cursor.y) == (theirs.cursor.x, theirs.cursor.y), data
 
 
 def test_screen_shrinks_like_a_terminal_keeping_the_cursor_row() -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyte
+from pyte import charsets, modes
 from pyte.screens import Char, Margins, StaticDefaultDict
 
 #: DEC private modes as pyte stores them (shifted left by 5, see ``pyte.modes``).
@@ -90,6 +91,7 @@ class TermScreen(pyte.Screen):
         self.history_added = 0
         self.on_reply: Callable[[str], None] | None = None
         self._main: tuple[Any, Any] | None = None  # (buffer, cursor) of the shell while alt
+        self._cells: dict[Char, dict[str, Char]] = {}  # shared cells of the ASCII fast path
         self._stream = pyte.ByteStream(self)
 
     # -- input --------------------------------------------------------------------------------
@@ -111,6 +113,51 @@ class TermScreen(pyte.Screen):
         return BRACKETED_PASTE in self.mode
 
     # -- pyte hooks ---------------------------------------------------------------------------
+    def draw(self, data: str) -> None:
+        """pyte's ``draw``, with a fast path for plain ASCII text (most output by far).
+
+        pyte copies a ``Char`` named tuple for every character it draws, which is most of its
+        time. Cells are immutable, so for printable ASCII in the identity charset, outside
+        insert mode, one ``Char`` per (character, attributes) is made once and shared; the
+        line wrap is pyte's own (``carriage_return`` + ``linefeed``). Anything else is pyte's.
+        The result is the same grid (``test_fast_draw_matches_pyte``).
+        """
+        table = self.g1_charset if self.charset else self.g0_charset
+        if (
+            table is not charsets.LAT1_MAP
+            or not (data.isascii() and data.isprintable())
+            or modes.IRM in self.mode
+        ):
+            super().draw(data)
+            return
+        cursor = self.cursor
+        cache = self._cells.get(cursor.attrs)
+        if cache is None:
+            if len(self._cells) > 256:
+                self._cells.clear()
+            cache = self._cells[cursor.attrs] = {}
+        make = cursor.attrs._replace
+        while data:
+            if cursor.x >= self.columns:
+                if modes.DECAWM not in self.mode:
+                    super().draw(data)  # overwrite the last column, as pyte does
+                    return
+                self.dirty.add(cursor.y)
+                self.carriage_return()
+                self.linefeed()
+            room = self.columns - cursor.x
+            part, data = data[:room], data[room:]
+            line = self.buffer[cursor.y]
+            x = cursor.x
+            for char in part:
+                cell = cache.get(char)
+                if cell is None:
+                    cell = cache[char] = make(data=char)
+                line[x] = cell
+                x += 1
+            cursor.x = x
+        self.dirty.add(cursor.y)
+
     def write_process_input(self, data: str) -> None:
         if self.on_reply is not None:
             self.on_reply(data)
