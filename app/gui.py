@@ -167,6 +167,15 @@ def run_gui(argv: list[str]) -> int:
     try:
         # --host, else DOCKER_HOST, else the engine the first-run wizard attached to
         engine, attached = choose_engine(attach_host(args.host, settings), settings.engine)
+        client_factory = None
+        if settings.engine_id and not args.host and not os.environ.get("DOCKER_HOST"):
+            # the engine last chosen in the switcher (app/engines) wins over the older choices
+            from app.engines.targets import remembered_target
+
+            remembered = remembered_target(settings.engine_id)
+            if remembered is not None:
+                engine, attached = remembered.engine, remembered.attached
+                client_factory = remembered.client_factory
     except PortsideError as exc:
         print(f"portside: {exc}", file=sys.stderr)
         return 2
@@ -185,7 +194,7 @@ def run_gui(argv: list[str]) -> int:
     # Our own light/dark palettes (also on plain X); the window's Appearance menu switches.
     theme.apply(qt_app, settings.theme)
     runner = Runner()
-    ctx = AppContext(engine, attached=attached, runner=runner)
+    ctx = AppContext(engine, attached=attached, runner=runner, client_factory=client_factory)
     window = MainWindow(ctx, settings)
     done = asyncio.Event()
 
@@ -229,6 +238,9 @@ def run_gui(argv: list[str]) -> int:
     tray = Tray(ctx, open_window, lambda: request_quit())
     tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
     window.tray_available = lambda: tray_ok and tray.isVisible()
+    from app.engines.install import install_tray
+
+    install_tray(tray, window)  # the tray's Engine submenu
     if tray_ok:
         tray.show()
     window.quit_requested.connect(lambda: request_quit())

@@ -243,6 +243,9 @@ class MainWindow(QMainWindow):
         self.footer = Footer(ctx)
         self.statusBar().addWidget(self.footer, 1)
         self.statusBar().setSizeGripEnabled(True)
+        from app.engines.install import install as install_engines
+
+        install_engines(self)  # the footer's engine switcher + the Engines window (issue 12)
 
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, ctx.resync)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.quit_requested.emit)

@@ -130,6 +130,8 @@ class Settings:
     open_window_on_start: bool = True
     #: Portside starts when the user logs in (app/autostart.py keeps the OS entry in step)
     start_at_login: bool = False
+    #: the engines-list entry the app uses (app/engines; "" = by --host/DOCKER_HOST/``engine``)
+    engine_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path = field(default_factory=default_path)
     #: what the user must be told about this file (moved aside, ...); never written
@@ -138,6 +140,7 @@ class Settings:
     KNOWN = (
         "close_to_tray", "window_geometry", "last_view", "theme", "engine", "version",
         "first_run_done", "wizard_step", "open_window_on_start", "start_at_login",
+        "engine_id",
     )
 
     @classmethod
@@ -183,6 +186,7 @@ class Settings:
         self.wizard_step = _str(data, "wizard_step", "")
         self.open_window_on_start = _bool(data, "open_window_on_start", True)
         self.start_at_login = _bool(data, "start_at_login", False)
+        self.engine_id = _str(data, "engine_id", "")
         self.extra = {k: v for k, v in data.items() if k not in self.KNOWN}
 
     def _move_aside(self, exc: Exception) -> None:
@@ -228,6 +232,7 @@ class Settings:
             wizard_step=self.wizard_step,
             open_window_on_start=self.open_window_on_start,
             start_at_login=self.start_at_login,
+            engine_id=self.engine_id,
         )
         for key in data:
             if any(word in key.lower() for word in SECRET_WORDS):
