@@ -89,3 +89,41 @@ def test_two_containers_interleave_in_time_order_and_filter_by_container(
     qtbot.mouseClick(box_b, Qt.MouseButton.LeftButton)
     assert len(log_lines(window)) == 6
     window.close()
+
+
+@pytest.mark.qt_log_ignore(
+    "does not support raise", "does not support grabbing", "does not support propagateSizeHints"
+)
+def test_a_compose_groups_menu_opens_its_containers_logs_together(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    project = containers.name("proj")
+    labels = {"com.docker.compose.project": project}
+    web = containers.create("web", cmd=["sh", "-c", "echo from-web"], labels=labels)
+    db = containers.create("db", cmd=["sh", "-c", "echo from-db"], labels=labels)
+    run_async(qtbot, app_ctx.client.containers.start(web))
+    run_async(qtbot, app_ctx.client.containers.start(db))
+    view = ContainersView(app_ctx)
+    qtbot.addWidget(view)
+    view.resize(1100, 700)
+    view.show()
+    wait_for(qtbot, lambda: view.store.synced_once, timeout=30)
+    view.search.setText(containers.prefix)
+    group = view.proxy.mapFromSource(view.model.index_for(f"compose:{project}"))
+    wait_for(qtbot, lambda: group.isValid() and view.proxy.rowCount() >= 1, timeout=30)
+    group = view.proxy.mapFromSource(view.model.index_for(f"compose:{project}"))
+    view.tree.customContextMenuRequested.emit(view.tree.visualRect(group).center())
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    wait_for(qtbot, menu.isVisible)
+    action = next(a for a in menu.actions() if a.text() == "View logs together")
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+    window = view.findChildren(MergedLogsWindow)[-1]
+    assert sorted(cid for cid, _name in window.containers) == sorted([web, db])
+    wait_for(qtbot, lambda: len(log_lines(window)) == 2, timeout=30)
+    assert sorted(log_lines(window)) == sorted(
+        [f"[{containers.name('web')}] from-web", f"[{containers.name('db')}] from-db"]
+    )
+    window.close()
