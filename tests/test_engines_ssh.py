@@ -163,3 +163,32 @@ async def test_a_burst_of_requests_is_not_dropped_by_sshd(
         found = await asyncio.gather(*(remote.containers.inspect(container) for _ in range(20)))
         assert {d.id for d in found} == {container}
     assert await no_ssh_left() == []
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("changed", ["has CHANGED", "ssh-keygen -R 127.0.0.1"]),
+        ("wrong key", ["refused the login", "ssh-add", "authorized_keys"]),
+        ("closed port", ["ssh cannot reach 127.0.0.1", "Connection refused"]),
+    ],
+)
+async def test_ssh_failures_say_what_to_do(
+    sshd_server: SSHServer, monkeypatch: pytest.MonkeyPatch, case: str, words: list[str]
+) -> None:
+    url = sshd_server.url
+    config = sshd_server.config
+    if case == "changed":
+        config = sshd_server.changed_config
+    elif case == "wrong key":
+        config = sshd_server.wrong_key_config
+    else:
+        from tests.support.remote_engines import free_port
+
+        url = f"ssh://{sshd_server.user}@127.0.0.1:{free_port()}"
+    monkeypatch.setenv(SSH_CONFIG_ENV, str(config))
+    found = await probe(EngineEntry("user:z", "ssh", "user", url))
+    assert found.state == "ssh-error", found
+    for word in words:
+        assert word in found.reason, found.reason
+    assert await no_ssh_left() == []

@@ -225,6 +225,8 @@ class SSHServer:
     user: str
     config: Path            # the client's ssh config (PORTSIDE_SSH_CONFIG), host key trusted
     unknown_config: Path    # the same with an empty known_hosts file
+    changed_config: Path    # known_hosts holds another key for this host
+    wrong_key_config: Path  # a client key that is not in authorized_keys
 
     @property
     def url(self) -> str:
@@ -257,7 +259,7 @@ def run_sshd(engine_endpoint: str) -> Iterator[SSHServer]:
     if docker is None:
         pytest.fail("No docker CLI on PATH: install it with `sudo apt-get install docker.io`.")
     root = Path(tempfile.mkdtemp(prefix="pst-ssh-", dir="/tmp"))
-    for key in ("host_key", "client_key"):
+    for key in ("host_key", "client_key", "other_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "portside-test",
                         "-f", str(root / key)], check=True)
     shutil.copy(root / "client_key.pub", root / "authorized_keys")
@@ -277,15 +279,21 @@ def run_sshd(engine_endpoint: str) -> Iterator[SSHServer]:
     host_pub = (root / "host_key.pub").read_text().split()
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
     (root / "empty_known_hosts").write_text("")
+    other_pub = (root / "other_key.pub").read_text().split()
+    (root / "changed_known_hosts").write_text(f"[127.0.0.1]:{port} {other_pub[0]} {other_pub[1]}\n")
     config = _client_config(root, "ssh_config", root / "client_key", root / "known_hosts")
     unknown = _client_config(root, "ssh_config_unknown", root / "client_key",
                              root / "empty_known_hosts")
+    changed = _client_config(root, "ssh_config_changed", root / "client_key",
+                             root / "changed_known_hosts")
+    wrong_key = _client_config(root, "ssh_config_wrong_key", root / "other_key",
+                               root / "known_hosts")
     with open(root / "sshd.log", "wb") as log:
         proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(root / "sshd_config")],
                                 stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_port(port, proc, "sshd")
-        yield SSHServer(port, user, config, unknown)
+        yield SSHServer(port, user, config, unknown, changed, wrong_key)
     finally:
         stop_pid(proc)
         shutil.rmtree(root, ignore_errors=True)
