@@ -13,7 +13,7 @@ from typing import Any
 
 import shiboken6
 
-from app.engines import forget
+from app.engines import forget, links
 from app.engines.dialog import EnginesDialog
 from app.engines.menus import EngineButton, tray_menu
 from app.engines.switcher import EngineSwitcher
@@ -24,6 +24,7 @@ def install(window: Any) -> EngineSwitcher:
     switcher = EngineSwitcher(window.ctx, window.settings, window)
     window.engine_switcher = switcher
     forget.install(window.ctx, window)
+    links.follow(window.ctx)
     window.engines_dialog = None
 
     def open_engines() -> EnginesDialog:

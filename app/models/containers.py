@@ -64,11 +64,18 @@ def format_ports(ports: Iterable[Mapping[str, Any]]) -> str:
     return ", ".join(seen)
 
 
+#: Where an any-address port binding is reached: this machine for a local engine, the engine's
+#: host for a tcp:// or ssh:// one (app/engines/links.py sets it on every engine switch).
+LINK_HOST = {"host": "127.0.0.1"}
+
+
 def port_url(ip: Any, port: Any) -> str:
-    """The URL the app opens for a port bound on host ``ip``: any-address -> 127.0.0.1."""
+    """The URL the app opens for a port bound on host ``ip``: any-address -> the engine's host."""
     host = str(ip or "")
     if host in ("", "0.0.0.0", "::"):
-        host = "127.0.0.1"
+        host = LINK_HOST["host"]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{int(port)}"
     elif ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{int(port)}"

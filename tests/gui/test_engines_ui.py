@@ -236,3 +236,98 @@ def test_add_a_tls_engine_switch_to_it_export_edit_and_remove(
                                 for i in manager.model.ids()))
     assert "Removed Gone" in manager.status.text()
 
+
+
+def test_an_ssh_engine_from_the_dialog_and_the_tray_menu(
+    app_ctx: Any, qtbot: Any, window: MainWindow, homes: Path, sshd_server: Any,
+    monkeypatch: pytest.MonkeyPatch, engine_endpoint: str,
+) -> None:
+    from app.engines.install import install_tray
+    from app.tray import Tray
+
+    ctx = app_ctx
+    view: Any = window.views["containers"]
+    window.open_engines()  # type: ignore[attr-defined]
+    manager: EnginesDialog = window.engines_dialog  # type: ignore[attr-defined]
+    qtbot.mouseClick(manager.buttons["add"], Qt.MouseButton.LeftButton)
+    editor = manager.edit_dialog
+    assert editor is not None
+    address = f"{sshd_server.user}@127.0.0.1:{sshd_server.port}"
+    fill(qtbot, editor, "Over ssh", 2, address)
+    assert not editor.tls.isVisible()  # TLS is for tcp:// only
+    # a host key Portside does not know is refused, with the step that trusts it
+    monkeypatch.setenv("PORTSIDE_SSH_CONFIG", str(sshd_server.unknown_config))
+    qtbot.mouseClick(editor.test_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: "Not connected" in editor.outcome.text(), timeout=30)
+    assert "ssh-error" in editor.outcome.text() and "host key" in editor.outcome.text()
+    assert "ssh-keyscan" in editor.outcome.text()
+    monkeypatch.setenv("PORTSIDE_SSH_CONFIG", str(sshd_server.config))
+    qtbot.mouseClick(editor.test_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: "Connected: Docker" in editor.outcome.text(), timeout=30)
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: row_of(manager, "Over ssh")["state"] == "running", timeout=30)
+    assert row_of(manager, "Over ssh")["url"] == f"ssh://{address}"
+
+    # the tray's Engine submenu lists it; choosing it moves the app
+    tray = Tray(ctx, window.show, lambda: None)
+    submenu = install_tray(tray, window)
+    assert submenu.title() == f"Engine: --host {engine_endpoint}"
+    names = [a.text() for a in submenu.actions() if not a.isSeparator()]
+    assert "Over ssh" in names and names[-1] == "Manage engines…"
+    next(a for a in submenu.actions() if a.text() == "Over ssh").trigger()
+    wait_for(qtbot, lambda: ctx.client is not None and ctx.engine.endpoint.startswith("ssh://"),
+             timeout=30)
+    assert ctx.client.endpoint.scheme == "ssh"
+    wait_for(qtbot, lambda: view.store.synced_once, timeout=30)
+    assert submenu.title() == "Engine: Over ssh"
+    checked = [a.text() for a in submenu.actions() if a.isChecked()]
+    assert checked == ["Over ssh"]
+    # port links of an ssh engine point at its host (127.0.0.1 here, as the sshd listens there)
+    from app.models.containers import port_url
+
+    assert port_url("0.0.0.0", 8080) == "http://127.0.0.1:8080"
+
+
+def test_port_links_point_at_a_remote_engines_host(
+    app_ctx: Any, qtbot: Any, window: MainWindow, containers: Any,
+) -> None:
+    from app.engines import links
+    from app.models.containers import port_urls, ports_tooltip
+    from app.views.container_page.header import port_links
+
+    view: Any = window.views["containers"]
+    cid = containers.create("web", start=True, extra={
+        "ExposedPorts": {"80/tcp": {}},
+        "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "0"}]}},
+    })
+    wait_for(qtbot, lambda: (view.model.get(cid) or {}).get("ports"))
+    row = view.model.get(cid)
+    local = port_urls(row)
+    assert local and all(u.startswith("http://127.0.0.1:") for u in local)
+
+    class Remote:
+        endpoint = "tcp://docker-host.example:2376"
+
+    try:
+        assert links.set_for(Remote()) == "docker-host.example"
+        remote = port_urls(row)
+        assert [u.rsplit(":", 1)[1] for u in remote] == [u.rsplit(":", 1)[1] for u in local]
+        assert all(u.startswith("http://docker-host.example:") for u in remote)
+        assert "http://docker-host.example:" in (ports_tooltip(row) or "")
+        inspected = run_inspect(app_ctx, qtbot, cid)
+        assert port_links(inspected)[0][0].startswith("http://docker-host.example:")
+        Remote.endpoint = "ssh://me@build-box:2222"
+        assert links.set_for(Remote()) == "build-box"
+    finally:
+        links.set_for(app_ctx.engine)
+    assert port_urls(row) == local
+
+
+def run_inspect(ctx: Any, qtbot: Any, cid: str) -> dict[str, Any]:
+    from tests.gui.conftest import run_async
+
+    async def _go() -> dict[str, Any]:
+        details = await ctx.client.containers.inspect(cid)
+        return dict(details.raw)
+
+    return run_async(qtbot, _go())
