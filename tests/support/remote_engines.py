@@ -145,13 +145,15 @@ class PKI:
 
 def make_pki(folder: Path) -> PKI:
     """ca.pem, server-cert.pem/-key.pem (IP 127.0.0.1), cert.pem/key.pem (client),
-    expired-cert.pem/expired-key.pem, other-ca.pem (a CA that signed nothing here)."""
+    expired-cert.pem/expired-key.pem, expired-server-cert.pem/-key.pem, other-ca.pem (a CA that
+    signed nothing here)."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_key = _key()
     ca = _cert("Portside test CA", ca_key, None, ca=True)
     _write_cert(folder / "ca.pem", ca)
     for stem, server, days in (("server-", True, (-1, 30)), ("", False, (-1, 30)),
-                               ("expired-", False, (-30, -1))):
+                               ("expired-", False, (-30, -1)),
+                               ("expired-server-", True, (-30, -1))):
         key = _key()
         cert = _cert("127.0.0.1" if server else "portside-client", key, (ca.subject, ca_key),
                      server=server, days=days)
