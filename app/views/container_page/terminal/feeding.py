@@ -1,15 +1,15 @@
 """Output into pyte without freezing the window: small chunks at once, floods in timed slices.
 
-Data flow: the widget's ``feed`` hands each chunk of exec output to :meth:`FeedQueue.feed`. pyte
-parses ~0.66 MB per CPU second (short lines; less with colours), so a 64 KB read parsed at once
-would hold the GUI thread ~0.1 s, far longer on a busy machine. A small chunk (typing, a prompt)
-with nothing queued before it is parsed at once; anything else is queued and parsed
-:data:`FEED_SLICE` bytes at a time, for at most :data:`FEED_BUDGET_S` per turn of the event loop
-(a zero-interval timer gives the loop back in between). After each batch ``parsed`` runs (the
-widget schedules its repaint). :attr:`backlog` is what is still unparsed; the session stops
-reading from the exec above its own high-water mark and ``drained`` (backlog below
-:data:`BACKLOG_LOW`) lets it read on, so a flood slows the program, as any slow terminal does,
-and memory stays bounded.
+Data flow: the widget's ``feed`` hands each chunk of exec output to :meth:`FeedQueue.feed`.
+pyte parses ~0.85-2 MB per CPU second (short lines are the slow case), so a 64 KB read parsed
+at once would hold the GUI thread up to ~0.08 s, far longer on a busy machine. A small chunk
+(typing, a prompt) with nothing queued before it is parsed at once; anything else is queued
+and parsed :data:`FEED_SLICE` bytes at a time, for at most :data:`FEED_BUDGET_S` per turn of
+the event loop (a zero-interval timer gives the loop back in between). After each batch
+``parsed`` runs (the widget schedules its repaint). :attr:`backlog` is what is still unparsed;
+the session stops reading from the exec above its own high-water mark and ``drained`` (backlog
+below :data:`BACKLOG_LOW`) lets it read on, so a flood slows the program, as any slow terminal
+does, and memory stays bounded.
 """
 
 from __future__ import annotations
