@@ -63,8 +63,10 @@ class EnginesDialog(PortsideDialog):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
+        # every cell whole (socket paths are long): the table scrolls sideways instead
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.doubleClicked.connect(lambda _i: self.use_selected())
         self.status = WrapLabel()
         self.status.setObjectName("muted")

@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
-
-from app.resources import icon
 
 
 def fill_menu(menu: QMenu, switcher: Any, open_manager: Callable[[], Any]) -> None:
@@ -48,9 +46,7 @@ class EngineButton(QToolButton):
         self.switcher = switcher
         self.open_manager = open_manager
         self.setObjectName("engineSwitcher")
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.setIcon(icon("nav-containers"))
-        self.setIconSize(QSize(16, 16))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setAccessibleName("Switch engine")
         self.menu_ = QMenu(self)

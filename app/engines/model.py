@@ -16,6 +16,8 @@ import contextlib
 import logging
 from typing import Any
 
+import shiboken6
+
 from app.models.keyed import Column, KeyedTableModel, Row
 from engine.engines import EngineEntry, EngineProbe, probe
 
@@ -38,6 +40,7 @@ KIND_WORDS = {
     "context": "docker context",
     "env": "DOCKER_HOST",
     "user": "Added",
+    "launch": "--host",
 }
 
 
@@ -69,7 +72,8 @@ def entry_row(entry: EngineEntry, current: bool, old: Row | None = None) -> dict
     if tls is not None:
         tls_text = "TLS, verifying the engine" if tls.verify else "TLS without verification"
     row: dict[str, Any] = {
-        "name": entry.name, "kind": entry.kind, "url": entry.url, "current": current,
+        "name": entry.name, "kind": "launch" if entry.id == "launch" else entry.kind,
+        "url": entry.url, "current": current,
         "description": entry.description, "tls_text": tls_text, "editable": entry.editable,
         "state": "", "reason": "", "version": "", "os": "", "arch": "",
     }
@@ -123,7 +127,7 @@ class EnginesModel(KeyedTableModel):
             except Exception as exc:  # probe never raises for an engine problem; a bug shows here
                 log.exception("probing %s failed", entry.url)
                 found = EngineProbe("error", f"Portside could not check this engine: {exc}")
-        if self.entries.get(entry.id) == entry:
+        if shiboken6.isValid(self) and self.entries.get(entry.id) == entry:
             self.update_fields(entry.id, **probe_cells(found))
             self.probes_done += 1
 

@@ -51,7 +51,7 @@ class EngineSwitcher(QObject):
         if not self.current_id:
             url = str(getattr(ctx.engine, "endpoint", "") or "")
             self.launch_entry = EngineEntry(
-                id="launch", name=f"--host {url}", kind="env", url=url,
+                id="launch", name="Attached at launch", kind="env", url=url,
                 description="The engine Portside was started with (--host)",
             )
             self.entries.append(self.launch_entry)

@@ -199,7 +199,7 @@ def test_add_a_tls_engine_switch_to_it_export_edit_and_remove(
     assert view.model.rowCount() == 0  # nothing of the TLS engine is left behind
 
     # back to A (the engine the app was started with) from the footer's menu
-    menu_pick(qtbot, qtlog, window.engine_button, f"--host {engine_endpoint}")  # type: ignore[attr-defined]
+    menu_pick(qtbot, qtlog, window.engine_button, "Attached at launch")  # type: ignore[attr-defined]
     wait_for(qtbot, lambda: ctx.client is not None and ctx.engine.endpoint == engine_endpoint,
              timeout=30)
     wait_for(qtbot, lambda: view.model.rowCount() >= 0 and view.store.synced_once)
@@ -271,7 +271,7 @@ def test_an_ssh_engine_from_the_dialog_and_the_tray_menu(
     # the tray's Engine submenu lists it; choosing it moves the app
     tray = Tray(ctx, window.show, lambda: None)
     submenu = install_tray(tray, window)
-    assert submenu.title() == f"Engine: --host {engine_endpoint}"
+    assert submenu.title() == "Engine: Attached at launch"
     names = [a.text() for a in submenu.actions() if not a.isSeparator()]
     assert "Over ssh" in names and names[-1] == "Manage engines…"
     next(a for a in submenu.actions() if a.text() == "Over ssh").trigger()
