@@ -111,6 +111,16 @@ async def test_events_logs_and_exec(remote: Remote, container: str) -> None:
             out, err = await asyncio.wait_for(session.output(), 30)
         assert (out, err) == (f"over {remote.kind}\n", "")
         assert await session.exit_code() == 0
+
+        # the terminal's case: a TTY, resized, typed into
+        exec_id = await client.execs.create(container, ["sh"], stdin=True, tty=True)
+        async with client.execs.start(exec_id, stdin=True, tty=True) as tty:
+            await tty.resize(30, 100)
+            await tty.write(b"stty size; echo done-$((40+2)); exit\n")
+            screen = ""
+            async for _kind, piece in tty.text():
+                screen += piece
+        assert "30 100" in screen and "done-42" in screen
     if remote.kind == "ssh":
         assert await settle_ssh() == []
 
