@@ -26,7 +26,6 @@ import pytest
 import pytest_asyncio
 import shiboken6
 
-from app.engines import forget
 from app.main_window import MainWindow
 from app.settings import Settings
 from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
@@ -95,7 +94,6 @@ def _open_everything(window: MainWindow, qtbot: Any, cid: str) -> tuple[Any, Any
 def window(app_ctx: Any, qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
     win = MainWindow(app_ctx, Settings(path=tmp_path / "settings.json"))
     qtbot.addWidget(win)
-    forget.install(app_ctx, win)
     win.resize(1280, 800)
     win.show()
     yield win
@@ -153,6 +151,93 @@ def test_switching_three_engines_with_logs_and_stats_open_leaks_nothing(
         finally:
             print("baseline", baseline, "after A->B->C->A", counts(qasync_loop))
         assert all(c._http.is_closed for c in clients)
+    finally:
+        for endpoint, cid in made.items():
+            async def _rm(ep: str = endpoint, c: str = cid) -> None:
+                from engine.client import EngineClient
+
+                async with EngineClient(ep) as client:
+                    await client.containers.remove(c, force=True)
+
+            run_async(qtbot, _rm(), timeout=60)
+
+
+def test_switching_unix_tls_and_ssh_engines_through_the_switcher_leaks_nothing(
+    app_ctx: Any, qtbot: Any, window: MainWindow, extra_engines: list[str], test_image: str,
+    engine_endpoint: str, qasync_loop: Any, tls_engine: Any, sshd_server: Any,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same, through the footer's switcher: a unix engine, the TLS engine and an ssh engine
+    (``dial-stdio`` to the session engine); back on A no ssh process is left either."""
+    from engine.engines import add_engine
+    from tests.support.remote_engines import ssh_children
+
+    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PORTSIDE_SSH_CONFIG", str(sshd_server.config))
+    ctx = app_ctx
+    view: Any = window.views["containers"]
+    tls_unix = f"unix://{tls_engine.socket}"
+    run_async(qtbot, import_image(tls_unix, TEST_IMAGE), timeout=120)
+    ids = {
+        "unix": add_engine("Second unix", extra_engines[0]).id,
+        "tls": add_engine("TLS", tls_engine.url, tls_engine.pki.client()).id,
+        "ssh": add_engine("SSH", sshd_server.url).id,
+    }
+    switcher: Any = window.engine_switcher  # type: ignore[attr-defined]
+    switcher.reload()
+    home = switcher.current_id
+    # where each engine's ticker is made (the ssh engine IS the session engine)
+    direct = {home: engine_endpoint, ids["unix"]: extra_engines[0], ids["tls"]: tls_unix,
+              ids["ssh"]: engine_endpoint}
+    made: dict[str, str] = {}
+
+    async def _ticker(endpoint: str, name: str) -> str:
+        from engine.client import EngineClient
+
+        async with EngineClient(endpoint) as client:
+            cid = await client.containers.create(
+                {"Image": TEST_IMAGE, "Cmd": TICKER, "StopSignal": "SIGKILL",
+                 "HostConfig": {"NetworkMode": "none"}}, name=name)
+            await client.containers.start(cid)
+            return str(cid)
+
+    for n, endpoint in enumerate(dict.fromkeys(direct.values())):
+        made[endpoint] = run_async(qtbot, _ticker(endpoint, f"pst-sw2-{n}"), timeout=60)
+    clients: list[Any] = []
+
+    def switch(entry_id: str) -> None:
+        clients.append(ctx.client)
+        task = switcher.switch_to(entry_id)
+        assert task is not None
+        wait_for(qtbot, task.done, timeout=60)
+        task.result()
+        wait_for(qtbot, lambda: ctx.client is not None and view.store.synced_once, timeout=30)
+
+    try:
+        wait_for(qtbot, lambda: made[engine_endpoint] in view.model)
+        qtbot.wait(1500)
+        baseline = counts(qasync_loop)
+        here = home
+        for entry_id in (ids["unix"], ids["tls"], ids["ssh"], home):
+            logs, page = _open_everything(window, qtbot, made[direct[here]])
+            source = page.tab("Stats")._source
+            switch(entry_id)
+            assert view.page is None and not (shiboken6.isValid(logs) and logs.isVisible())
+            thread = getattr(source, "_thread", None)
+            assert thread is None or not thread.is_alive()
+            if direct[here] != direct[entry_id]:
+                assert made[direct[here]] not in view.model
+            assert made[direct[entry_id]] in view.model
+            assert clients[-1]._http.is_closed
+            here = entry_id
+        wait_for(qtbot, lambda: view.store._source is not None)
+        qtbot.wait(1500)
+        try:
+            wait_for(qtbot, lambda: counts(qasync_loop) == baseline and not ssh_children(),
+                     timeout=15)
+        finally:
+            print("baseline", baseline, "after unix->TLS->ssh->A", counts(qasync_loop),
+                  "ssh children", ssh_children())
     finally:
         for endpoint, cid in made.items():
             async def _rm(ep: str = endpoint, c: str = cid) -> None:
