@@ -9,7 +9,9 @@ remote_engines.py), runs N ``sleep`` containers, then for D seconds per path mea
   processes (read from /proc before they end);
 - for comparison, N ``EngineClient.containers.stats`` streams on the asyncio loop over TLS (the
   path the Containers view used for TLS before);
-- ``engine.engines.probe`` latency (median of 5: a fresh client, ``/version``, close).
+- ``engine.engines.probe`` latency (median of 5: a fresh client, ``/version``, close);
+- reading a 100,000-line log with ``engine.log_stream.read_logs`` (the Logs tab's reader: a raw
+  socket for unix and TLS, ``client.containers.logs`` through httpx for ssh), median of 3.
 
 Needs root (private dockerd, sshd). Cleans up everything it started.
 """
@@ -32,6 +34,7 @@ from engine.client import EngineClient
 from engine.endpoint import Endpoint
 from engine.engines import EngineEntry, probe
 from engine.engines.ssh_transport import SSH_CONFIG_ENV
+from engine.log_stream import read_logs
 from engine.stats_monitor import StatsMonitor
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 from tests.support.remote_engines import run_sshd, run_tls_engine, ssh_children
@@ -116,6 +119,24 @@ async def bench_probe(url: str, tls: object) -> str:
     return f"probe median {1000 * statistics.median(times):6.1f} ms (min {1000 * min(times):.1f})"
 
 
+async def bench_logs(endpoint: Endpoint, cid: str, lines: int) -> str:
+    times = []
+    for _ in range(3):
+        got = 0
+
+        def count(batch: list[object]) -> None:
+            nonlocal got
+            got += len(batch)
+
+        async with EngineClient(endpoint) as client:
+            await client.connect()
+            t0 = time.perf_counter()
+            await read_logs(client, cid, count)  # type: ignore[arg-type]
+            times.append(time.perf_counter() - t0)
+        assert got == lines, got
+    return f"{lines:,} log lines in {statistics.median(times):5.2f} s (median of 3)"
+
+
 async def main(n: int, seconds: float) -> None:
     with run_tls_engine() as tls_engine, run_sshd(f"unix://{tls_engine.socket}") as sshd:
         os.environ[SSH_CONFIG_ENV] = str(sshd.config)
@@ -139,6 +160,14 @@ async def main(n: int, seconds: float) -> None:
                 for name, ep in paths.items():
                     tls = ep.tls_config
                     print(f"{name:4}: {await bench_probe(ep.url, tls)}")
+                logger = await client.containers.create(
+                    {"Image": TEST_IMAGE, "Cmd": ["seq", "1", "100000"],
+                     "HostConfig": {"NetworkMode": "none"}}, name="rstat-logs")
+                ids.append(logger)
+                await client.containers.start(logger)
+                await client.containers.wait(logger)
+                for name, ep in paths.items():
+                    print(f"{name:4}: {await bench_logs(ep, logger, 100_000)}")
             finally:
                 for cid in ids:
                     await client.containers.remove(cid, force=True)
