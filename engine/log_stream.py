@@ -210,15 +210,21 @@ async def stream_logs(
         else:
             transport, _ = await loop.create_connection(factory, endpoint.host, endpoint.port)
     except OSError as exc:
-        raise EngineUnreachable(endpoint.url, str(exc)) from exc
+        raise _unreachable(endpoint, exc) from exc
     try:
         await done
     except EngineError:
         raise
     except OSError as exc:
-        raise EngineUnreachable(endpoint.url, str(exc)) from exc
+        raise _unreachable(endpoint, exc) from exc
     finally:
         transport.close()
+
+
+def _unreachable(endpoint: Endpoint, exc: OSError) -> EngineUnreachable:
+    from engine.engines.failures import translate  # a TLS failure in words (which side)
+
+    return translate(exc, endpoint) or EngineUnreachable(endpoint.url, str(exc))
 
 
 async def read_logs(

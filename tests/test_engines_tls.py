@@ -123,3 +123,12 @@ async def test_context_made_by_the_docker_cli_is_listed_with_its_tls(
     assert json.loads((config / "config.json").read_text())["currentContext"] == "cli-tls"
     again = {e.id: e for e in list_engines(docker_config=config, env={})}
     assert again["context:cli-tls"].current
+
+
+async def test_the_logs_reader_says_which_side_failed_too(tls_engine: TLSEngine) -> None:
+    """engine/log_stream.py opens its own TLS socket (not httpx): same words."""
+    from engine.log_stream import stream_logs
+
+    endpoint = entry(tls_engine.url, tls_engine.pki.client(ca="other-ca.pem")).endpoint()
+    with pytest.raises(TLSRefused, match="unknown CA"):
+        await stream_logs(endpoint, None, "any", lambda _lines: None)
