@@ -30,7 +30,7 @@ def entry(url: str, tls: TLSConfig | None) -> EngineEntry:
 async def test_probe_and_list_through_tls(tls_engine: TLSEngine) -> None:
     found = await probe(entry(tls_engine.url, tls_engine.pki.client()))
     assert found.state == "running", found.reason
-    assert found.os == "linux" and found.version and found.arch
+    assert found.os == "linux" and found.version and found.arch and found.name
     async with EngineClient(tls_engine.endpoint()) as client:
         assert isinstance(await client.containers.list(all=True), list)
 

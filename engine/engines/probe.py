@@ -2,9 +2,10 @@
 
 ``client_for(entry)`` gives an :class:`engine.client.EngineClient` on the entry's transport
 (unix socket, TCP, TCP+TLS, or ssh ``dial-stdio`` per connection); ``probe(entry)`` opens one,
-asks ``/version``, closes it (for ssh: the ssh processes end with it) and sorts the outcome into
-an :class:`EngineProbe` state. TLS failures carry the sentence from
-:mod:`engine.engines.tls_errors`, ssh ones the one from :mod:`engine.engines.ssh_transport`.
+asks ``/version`` and ``/info`` (one connection), closes it (for ssh: the ssh processes end
+with it) and sorts the outcome into an :class:`EngineProbe` state. TLS failures carry the
+sentence from :mod:`engine.engines.tls_errors`, ssh ones the one from
+:mod:`engine.engines.ssh_transport`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ async def probe(entry: EngineEntry, *, timeout: float = PROBE_TIMEOUT) -> Engine
     try:
         async with client:
             version = await asyncio.wait_for(client.version(), timeout)
+            # same connection (no second ssh login): the engine host's name for the list
+            info = await asyncio.wait_for(client.info(), timeout)
     except InvalidEndpoint as exc:
         return EngineProbe("invalid", str(exc))
     except TLSRefused as exc:
@@ -55,5 +58,6 @@ async def probe(entry: EngineEntry, *, timeout: float = PROBE_TIMEOUT) -> Engine
         version=version.version,
         os=version.os,
         arch=version.arch,
+        name=info.name,
         api_version=version.api_version,
     )
