@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build Portside's VM image from Debian packages (run as root on Debian/Ubuntu).
 #
-#   bash packaging/vm/build.sh [--arch x86_64|arm64] [--out DIR] [--force]
+#   bash packaging/vm/build.sh [--arch x86_64|arm64] [--out DIR] [--force] [--update-pins]
 #
+# Package versions are pinned in pins/<debian arch>.txt: the build refuses when the archive offers
+# others; --update-pins builds from what it offers now and rewrites that file (docs/vm.md).
 # Data flow: mmdebstrap installs packages.txt from the host's own Debian sources into a folder
 # (downloaded .debs kept in the build cache for the next run) -> the kernel package is fetched and
 # unpacked beside it -> modules.py picks the modules -> the initramfs (static busybox + /init +
@@ -26,6 +28,7 @@ ARCH=$(uname -m)
 [ "$ARCH" = aarch64 ] && ARCH=arm64
 OUT=""
 FORCE=0
+UPDATE_PINS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --arch) ARCH=$2; shift 2 ;;
@@ -33,7 +36,8 @@ while [ $# -gt 0 ]; do
         --out) OUT=$2; shift 2 ;;
         --out=*) OUT=${1#*=}; shift ;;
         --force) FORCE=1; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --update-pins) UPDATE_PINS=1; FORCE=1; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -118,8 +122,18 @@ START=$(date +%s)
 # Build from a snapshot of the recipe, so an edit in the work tree during a build cannot mix two
 # recipes in one image; the manifest records the snapshot's hash.
 cp -a "$HERE" "$WORK/recipe"
+SOURCE_PINS=$HERE/pins/$DEB_ARCH.txt
 HERE=$WORK/recipe
 RECIPE=$(recipe_hash "$HERE")
+PINS=$HERE/pins/$DEB_ARCH.txt
+# Exact package versions (pins.py): checked against what the archive offers right after apt's
+# update (extract hook) and against the built root file system at the end.
+PIN_HOOKS=()
+KERNEL_PKG=""
+if [ "$UPDATE_PINS" = 0 ]; then
+    KERNEL_PKG=$(python3 "$HERE/pins.py" kernel "$PINS")
+    PIN_HOOKS=(--extract-hook="python3 '$HERE/pins.py' offered '$PINS'")
+fi
 step() { echo "build.sh: [$(( $(date +%s) - START ))s] $*"; }
 
 # The host's own Debian sources and apt settings (dated snapshot mirrors need Check-Valid-Until
@@ -135,10 +149,10 @@ for f in /etc/apt/apt.conf.d/*; do
 done
 PACKAGES=$(grep -v '^#' "$HERE/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
 
-export DEB_ARCH META=$WORK/meta
+export DEB_ARCH KERNEL_PKG META=$WORK/meta
 step "root file system ($DEB_ARCH, mmdebstrap, sources: ${SOURCES[*]})"
 mmdebstrap --variant=minbase --architectures="$DEB_ARCH" --include="$PACKAGES" \
-    "${APTOPTS[@]}" \
+    "${APTOPTS[@]}" ${PIN_HOOKS[@]+"${PIN_HOOKS[@]}"} \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
@@ -245,12 +259,25 @@ SIZE_MIB=$(( USED_MIB + 1536 ))
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L portside-root \
     -U 6b1a3c7e-0d5f-4c2a-9e1b-5f0a7d3c2b10 -E hash_seed=2f6c1d0a-8b7e-4f3a-a5d2-9c0e1b4a7f63,root_owner=0:0 \
     -d "$ROOT" "$WORK/root.raw" "${SIZE_MIB}M"
+# mkfs -d copied each file's ctime (the build's clock: it cannot be set) and atime: fix them, so
+# two builds give the same bytes (docs/vm.md, Reproducible)
+python3 "$HERE/ext4_times.py" "$WORK/root.raw" "$SOURCE_DATE_EPOCH"
 qemu-img convert -q -f raw -O qcow2 -o compat=1.1,cluster_size=65536 "$WORK/root.raw" \
     "$WORK/out/rootfs.qcow2"
 
 step "manifest"
 dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f '${Package}\t${Version}\n' > "$WORK/meta/packages"
 printf '%s\t%s\n' "$KPKG" "$KPKG_VERSION" >> "$WORK/meta/packages"
+if [ "$UPDATE_PINS" = 1 ]; then
+    # the pins are part of the recipe: the image records the recipe with the new pins, so the
+    # next build.sh finds it up to date
+    python3 "$HERE/pins.py" write "$PINS" "$WORK/meta/packages"
+    mkdir -p "$(dirname "$SOURCE_PINS")"
+    cp "$PINS" "$SOURCE_PINS"
+    RECIPE=$(recipe_hash "$HERE")
+else
+    python3 "$HERE/pins.py" installed "$PINS" "$WORK/meta/packages"
+fi
 python3 - "$WORK" "$VERSION" "$ARCH" "$RECIPE" "$KVER" <<'EOF'
 import hashlib, json, sys, pathlib
 work, version, arch, recipe, kver = sys.argv[1:6]

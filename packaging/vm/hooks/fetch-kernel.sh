@@ -4,7 +4,10 @@
 # file it is. $1 = the root file system; DEB_ARCH and META come from build.sh.
 set -eu
 root=$1
-pkg=$(chroot "$root" apt-cache depends "linux-image-$DEB_ARCH" | sed -n 's/.*Depends: //p' | head -1)
+# the pinned kernel (KERNEL_PKG, from pins/<arch>.txt; its version was checked with the others),
+# or with --update-pins the one linux-image-<arch> depends on now
+pkg=${KERNEL_PKG:-}
+[ -n "$pkg" ] || pkg=$(chroot "$root" apt-cache depends "linux-image-$DEB_ARCH" | sed -n 's/.*Depends: //p' | head -1)
 [ -n "$pkg" ] || { echo "fetch-kernel: no kernel behind linux-image-$DEB_ARCH" >&2; exit 1; }
 chroot "$root" sh -c "cd /var/cache/apt/archives && apt-get download -q '$pkg'" >&2
 file=$(chroot "$root" apt-cache show --no-all-versions "$pkg" | sed -n 's|^Filename: .*/||p' | head -1)
