@@ -367,7 +367,8 @@ class StatsMonitor:
         try:
             while True:
                 woken = data = False
-                for key, mask in self._sel.select():
+                # closed ssh streams still ending: look again soon to reap them (else no timeout)
+                for key, mask in self._sel.select(0.2 if self._reaping else None):
                     stream = key.data
                     if stream is None:
                         self._drain_wake()

@@ -144,6 +144,8 @@ async def test_stats_monitor_reads_remote_engines(remote: Remote, container: str
         if remote.kind == "ssh":
             # one ssh per streamed container (+ the 404's, until the loop's next pass reaps it)
             assert 1 <= len(ssh_children()) <= 2
+            monitor.set_targets(set())  # the view scrolled away: its ssh ends while still open
+            assert await settle_ssh() == []
     finally:
         monitor.close()
     if remote.kind == "ssh":
