@@ -261,3 +261,20 @@ def test_scrolling_up_pauses_follow_and_the_end_resumes_it(
     wait_for(qtbot, lambda: tab.view.document().blockCount() > count + 3)
     assert bar.value() == bar.maximum()
     tab.close_tab()
+
+
+def test_a_tab_off_screen_buffers_and_draws_when_back(
+    app_ctx: Any, containers: Any, qtbot: Any
+) -> None:
+    script = "echo first; sleep 1.5; seq 1 50; echo last; sleep 300"
+    cid = containers.create("offscreen", cmd=["sh", "-c", script], start=True)
+    tab = open_tab(qtbot, app_ctx, cid)
+    wait_for(qtbot, lambda: log_lines(tab) == ["first"])
+    tab.set_active(False)  # what the page does when another tab is shown
+    wait_for(qtbot, lambda: any(line[2] == "last" for line in tab.buffer.lines))
+    qtbot.wait(300)
+    assert log_lines(tab) == ["first"]  # buffered, not drawn
+    tab.set_active(True)
+    wait_for(qtbot, lambda: log_lines(tab)[-1:] == ["last"])
+    assert log_lines(tab) == ["first", *map(str, range(1, 51)), "last"]
+    tab.close_tab()

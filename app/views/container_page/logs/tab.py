@@ -160,7 +160,9 @@ class LogsTab(QWidget):
     # -- PageTab -------------------------------------------------------------------------------
 
     def set_active(self, active: bool) -> None:
-        """Logs are read whether or not the tab is on screen (nothing is missed)."""
+        """Logs are read whether or not the tab is on screen (nothing is missed), but drawn only
+        while it is: a flood behind another tab costs the buffering, not the drawing."""
+        self.view.set_drawing(active)
 
     def container_changed(self, details: ContainerDetails | None) -> None:
         if self._closed:

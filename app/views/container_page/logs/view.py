@@ -64,6 +64,7 @@ class LogView(QPlainTextEdit):
         self.hidden_sources: set[int] = set()
         self.tags: dict[int, tuple[str, str]] = {}  # source -> (label, colour), merged view
         self.longest_draw_ms = 0.0  # for the benchmark
+        self.drawing = True
         self._following = True
         self._programmatic = False
         self.setReadOnly(True)
@@ -122,13 +123,20 @@ class LogView(QPlainTextEdit):
 
     # -- drawing -------------------------------------------------------------------------------
 
+    def set_drawing(self, on: bool) -> None:
+        """Off while the view is not on screen: lines are only buffered (within the cap), and
+        drawn when it is back (a redraw if more than the cap came meanwhile)."""
+        self.drawing = on
+        if on and self.buffer.has_pending:
+            self.schedule()
+
     def schedule(self) -> None:
         """Lines were added to the buffer: draw them at the next tick."""
-        if not self._timer.isActive():
+        if self.drawing and not self._timer.isActive():
             self._timer.start()
 
     def flush(self) -> None:
-        if not self.buffer.has_pending:
+        if not self.drawing or not self.buffer.has_pending:
             self._timer.stop()  # runs only while lines arrive
             self._timer.setInterval(FLUSH_MS)
             return
