@@ -10,6 +10,7 @@ import os
 import random
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pyte
@@ -18,6 +19,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from app.views.container_page.terminal import widget as widget_module
 from app.views.container_page.terminal.colours import cell_colour
 from app.views.container_page.terminal.keys import key_bytes
 from app.views.container_page.terminal.screen import Char, FrozenLine, TermScreen
@@ -161,7 +163,9 @@ def test_screen_answers_cursor_position_reports_and_decodes_split_utf8() -> None
     assert screen.display_with_history()[0] == "abé€"
 
 
-def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(qtbot: Any) -> None:
+def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     widget = TerminalWidget()
     qtbot.addWidget(widget)
     widget.resize(640, 400)
@@ -179,11 +183,14 @@ def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(qtbot: Any) -> 
     qtbot.waitUntil(lambda: widget.flushes == flushes + 2)
     assert widget.rows_invalidated - invalidated <= 3  # that row and the cursor's, not all rows
     # after a quiet spell the next change (a typed key's echo) is painted on the next turn of
-    # the loop; right after a repaint, the next one waits for the frame interval
-    qtbot.wait(30)
+    # the loop; right after a repaint, the next one waits for the frame interval (the widget's
+    # clock is a fake here: a loaded machine may take longer than a frame between two lines)
+    now = [widget._last_flush + 1.0]  # a second after the last repaint
+    monkeypatch.setattr(widget_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
     widget.feed(b"k")
     assert widget._timer.interval() == 1
     qtbot.waitUntil(lambda: widget.flushes == flushes + 3)
+    now[0] += REPAINT_DELAY_MS / 2000  # half a frame later
     widget.feed(b"l")
     assert widget._timer.interval() == REPAINT_DELAY_MS
     assert widget.rows > 10

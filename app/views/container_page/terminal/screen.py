@@ -42,7 +42,7 @@ class FrozenLine:
     the collector tracks. ``Char`` is rebuilt only for the cells painted.
     """
 
-    __slots__ = ("default", "starts", "styles", "text")
+    __slots__ = ("default", "runs", "text")
 
     def __init__(self, line: StaticDefaultDict[int, Char], columns: int) -> None:
         self.default = line.default
@@ -59,14 +59,33 @@ class FrozenLine:
                 styles.append(style)
         single = all(len(d) == 1 for d in data)
         self.text: str | tuple[str, ...] = "".join(data) if single else tuple(data)
-        self.starts = tuple(starts)
-        self.styles = tuple(styles)
+        # Most rows share their runs (one style from column 0): one object for all of them, so a
+        # flood leaves one tracked object per row behind, and full collections stay rare.
+        runs = (tuple(starts), tuple(styles))
+        shared = _RUNS.get(runs)
+        if shared is None:
+            if len(_RUNS) > 4096:
+                _RUNS.clear()
+            shared = _RUNS[runs] = runs
+        self.runs = shared
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        return self.runs[0]
+
+    @property
+    def styles(self) -> tuple[tuple[object, ...], ...]:
+        return self.runs[1]
 
     def __getitem__(self, x: int) -> Char:
         if x >= len(self.text):
             return self.default
-        style = self.styles[bisect_right(self.starts, x) - 1]
-        return Char._make((self.text[x], *style))
+        starts, styles = self.runs
+        return Char._make((self.text[x], *styles[bisect_right(starts, x) - 1]))
+
+
+#: Runs of attributes shared between scrollback rows (bounded; cleared when full).
+_RUNS: dict[tuple[tuple[int, ...], tuple[tuple[object, ...], ...]], Any] = {}
 
 
 #: A row as the painter and the selection read it: pyte's (on screen) or frozen (scrollback).
