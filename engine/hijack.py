@@ -6,7 +6,10 @@ output (multiplexed frames without a TTY, raw bytes with one). httpcore hands us
 as ``response.extensions["network_stream"]``, already wrapped so that bytes it buffered after the
 response headers are returned first. Half-closing (``close_write``) shuts down the sending side
 of the socket, which the engine turns into EOF on the process's stdin — the way ``cat`` learns
-that input is over.
+that input is over. Over TLS that is the TCP socket under the TLS layer (dockerd reads it as
+EOF); over ssh it is our end of the socketpair that is ssh's stdio, so ssh sends EOF on its
+channel and the remote ``docker system dial-stdio`` half-closes its engine connection
+(tests/test_engines_remote.py checks both).
 """
 
 from __future__ import annotations
