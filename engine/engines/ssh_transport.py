@@ -219,8 +219,17 @@ class SSHStream(httpcore.AsyncNetworkStream):
         conn.sock.setblocking(False)
         self._closed = False
         self._logged_in = logged_in
+        # an answer that never comes (a request the engine answers late) must not hold the
+        # login slot: ssh has logged in or given up after its ConnectTimeout anyway
+        self._login_timer = (
+            asyncio.get_running_loop().call_later(CONNECT_TIMEOUT, self._login_over)
+            if logged_in is not None else None
+        )
 
     def _login_over(self) -> None:
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+            self._login_timer = None
         if self._logged_in is not None:
             release, self._logged_in = self._logged_in, None
             release()
