@@ -360,3 +360,33 @@ def test_a_stopping_container_ends_its_terminals_with_a_clear_message(
     qtbot.mouseClick(pane.reconnect_button, Qt.MouseButton.LeftButton)
     type_line(qtbot, pane, "echo after-restart")
     wait_for(qtbot, lambda: shows(pane, "after-restart"))
+
+
+def test_quitting_the_app_ends_open_terminals(
+    app_ctx: Any, containers: Any, qtbot: Any, engine_endpoint: str
+) -> None:
+    """AppContext.shutdown (what quitting runs) hangs up terminals nobody closed."""
+    from engine.client import EngineClient
+
+    cid = containers.create("term-quit", start=True)
+    tab = show_tab(qtbot, app_ctx, cid)
+    pane = open_shell(qtbot, tab)
+    type_line(qtbot, pane, "top")
+    wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in pane.terminal.visible_text()))
+    assert pane.session is not None
+    exec_id = str(pane.session.exec_id)
+
+    async def after_quit() -> tuple[bool, str]:
+        async with EngineClient(engine_endpoint) as client:
+            try:
+                running = bool((await client.execs.inspect(exec_id))["Running"])
+                _code, out, _ = await client.execs.run(cid, ["ps", "-o", "stat,comm"])
+                return running, out
+            finally:
+                await client.containers.remove(cid, force=True)  # the context's client is gone
+
+    run_async(qtbot, app_ctx.shutdown(stop_engine=False), timeout=30)
+    running, processes = run_async(qtbot, after_quit())
+    assert not running
+    assert not [row for row in processes.splitlines() if row.split()[-1] == "top"
+                and not row.split()[0].startswith("Z")]

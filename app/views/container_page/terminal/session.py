@@ -12,9 +12,10 @@ shell is missing (126/127), the user does not exist, the container is not runnin
 exited.
 
 Closing: the engine does NOT end an exec when its connection closes (the shell would live on in
-the container), so :meth:`close` also hangs up the session inside the container: every exec gets
-a random ``PORTSIDE_TERMINAL_ID`` in its environment, and a short second exec sends SIGHUP (then
-SIGKILL) to every process that carries it — the shell and whatever it started (``top``, ``vi``).
+the container), so :meth:`close` (or the app quitting) also hangs up the session inside the
+container: every exec gets a random ``PORTSIDE_TERMINAL_ID`` in its environment, and a short
+second exec sends SIGHUP (then SIGKILL) to every process that carries it — the shell and
+whatever it started (``top``, ``vi``).
 """
 
 from __future__ import annotations
@@ -234,6 +235,14 @@ class TerminalSession(QObject):
             except EngineAPIError:
                 self.exit_code = None
             self._end(exit_message(self.exit_code, tail, self.command, self.user))
+        except asyncio.CancelledError:
+            if not self._closed and not self._ended:
+                # Cancelled without close(): the app is quitting (AppContext.shutdown cancels
+                # every runner task, then waits a moment for them before closing the client).
+                # Hang up now, while the client is still there, or the shell outlives the app.
+                with contextlib.suppress(PortsideError, OSError):
+                    await hang_up(client, self.container_id, self.token, self.user)
+            raise
         finally:
             self.running = False
             if writer is not None:
