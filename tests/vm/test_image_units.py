@@ -1,6 +1,6 @@
 """The pure parts of the VM image, in the default run (no QEMU, no build): finding an image in
-the cache folder (``engine/vm/image.py``) and picking kernel modules (``packaging/vm/modules.py``)
-on a synthetic ``modules.dep``."""
+the cache folder (``engine/vm/image.py``), picking kernel modules (``packaging/vm/modules.py``)
+on a synthetic ``modules.dep``, and the package pins' files (``packaging/vm/pins.py``)."""
 
 from __future__ import annotations
 
@@ -173,3 +173,73 @@ def test_an_installed_bundle_image_is_used_when_the_cache_has_none(
     monkeypatch.setenv(vm_image.IMAGE_DIR_ENV, str(tmp_path / "override"))
     monkeypatch.setattr(vm_image, "image_root", lambda: tmp_path / "override")
     assert vm_image.find_image("x86_64") is None
+
+
+def load_pins_py() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "portside_vm_pins", ROOT / "packaging" / "vm" / "pins.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pins_are_written_from_a_build_and_an_installed_difference_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pins = load_pins_py()
+    listed = tmp_path / "packages"
+    listed.write_text(
+        "libc6\t2.36-9+deb12u14\ndocker.io\t20.10.24\nlinux-image-6.1.0-57-amd64\t6.1.192-3\n"
+    )
+    pin_file = tmp_path / "amd64.txt"
+    pins.main(["write", str(pin_file), str(listed)])
+    text = pin_file.read_text()
+    assert "--arch x86_64 --update-pins" in text.splitlines()[1]
+    assert text.splitlines()[2:] == [
+        "docker.io 20.10.24",
+        "libc6 2.36-9+deb12u14",
+        "linux-image-6.1.0-57-amd64 6.1.192-3",
+    ]
+    pins.main(["kernel", str(pin_file)])
+    assert capsys.readouterr().out.splitlines()[-1] == "linux-image-6.1.0-57-amd64"
+    pins.main(["installed", str(pin_file), str(listed)])
+    assert "exactly the 3 pinned" in capsys.readouterr().out
+
+    # a new dependency, a changed version and a package gone: all three named, and the way out
+    listed.write_text(
+        "libc6\t2.36-9+deb12u15\nlibnew1\t1.0\nlinux-image-6.1.0-57-amd64\t6.1.192-3\n"
+    )
+    with pytest.raises(SystemExit) as refused:
+        pins.main(["installed", str(pin_file), str(listed)])
+    message = str(refused.value.code)
+    assert "refusing to build: 3 package(s) installed differ" in message
+    assert "  docker.io: pinned 20.10.24, installed none" in message
+    assert "  libc6: pinned 2.36-9+deb12u14, installed 2.36-9+deb12u15" in message
+    assert "  libnew1: not pinned, installed 1.0" in message
+    assert "sudo bash packaging/vm/build.sh --arch x86_64 --update-pins" in message
+
+
+def test_pins_refuse_a_missing_or_malformed_file_clearly(tmp_path: Path) -> None:
+    pins = load_pins_py()
+    with pytest.raises(SystemExit, match=r"(?s)no package pins in .*arm64.txt; write them .*"
+                       r"build.sh --arch arm64 --update-pins"):  # fmt: skip
+        pins.main(["kernel", str(tmp_path / "arm64.txt")])
+    bad = tmp_path / "amd64.txt"
+    bad.write_text("# comment\nlibc6 2.36 extra\n")
+    with pytest.raises(SystemExit, match=r"amd64.txt:2: expected 'name version'"):
+        pins.main(["kernel", str(bad)])
+    bad.write_text("libc6 2.36\n")
+    with pytest.raises(SystemExit, match=r"exactly one linux-image-\* package, not \[\]"):
+        pins.main(["kernel", str(bad)])
+
+
+def test_the_committed_pins_name_one_kernel_per_arch() -> None:
+    pins = load_pins_py()
+    for deb_arch in ("amd64", "arm64"):
+        pinned = pins.read_pins(ROOT / "packaging" / "vm" / "pins" / f"{deb_arch}.txt")
+        assert "docker.io" in pinned and "openssh-server" in pinned
+        kernels = [n for n in pinned if n.startswith("linux-image-")]
+        assert len(kernels) == 1 and kernels[0].endswith(f"-{deb_arch}"), kernels
