@@ -240,7 +240,8 @@ class TerminalSession(QObject):
                 # Cancelled without close(): the app is quitting (AppContext.shutdown cancels
                 # every runner task, then waits a moment for them before closing the client).
                 # Hang up now, while the client is still there, or the shell outlives the app.
-                with contextlib.suppress(PortsideError, OSError):
+                # Best effort: whatever goes wrong while quitting is not worth a dialog.
+                with contextlib.suppress(Exception):
                     await hang_up(client, self.container_id, self.token, self.user)
             raise
         finally:
