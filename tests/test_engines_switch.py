@@ -28,8 +28,13 @@ from tests.support.remote_engines import SSHServer, TLSEngine, ssh_children
 LABEL = "portside.test.engines-switch"
 
 
-def fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def held() -> tuple[set[str], set[threading.Thread], set[asyncio.Task[object]]]:
+    """Open fds, live threads and pending tasks (sets: what others end meanwhile is no leak)."""
+    return fds(), set(threading.enumerate()), {t for t in asyncio.all_tasks() if not t.done()}
 
 
 async def make(setup: Endpoint | str) -> str:
@@ -106,16 +111,17 @@ async def test_three_rounds_over_three_engines_leak_nothing(
     for endpoint, cid in engines:
         await detach(*await attach(endpoint, cid))
     await asyncio.sleep(0.2)
-    before = (fds(), threading.active_count(), len(asyncio.all_tasks()))
+    before = held()
     seen_ssh = 0
     for _round in range(3):
         for endpoint, cid in engines:
-            held = await attach(endpoint, cid)
+            holding = await attach(endpoint, cid)
             if endpoint.scheme == "ssh":
                 seen_ssh = max(seen_ssh, len(ssh_children()))
-            await detach(*held)
+            await detach(*holding)
     await asyncio.sleep(0.2)
     assert seen_ssh >= 2  # the logs stream and the stats stream each had their ssh
     assert ssh_children() == []
-    after = (fds(), threading.active_count(), len(asyncio.all_tasks()))
-    assert after == before, f"(fds, threads, tasks) before {before}, after {after}"
+    after = held()
+    new = [sorted(map(str, now - then)) for now, then in zip(after, before, strict=True)]
+    assert new == [[], [], []], f"new fds, threads, tasks: {new}"
