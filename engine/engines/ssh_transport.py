@@ -11,9 +11,9 @@ One ssh process per connection (at most :data:`SSH_LOGINS` of them logging in at
 the user's ssh config, agent and known_hosts; BatchMode means ssh never prompts, so an unknown
 host key is refused (``StrictHostKeyChecking`` as the user configured it; Portside never accepts
 a key itself). Because ssh's stdio is a *socket*, the
-same connection works for blocking readers on a thread (:mod:`engine.rawget`,
-:mod:`engine.stats_monitor` use :func:`spawn`) and for a hijacked exec, whose half-close
-(``shutdown(SHUT_WR)``) reaches the remote process as EOF on its stdin.
+same connection works for the raw readers (:mod:`engine.rawget`, :mod:`engine.stats_monitor`
+take :class:`SSHConnection` through :mod:`engine.engines.raw_socket`) and for a hijacked exec,
+whose half-close (``shutdown(SHUT_WR)``) reaches the remote process as EOF on its stdin.
 
 When ssh fails before the engine said anything, its stderr (kept in a temporary file, never
 logged) becomes a sentence: unknown host key (with the ``ssh``/``ssh-keyscan`` step to trust
@@ -119,6 +119,11 @@ def explain(stderr: str, endpoint: Endpoint, returncode: int | None) -> str:
         )
     if "Cannot connect to the Docker daemon" in stderr or "permission denied while" in stderr:
         return f"ssh works, but the docker CLI on {endpoint.host} cannot reach its engine: {last}"
+    if "kex_exchange_identification" in stderr or "Connection reset by peer" in stderr:
+        return (
+            f"{endpoint.host} closed the ssh connection before the login ({last}): its sshd "
+            "refuses this address, or too many connections at once (MaxStartups)."
+        )
     if any(s in stderr for s in ("Could not resolve", "Connection refused", "timed out",
                                  "No route to host", "Network is unreachable")):
         return f"ssh cannot reach {endpoint.host}: {last}"
@@ -204,11 +209,6 @@ class SSHConnection:
         finally:
             if self.proc.returncode is not None:
                 self._finish()
-
-
-def spawn(endpoint: Endpoint) -> SSHConnection:
-    """Start one ssh connection (its socket is blocking; for worker threads)."""
-    return SSHConnection(endpoint)
 
 
 class SSHStream(httpcore.AsyncNetworkStream):
