@@ -11,7 +11,6 @@ Modules, one concern each::
     export.py         write an entry as a docker CLI context
     raw_socket.py     unix/tcp/TLS/ssh sockets for the raw readers (stats_monitor, rawget)
     failures.py       TLSRefused / SSHRefused: EngineUnreachable whose message is the reason
-    ports.py          port links: the remote engine's host, not 127.0.0.1
 
 ``list_engines()`` reads files and the environment only; ``probe`` is the one that talks to an
 engine. Nothing here imports Qt: the switcher (``app/engines``) calls these.
