@@ -9,14 +9,16 @@ by the test (``tls_engine``) and the ``sshd`` serving ``docker system dial-stdio
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QToolButton
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QToolButton
 
 from app.engines.dialog import EnginesDialog
 from app.engines.edit_dialog import EngineEditDialog
@@ -206,8 +208,18 @@ def test_add_a_tls_engine_switch_to_it_export_edit_and_remove(
 
     # export as a docker context: the docker CLI reaches the TLS engine through it
     click_row(qtbot, manager, tls_row["id"])
-    text = manager.export_selected("pst-tls-ctx")
-    assert "pst-tls-ctx" in text, manager.status.text()
+
+    def name_it() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QInputDialog), box
+        assert box.textValue() == "tls-box"  # made from the engine's name
+        box.setTextValue("")
+        qtbot.keyClicks(box.findChild(QLineEdit), "pst-tls-ctx")
+        qtbot.keyClick(box.findChild(QLineEdit), Qt.Key.Key_Return)
+
+    later(qtbot, name_it)
+    qtbot.mouseClick(manager.buttons["export"], Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: "Wrote docker context pst-tls-ctx" in manager.status.text())
     out = subprocess.run(
         [DOCKER_CLI, "--context", "pst-tls-ctx", "version", "--format", "{{.Server.Os}}"],
         capture_output=True, text=True, timeout=60,
@@ -331,3 +343,40 @@ def run_inspect(ctx: Any, qtbot: Any, cid: str) -> dict[str, Any]:
         return dict(details.raw)
 
     return run_async(qtbot, _go())
+
+
+# qasync, when the stopped engine's sockets close under it (as in test_troubleshoot.py)
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints", "QSocketNotifier: Invalid socket")
+def test_moving_to_portsides_own_engine_starts_it_and_it_stays_until_quit(
+    app_ctx: Any, qtbot: Any, window: MainWindow, tmp_path: Path,
+) -> None:
+    """Portside's own engine is started by the switch (not only attached), keeps running when
+    the app moves away (switching back is instant) and is stopped by the app's shutdown."""
+    from engine.lifecycle import EnginePaths, NativeEngine
+    from engine.lifecycle.base import EngineState
+    from tests.gui.conftest import run_async
+
+    ctx = app_ctx
+    view: Any = window.views["containers"]
+    switcher: Any = window.engine_switcher  # type: ignore[attr-defined]
+    root = Path(tempfile.mkdtemp(prefix="pso-", dir="/tmp"))
+    own = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
+    switcher._engines["portside-native"] = own  # a private one instead of ~/.local/share
+    home = switcher.current_id
+    try:
+        task = switcher.switch_to("portside-native")
+        wait_for(qtbot, task.done, timeout=90)
+        task.result()
+        wait_for(qtbot, lambda: ctx.client is not None and view.store.synced_once, timeout=60)
+        assert ctx.engine is own and not ctx.attached
+        assert window.engine_button.text() == "Engine: Portside engine"  # type: ignore[attr-defined]
+        task = switcher.switch_to(home)
+        wait_for(qtbot, task.done, timeout=60)
+        wait_for(qtbot, lambda: ctx.client is not None, timeout=30)
+        assert own.status.state == EngineState.RUNNING  # parked, not stopped
+        run_async(qtbot, ctx.shutdown(), timeout=60)
+        assert own.status.state == EngineState.STOPPED  # quitting stops it
+    finally:
+        if own.status.state != EngineState.STOPPED:
+            run_async(qtbot, own.stop(timeout=20), timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
