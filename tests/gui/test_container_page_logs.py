@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import theme
 from app.views.container_page.logs.buffer import LogBuffer
@@ -85,10 +84,8 @@ class PageEvents:
 
 
 def colour_at(tab: LogsTab, line_no: int, column: int) -> str:
-    block = tab.view.document().findBlockByNumber(line_no)
-    cursor = QTextCursor(block)
-    cursor.setPosition(block.position() + column + 1)
-    return cursor.charFormat().foreground().color().name()
+    """The colour the view paints a character with."""
+    return tab.view.char_format_at(line_no, column).foreground().color().name()
 
 
 def test_known_lines_appear_exactly_with_ansi_stderr_and_a_split_character(
@@ -106,10 +103,9 @@ def test_known_lines_appear_exactly_with_ansi_stderr_and_a_split_character(
     assert log_lines(tab) == ["plain line", "red and bold gone", "to stderr", "café split", "done"]
     palette = theme.current()
     assert colour_at(tab, 1, 0) == "#cd0000"  # "red" in SGR 31
-    block = tab.view.document().findBlockByNumber(1)
-    cursor = QTextCursor(block)
-    cursor.setPosition(block.position() + len("red and b"))
-    assert cursor.charFormat().fontUnderline() and cursor.charFormat().fontWeight() > 400
+    bold = tab.view.char_format_at(1, len("red and b") - 1)
+    assert bold.fontUnderline() and bold.fontWeight() > 400
+    assert not tab.view.char_format_at(1, len("red and")).fontUnderline()
     assert colour_at(tab, 2, 0) == palette.danger.lower()  # stderr
     assert colour_at(tab, 0, 0) != palette.danger.lower()
     # the container exits: the tab says so
@@ -162,13 +158,14 @@ def test_search_counts_steps_and_filters_with_case_and_regex(
     assert tab.search.count.text() == "4 matches"
     wait_for(qtbot, lambda: tab.view.highlighted_count() == 4)  # all of them are on screen
     qtbot.keyClick(tab.search.field, Qt.Key.Key_Return)
-    first = tab.view.textCursor()
-    assert first.selectedText().lower() == "alpha"
+    first = tab.view.selection()
+    assert tab.view.selected_text().lower() == "alpha"
+    assert tab.view.row_text(first[0][0]) == "Alpha one" and first[0][1] == 0
     qtbot.mouseClick(tab.search.next, Qt.MouseButton.LeftButton)
-    second = tab.view.textCursor()
-    assert second.selectionStart() > first.selectionStart()
+    second = tab.view.selection()
+    assert second[0] > first[0] and tab.view.selected_text() == "alpha"
     qtbot.mouseClick(tab.search.previous, Qt.MouseButton.LeftButton)
-    assert tab.view.textCursor().selectionStart() == first.selectionStart()
+    assert tab.view.selection() == first
     qtbot.mouseClick(tab.search.case, Qt.MouseButton.LeftButton)
     assert tab.search.count.text() == "2 matches"  # "alpha two", "error 7 alpha"
     qtbot.mouseClick(tab.search.case, Qt.MouseButton.LeftButton)
@@ -213,17 +210,31 @@ def test_load_earlier_cap_clear_and_save_round_trip(
     # copy: every shown line without a selection, the selection when there is one
     qtbot.mouseClick(tab.copy, Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == target.read_text()
-    cursor = tab.view.textCursor()
-    cursor.movePosition(QTextCursor.MoveOperation.Start)
-    cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-    tab.view.setTextCursor(cursor)
+    # a mouse drag over the first row on screen selects it; Ctrl+C and the Copy button copy it
+    view = tab.view
+    qtbot.keyClick(view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    row = next(i for i in range(view.row_count()) if view.row_text(i) == "1")
+    rect = view.visual_rect(row)
+    assert rect.isValid()
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(1, rect.center().y()))
+    qtbot.mouseMove(view.viewport(), QPoint(rect.right() - 2, rect.center().y()))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton,
+                       pos=QPoint(rect.right() - 2, rect.center().y()))  # fmt: skip
+    assert view.selected_text() == "1"
+    QApplication.clipboard().clear()
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == "1"
+    QApplication.clipboard().clear()
     qtbot.mouseClick(tab.copy, Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == "1"
-    # wrap
+    qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == view.toPlainText()
+    # wrap (long rows: see test_log_view.py)
     qtbot.mouseClick(tab.wrap, Qt.MouseButton.LeftButton)
-    assert tab.view.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+    assert view.wrapping
     qtbot.mouseClick(tab.wrap, Qt.MouseButton.LeftButton)
-    assert tab.view.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
+    assert not view.wrapping
 
     # a smaller cap drops the oldest lines at once, and keeps new ones within it
     tab.cap.selectAll()
@@ -231,7 +242,7 @@ def test_load_earlier_cap_clear_and_save_round_trip(
     qtbot.keyClick(tab.cap, Qt.Key.Key_Return)
     assert len(tab.buffer.lines) == 100
     assert log_lines(tab)[-1] == "2500"
-    assert tab.view.document().blockCount() <= 102
+    assert tab.view.row_count() <= 101  # and the "No earlier lines" notice is gone or kept
 
     qtbot.mouseClick(tab.clear, Qt.MouseButton.LeftButton)
     assert tab.view.toPlainText() == ""
@@ -252,14 +263,16 @@ def test_scrolling_up_pauses_follow_and_the_end_resumes_it(
     wait_for(qtbot, lambda: not tab.follow.isChecked())
     assert tab.status.text() == "Paused (scrolled up)"
     value = bar.value()
-    count = tab.view.document().blockCount()
-    wait_for(qtbot, lambda: tab.view.document().blockCount() > count + 3)
-    assert bar.value() == value  # new lines did not move the view
+    top = tab.view.row_text(bar.value())
+    count = tab.view.row_count()
+    wait_for(qtbot, lambda: tab.view.row_count() > count + 3)
+    assert bar.value() == value and tab.view.row_text(value) == top  # the view did not move
     qtbot.keyClick(tab.view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
     wait_for(qtbot, tab.follow.isChecked)
-    count = tab.view.document().blockCount()
-    wait_for(qtbot, lambda: tab.view.document().blockCount() > count + 3)
+    count = tab.view.row_count()
+    wait_for(qtbot, lambda: tab.view.row_count() > count + 3)
     assert bar.value() == bar.maximum()
+    assert tab.view.visual_rect(tab.view.row_count() - 1).isValid()  # the newest row on screen
     tab.close_tab()
 
 

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -208,8 +207,7 @@ class MergedLogsWindow(QWidget):
         self.view.redraw()
 
     def _set_wrap(self, on: bool) -> None:
-        mode = QPlainTextEdit.LineWrapMode
-        self.view.setLineWrapMode(mode.WidgetWidth if on else mode.NoWrap)
+        self.view.set_wrap(on)
 
     def shown_text(self) -> str:
         view = self.view

@@ -42,6 +42,12 @@ class LogBuffer:
             self._overflow = True
 
     @property
+    def pending_count(self) -> int:
+        """How many of the newest lines are not drawn yet (after an overflow: none is, but the
+        store is all new lines then, and the view shows them rather than nothing)."""
+        return 0 if self._overflow else len(self._pending)
+
+    @property
     def has_pending(self) -> bool:
         return bool(self._pending) or self._overflow
 

@@ -94,9 +94,7 @@ class SearchBar(QWidget):
         clear.activated.connect(self.field.clear)
 
     def matcher(self) -> Matcher:
-        return Matcher(
-            self.field.text(), case=self.case.isChecked(), regex=self.regex.isChecked()
-        )
+        return Matcher(self.field.text(), case=self.case.isChecked(), regex=self.regex.isChecked())
 
     def show_count(self, matcher: Matcher, total: int) -> None:
         if matcher.error:

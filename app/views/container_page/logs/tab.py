@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -233,8 +232,7 @@ class LogsTab(QWidget):
         self.view.redraw()
 
     def _set_wrap(self, on: bool) -> None:
-        mode = QPlainTextEdit.LineWrapMode
-        self.view.setLineWrapMode(mode.WidgetWidth if on else mode.NoWrap)
+        self.view.set_wrap(on)
 
     def set_cap(self, cap: int) -> None:
         if cap != self.buffer.cap:
@@ -249,7 +247,7 @@ class LogsTab(QWidget):
         )
 
     def copy_lines(self) -> None:
-        if self.view.textCursor().hasSelection():
+        if self.view.has_selection():
             self.view.copy()
         else:
             QApplication.clipboard().setText(self.shown_text())
@@ -283,7 +281,7 @@ class LogsTab(QWidget):
             self.view.only = only
             self.view.redraw()
         else:
-            self.view._hl_timer.start()
+            self.view.viewport().update()
         self._update_count()
 
     def _schedule_recount(self) -> None:

@@ -1,55 +1,69 @@
-"""The log text view: draws a :class:`~.buffer.LogBuffer` in batches, follows, highlights.
+"""The log view: paints only the rows on screen, straight from a :class:`~.buffer.LogBuffer`.
 
 Data flow: the stream callback adds lines to the buffer and calls :meth:`LogView.schedule`; ONE
-timer draws what is pending every :data:`FLUSH_MS` while lines arrive (and stops when a tick
-finds nothing, so a quiet log costs nothing). A batch is inserted with as few ``insertText``
-calls as possible: consecutive plain stdout lines are one call, stderr lines another format
-(the theme's danger colour), and only lines holding ANSI escapes are cut into styled segments
-(:mod:`app.widgets.ansi`). A draw inserts at most :data:`MAX_DRAW` lines; more waiting are drawn
-:data:`CATCH_UP_MS` later, so a big first read never freezes the window and the socket is read
-between draws. When the buffer
-overflowed between two draws the view starts over from the buffer (which holds at most the cap).
-The document's block limit is the cap, so memory is bounded.
+timer (every :data:`FLUSH_MS` while lines arrive, stopped when a tick finds nothing) takes what
+is pending, updates the scroll bars and asks for a repaint. There is no text document: the
+buffer's ``deque`` is the only store (with "only matching lines" or hidden containers, a list
+of the shown lines of it), so a draw costs the same for 10 lines or 100,000, and memory is
+bounded by the buffer's cap. :meth:`paintEvent` lays out the rows in the viewport with one
+``QTextLayout`` each (ANSI colours from :mod:`app.widgets.ansi`, stderr in the theme's danger
+colour, notices muted, container tags, search matches, the selection) — ~50 rows, whatever the
+size of the log.
 
-Follow: while the scroll bar is at the bottom, new lines scroll into view; scrolling up pauses
-(``follow_changed(False)``), scrolling back to the bottom resumes. Search matches are
-highlighted only in the visible part (recomputed on scroll, resize and each draw).
+Rows are the scroll unit (the vertical bar's value is the first row shown), so wrapped rows
+need no height table: with wrap on, the rows drawn from the top are laid out at the viewport's
+width, and only the last rows' heights are measured to know how far the bar goes. Follow: while
+the bar is at the end, new lines scroll into view; scrolling up pauses (``follow_changed``),
+the end resumes. Selection is (row, column) pairs: mouse drag, Shift+click, Ctrl+A, Ctrl+C.
+Screen readers: the view has an accessible name (set by its owner) and an accessible interface
+(:mod:`.accessible`) whose value is the text of the rows on screen.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Iterable
-from operator import itemgetter
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QResizeEvent, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtCore import QPointF, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from app import theme
+from app.views.container_page.logs import accessible
 from app.views.container_page.logs.buffer import NOTICE, Line, LogBuffer
 from app.views.container_page.logs.search import Matcher
 from app.widgets import ansi
 
 FLUSH_MS = 100
-# While more lines wait than one draw takes: draw MAX_DRAW lines (~20 ms), then leave the loop
-# CATCH_UP_MS to read. The engine stops writing whenever the socket buffer (~200 KB) is full, so
-# back-to-back draws (0 ms) made it wait out every draw: a 500k-line log took 4.8-6.3 s to show
-# with 2,000 lines per draw and no gap, 3.7-5.0 s with 5,000 and 25 ms (docker logs: 3.3-4.3 s).
-CATCH_UP_MS = 20
-MAX_DRAW = 4000
 STDERR = 2
-_STREAM = itemgetter(1)
+MARGIN = 4  # pixels left of the text
+_HEIGHTS_KEPT = 4096  # wrapped-row line counts remembered (cleared when the width changes)
+
+Pos = tuple[int, int]  # (row, column in the row's display text)
 
 
-class LogView(QPlainTextEdit):
-    """Read-only, bounded, batched log text with follow and visible-match highlighting.
+class LogView(QAbstractScrollArea):
+    """Read-only, bounded, virtual log text with follow, search highlight and selection.
 
     Signals:
         follow_changed(bool): following the end started (True) or paused (False).
-        drawn(): after every draw (for counts and tests).
+        drawn(): after every batch taken from the buffer (for counts and tests).
     """
 
     follow_changed = Signal(bool)
@@ -63,17 +77,22 @@ class LogView(QPlainTextEdit):
         self.highlight = Matcher("")
         self.hidden_sources: set[int] = set()
         self.tags: dict[int, tuple[str, str]] = {}  # source -> (label, colour), merged view
-        self.longest_draw_ms = 0.0  # for the benchmark
+        self.longest_draw_ms = 0.0  # for the benchmark: the longest flush or paint
         self.drawing = True
+        self.wrapping = False
         self._following = True
         self._programmatic = False
-        self.setReadOnly(True)
-        flags = Qt.TextInteractionFlag
-        # Keys move the cursor too (Ctrl+Home scrolls up and pauses follow, Ctrl+End resumes).
-        self.setTextInteractionFlags(flags.TextSelectableByMouse | flags.TextSelectableByKeyboard)
-        self.setUndoRedoEnabled(False)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.setMaximumBlockCount(buffer.cap + 2)
+        self._filtered: list[Line] | None = None  # the shown lines while a filter is on
+        self._seen_dropped = buffer.dropped
+        self._max_chars = 0
+        self._heights: dict[Line, int] = {}
+        self._anchor: Pos = (0, 0)
+        self._cursor: Pos = (0, 0)
+        accessible.install()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
+        self.viewport().setAutoFillBackground(True)
+        self.viewport().setBackgroundRole(self.viewport().backgroundRole().Base)
         font = self.font()
         font.setFamily("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
@@ -81,111 +100,41 @@ class LogView(QPlainTextEdit):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
-        self._hl_timer = QTimer(self)
-        self._hl_timer.setSingleShot(True)
-        self._hl_timer.setInterval(0)
-        self._hl_timer.timeout.connect(self._highlight_visible)
+        self._a11y_timer = QTimer(self)  # the accessible text follows what is on screen
+        self._a11y_timer.setSingleShot(True)
+        self._a11y_timer.setInterval(250)
+        self._a11y_timer.timeout.connect(self._announce)
         bar = self.verticalScrollBar()
+        bar.setSingleStep(1)
         bar.valueChanged.connect(self._on_scroll)
-        bar.rangeChanged.connect(self._on_range)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
 
-    # -- follow --------------------------------------------------------------------------------
+    # -- rows ----------------------------------------------------------------------------------
 
-    @property
-    def following(self) -> bool:
-        return self._following
+    def _rows(self) -> Sequence[Line]:
+        return self._filtered if self._filtered is not None else self.buffer.lines
 
-    def set_following(self, on: bool) -> None:
-        if on:
-            self._scroll_to_end()
-        if on != self._following:
-            self._following = on
-            self.follow_changed.emit(on)
+    def row_count(self) -> int:
+        """Rows the view holds (drawn lines; lines still pending in the buffer are not yet)."""
+        if self._filtered is not None:
+            return len(self._filtered)
+        return len(self.buffer.lines) - self.buffer.pending_count
 
-    def _scroll_to_end(self) -> None:
-        bar = self.verticalScrollBar()
-        self._programmatic = True
-        bar.setValue(bar.maximum())
-        self._programmatic = False
+    def row(self, index: int) -> Line:
+        return self._rows()[index]
 
-    def _on_scroll(self, value: int) -> None:
-        self._hl_timer.start()
-        if self._programmatic:
-            return
-        at_end = value >= self.verticalScrollBar().maximum() - 1
-        if at_end != self._following:
-            self._following = at_end
-            self.follow_changed.emit(at_end)
+    def _slice(self, start: int, stop: int) -> Iterator[Line]:
+        return islice(self._rows(), max(0, start), max(0, min(stop, self.row_count())))
 
-    def _on_range(self, _minimum: int, _maximum: int) -> None:
-        if self._following:
-            self._scroll_to_end()
+    def row_text(self, index: int) -> str:
+        return self.display_text(self.row(index))
 
-    # -- drawing -------------------------------------------------------------------------------
+    def toPlainText(self) -> str:
+        """Every row as shown, one per line (for tests and small logs; not used for painting)."""
+        return "\n".join(self.display_text(line) for line in self._slice(0, self.row_count()))
 
-    def set_drawing(self, on: bool) -> None:
-        """Off while the view is not on screen: lines are only buffered (within the cap), and
-        drawn when it is back (a redraw if more than the cap came meanwhile)."""
-        self.drawing = on
-        if on and self.buffer.has_pending:
-            self.schedule()
-
-    def schedule(self) -> None:
-        """Lines were added to the buffer: draw them at the next tick."""
-        if self.drawing and not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> None:
-        if not self.drawing or not self.buffer.has_pending:
-            self._timer.stop()  # runs only while lines arrive
-            self._timer.setInterval(FLUSH_MS)
-            return
-        start = time.perf_counter()
-        lines, restart = self.buffer.take(MAX_DRAW)
-        if restart:
-            self.setMaximumBlockCount(self.buffer.cap + 2)
-            self.clear()
-        self._append(lines)
-        # More than one draw's worth waits: draw it at the next pass of the event loop (input
-        # and paint events go first), not a whole tick later.
-        self._timer.setInterval(CATCH_UP_MS if self.buffer.has_pending else FLUSH_MS)
-        self.longest_draw_ms = max(self.longest_draw_ms, (time.perf_counter() - start) * 1000)
-        self._hl_timer.start()
-        self.drawn.emit()
-
-    def redraw(self) -> None:
-        """Draw the whole buffer again (timestamps, filter or cap changed)."""
-        self.buffer.take()
-        self.setMaximumBlockCount(self.buffer.cap + 2)
-        self.clear()
-        self._append(list(self.buffer.lines))
-        self._hl_timer.start()
-        self.drawn.emit()
-
-    def prepend(self, lines: list[Line]) -> None:
-        """Draw older lines above the first one, keeping what is on screen in place."""
-        bar = self.verticalScrollBar()
-        before = self.document().blockCount()
-        self.setMaximumBlockCount(self.buffer.cap + 2)
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.Start)
-        self._programmatic = True
-        value = bar.value()
-        self._insert(cursor, lines)
-        if not self._following:
-            bar.setValue(value + self.document().blockCount() - before)
-        self._programmatic = False
-        self._hl_timer.start()
-        self.drawn.emit()
-
-    def _append(self, lines: list[Line]) -> None:
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        self._programmatic = True
-        self._insert(cursor, lines)
-        self._programmatic = False
-        if self._following:
-            self._scroll_to_end()
+    def _filtering(self) -> bool:
+        return bool(self.hidden_sources) or (self.only is not None and bool(self.only))
 
     def shown(self, line: Line) -> bool:
         if self.hidden_sources and len(line) > 3 and line[3] in self.hidden_sources:
@@ -198,88 +147,441 @@ class LogView(QPlainTextEdit):
         ts = line[0] if self.show_timestamps and line[0] and line[1] != NOTICE else ""
         return f"{ts} " if ts else ""
 
+    def _tag(self, line: Line) -> str:
+        return f"{self.tags[line[3]][0]} " if len(line) > 3 and line[3] in self.tags else ""
+
     def display_text(self, line: Line) -> str:
         """The line as drawn, without styling (what search, copy and save see)."""
-        tag = f"{self.tags[line[3]][0]} " if len(line) > 3 and line[3] in self.tags else ""
-        return self.prefix(line) + tag + ansi.strip(line[2])
+        return self.prefix(line) + self._tag(line) + ansi.strip(line[2])
 
     def visible_lines(self) -> Iterable[Line]:
         return (line for line in self.buffer.lines if self.shown(line))
 
-    def _insert(self, cursor: QTextCursor, lines: Iterable[Line]) -> None:
-        palette = theme.current()
-        plain = ansi.char_format(ansi.PLAIN)
-        stderr = ansi.char_format(ansi.PLAIN, palette.danger)
-        notice = ansi.char_format(ansi.PLAIN, palette.muted, italic=True)
-        filtering = bool(self.hidden_sources) or (self.only is not None and bool(self.only))
-        show_ts = self.show_timestamps
-        insert = cursor.insertText
-        cursor.beginEditBlock()
-        if not filtering and not show_ts and not self.tags:
-            # The common case, at C speed: a run of one stream without escapes is one join and
-            # one insert; only runs holding an escape go through the loop below.
-            slow: list[Line] = []
-            for stream, group in itertools.groupby(lines, key=_STREAM):
-                run_lines = list(group)
-                joined = "\n".join([line[2] for line in run_lines])
-                if "\x1b" in joined:
-                    slow.extend(run_lines)
-                    continue
-                if slow:
-                    self._insert_lines(insert, slow, plain, stderr, notice, False)
-                    slow = []
-                fmt = stderr if stream == STDERR else notice if stream == NOTICE else plain
-                if fmt is plain and cursor.charFormat() == plain:
-                    insert(joined + "\n")  # ~30 % cheaper than with a format (measured)
-                else:
-                    insert(joined + "\n", fmt)
-            if slow:
-                self._insert_lines(insert, slow, plain, stderr, notice, False)
-        else:
-            self._insert_lines(insert, lines, plain, stderr, notice, filtering, show_ts)
-        cursor.endEditBlock()
+    # -- follow --------------------------------------------------------------------------------
 
-    def _insert_lines(
-        self,
-        insert: Any,
-        lines: Iterable[Line],
-        plain: QTextCharFormat,
-        stderr: QTextCharFormat,
-        notice: QTextCharFormat,
-        filtering: bool,
-        show_ts: bool = False,
-    ) -> None:
+    @property
+    def following(self) -> bool:
+        return self._following
+
+    def set_following(self, on: bool) -> None:
+        if on:
+            self._scroll_to(self.verticalScrollBar().maximum())
+        if on != self._following:
+            self._following = on
+            self.follow_changed.emit(on)
+
+    def _scroll_to(self, value: int) -> None:
+        self._programmatic = True
+        self.verticalScrollBar().setValue(value)
+        self._programmatic = False
+        self.viewport().update()
+
+    def _on_scroll(self, value: int) -> None:
+        self.viewport().update()
+        self._a11y_timer.start()
+        if self._programmatic:
+            return
+        at_end = value >= self.verticalScrollBar().maximum()
+        if at_end != self._following:
+            self._following = at_end
+            self.follow_changed.emit(at_end)
+
+    # -- taking lines from the buffer ----------------------------------------------------------
+
+    def set_drawing(self, on: bool) -> None:
+        """Off while the view is not on screen: lines are only buffered (within the cap), and
+        taken when it is back."""
+        self.drawing = on
+        if on and self.buffer.has_pending:
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Lines were added to the buffer: take them at the next tick."""
+        if self.drawing and not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        if not self.drawing or not self.buffer.has_pending:
+            self._timer.stop()  # runs only while lines arrive
+            return
+        start = time.perf_counter()
+        lines, restart = self.buffer.take()
+        dropped = self.buffer.dropped - self._seen_dropped
+        self._seen_dropped = self.buffer.dropped
+        if restart:
+            self._rebuild()
+        else:
+            if self._filtered is not None:
+                if dropped:
+                    self._rebuild()  # some shown lines fell off the store
+                else:
+                    self._filtered.extend(line for line in lines if self.shown(line))
+            elif dropped:
+                self._shift(-dropped)
+            self._grow_width(lines)
+        self._update_bars()
+        self.viewport().update()
+        self.longest_draw_ms = max(self.longest_draw_ms, (time.perf_counter() - start) * 1000)
+        self.drawn.emit()
+
+    def redraw(self) -> None:
+        """Show the whole buffer again (timestamps, filter, cap or tags changed)."""
+        self.buffer.take()
+        self._seen_dropped = self.buffer.dropped
+        self._rebuild()
+        self._update_bars()
+        self.viewport().update()
+        self.drawn.emit()
+
+    def prepend(self, lines: list[Line]) -> None:
+        """Older lines were put before the first one (in the buffer): keep the view in place."""
+        if self._filtered is not None:
+            self._filtered[:0] = lines
+        self._grow_width(lines)
+        self._shift(len(lines))
+        self._update_bars()
+        self.viewport().update()
+        self.drawn.emit()
+
+    def _rebuild(self) -> None:
+        self._heights.clear()
+        self._filtered = (
+            [line for line in self.buffer.lines if self.shown(line)] if self._filtering() else None
+        )
+        self._max_chars = 0
+        self._grow_width(self._rows())
+        self._anchor = self._cursor = (0, 0)
+
+    def _shift(self, rows: int) -> None:
+        """Rows were added (>0) or dropped (<0) above: the selection and a paused view move."""
+
+        def moved(pos: Pos) -> Pos:
+            row = pos[0] + rows
+            return (row, pos[1]) if row >= 0 else (0, 0)
+
+        self._anchor, self._cursor = moved(self._anchor), moved(self._cursor)
+        if not self._following:
+            bar = self.verticalScrollBar()
+            value = max(0, bar.value() + rows)
+            if value > bar.maximum():
+                self._programmatic = True
+                bar.setMaximum(value)
+                self._programmatic = False
+            self._scroll_to(value)
+
+    def _grow_width(self, lines: Iterable[Line]) -> None:
+        """The widest row in characters (escapes counted: a little too wide at worst)."""
+        texts = [line[2] for line in lines]
+        if texts:
+            extra = (31 if self.show_timestamps else 0) + (24 if self.tags else 0)
+            self._max_chars = max(self._max_chars, max(map(len, texts)) + extra)
+
+    # -- geometry ------------------------------------------------------------------------------
+
+    def _line_height(self) -> int:
+        return QFontMetrics(self.font()).lineSpacing()
+
+    def _text_width(self) -> int:
+        return max(10, self.viewport().width() - 2 * MARGIN)
+
+    def _height(self, index: int) -> int:
+        """The row's height in text lines (1 unless wrap is on)."""
+        if not self.wrapping:
+            return 1
+        line = self.row(index)
+        count = self._heights.get(line)
+        if count is None:
+            count = self._layout(index).lineCount()
+            if len(self._heights) > _HEIGHTS_KEPT:
+                self._heights.clear()
+            self._heights[line] = count
+        return count
+
+    def _update_bars(self) -> None:
+        rows = self.row_count()
+        lh = self._line_height()
+        fit = max(1, self.viewport().height() // lh)
+        if self.wrapping:
+            used, first = 0, rows
+            while first > 0 and used + self._height(first - 1) <= fit:
+                used += self._height(first - 1)
+                first -= 1
+            maximum = min(first, max(0, rows - 1))
+        else:
+            maximum = max(0, rows - fit)
+        self._programmatic = True
+        bar = self.verticalScrollBar()
+        bar.setRange(0, maximum)
+        bar.setPageStep(fit)
+        hbar = self.horizontalScrollBar()
+        if self.wrapping:
+            hbar.setRange(0, 0)
+        else:
+            char = QFontMetrics(self.font()).horizontalAdvance("M")
+            hbar.setRange(0, max(0, self._max_chars * char + 2 * MARGIN - self.viewport().width()))
+            hbar.setPageStep(self.viewport().width())
+            hbar.setSingleStep(char * 4)
+        if self._following:
+            bar.setValue(maximum)
+        self._programmatic = False
+        self._a11y_timer.start()
+
+    def set_wrap(self, on: bool) -> None:
+        self.wrapping = on
+        self._heights.clear()
+        self._update_bars()
+        self.viewport().update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._heights.clear()
+        self._update_bars()
+
+    # -- layout and painting -------------------------------------------------------------------
+
+    def _formats(self, line: Line, text: str) -> list[QTextLayout.FormatRange]:
+        """Format ranges of one row: stream colour, timestamp, tag, ANSI styles."""
         palette = theme.current()
-        run: list[str] = []
-        run_format = plain
-        for line in lines:
-            if filtering and not self.shown(line):
-                continue
-            stream, text = line[1], line[2]
-            fmt = stderr if stream == STDERR else notice if stream == NOTICE else plain
-            ts = f"{line[0]} " if show_ts and line[0] and stream != NOTICE else ""
-            tagged = len(line) > 3 and line[3] in self.tags
-            if not tagged and "\x1b" not in text:
-                if fmt is not run_format and run:
-                    insert("".join(run), run_format)
-                    run = []
-                run_format = fmt
-                run.append(f"{ts}{text}\n" if ts else text + "\n")
-                continue
-            if run:
-                insert("".join(run), run_format)
-                run = []
-            if ts:
-                insert(ts, fmt)
-            if tagged:
-                label, colour = self.tags[line[3]]
-                insert(label + " ", _tag_format(colour))
-            base = palette.danger if stream == STDERR else ""
-            for segment, style in ansi.parse(text):
-                insert(segment, ansi.char_format(style, base) if style != ansi.PLAIN else fmt)
-            insert("\n", fmt)
-        if run:
-            insert("".join(run), run_format)
+        stream = line[1]
+        base_colour = palette.danger if stream == STDERR else ""
+        if stream == NOTICE:
+            base = ansi.char_format(ansi.PLAIN, palette.muted, italic=True)
+        else:
+            base = ansi.char_format(ansi.PLAIN, base_colour)
+        out = [_range(0, len(text), base)] if stream in (STDERR, NOTICE) else []
+        pos = len(self.prefix(line))
+        tag = self._tag(line)
+        if tag:
+            out.append(_range(pos, len(tag) - 1, _tag_format(self.tags[line[3]][1])))
+            pos += len(tag)
+        if "\x1b" in line[2]:
+            for segment, style in ansi.parse(line[2]):
+                if style != ansi.PLAIN:
+                    out.append(_range(pos, len(segment), ansi.char_format(style, base_colour)))
+                pos += len(segment)
+        return out
+
+    def _layout(self, index: int, extra: list[QTextLayout.FormatRange] | None = None) -> Any:
+        line = self.row(index)
+        text = self.display_text(line)
+        layout = QTextLayout(text, self.font())
+        option = QTextOption()
+        option.setWrapMode(
+            QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+            if self.wrapping
+            else QTextOption.WrapMode.NoWrap
+        )
+        layout.setTextOption(option)
+        formats = self._formats(line, text)
+        if extra:
+            formats.extend(extra)
+        if formats:
+            layout.setFormats(formats)
+        width = self._text_width()
+        layout.beginLayout()
+        y = 0.0
+        while True:
+            tl = layout.createLine()
+            if not tl.isValid():
+                break
+            if self.wrapping:
+                tl.setLineWidth(width)
+            tl.setPosition(QPointF(0, y))
+            y += tl.height()
+        layout.endLayout()
+        return layout
+
+    def _on_screen(self) -> Iterator[tuple[int, int, int]]:
+        """(row, top y, height in pixels) of each row in the viewport, top to bottom."""
+        lh = self._line_height()
+        bottom = self.viewport().height()
+        first = self._first_row()
+        rows = self.row_count()
+        y = 0
+        index = first
+        while index < rows and y < bottom:
+            height = self._height(index) * lh
+            yield index, y, height
+            y += height
+            index += 1
+
+    def _first_row(self) -> int:
+        first = self.verticalScrollBar().value()
+        if self._filtered is None and not self._following:
+            first -= self.buffer.dropped - self._seen_dropped  # lines fell off since the flush
+        return max(0, first)
+
+    def _selection_range(self) -> tuple[Pos, Pos]:
+        return min(self._anchor, self._cursor), max(self._anchor, self._cursor)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        start = time.perf_counter()
+        painter = QPainter(self.viewport())
+        palette = self.palette()
+        painter.setPen(palette.text().color())
+        x = MARGIN - (0 if self.wrapping else self.horizontalScrollBar().value())
+        (s_row, s_col), (e_row, e_col) = self._selection_range()
+        selecting = (s_row, s_col) != (e_row, e_col)
+        selected = QTextCharFormat()
+        selected.setBackground(palette.highlight())
+        selected.setForeground(palette.highlightedText())
+        found = _match_format()
+        for index, top, _height in self._on_screen():
+            extra: list[QTextLayout.FormatRange] = []
+            if self.highlight:
+                text = self.row_text(index)
+                extra = [_range(s, e - s, found) for s, e in self.highlight.spans(text)]
+            if selecting and s_row <= index <= e_row:
+                begin = s_col if index == s_row else 0
+                end = e_col if index == e_row else len(self.row_text(index)) + 1
+                extra.append(_range(begin, max(0, end - begin), selected))
+            self._layout(index, extra).draw(painter, QPointF(x, top))
+        painter.end()
+        self.longest_draw_ms = max(self.longest_draw_ms, (time.perf_counter() - start) * 1000)
+
+    def highlighted_count(self) -> int:
+        """Search matches in the rows on screen (the ones painted highlighted)."""
+        if not self.highlight:
+            return 0
+        return sum(len(self.highlight.spans(self.row_text(i))) for i, _y, _h in self._on_screen())
+
+    def char_format_at(self, index: int, column: int) -> QTextCharFormat:
+        """The format a row's character is painted with (selection and matches left out)."""
+        line = self.row(index)
+        fmt = QTextCharFormat()
+        for item in self._formats(line, self.display_text(line)):
+            if item.start <= column < item.start + item.length:
+                fmt.merge(item.format)
+        return fmt
+
+    def screen_text(self) -> str:
+        """The rows on screen, as a screen reader gets them."""
+        return "\n".join(self.row_text(i) for i, _y, _h in self._on_screen())
+
+    def _announce(self) -> None:
+        accessible.text_changed(self)
+
+    # -- selection and copy --------------------------------------------------------------------
+
+    def has_selection(self) -> bool:
+        return self._anchor != self._cursor
+
+    def selection(self) -> tuple[Pos, Pos]:
+        """(start, end) of the selection as (row, column), start <= end."""
+        return self._selection_range()
+
+    def set_selection(self, anchor: Pos, cursor: Pos) -> None:
+        self._anchor, self._cursor = anchor, cursor
+        self.viewport().update()
+
+    def selected_text(self) -> str:
+        (s_row, s_col), (e_row, e_col) = self._selection_range()
+        if (s_row, s_col) == (e_row, e_col):
+            return ""
+        texts = [self.display_text(line) for line in self._slice(s_row, e_row + 1)]
+        if not texts:
+            return ""
+        texts[-1] = texts[-1][:e_col]
+        texts[0] = texts[0][s_col:]
+        return "\n".join(texts)
+
+    def selectAll(self) -> None:
+        rows = self.row_count()
+        if rows:
+            self.set_selection((0, 0), (rows - 1, len(self.row_text(rows - 1))))
+
+    def copy(self) -> None:
+        if self.has_selection():
+            QApplication.clipboard().setText(self.selected_text())
+
+    def pos_at(self, x: float, y: float) -> Pos:
+        """The (row, column) under a viewport point; above/below the rows: the first/last."""
+        rows = self.row_count()
+        if rows == 0:
+            return (0, 0)
+        x -= MARGIN - (0 if self.wrapping else self.horizontalScrollBar().value())
+        last = None
+        for index, top, height in self._on_screen():
+            last = (index, top, height)
+            if y < top + height or (index == self._first_row() and y < top):
+                layout = self._layout(index)
+                for n in range(layout.lineCount()):
+                    tl = layout.lineAt(n)
+                    if y - top < tl.y() + tl.height() or n == layout.lineCount() - 1:
+                        return (index, tl.xToCursor(max(0.0, x)))
+        if last is None:
+            return (rows - 1, len(self.row_text(rows - 1)))
+        index = last[0]
+        return (index, len(self.row_text(index)))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        pos = self.pos_at(event.position().x(), event.position().y())
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._cursor = pos
+        else:
+            self._anchor = self._cursor = pos
+        self.viewport().update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if not event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        y = event.position().y()
+        bar = self.verticalScrollBar()
+        if y < 0:
+            bar.setValue(bar.value() - 1)
+        elif y > self.viewport().height():
+            bar.setValue(bar.value() + 1)
+        self._cursor = self.pos_at(event.position().x(), y)
+        self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if self.has_selection() and clipboard.supportsSelection():
+            clipboard.setText(self.selected_text(), clipboard.Mode.Selection)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        row, col = self.pos_at(event.position().x(), event.position().y())
+        if self.row_count() == 0:
+            return
+        text = self.row_text(row)
+        start = end = min(col, len(text))
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        self.set_selection((row, start), (row, end))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            return
+        if event.matches(QKeySequence.StandardKey.SelectAll):
+            self.selectAll()
+            return
+        bar = self.verticalScrollBar()
+        hbar = self.horizontalScrollBar()
+        key = event.key()
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        moves: dict[Any, int] = {
+            Qt.Key.Key_Up: bar.value() - 1,
+            Qt.Key.Key_Down: bar.value() + 1,
+            Qt.Key.Key_PageUp: bar.value() - bar.pageStep(),
+            Qt.Key.Key_PageDown: bar.value() + bar.pageStep(),
+        }
+        if key in moves:
+            bar.setValue(moves[key])
+        elif key in (Qt.Key.Key_Home, Qt.Key.Key_End):
+            target = bar if ctrl else hbar  # Ctrl: the first/last row, else the line's ends
+            target.setValue(0 if key == Qt.Key.Key_Home else target.maximum())
+        elif key == Qt.Key.Key_Left:
+            hbar.setValue(hbar.value() - hbar.singleStep())
+        elif key == Qt.Key.Key_Right:
+            hbar.setValue(hbar.value() + hbar.singleStep())
+        else:
+            super().keyPressEvent(event)
 
     # -- search --------------------------------------------------------------------------------
 
@@ -291,70 +593,59 @@ class LogView(QPlainTextEdit):
     def step_match(self, forward: bool = True) -> bool:
         """Select the next (previous) match after (before) the selection, wrapping around."""
         matcher = self.highlight
-        if not matcher:
+        rows = self.row_count()
+        if not matcher or rows == 0:
             return False
-        doc = self.document()
-        cur = self.textCursor()
-        pos = cur.selectionEnd() if forward else cur.selectionStart()
-        block = doc.findBlock(pos)
-        for _ in range(doc.blockCount() + 1):
-            if not block.isValid():
-                block = doc.firstBlock() if forward else doc.lastBlock()
-                pos = block.position() if forward else block.position() + block.length()
-            base = block.position()
-            spans = matcher.spans(block.text())
-            found = (
-                next(((s, e) for s, e in spans if base + s >= pos), None)
-                if forward
-                else next(((s, e) for s, e in reversed(spans) if base + e <= pos), None)
-            )
-            if found is not None:
-                sel = QTextCursor(doc)
-                sel.setPosition(base + found[0])
-                sel.setPosition(base + found[1], QTextCursor.MoveMode.KeepAnchor)
-                self.set_following(False)
-                self.setTextCursor(sel)
-                self.centerCursor()
+        start, end = self._selection_range()
+        row, col = end if forward else start
+        row = min(row, rows - 1)
+        for step in range(rows + 1):
+            text = self.row_text(row)
+            spans = matcher.spans(text)
+            if step == 0:
+                spans = (
+                    [(s, e) for s, e in spans if s >= col]
+                    if forward
+                    else [(s, e) for s, e in spans if e <= col]
+                )
+            if spans:
+                s, e = spans[0] if forward else spans[-1]
+                self._show_match(row, s, e)
                 return True
-            block = block.next() if forward else block.previous()
-            if block.isValid():
-                pos = block.position() if forward else block.position() + block.length()
+            row = (row + 1) % rows if forward else (row - 1) % rows
         return False
 
-    def _highlight_visible(self) -> None:
-        matcher = self.highlight
-        if not matcher:
-            if self.extraSelections():
-                self.setExtraSelections([])
-            return
-        fmt = QTextCharFormat()
-        fmt.setBackground(QColor("#ffd54f"))
-        fmt.setForeground(QColor("#000000"))
-        selections: list[Any] = []
-        block = self.firstVisibleBlock()
-        offset = self.contentOffset()
-        bottom = self.viewport().height()
-        while block.isValid():
-            if self.blockBoundingGeometry(block).translated(offset).top() > bottom:
-                break
-            base = block.position()
-            for s, e in matcher.spans(block.text()):
-                sel = QTextEdit.ExtraSelection()
-                cursor = QTextCursor(block)
-                cursor.setPosition(base + s)
-                cursor.setPosition(base + e, QTextCursor.MoveMode.KeepAnchor)
-                sel.cursor = cursor
-                sel.format = fmt
-                selections.append(sel)
-            block = block.next()
-        self.setExtraSelections(selections)
+    def _show_match(self, row: int, start: int, end: int) -> None:
+        self.set_following(False)
+        self.set_selection((row, start), (row, end))
+        bar = self.verticalScrollBar()
+        self._scroll_to(max(0, min(bar.maximum(), row - bar.pageStep() // 2)))
+        if not self.wrapping:
+            char = QFontMetrics(self.font()).horizontalAdvance("M")
+            hbar = self.horizontalScrollBar()
+            left, right = start * char, end * char + 2 * MARGIN
+            if left < hbar.value() or right > hbar.value() + self.viewport().width():
+                hbar.setValue(max(0, left - self.viewport().width() // 3))
 
-    def highlighted_count(self) -> int:
-        return len(self.extraSelections())
+    def visual_rect(self, row: int) -> QRect:
+        """Where a row is in the viewport (empty when it is not on screen)."""
+        for index, top, height in self._on_screen():
+            if index == row:
+                return QRect(0, top, self.viewport().width(), height)
+        return QRect()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._hl_timer.start()
+
+def _range(start: int, length: int, fmt: QTextCharFormat) -> QTextLayout.FormatRange:
+    item = QTextLayout.FormatRange()
+    item.start, item.length, item.format = start, length, fmt
+    return item
+
+
+def _match_format() -> QTextCharFormat:
+    fmt = QTextCharFormat()
+    fmt.setBackground(QColor("#ffd54f"))
+    fmt.setForeground(QColor("#000000"))
+    return fmt
 
 
 def _tag_format(colour: str) -> QTextCharFormat:
