@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -254,6 +255,10 @@ def run_gui(argv: list[str]) -> int:
             start_after_first_run(window)
         else:
             ctx.start()
+        # The start-up heap (modules, Qt wrappers, the window) lives as long as the app: kept
+        # out of the collector, full collections only walk what came later (a log view holding
+        # a big cap of lines made them 20-117 ms pauses).
+        gc.freeze()
         await done.wait()
 
     try:
