@@ -57,6 +57,8 @@ class EngineSwitcher(QObject):
             self.entries.append(self.launch_entry)
             self.current_id = "launch"
         self._engines[self.current_id] = ctx.engine
+        # the first-run guide may move the app too (AppContext.use_engine): follow it
+        ctx.engine_status_changed.connect(self._follow_ctx)
 
     # -- the list ---------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -84,6 +86,17 @@ class EngineSwitcher(QObject):
         if entry is not None:
             return entry.name
         return str(getattr(self.ctx.engine, "endpoint", "") or "engine")
+
+    def _follow_ctx(self, *_: Any) -> None:
+        """Name the engine the context uses when something else than a switch moved it."""
+        if self._tasks or self._engines.get(self.current_id) is self.ctx.engine:
+            return
+        found = next((i for i, e in self._engines.items() if e is self.ctx.engine), "")
+        found = found or initial_id(self.ctx.engine, self.ctx.attached, self.entries)
+        if found:
+            self.current_id = found
+            self._engines[found] = self.ctx.engine
+            self.changed.emit()
 
     @property
     def busy(self) -> bool:

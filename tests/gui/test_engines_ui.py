@@ -380,3 +380,21 @@ def test_moving_to_portsides_own_engine_starts_it_and_it_stays_until_quit(
         if own.status.state != EngineState.STOPPED:
             run_async(qtbot, own.stop(timeout=20), timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_switcher_follows_an_engine_chosen_elsewhere(
+    app_ctx: Any, qtbot: Any, window: MainWindow, tls_engine: Any,
+) -> None:
+    """The first-run guide moves the app with AppContext.use_engine: the footer follows."""
+    from engine.engines import add_engine
+    from engine.lifecycle import ExternalEngine
+    from tests.gui.conftest import run_async
+
+    url = f"unix://{tls_engine.socket}"
+    add_engine("TLS engine's socket", url)
+    switcher: Any = window.engine_switcher  # type: ignore[attr-defined]
+    switcher.reload()
+    run_async(qtbot, app_ctx.use_engine(ExternalEngine(url), attached=True))
+    wait_for(qtbot, lambda: window.engine_button.text()  # type: ignore[attr-defined]
+             == "Engine: TLS engine's socket")
+    assert switcher.current is not None and switcher.current.url == url
