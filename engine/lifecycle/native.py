@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import grp
 import ipaddress
 import json
@@ -31,13 +30,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from engine.errors import (
     EngineAlreadyRunning,
@@ -45,12 +41,13 @@ from engine.errors import (
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import child, iptables, logfile, netconf, ownership, procs, proxies
-from engine.lifecycle.base import Engine, EngineState, EngineStatus
+from engine.lifecycle import iptables, netconf, ownership, procs, proxies
+from engine.lifecycle.base import EngineState, EngineStatus
 from engine.lifecycle.jsonfiles import complete_daemon_config as complete_daemon_config
 from engine.lifecycle.jsonfiles import read_state as read_state
 from engine.lifecycle.jsonfiles import subnet_of
 from engine.lifecycle.jsonfiles import write_json_atomic as write_json_atomic
+from engine.lifecycle.managed import ManagedEngine
 from engine.lifecycle.paths import EnginePaths
 from engine.lifecycle.programs import INSTALL_HINT as INSTALL_HINT
 from engine.lifecycle.programs import ROOTLESS_SCRIPT_DIRS as ROOTLESS_SCRIPT_DIRS
@@ -68,7 +65,7 @@ log = logging.getLogger(__name__)
 PING_INTERVAL = 0.02
 
 
-class NativeEngine(Engine):
+class NativeEngine(ManagedEngine[tuple[list[str], dict[str, str]]]):
     """A dockerd Portside starts and owns (rootless for non-root users on Linux).
 
     Args:
@@ -83,7 +80,8 @@ class NativeEngine(Engine):
     """
 
     name = "Portside engine"
-    manages_process = True
+    exited_early = "dockerd exited right after it answered"
+    check_errors = (LifecycleError, OSError)
 
     def __init__(
         self,
@@ -96,7 +94,6 @@ class NativeEngine(Engine):
         iptables: bool = True,
         owner: str = "app",
     ) -> None:
-        super().__init__()
         self.paths = paths or EnginePaths.default()
         self._dockerd = dockerd
         self._bridge = bridge
@@ -109,45 +106,48 @@ class NativeEngine(Engine):
         self._iptables = iptables
         self.owner = owner
         self.rootless = sys.platform.startswith("linux") and os.geteuid() != 0
-        self._status = EngineStatus(EngineState.STOPPED, self.paths.endpoint)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_writer: logfile.RotatingLogWriter | None = None
-        self._lock_fd: int | None = None
-        self._expect_exit = False
-        self._idle = threading.Event()
-        self._idle.set()
         self._bridge_in_use: str | None = None
+        super().__init__()
 
     # -- public API -----------------------------------------------------------------------------
 
     @property
-    def endpoint(self) -> str:
-        """``unix:///.../docker.sock`` of this engine."""
-        return self.paths.endpoint
+    def engine_paths(self) -> EnginePaths:
+        return self.paths
 
-    async def start(self) -> EngineStatus:
-        """Start dockerd and wait until it answers; raises a :class:`LifecycleError` on failure."""
-        await self._wait_idle()
-        if self.status.state is EngineState.RUNNING:
-            return self.status
-        if self._proc is not None:
-            raise LifecycleError("The engine is already starting or stopping; wait for it.")
-        self._remember_loop()
-        try:
-            argv, env = self._command()
-            self.paths.ensure()
-            self._acquire_lock()
-        except OSError as exc:
-            error = self._os_problem(exc)
-            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(error)))
-            raise error from exc
-        except LifecycleError as exc:
-            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(exc)))
-            raise
-        self._idle.clear()
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - Engine.stop's shape
+        """SIGTERM dockerd, SIGKILL it after ``timeout`` s, then clean up mounts, socket, bridge."""
+        await self._stop(timeout)
+
+    def cleanup_leftovers(self) -> bool:
+        """Take the lock and remove what a dead engine left behind (processes, mounts, socket).
+
+        Returns whether an orphaned dockerd of this data root was ended. Raises
+        :class:`EngineAlreadyRunning` when a live owner holds the lock.
+        """
+
+        def clean() -> bool:
+            ended = self._clean_stale()
+            self._cleanup()
+            return ended
+
+        return self._as_owner(clean)
+
+    # -- start and stop (the state machine around them is ManagedEngine's) ----------------------
+
+    def _check(self) -> tuple[list[str], dict[str, str]]:
+        return self._command()
+
+    def _make_folders(self) -> None:
+        self.paths.ensure()
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        return self._os_problem(exc) if isinstance(exc, OSError) else exc
+
+    async def _start_steps(self, plan: tuple[list[str], dict[str, str]]) -> None:
+        argv, env = plan
         chains: iptables.SharedChains | None = None
         try:
-            self._set_status(EngineStatus(EngineState.STARTING, self.endpoint))
             await asyncio.to_thread(self._clean_stale)
             config = self._prepare_config()
             if config is not None:
@@ -155,43 +155,39 @@ class NativeEngine(Engine):
                 if chains is not None:  # other engines' starts wait, theirs waits for them
                     await asyncio.to_thread(chains.begin, self.start_timeout)
                 await asyncio.to_thread(self._prepare_network, config)
-            self._spawn(argv, env)
+            self._spawn_logged(argv, env)
             await self._wait_ready()
             if chains is not None:
                 await asyncio.to_thread(chains.restore)
-            with self._status_lock:
-                proc = self._proc
-                if proc is None or proc.poll() is not None:
-                    raise EngineStartFailed(
-                        "dockerd exited right after it answered", self.log_tail()
-                    )
-                with contextlib.suppress(OSError):
-                    self.paths.socket.chmod(0o600)
-                self._set_status(EngineStatus(EngineState.RUNNING, self.endpoint, "", proc.pid))
-        except BaseException as caught:
-            if chains is not None:
-                chains.end()  # before the clean-up, which takes the host lock itself
-            failure = self._os_problem(caught) if isinstance(caught, OSError) else caught
-            if isinstance(failure, LifecycleError):
-                detail = str(failure)
-            else:
-                detail = f"{type(failure).__name__}: {failure}"
-            problem = await asyncio.shield(asyncio.to_thread(self._abort))
-            self._conclude(problem, EngineStatus(EngineState.FAILED, self.endpoint, detail))
-            if failure is not caught:
-                raise failure from caught
-            if isinstance(caught, (LifecycleError, asyncio.CancelledError)) or not isinstance(
-                caught, Exception
-            ):
-                raise
-            raise EngineStartFailed(
-                f"Starting the engine failed: {detail}", self.log_tail()
-            ) from caught
         finally:
             if chains is not None:
-                chains.end()
-            self._idle.set()
-        return self.status
+                chains.end()  # before a failed start's clean-up, which takes the host lock itself
+
+    def _process_ended(self, proc: subprocess.Popen[bytes]) -> bool:
+        return proc.poll() is not None
+
+    def _on_ready(self) -> str:
+        with contextlib.suppress(OSError):
+            self.paths.socket.chmod(0o600)
+        return ""
+
+    async def _abort_start(self) -> str:
+        return await asyncio.to_thread(self._abort)
+
+    async def _stop_steps(self, proc: subprocess.Popen[bytes], timeout: float) -> str:  # noqa: ASYNC109
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # the exit is seen by a thread; polling is simplest
+        if proc.poll() is None:
+            log.warning(
+                "dockerd (pid %s) ignored SIGTERM for %.0f s; killing it", proc.pid, timeout
+            )
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await asyncio.to_thread(proc.wait)
+        return await asyncio.to_thread(self._teardown)
 
     def _os_problem(self, exc: OSError) -> Exception:
         """A clear :class:`LifecycleError` for a full disk; other OS errors stay as they are."""
@@ -203,65 +199,6 @@ class NativeEngine(Engine):
             f"Free some space there (`df -h {self.paths.root}` shows how much is left), or point "
             "PORTSIDE_HOME at a folder on another disk, then start the engine again."
         )
-
-    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - Engine.stop's shape
-        """SIGTERM dockerd, SIGKILL it after ``timeout`` s, then clean up mounts, socket, bridge."""
-        await self._wait_idle()
-        proc = self._proc
-        if proc is None:
-            if self.status.state is EngineState.FAILED:
-                self._set_status(EngineStatus(EngineState.STOPPED, self.endpoint))
-            return
-        self._idle.clear()
-        try:
-            with self._status_lock:
-                self._expect_exit = True
-                self._set_status(EngineStatus(EngineState.STOPPING, self.endpoint, "", proc.pid))
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)  # the exit is seen by a thread; polling is simplest
-            if proc.poll() is None:
-                log.warning(
-                    "dockerd (pid %s) ignored SIGTERM for %.0f s; killing it", proc.pid, timeout
-                )
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await asyncio.to_thread(proc.wait)
-            problem = await asyncio.to_thread(self._teardown)
-            self._conclude(problem, EngineStatus(EngineState.STOPPED, self.endpoint))
-        finally:
-            self._idle.set()
-
-    async def settled(self) -> None:
-        """Wait until no clean-up is running (after a crash it runs on a watcher thread)."""
-        await self._wait_idle()
-
-    async def _wait_idle(self) -> None:
-        while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
-            await asyncio.sleep(0.05)
-
-    def log_tail(self, lines: int = 25) -> str:
-        """The engine log's last lines, from the current (or last) run only."""
-        return logfile.tail(self.paths.log_file, lines, this_run=True)
-
-    def cleanup_leftovers(self) -> bool:
-        """Take the lock and remove what a dead engine left behind (processes, mounts, socket).
-
-        Returns whether an orphaned dockerd of this data root was ended. Raises
-        :class:`EngineAlreadyRunning` when a live owner holds the lock.
-        """
-        self.paths.ensure()
-        self._acquire_lock()
-        try:
-            ended = self._clean_stale()
-            self._cleanup()
-            # whatever the state file said (running, failed), nothing of this engine is left now
-            self._on_status(EngineStatus(EngineState.STOPPED, self.endpoint))
-        finally:
-            self._release_lock()
-        return ended
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -311,32 +248,14 @@ class NativeEngine(Engine):
         )
         return [dockerd, *flags, f"--group={group}"], env
 
-    def _acquire_lock(self) -> None:
-        if self._lock_fd is not None:
-            return
-        fd = os.open(self.paths.lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            found = ownership.owner(self.paths.lock_file)
-            holder = found.pid if found and found.pid else "unknown"
-            raise EngineAlreadyRunning(
-                f"Another Portside engine (pid {holder}) already runs on {self.paths.data_root}. "
-                "Stop it with `portside engine stop` (or quit the Portside app that runs it), "
-                "or set PORTSIDE_HOME to use a separate engine folder."
-            ) from None
-        with contextlib.suppress(OSError):  # a hint for people only: the lock is what counts
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
-
-    def _release_lock(self) -> None:
-        fd, self._lock_fd = self._lock_fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)
+    def _refusal(self, fd: int) -> EngineAlreadyRunning:
+        found = ownership.owner(self.paths.lock_file)
+        holder = found.pid if found and found.pid else "unknown"
+        return EngineAlreadyRunning(
+            f"Another Portside engine (pid {holder}) already runs on {self.paths.data_root}. "
+            "Stop it with `portside engine stop` (or quit the Portside app that runs it), "
+            "or set PORTSIDE_HOME to use a separate engine folder."
+        )
 
     def _clean_stale(self) -> bool:
         """With the lock held: end orphaned dockerds of this data root, drop stale files.
@@ -419,62 +338,36 @@ class NativeEngine(Engine):
         netconf.ensure_bridge(bridge, subnet)
         self._bridge_in_use = bridge
 
-    def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with logfile.open_private(self.paths.log_file) as handle:
-            handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
-        proc, self._log_writer = child.spawn_logged(argv, self.paths.log_file, env=env)
-        self._expect_exit = False
-        self._proc = proc
-        threading.Thread(
-            target=self._watch, args=(proc,), name=f"engine-watch:{proc.pid}", daemon=True
-        ).start()
-
     async def _wait_ready(self) -> None:
         proc = self._proc
         assert proc is not None
+
+        def still_starting() -> None:
+            code = proc.poll()
+            if code is None:
+                return
+            self._drain_log()
+            tail = self.log_tail()
+            what = f"dockerd exited with code {code} while starting."
+            errors = rootlesskit_errors(tail) if self.rootless else []
+            if self.rootless:
+                what = f"Rootless dockerd (RootlessKit) exited with code {code} while starting"
+                what += (":\n" + "\n".join(f"  {e}" for e in errors)) if errors else "."
+            raise EngineStartFailed(what, tail)
+
+        def timed_out() -> EngineStartFailed:
+            return EngineStartFailed(
+                f"dockerd did not answer on {self.paths.socket} within "
+                f"{self.start_timeout:.0f} s.",
+                self.log_tail(),
+            )
+
         deadline = time.monotonic() + self.start_timeout
-        transport = httpx.AsyncHTTPTransport(uds=str(self.paths.socket))
-        async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=5) as c:
-            while True:
-                code = proc.poll()
-                if code is not None:
-                    self._drain_log()
-                    tail = self.log_tail()
-                    what = f"dockerd exited with code {code} while starting."
-                    errors = rootlesskit_errors(tail) if self.rootless else []
-                    if self.rootless:
-                        what = (
-                            f"Rootless dockerd (RootlessKit) exited with code {code} while starting"
-                        )
-                        what += (":\n" + "\n".join(f"  {e}" for e in errors)) if errors else "."
-                    raise EngineStartFailed(what, tail)
-                if self.paths.socket.exists():
-                    try:
-                        response = await c.get("/_ping")
-                        if response.status_code == 200:
-                            return
-                    except httpx.TransportError:
-                        pass
-                if time.monotonic() > deadline:
-                    raise EngineStartFailed(
-                        f"dockerd did not answer on {self.paths.socket} within "
-                        f"{self.start_timeout:.0f} s.",
-                        self.log_tail(),
-                    )
-                await asyncio.sleep(PING_INTERVAL)
+        await self._wait_for_ping(deadline, PING_INTERVAL, still_starting, timed_out)
 
     # -- exits and clean-up ---------------------------------------------------------------------
 
-    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
-        code = proc.wait()
-        with self._status_lock:
-            if self._expect_exit or self._proc is not proc:
-                return
-            if self.status.state is not EngineState.RUNNING:
-                return  # start() notices and reports it
-            self._idle.clear()
-        self._drain_log()
+    def _crashed(self, proc: subprocess.Popen[bytes], code: int) -> None:
         detail = (
             f"dockerd (pid {proc.pid}) exited unexpectedly with code {code}.\n\n"
             f"Last lines of the engine log:\n{self.log_tail()}"
@@ -510,17 +403,6 @@ class NativeEngine(Engine):
             log.exception("cleaning up after the engine failed")
             return str(exc)
         return ""
-
-    def _conclude(self, problem: str, final: EngineStatus) -> None:
-        if problem and final.state is EngineState.STOPPED:
-            final = EngineStatus(EngineState.FAILED, final.endpoint, f"Clean-up failed: {problem}")
-        self._proc = None
-        self._set_status(final)
-        self._release_lock()
-
-    def _drain_log(self) -> None:
-        if self._log_writer is not None:
-            self._log_writer.join(2.0)
 
     def _cleanup(self) -> None:
         """End this engine's leftover processes, unmount its mounts, drop socket/pidfile/bridge."""
@@ -566,20 +448,5 @@ class NativeEngine(Engine):
             return {}
         return value if isinstance(value, dict) else {}
 
-    def _on_status(self, status: EngineStatus) -> None:
-        if self._lock_fd is None:
-            return  # only the lock holder speaks for this engine
-        state = {
-            "state": status.state.value,
-            "endpoint": status.endpoint,
-            "pid": status.pid,
-            "detail": status.detail,
-            "owner": self.owner,
-            "owner_pid": os.getpid(),
-            "rootless": self.rootless,
-            "updated": time.time(),
-        }
-        try:
-            write_json_atomic(self.paths.state_file, state)
-        except OSError:
-            log.exception("could not write %s", self.paths.state_file)
+    def _state_extra(self) -> dict[str, Any]:
+        return {"rootless": self.rootless}

@@ -26,19 +26,18 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
-
-import httpx
+from typing import Any
 
 from engine.errors import (
     EngineAlreadyRunning,
     EngineStartFailed,
     LifecycleError,
 )
-from engine.lifecycle import child, logfile, proxies
-from engine.lifecycle.base import Engine, EngineState, EngineStatus
-from engine.lifecycle.jsonfiles import write_json_atomic
+from engine.lifecycle import logfile, proxies
+from engine.lifecycle.base import EngineState, EngineStatus
+from engine.lifecycle.managed import ManagedEngine
+from engine.lifecycle.paths import EnginePaths
 from engine.vm import disk, qemu
 from engine.vm.layout import Resources, VMPaths, VMSettings
 from engine.vm.plan import BootPlan, base_id, free_port, guest_config, machine_spec, make_plan
@@ -53,26 +52,7 @@ log = logging.getLogger(__name__)
 ACCEL_TIMEOUT = 20.0
 
 
-def _lock(fd: int) -> bool:
-    """Take an exclusive lock on ``fd`` without waiting; False when someone else holds it."""
-    if sys.platform == "win32":  # pragma: no cover - Windows only
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-class VMEngine(Engine):
+class VMEngine(ManagedEngine[BootPlan]):
     """A Linux VM under QEMU running dockerd, its API forwarded to a socket of the user's own.
 
     Args:
@@ -86,7 +66,11 @@ class VMEngine(Engine):
     """
 
     name = "Portside VM"
-    manages_process = True
+    noun = "VM"
+    starting_detail = "Preparing the VM…"
+    stopping_detail = "Shutting the VM down…"
+    exited_early = "QEMU exited right after the VM was ready"
+    watch_name = "vm-watch"
 
     def __init__(
         self,
@@ -99,7 +83,6 @@ class VMEngine(Engine):
         accels: list[str] | None = None,
         owner: str = "app",
     ) -> None:
-        super().__init__()
         self.paths = paths or VMPaths.default()
         self._arch = arch
         self._settings = settings
@@ -107,13 +90,6 @@ class VMEngine(Engine):
         self.accel_timeout = accel_timeout
         self._accels = accels
         self.owner = owner
-        self._status = EngineStatus(EngineState.STOPPED, self.endpoint)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_writer: logfile.RotatingLogWriter | None = None
-        self._lock_fd: int | None = None
-        self._expect_exit = False
-        self._idle = threading.Event()
-        self._idle.set()
         self._ready: ReadyWatcher | None = None
         self._qmp: QMPClient | None = None
         self._forward: APIForward | None = None
@@ -124,12 +100,13 @@ class VMEngine(Engine):
         self.ssh_port: int | None = None
         self._notes: list[str] = []
         self._port_notes: set[str] = set()
+        super().__init__()
 
     # -- public API -----------------------------------------------------------------------------
 
     @property
-    def endpoint(self) -> str:
-        return self.paths.engine.endpoint
+    def engine_paths(self) -> EnginePaths:
+        return self.paths.engine
 
     @property
     def qemu_pid(self) -> int | None:
@@ -144,77 +121,9 @@ class VMEngine(Engine):
     def port_forwarder(self) -> PortForwarder | None:
         return self._ports
 
-    async def start(self) -> EngineStatus:
-        """Boot the VM and wait until its engine answers; raises a :class:`LifecycleError`."""
-        await self._wait_idle()
-        if self.status.state is EngineState.RUNNING:
-            return self.status
-        if self._proc is not None:
-            raise LifecycleError("The VM is already starting or stopping; wait for it.")
-        self._remember_loop()
-        try:
-            plan = self._plan()
-            self.paths.ensure()
-            self._acquire_lock()
-        except LifecycleError as exc:
-            self._set_status(EngineStatus(EngineState.FAILED, self.endpoint, str(exc)))
-            raise
-        self._idle.clear()
-        try:
-            self._set_status(EngineStatus(EngineState.STARTING, self.endpoint, "Preparing the VM…"))
-            await asyncio.to_thread(self._prepare, plan)
-            await self._boot(plan)
-            with self._status_lock:
-                proc = self._proc
-                if proc is None or proc.returncode is not None:
-                    raise EngineStartFailed(
-                        "QEMU exited right after the VM was ready", self.log_tail()
-                    )
-                self._set_status(
-                    EngineStatus(EngineState.RUNNING, self.endpoint, self._detail(), proc.pid)
-                )
-        except BaseException as exc:
-            detail = str(exc) if isinstance(exc, LifecycleError) else f"{type(exc).__name__}: {exc}"
-            await asyncio.shield(self._shutdown(kill=True))
-            self._conclude(EngineStatus(EngineState.FAILED, self.endpoint, detail))
-            if isinstance(exc, (LifecycleError, asyncio.CancelledError)) or not isinstance(
-                exc, Exception
-            ):
-                raise
-            raise EngineStartFailed(f"Starting the VM failed: {detail}", self.log_tail()) from exc
-        finally:
-            self._idle.set()
-        return self.status
-
     async def stop(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109 - Engine.stop's shape
         """ACPI power button through QMP; quit, then kill QEMU when ``timeout`` passes."""
-        await self._wait_idle()
-        proc = self._proc
-        if proc is None:
-            if self.status.state is EngineState.FAILED:
-                self._set_status(EngineStatus(EngineState.STOPPED, self.endpoint))
-            return
-        self._idle.clear()
-        try:
-            with self._status_lock:
-                self._expect_exit = True
-                self._set_status(
-                    EngineStatus(
-                        EngineState.STOPPING, self.endpoint, "Shutting the VM down…", proc.pid
-                    )
-                )
-            await self._shutdown(kill=False, timeout=timeout)
-            self._conclude(EngineStatus(EngineState.STOPPED, self.endpoint))
-        finally:
-            self._idle.set()
-
-    async def settled(self) -> None:
-        """Wait until no start, stop or crash clean-up is running."""
-        await self._wait_idle()
-
-    def log_tail(self, lines: int = 25) -> str:
-        """The engine log's (serial console's) last lines, from the current or last run."""
-        return logfile.tail(self.paths.engine.log_file, lines, this_run=True)
+        await self._stop(timeout)
 
     def ssh_command(self, *command: str) -> list[str]:
         """argv of an ssh that runs ``command`` in the running VM."""
@@ -229,21 +138,32 @@ class VMEngine(Engine):
 
         Raises :class:`EngineAlreadyRunning` when a live owner holds the lock.
         """
-        self.paths.ensure()
-        self._acquire_lock()
-        try:
-            self._end_stale()
-            # whatever the state file said (running, failed), nothing of this VM is left now
-            self._on_status(EngineStatus(EngineState.STOPPED, self.endpoint))
-        finally:
-            self._release_lock()
+        self._as_owner(self._end_stale)
 
-    # -- start-up steps -------------------------------------------------------------------------
+    # -- start-up steps (the state machine around them is ManagedEngine's) ----------------------
 
-    def _plan(self) -> BootPlan:
+    def _check(self) -> BootPlan:
         """Everything checked before anything is written: image, programs, settings."""
         settings = self._settings or VMSettings.load(self.paths.settings_file)
         return make_plan(self._arch, settings, self._accels)
+
+    def _make_folders(self) -> None:
+        self.paths.ensure()
+
+    async def _start_steps(self, plan: BootPlan) -> None:
+        await asyncio.to_thread(self._prepare, plan)
+        await self._boot(plan)
+
+    def _on_ready(self) -> str:
+        return self._detail()
+
+    async def _abort_start(self) -> str:
+        await self._shutdown(kill=True)
+        return ""
+
+    async def _stop_steps(self, proc: subprocess.Popen[bytes], timeout: float) -> str:  # noqa: ASYNC109
+        await self._shutdown(kill=False, timeout=timeout)
+        return ""
 
     def _prepare(self, plan: BootPlan) -> None:
         """(thread) End leftovers, make the disks, keys and guest config."""
@@ -311,23 +231,14 @@ class VMEngine(Engine):
         self._ports.start()
 
     def _spawn(self, argv: list[str]) -> None:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        log_file = self.paths.engine.log_file
-        with logfile.open_private(log_file) as handle:
-            handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
         for stale in (self.paths.qmp_socket, self.paths.ready_socket):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         started = time.monotonic()
-        proc, self._log_writer = child.spawn_logged(argv, log_file)
-        self._expect_exit = False
-        self._proc = proc
+        self._spawn_logged(argv)
         self._ready = ReadyWatcher(self.paths.ready_socket, started)
         self.boot_times = self._ready.times
         self._ready.start()
-        threading.Thread(
-            target=self._watch, args=(proc,), name=f"vm-watch:{proc.pid}", daemon=True
-        ).start()
 
     async def _wait_for(self, kind: str, deadline: float) -> str:
         """'' once the guest says ``kind``; else why not (QEMU exited, failed line, timeout)."""
@@ -354,22 +265,14 @@ class VMEngine(Engine):
         return ""
 
     async def _ping(self, deadline: float) -> None:
-        transport = httpx.AsyncHTTPTransport(uds=str(self.paths.socket))
-        async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=5) as c:
-            while True:
-                try:
-                    response = await c.get("/_ping")
-                    if response.status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise EngineStartFailed(
-                        f"The VM's engine did not answer on {self.paths.socket}. "
-                        f"ssh said: {self._forward.error_tail() if self._forward else ''}",
-                        self.log_tail(),
-                    )
-                await asyncio.sleep(0.05)
+        def timed_out() -> EngineStartFailed:
+            return EngineStartFailed(
+                f"The VM's engine did not answer on {self.paths.socket}. "
+                f"ssh said: {self._forward.error_tail() if self._forward else ''}",
+                self.log_tail(),
+            )
+
+        await self._wait_for_ping(deadline, 0.05, lambda: None, timed_out)
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -409,52 +312,18 @@ class VMEngine(Engine):
         ):
             handle.write(f"[portside] {text}\n".encode())
 
-    def _on_status(self, status: EngineStatus) -> None:
-        if self._lock_fd is None:
-            return  # only the lock holder speaks for this VM
-        state = {
-            "state": status.state.value,
-            "endpoint": status.endpoint,
-            "pid": status.pid,
-            "detail": status.detail,
-            "owner": self.owner,
-            "owner_pid": os.getpid(),
-            "vm": True,
-            "accel": self.accel,
-            "ssh_port": self.ssh_port,
-            "updated": time.time(),
-        }
-        try:
-            write_json_atomic(self.paths.engine.state_file, state)
-        except OSError:
-            log.exception("could not write %s", self.paths.engine.state_file)
+    def _state_extra(self) -> dict[str, Any]:
+        return {"vm": True, "accel": self.accel, "ssh_port": self.ssh_port}
 
     # -- lock -----------------------------------------------------------------------------------
 
-    def _acquire_lock(self) -> None:
-        if self._lock_fd is not None:
-            return
-        fd = os.open(
-            self.paths.engine.lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600
+    def _refusal(self, fd: int) -> EngineAlreadyRunning:
+        holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
+        return EngineAlreadyRunning(
+            f"The Portside VM in {self.paths.root} already runs (owner pid {holder}). Stop it "
+            "with `portside engine stop --vm` (or quit the Portside app that runs it), or set "
+            "PORTSIDE_HOME to use a separate engine folder."
         )
-        if not _lock(fd):
-            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
-            os.close(fd)
-            raise EngineAlreadyRunning(
-                f"The Portside VM in {self.paths.root} already runs (owner pid {holder}). Stop it "
-                "with `portside engine stop --vm` (or quit the Portside app that runs it), or set "
-                "PORTSIDE_HOME to use a separate engine folder."
-            )
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
-
-    def _release_lock(self) -> None:
-        fd, self._lock_fd = self._lock_fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)
 
     # -- ending ---------------------------------------------------------------------------------
 
@@ -504,20 +373,7 @@ class VMEngine(Engine):
                 stale.unlink()
         self._proc = None
 
-    def _conclude(self, final: EngineStatus) -> None:
-        self._proc = None
-        self._set_status(final)
-        self._release_lock()
-
-    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
-        code = proc.wait()
-        with self._status_lock:
-            if self._expect_exit or self._proc is not proc:
-                return
-            if self.status.state is not EngineState.RUNNING:
-                return  # start() notices and reports it
-            self._idle.clear()
-        self._drain_log()
+    def _crashed(self, proc: subprocess.Popen[bytes], code: int) -> None:
         detail = (
             f"The VM's QEMU (pid {proc.pid}) exited unexpectedly "
             f"({_exit_text(code)}).\n\nLast lines of the VM console:\n{self.log_tail()}"
@@ -567,13 +423,6 @@ class VMEngine(Engine):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
 
-    def _drain_log(self) -> None:
-        if self._log_writer is not None:
-            self._log_writer.join(2.0)
-
-    async def _wait_idle(self) -> None:
-        while not self._idle.is_set():  # noqa: ASYNC110 - a threading.Event, set off-loop
-            await asyncio.sleep(0.05)
 
 
 async def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:  # noqa: ASYNC109
