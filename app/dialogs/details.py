@@ -1,14 +1,16 @@
 """Frame of the read-only details dialogs (volume, network): facts above, a table of users below.
 
-Data flow: the dialog opens at once with "Loading…"; :meth:`DetailsDialog.load` runs the
-subclass's ``fetch(client)`` coroutine through the runner (keyed per object, so a second open of
-the same object supersedes the first), and its result goes to ``apply`` on the GUI thread, which
-fills the facts (:meth:`DetailsDialog.set_fact`) and the table's model. An engine error is shown
-in the dialog, not in a message box. Nothing is polled: Refresh reads again.
+Data flow: the dialog opens at once with "Loading…" and its ``fact_names`` showing "…";
+:meth:`DetailsDialog.load` runs the subclass's ``fetch(client)`` coroutine through the runner
+(keyed per object, so a second open of the same object supersedes the first), and its result goes
+to ``apply`` on the GUI thread, which fills the facts (:meth:`DetailsDialog.set_fact`, labels with
+:func:`labels_text`) and the table with its summary line (:meth:`DetailsDialog.show_rows`). An
+engine error is shown in the dialog, not in a message box. Nothing is polled: Refresh reads again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -30,10 +32,22 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 
+def labels_text(labels: Mapping[str, Any] | None) -> str:
+    """An object's labels as ``key=value, …`` sorted by key, or "none"."""
+    return ", ".join(f"{k}={v}" for k, v in sorted((labels or {}).items())) or "none"
+
+
+def count_of(count: int, noun: str) -> str:
+    """``1 container``, ``2 containers``."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 class DetailsDialog(PortsideDialog):
     """Facts (label: value, wrapped) + a titled table + Refresh/Close."""
 
     kind = "object"
+    #: the facts shown, in order, as "…" until the first read answers
+    fact_names: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -87,6 +101,8 @@ class DetailsDialog(PortsideDialog):
         lay.addWidget(self.buttons)
         self.task: Any = None
         self.loaded = False
+        for name in self.fact_names:
+            self.set_fact(name, "…")
 
     def set_fact(self, label: str, value: str) -> WrapLabel:
         """Show ``label: value`` (added on first use, updated afterwards)."""
@@ -100,6 +116,11 @@ class DetailsDialog(PortsideDialog):
         else:
             widget.setText(shown)
         return widget
+
+    def show_rows(self, rows: dict[str, dict[str, Any]], summary: str) -> None:
+        """The table's rows (keyed by id) and the summary line above the facts."""
+        self.model.set_rows(rows)
+        self.summary.setText(summary)
 
     def fact(self, label: str) -> str:
         widget = self._fact_labels.get(label)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QWidget
 
 from app.dialogs.common import short_id
-from app.dialogs.details import DetailsDialog
+from app.dialogs.details import DetailsDialog, count_of, labels_text
 from app.models.keyed import Column
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class NetworkDetailsDialog(DetailsDialog):
     """Opened by a double-click on a network in the Networks view."""
 
     kind = "network"
+    fact_names = ("Name", "ID", "Driver", "Subnet", "Gateway", "Options", "Labels")
 
     def __init__(
         self, ctx: AppContext, network_id: str, name: str, parent: QWidget | None = None
@@ -53,8 +54,6 @@ class NetworkDetailsDialog(DetailsDialog):
             ctx, network_id, f"Network {name}", ENDPOINT_COLUMNS, "Connected containers", parent
         )
         self.network_id = network_id
-        for fact in ("Name", "ID", "Driver", "Subnet", "Gateway", "Options", "Labels"):
-            self.set_fact(fact, "…")
         self.load()
 
     async def fetch(self, client: Any) -> Any:
@@ -80,12 +79,10 @@ class NetworkDetailsDialog(DetailsDialog):
             if on
         ]
         self.set_fact("Options", ", ".join(options) or "none")
-        labels = ", ".join(f"{k}={v}" for k, v in sorted((network.labels or {}).items()))
-        self.set_fact("Labels", labels or "none")
-        self.model.set_rows(rows)
-        count = len(rows)
-        self.summary.setText(
-            "No container is connected right now."
-            if not count
-            else f"{count} container{'s' if count != 1 else ''} connected."
+        self.set_fact("Labels", labels_text(network.labels))
+        self.show_rows(
+            rows,
+            f"{count_of(len(rows), 'container')} connected."
+            if rows
+            else "No container is connected right now.",
         )

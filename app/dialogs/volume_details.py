@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QWidget
 
 from app.dialogs.common import human_size
-from app.dialogs.details import DetailsDialog
+from app.dialogs.details import DetailsDialog, count_of, labels_text
 from app.models.keyed import Column
 
 
@@ -60,6 +60,7 @@ class VolumeDetailsDialog(DetailsDialog):
     """Opened by a double-click on a volume in the Volumes view."""
 
     kind = "volume"
+    fact_names = ("Name", "Mountpoint", "Size", "Driver", "Created", "Labels")
 
     def __init__(self, ctx: AppContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -67,8 +68,6 @@ class VolumeDetailsDialog(DetailsDialog):
         )
         self.name = name
         self.volume_size: int | None = None
-        for fact in ("Name", "Mountpoint", "Size", "Driver", "Created", "Labels"):
-            self.set_fact(fact, "…")
         self.load()
 
     async def fetch(self, client: Any) -> Any:
@@ -91,13 +90,11 @@ class VolumeDetailsDialog(DetailsDialog):
         self.set_fact("Size", human_size(size) if size is not None else "unknown")
         self.set_fact("Driver", volume.driver + (f" ({volume.scope})" if volume.scope else ""))
         self.set_fact("Created", local_time(volume.created_at))
-        labels = ", ".join(f"{k}={v}" for k, v in sorted((volume.labels or {}).items()))
-        self.set_fact("Labels", labels or "none")
-        self.model.set_rows(users)
+        self.set_fact("Labels", labels_text(volume.labels))
         count = len(users)
-        self.summary.setText(
-            "No container uses this volume."
-            if not count
-            else f"{count} container{'s' if count != 1 else ''} use{'s' if count == 1 else ''} "
-            "this volume."
+        self.show_rows(
+            users,
+            f"{count_of(count, 'container')} use{'s' if count == 1 else ''} this volume."
+            if count
+            else "No container uses this volume.",
         )
