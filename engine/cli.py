@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.cli_stdout import run_command
 from engine.errors import EngineAlreadyRunning, PortsideError
 from engine.lifecycle import logfile, ownership, procs
 from engine.lifecycle.native import NativeEngine, read_state
@@ -439,16 +440,8 @@ def main(argv: list[str]) -> int:
     """``portside engine <command>``; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        code = COMMANDS[args.command](args)
-        sys.stdout.flush()  # here, where a closed pipe can still be handled
-        return code
-    except BrokenPipeError:
-        # the reader went away (`portside engine status | head -1`): it has what it wanted.
-        # Point stdout at /dev/null so the interpreter's last flush cannot fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return EXIT_BROKEN_PIPE
+        # the reader may go away (`portside engine status | head -1`): it has what it wanted
+        return run_command(lambda: COMMANDS[args.command](args), reader_gone=EXIT_BROKEN_PIPE)
     except KeyboardInterrupt:
         _err("Interrupted.")  # a started supervisor goes on and records how its start ended
         return EXIT_INTERRUPTED

@@ -22,6 +22,7 @@ import os
 import sys
 from typing import Any
 
+from engine.cli_stdout import run_command
 from engine.credentials import dockerconfig, toggle
 from engine.errors import PortsideError
 
@@ -129,16 +130,8 @@ def main(argv: list[str]) -> int:
     """``portside credentials <command>``; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        code = COMMANDS[args.command](args)
-        sys.stdout.flush()
-        return code
-    except BrokenPipeError:
-        # The reader went away (`... status | head -1`): point stdout at /dev/null so the
-        # interpreter's last flush cannot fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return EXIT_OK
+        # the reader may go away (`... status | head -1`)
+        return run_command(lambda: COMMANDS[args.command](args), reader_gone=EXIT_OK)
     except PortsideError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_FAILED
