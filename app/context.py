@@ -29,6 +29,8 @@ from engine.lifecycle.base import Engine, EngineState, EngineStatus
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+#: seconds switch_engine waits for clean-ups on the old engine (hold_client) before closing it
+HOLD_LIMIT = 5.0
 
 
 def _default_client_factory(endpoint: str) -> Any:
@@ -89,6 +91,8 @@ class AppContext(QObject):
         self._background: set[asyncio.Task[None]] = set()
         #: Portside-run engines switched away from (still running; stopped by shutdown)
         self._parked: list[Engine] = []
+        #: clean-ups on the current engine that keep its client open (see hold_client)
+        self._holds: set[asyncio.Future[Any]] = set()
         self._status_from_engine.connect(self._on_engine_status)
         self._unsubscribe = engine.subscribe(self._status_from_engine.emit)
 
@@ -175,6 +179,13 @@ class AppContext(QObject):
         if not old_attached and old.status.state in (EngineState.RUNNING, EngineState.STARTING):
             await old.stop()
 
+    def hold_client(self, task: asyncio.Future[Any]) -> None:
+        """Keep the current client open until ``task`` is done: a clean-up on this engine (a
+        closed terminal hangs up its shell in the container). ``switch_engine`` waits for these
+        (at most :data:`HOLD_LIMIT` seconds) before it closes the old client."""
+        self._holds.add(task)
+        task.add_done_callback(self._holds.discard)
+
     async def switch_engine(
         self,
         engine: Engine,
@@ -198,6 +209,8 @@ class AppContext(QObject):
         self.engine_switching.emit(engine)
         self._runner.cancel_all()
         await self._runner.drain(limit=5.0)
+        if self._holds:  # clean-ups the closing pages started on the old engine
+            await asyncio.wait(list(self._holds), timeout=HOLD_LIMIT)
         tasks = [t for t in (self._connect_task, self._events_task) if t is not None]
         self._drop_client()
         for task in tasks:

@@ -77,13 +77,22 @@ def _run_ticker(ctx: Any, qtbot: Any, name: str) -> str:
 
 
 def _open_everything(window: MainWindow, qtbot: Any, cid: str) -> tuple[Any, Any]:
-    """Merged logs window + the container page on Stats; waits for real logs and stats."""
+    """Merged logs window + the container page with a shell in its Terminal tab (an exec
+    session), then on Stats; waits for real logs, a running shell and stats."""
     view: Any = window.views["containers"]
     wait_for(qtbot, lambda: cid in view.model)
     logs = view.logs_together([cid])
     seen = logs.buffer.received
     wait_for(qtbot, lambda: logs.buffer.received > seen + 2)  # the stream is live
     page = view.open_page(cid)
+    page.show_tab("Terminal")
+    terminal = page.tab("Terminal")
+    wait_for(qtbot, lambda: not terminal._state_message and page.header.isVisible())
+    terminal.shell.setCurrentText("sh")
+    pane = terminal.open_terminal()
+    assert pane is not None
+    wait_for(qtbot, lambda: pane.running, timeout=20)
+    page.shell_pane = pane  # the test checks it ended with the switch
     page.show_tab("Stats")
     stats = page.tab("Stats")
     wait_for(qtbot, lambda: stats.streaming and stats.samples > 0, timeout=20)
@@ -131,9 +140,12 @@ def test_switching_three_engines_with_logs_and_stats_open_leaks_nothing(
             here = next(e for e in endpoints if ctx.engine is engines[e])
             logs, page = _open_everything(window, qtbot, made[here])
             stats_thread = page.tab("Stats")._source._thread
+            session = page.shell_pane.session
             switch(endpoint)
-            # nothing of the previous engine is left: its page, its logs window, its rows
+            # nothing of the previous engine is left: its page, its logs window, its rows,
+            # its exec session
             assert view.page is None and not (shiboken6.isValid(logs) and logs.isVisible())
+            assert not session.running and session._closed
             assert not stats_thread.is_alive()
             assert made[here] not in view.model
             assert made[endpoint] in view.model

@@ -190,6 +190,9 @@ class TerminalSession(QObject):
             )
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
+            hold = getattr(self._ctx, "hold_client", None)
+            if hold is not None:  # an engine switch waits for the hang-up before closing
+                hold(task)
 
     # -- the exec -----------------------------------------------------------------------------
     async def _run(self) -> None:
