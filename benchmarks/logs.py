@@ -6,13 +6,17 @@ offline, then, each part in a fresh child process of this script (so peak memory
 1. ``load``: a container that wrote N lines (500,000 by default). Alternating, ``--rounds``
    times: ``docker logs <id> > /dev/null`` (the CLI from PATH, same engine) and a
    :class:`LogsTab` with the cap raised to N opened on it with ``tail=all`` — time from opening
-   the tab until the view holds all N lines (the last one drawn). Ratio = ours / docker's.
+   the tab until the view holds all N lines and has painted the last one. Ratio = ours / docker's.
 2. ``memory``: the same log read whole through a tab with the DEFAULT cap, and once with the cap
    raised to N: peak RSS of the process above its RSS before the tab opened.
 3. ``follow``: a container writing ~10,000 lines/s for ``--seconds`` while a tab follows it:
-   the longest gap of a 5 ms QTimer (a UI stall: nothing else can run in it), the longest
-   single draw, the process CPU (% of one core) during the flood, and in the 1 s after the
-   tab has drawn the container's last line (should be ~0: the tab goes idle).
+   the longest gap of a 5 ms QTimer (a UI stall: nothing else can run in it) with the CPU the
+   process used in it, the most CPU it used between two ticks (its own longest stall, whatever
+   the host's load), the longest single draw, the process CPU (% of one core) during the
+   flood, and in the 1 s after the tab has drawn the container's last line (should be ~0:
+   the tab goes idle).
+
+The parts call ``gc.freeze()`` first, as the app does after start-up (``--no-freeze``: not).
 
 Needs root (a private dockerd). Cleans up after itself. Prints one table.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -57,10 +62,13 @@ def peak_kib() -> int:
 
 
 def last_log_line(tab: Any) -> str:
-    block = tab.view.document().lastBlock()
-    while block.isValid() and (not block.text() or block.text().startswith("— ")):
-        block = block.previous()
-    return str(block.text()) if block.isValid() else ""
+    """The last log row the view holds (taken from the buffer and painted when on screen)."""
+    view = tab.view
+    for index in range(view.row_count() - 1, max(-1, view.row_count() - 50), -1):
+        text = view.row_text(index)
+        if text and not text.startswith("— "):
+            return str(text)
+    return ""
 
 
 class StallMeter:
@@ -75,6 +83,7 @@ class StallMeter:
 
         self.longest = 0.0
         self.longest_cpu = 0.0
+        self.busiest = 0.0  # the most CPU between two ticks: the app's own longest stall
         self._last = time.monotonic()
         self._last_cpu = cpu()
         self._timer = QTimer()
@@ -86,6 +95,7 @@ class StallMeter:
         if now - self._last > self.longest:
             self.longest = now - self._last
             self.longest_cpu = used - self._last_cpu
+        self.busiest = max(self.busiest, used - self._last_cpu)
         self._last, self._last_cpu = now, used
 
     def start(self) -> None:
@@ -121,8 +131,10 @@ async def part_load(client: Any, args: argparse.Namespace) -> dict[str, Any]:
     start = time.monotonic()
     c0 = cpu()
     await wait_until(lambda: last_log_line(tab) == f"line {args.lines}")
+    tab.view.viewport().repaint()  # and painted on screen (the view paints only visible rows)
     took = time.monotonic() - start
     stall, stall_cpu = meter.stop()
+    busiest = meter.busiest * 1000
     lines = sum(1 for line in tab.buffer.lines if line[1] != 0)
     result = {
         "seconds": took,
@@ -131,6 +143,7 @@ async def part_load(client: Any, args: argparse.Namespace) -> dict[str, Any]:
         "draw_ms": tab.view.longest_draw_ms,
         "stall_ms": stall,
         "stall_cpu_ms": stall_cpu,
+        "busiest_ms": busiest,
     }
     tab.close_tab()
     return result
@@ -150,7 +163,7 @@ async def part_memory(client: Any, args: argparse.Namespace) -> dict[str, Any]:
         "peak_mib": (peak_kib() - base) / 1024,
         "cap": tab.buffer.cap,
         "held": len(tab.buffer.lines),
-        "blocks": tab.view.document().blockCount(),
+        "rows": tab.view.row_count(),
     }
     tab.close_tab()
     return result
@@ -181,12 +194,14 @@ async def part_follow(client: Any, args: argparse.Namespace) -> dict[str, Any]:
     await wait_until(lambda: last_log_line(tab) == "LAST-LINE", limit_s=60)
     c1, t1 = cpu(), time.monotonic()
     stall, stall_cpu = meter.stop()
+    busiest = meter.busiest * 1000
     await asyncio.sleep(1.0)
     c2 = cpu()
     result = {
         "lines_per_s": (tab.buffer.received - received0) / (t1 - t0),
         "stall_ms": stall,
         "stall_cpu_ms": stall_cpu,
+        "busiest_ms": busiest,
         "draw_ms": tab.view.longest_draw_ms,
         "cpu_flood": 100 * (c1 - c0) / (t1 - t0),
         "cpu_after": 100 * (c2 - c1),
@@ -209,6 +224,8 @@ def child(args: argparse.Namespace) -> int:
 
     qt_app = QApplication([])
     qt_app.setQuitOnLastWindowClosed(False)
+    if not args.no_freeze:
+        gc.freeze()  # as app/gui.py does once the window is up
     loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
 
@@ -224,6 +241,7 @@ def child(args: argparse.Namespace) -> int:
 
 def run_child(args: argparse.Namespace, part: str, **extra: Any) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--part", part, "--endpoint", args.endpoint]
+    cmd += ["--no-freeze"] if args.no_freeze else []
     cmd += ["--lines", str(args.lines), "--rate", str(args.rate), "--seconds", str(args.seconds)]
     for key, value in extra.items():
         cmd += [f"--{key}", str(value)]
@@ -299,7 +317,10 @@ def parent(args: argparse.Namespace) -> int:
     runs = ", ".join(f"{r['seconds']:.2f}" for r in ours)
     cpus = ", ".join(f"{r['cpu']:.2f}" for r in ours)
     print(f"| Logs tab (cap {args.lines + 10:,}) | {med:.2f} s | {runs} (CPU {cpus} s) |")
-    stalls = ", ".join(f"{r['stall_ms']:.0f} ({r['stall_cpu_ms']:.0f} CPU)" for r in ours)
+    stalls = ", ".join(
+        f"{r['stall_ms']:.0f} ({r['stall_cpu_ms']:.0f} CPU; busiest gap {r['busiest_ms']:.0f})"
+        for r in ours
+    )
     draws = ", ".join(f"{r['draw_ms']:.0f}" for r in ours)
     print(
         f"| ratio (ours / docker) | {med / med_docker:.2f} | longest UI stall per run {stalls} ms "
@@ -308,10 +329,11 @@ def parent(args: argparse.Namespace) -> int:
     print()
     print(f"Peak memory over the baseline, reading all {args.lines:,} lines: default cap "
           f"({memory_default['cap']:,}): {memory_default['peak_mib']:.1f} MiB "
-          f"({memory_default['held']:,} lines held, {memory_default['blocks']:,} blocks); "
+          f"({memory_default['held']:,} lines held, {memory_default['rows']:,} rows); "
           f"cap {memory_all['cap']:,}: {memory_all['peak_mib']:.1f} MiB.")
     print(f"Following {follow['lines_per_s']:,.0f} lines/s for {args.seconds} s: longest UI stall "
-          f"{follow['stall_ms']:.1f} ms, {follow['stall_cpu_ms']:.1f} ms of it on the CPU (longest "
+          f"{follow['stall_ms']:.1f} ms, {follow['stall_cpu_ms']:.1f} ms of it on the CPU; "
+          f"most CPU between two ticks {follow['busiest_ms']:.1f} ms (longest "
           f"draw {follow['draw_ms']:.1f} ms), CPU "
           f"{follow['cpu_flood']:.1f} % of a core; in the 1 s after the last line: "
           f"{follow['cpu_after']:.1f} % (draw timer active: {follow['timer_active_after']}).")
@@ -324,6 +346,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating load runs")
     parser.add_argument("--rate", type=int, default=10_000, help="lines/s of the follow part")
     parser.add_argument("--seconds", type=int, default=10, help="length of the follow part")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="no gc.freeze() in the parts (the app does one)"
+    )
     parser.add_argument("--part", choices=sorted(PARTS), help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--cid", help=argparse.SUPPRESS)
