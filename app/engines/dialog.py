@@ -100,8 +100,7 @@ class EnginesDialog(PortsideDialog):
         self.edit_dialog: EngineEditDialog | None = None
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         switcher.changed.connect(self._fill)
-        self._fill()
-        self.model.probe_all()
+        self._fill()  # probes every engine once
         self.resize(980, 420)
 
     # -- rows ---------------------------------------------------------------------------------
@@ -164,9 +163,8 @@ class EnginesDialog(PortsideDialog):
         return dialog
 
     def _saved(self, entry: EngineEntry) -> None:
-        self.switcher.reload()
+        self.switcher.reload()  # the new or changed entry is probed as it lands
         self.select(entry.id)
-        self.model.probe(entry.id)
         self.status.setText(f"Saved {entry.name} ({entry.url}).")
 
     def remove_selected(self, *, confirm: bool = True) -> bool:

@@ -5,8 +5,9 @@ keyed by entry id) and probes every entry on the qasync loop, at most :data:`PRO
 at a time (``engine.engines.probe``: one ``/version`` over the entry's own transport, closed
 right after; an ssh entry's processes end with it). Each answer updates its row's State,
 Version and OS/arch cells; a failure's reason is the State cell's tooltip and the row's
-``reason``. Probing happens when the Engines dialog opens and when the user presses Refresh —
-never on a timer. ``close()`` cancels the probes still in flight.
+``reason``. An entry is probed when it first shows (the Engines window opens, an engine is added
+or edited, a context appears) and when the user presses Refresh — never on a timer.
+``close()`` cancels the probes still in flight.
 """
 
 from __future__ import annotations
@@ -101,10 +102,15 @@ class EnginesModel(KeyedTableModel):
         self.probes_done = 0  # answers applied (tests wait on it)
 
     def set_entries(self, entries: list[EngineEntry], current_id: str) -> None:
+        """Show ``entries``; an entry not probed yet (new, or its address changed) is probed."""
+        old = dict(self.entries)
         self.entries = {e.id: e for e in entries}
         self.set_rows({
             e.id: entry_row(e, e.id == current_id, self.get(e.id)) for e in entries
         })
+        for entry in entries:
+            if old.get(entry.id) != entry:
+                self.probe(entry.id)
 
     def probe_all(self) -> None:
         """Probe every entry again (the old answers stay until the new ones come)."""

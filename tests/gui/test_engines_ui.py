@@ -398,3 +398,31 @@ def test_the_switcher_follows_an_engine_chosen_elsewhere(
     wait_for(qtbot, lambda: window.engine_button.text()  # type: ignore[attr-defined]
              == "Engine: TLS engine's socket")
     assert switcher.current is not None and switcher.current.url == url
+
+
+def test_a_context_made_with_the_docker_cli_shows_up_probed(
+    app_ctx: Any, qtbot: Any, window: MainWindow, homes: Path, engine_endpoint: str,
+    qtlog: Any,
+) -> None:
+    """docker context create while the app runs: the next look at the footer menu lists it,
+    and the Engines window probes it as it lands (no Refresh needed)."""
+    manager = open_manager(qtbot, qtlog, window)
+    subprocess.run(
+        [DOCKER_CLI, "context", "create", "pst-made-by-cli", "--docker",
+         f"host={engine_endpoint}"],
+        check=True, capture_output=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "DOCKER_CONFIG": str(homes / "docker")},
+    )
+    shown: list[str] = []
+
+    def look() -> None:
+        menu = window.engine_button.menu()  # type: ignore[attr-defined]
+        shown.extend(a.text() for a in menu.actions())
+        menu.close()
+
+    with qtlog.disabled():
+        later(qtbot, look)
+        qtbot.mouseClick(window.engine_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert "pst-made-by-cli" in shown
+    wait_for(qtbot, lambda: row_of(manager, "pst-made-by-cli")["state"] == "running", timeout=30)
+    assert row_of(manager, "pst-made-by-cli")["kind"] == "context"
