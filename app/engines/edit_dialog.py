@@ -72,6 +72,12 @@ class EngineEditDialog(PortsideDialog):
         form.addRow("Name:", self.name)
         form.addRow("Connect over:", self.kind)
         form.addRow("Address:", self.address)
+        self.ssh_note = WrapLabel(
+            "Portside runs `ssh … docker system dial-stdio` with your ssh config and agent, like "
+            "the docker CLI. The host key must be known already: connect once with ssh first."
+        )
+        self.ssh_note.setObjectName("muted")
+        form.addRow("", self.ssh_note)
         form.addRow("", self.tls)
         form.addRow("", self.verify)
         self.file_rows: dict[str, QWidget] = {}
@@ -141,6 +147,7 @@ class EngineEditDialog(PortsideDialog):
         kind = self.kind.currentData()
         self.address.setPlaceholderText(EXAMPLES[kind])
         tcp = kind == "tcp"
+        self.ssh_note.setVisible(kind == "ssh")
         self.tls.setVisible(tcp)
         on = tcp and self.tls.isChecked()
         self.verify.setVisible(on)
@@ -149,6 +156,11 @@ class EngineEditDialog(PortsideDialog):
             label = self.form.labelForField(row)
             if label is not None:
                 label.setVisible(on)
+        layout = self.layout()
+        if self.isVisible() and layout is not None:
+            # fields came or went: as tall as the form now needs (grow_to_fit never shrinks)
+            layout.activate()
+            self.resize(self.width(), layout.totalSizeHint().height())
         grow_to_fit(self)
 
     def values(self) -> FormValues:
