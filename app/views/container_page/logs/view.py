@@ -37,6 +37,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QResizeEvent,
     QTextCharFormat,
     QTextLayout,
@@ -92,7 +93,7 @@ class LogView(QAbstractScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         self.viewport().setAutoFillBackground(True)
-        self.viewport().setBackgroundRole(self.viewport().backgroundRole().Base)
+        self.viewport().setBackgroundRole(QPalette.ColorRole.Base)
         font = self.font()
         font.setFamily("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
