@@ -104,6 +104,14 @@ def test_drag_selects_across_rows_and_ctrl_c_copies(qtbot: Any) -> None:
     assert QApplication.clipboard().text() == "one\nbeta two\ngam"
     qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert view.selected_text() == "alpha one\nbeta two\ngamma"
+    # the context menu has Copy (enabled with a selection) and Select all
+    menu = view.context_menu()
+    actions = {action.text(): action for action in menu.actions()}
+    assert actions["Copy"].isEnabled()
+    view.set_selection((0, 0), (0, 0))
+    assert not view.context_menu().actions()[0].isEnabled()
+    actions["Select all"].trigger()
+    assert view.selected_text() == "alpha one\nbeta two\ngamma"
     # double-click selects a word
     qtbot.mouseDClick(
         vp, Qt.MouseButton.LeftButton, pos=QPoint(4 + 2 * char, view.visual_rect(1).center().y())

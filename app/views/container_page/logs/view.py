@@ -29,6 +29,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QFontMetrics,
     QGuiApplication,
@@ -43,7 +44,7 @@ from PySide6.QtGui import (
     QTextLayout,
     QTextOption,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QWidget
 
 from app import theme
 from app.views.container_page.logs import accessible
@@ -554,6 +555,21 @@ class LogView(QAbstractScrollArea):
         while end < len(text) and not text[end].isspace():
             end += 1
         self.set_selection((row, start), (row, end))
+
+    def context_menu(self) -> QMenu:
+        """Copy and Select all, as a text widget's menu has them."""
+        menu = QMenu(self)
+        copy = menu.addAction("Copy", self.copy)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setEnabled(self.has_selection())
+        select = menu.addAction("Select all", self.selectAll)
+        select.setShortcut(QKeySequence.StandardKey.SelectAll)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu()
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
