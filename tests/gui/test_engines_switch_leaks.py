@@ -99,6 +99,20 @@ def _open_everything(window: MainWindow, qtbot: Any, cid: str) -> tuple[Any, Any
     return logs, page
 
 
+def _shells(qtbot: Any, endpoint: str, cid: str) -> list[str]:
+    """Lines of ``ps`` in the container for a bare ``sh`` (a terminal's shell; the ticker is
+    ``sh -c …``), read straight from that engine."""
+    from engine.client import EngineClient
+
+    async def _ps() -> str:
+        async with EngineClient(endpoint) as client:
+            _code, out, _err = await client.execs.run(cid, ["ps", "-o", "pid,args"])
+            return out
+
+    lines = run_async(qtbot, _ps()).splitlines()[1:]
+    return [line for line in lines if line.split(None, 1)[1:] == ["sh"]]
+
+
 @pytest.fixture
 def window(app_ctx: Any, qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
     win = MainWindow(app_ctx, Settings(path=tmp_path / "settings.json"))
@@ -146,6 +160,8 @@ def test_switching_three_engines_with_logs_and_stats_open_leaks_nothing(
             # its exec session
             assert view.page is None and not (shiboken6.isValid(logs) and logs.isVisible())
             assert not session.running and session._closed
+            # ...and the shell it ran in the old engine's container was hung up, not left
+            assert _shells(qtbot, here, made[here]) == [], "the terminal's sh is still running"
             assert not stats_thread.is_alive()
             assert made[here] not in view.model
             assert made[endpoint] in view.model
