@@ -296,12 +296,21 @@ def test_a_flood_of_output_keeps_the_window_responsive(
     """`seq 1 30000` (~170 KB): parsed in slices between events, reading paused when behind."""
     from PySide6.QtCore import QElapsedTimer, QTimer
 
+    from app.views.container_page.terminal.feeding import FEED_SLICE
     from app.views.container_page.terminal.session import BACKLOG_HIGH
 
     cid = containers.create("term-flood", start=True)
     tab = show_tab(qtbot, app_ctx, cid)
     pane = open_shell(qtbot, tab)
     terminal = pane.terminal
+    parsed_sizes: list[int] = []
+    parse = terminal._feeder._parse
+
+    def parse_and_count(data: bytes) -> None:
+        parsed_sizes.append(len(data))
+        parse(data)
+
+    terminal._feeder._parse = parse_and_count
     clock = QElapsedTimer()
     gaps: list[int] = []  # wall-clock ms between two 5 ms ticks
     cpu_gaps: list[float] = []  # CPU ms this (GUI) thread spent between them
@@ -333,11 +342,13 @@ def test_a_flood_of_output_keeps_the_window_responsive(
     history = [terminal.term.line_text(line).rstrip() for line in terminal.term.history]
     assert "29000" in history  # scrolled into the scrollback in order
     assert max(backlog) <= BACKLOG_HIGH + 65536 + 4096  # reading paused while behind
-    # What the window does between two ticks is bounded by the parse budget and one repaint;
-    # wall-clock gaps also hold the time other processes had the CPU (this machine is shared),
-    # so the bound is on the GUI thread's own CPU time: ~10 ms here; 107 ms with whole reads
-    # parsed at once, 45 ms while the scrollback kept pyte's tuples (a full GC pass each time).
-    assert max(cpu_gaps) < 35
+    # The window stays responsive because the flood is parsed in slices with the event loop
+    # running in between (ticks keep coming); whole 64 KB reads parsed at once held the GUI
+    # thread ~107 ms. The CPU between ticks (~10 ms here) is printed, not asserted: on a shared
+    # machine it also holds cache misses and GC pauses (benchmarks/terminal.py measures it).
+    assert max(parsed_sizes) <= FEED_SLICE, max(parsed_sizes)
+    assert len(parsed_sizes) >= fed // FEED_SLICE
+    assert len(gaps) >= 20, "the event loop did not run while the flood was parsed"
 
 
 def test_a_stopping_container_ends_its_terminals_with_a_clear_message(
