@@ -1,4 +1,4 @@
-"""Settings > Resources: what the Linux VM gets (CPUs, memory, disk size, shared folders).
+"""Settings > Resources: what the Linux VM gets (CPUs, memory, disk size, swap, shared folders).
 
 Data flow: the VM folder's ``vm.json`` (``VMPaths.default().settings_file``, or the running
 VMEngine's) -> ``VMSettings`` -> ``resolve_resources`` (the defaults, bounded by this host) ->
@@ -68,6 +68,12 @@ class ResourcesTab(QWidget):
         self.disk.setRange(8, 64 * 1024)
         self.disk.setSuffix(" GiB")
         self.disk.setToolTip("The VM's data disk: it takes only what is written, and only grows")
+        self.swap = QSpinBox()
+        self.swap.setRange(0, 64 * 1024)
+        self.swap.setSingleStep(256)
+        self.swap.setSuffix(" MiB")
+        self.swap.setSpecialValueText("None")
+        self.swap.setToolTip("A swap file on the VM's data disk (at most a quarter of it)")
         self.shares = QListWidget()
         self.shares.setAccessibleName("Shared folders")
         self.shares.setMaximumHeight(110)
@@ -89,6 +95,7 @@ class ResourcesTab(QWidget):
         form.addRow("CPUs:", self.cpus)
         form.addRow("Memory:", self.memory)
         form.addRow("Disk size:", self.disk)
+        form.addRow("Swap:", self.swap)
         form.addRow("Shared folders:", share_row)
         name_form_fields(form)
         self.message = WrapLabel()
@@ -133,6 +140,7 @@ class ResourcesTab(QWidget):
         self.cpus.setValue(res.cpus)
         self.memory.setValue(res.memory_mib)
         self.disk.setValue(res.disk_gib)
+        self.swap.setValue(res.swap_mib)
         self.shares.clear()
         if settings.shares is not None:
             folders = list(settings.shares)
@@ -173,6 +181,7 @@ class ResourcesTab(QWidget):
             "cpus": self.cpus.value(),
             "memory_mib": self.memory.value(),
             "disk_gib": self.disk.value(),
+            "swap_mib": self.swap.value(),
             "shares": self.folders(),
         }
         try:
@@ -184,7 +193,8 @@ class ResourcesTab(QWidget):
 
     def use_defaults(self) -> None:
         try:
-            vmjson.update(self.path, dict.fromkeys(("cpus", "memory_mib", "disk_gib", "shares")))
+            keys = ("cpus", "memory_mib", "disk_gib", "swap_mib", "shares")
+            vmjson.update(self.path, dict.fromkeys(keys))
         except (LifecycleError, OSError) as exc:
             self._say(f"Not saved: {exc}", True)
             return

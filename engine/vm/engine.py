@@ -180,7 +180,8 @@ class VMEngine(ManagedEngine[BootPlan]):
         ensure_keys(plan.keygen, paths)
         tmp = paths.guest_config.with_name(".guest.conf.tmp")
         env = proxies.environment(proxies.for_vm_guest(proxies.load(paths.engine)))
-        tmp.write_text(guest_config(plan.shares, env=env), encoding="utf-8")
+        config = guest_config(plan.shares, env=env, swap_mib=plan.resources.swap_mib)
+        tmp.write_text(config, encoding="utf-8")
         os.replace(tmp, paths.guest_config)
         (paths.root / "ssh.log").write_bytes(b"")
         self._notes = notes

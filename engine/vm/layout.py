@@ -123,6 +123,8 @@ class VMSettings:
     accel: str | None = None
     #: host folders shared into the VM at the same path; None: the home folder (share.py)
     shares: tuple[str, ...] | None = None
+    #: a swap file on the VM's data disk, in MiB (0: none); None: DEFAULT_SWAP_MIB
+    swap_mib: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "vm.json") -> VMSettings:
@@ -157,6 +159,7 @@ class VMSettings:
             cpus=number("cpus", 1, 256),
             memory_mib=number("memory_mib", 512, 1024 * 1024),
             disk_gib=number("disk_gib", 8, 64 * 1024),
+            swap_mib=number("swap_mib", 0, 64 * 1024),
             accel=accel,
         )
 
@@ -187,6 +190,8 @@ GIB_MIB = 1024
 DEFAULT_MEMORY_MIB = 2048
 MIN_MEMORY_MIB = 512
 DEFAULT_DISK_GIB = 64
+#: 1 GiB of swap (a file on the data disk, made by the guest's init), as Docker Desktop gives
+DEFAULT_SWAP_MIB = 1024
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,7 @@ class Resources:
     memory_mib: int
     disk_gib: int
     notes: tuple[str, ...] = ()
+    swap_mib: int = 0
 
 
 def host_memory_bytes() -> int | None:
@@ -251,4 +257,10 @@ def resolve_resources(
         if ram_mib is not None:
             memory = max(MIN_MEMORY_MIB, min(memory, ram_mib // 4))
     disk = settings.disk_gib if settings.disk_gib is not None else DEFAULT_DISK_GIB
-    return Resources(cpus, memory, disk, tuple(notes))
+    swap = settings.swap_mib if settings.swap_mib is not None else DEFAULT_SWAP_MIB
+    if swap > disk * GIB_MIB // 4:  # the swap file lives on the data disk
+        fit = disk * GIB_MIB // 4
+        notes.append(f"vm.json asks for {swap} MiB of swap; on a {disk} GiB data disk the VM "
+                     f"gets {fit} MiB")
+        swap = fit
+    return Resources(cpus, memory, disk, tuple(notes), swap)

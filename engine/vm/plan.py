@@ -88,7 +88,8 @@ def make_plan(arch: str | None, settings: VMSettings, accels: list[str] | None =
         )
     resources = resolve_resources(settings, os.cpu_count(), host_memory_bytes())
     if not same_arch and resources.cpus > 1:  # TCG emulating another arch: one vCPU is enough
-        resources = Resources(1, resources.memory_mib, resources.disk_gib, resources.notes)
+        resources = Resources(1, resources.memory_mib, resources.disk_gib, resources.notes,
+                              resources.swap_mib)
     if settings.shares is not None:
         shares, share_note = share.configured_shares(settings.shares)
     else:
@@ -142,7 +143,8 @@ def machine_spec(plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int) -> q
 
 
 def guest_config(
-    shares: list[share.Share], dockerd_args: str = "", env: dict[str, str] | None = None
+    shares: list[share.Share], dockerd_args: str = "", env: dict[str, str] | None = None,
+    swap_mib: int = 0,
 ) -> str:
     """The shell-sourced ``opt/portside/config`` (values single-quoted; share paths are vetted).
 
@@ -153,6 +155,7 @@ def guest_config(
         "PORTSIDE_SHARES": share.shares_setting(shares),
         "PORTSIDE_DOCKERD_ARGS": dockerd_args.replace("'", ""),
         "PORTSIDE_HOSTNAME": "portside-vm",
+        "PORTSIDE_SWAP_MIB": str(int(swap_mib)),
     }
     exported = {k: v.replace("'", "") for k, v in (env or {}).items()}
     text = "".join(f"{key}='{value}'\n" for key, value in {**values, **exported}.items())

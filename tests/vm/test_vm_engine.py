@@ -107,11 +107,19 @@ async def test_a_second_start_is_refused_clearly(vm: VMEngine) -> None:
     assert vm.status.state is EngineState.RUNNING
 
 
-async def test_docker_run_through_the_forwarded_socket(docker: VMDocker, image: str) -> None:
+async def test_docker_run_through_the_forwarded_socket(
+    vm: VMEngine, docker: VMDocker, image: str
+) -> None:
     out = (await docker.run("run", "--rm", image, "echo", "hello from the VM")).stdout
     assert out == "hello from the VM\n"
     info = json.loads((await docker.run("info", "--format", "{{json .}}")).stdout)
     assert info["Name"] == "portside-vm" and "Debian" in info["OperatingSystem"]
+    # the guest's swap file (vm.json swap_mib, 1 GiB by default): /proc/swaps is the VM kernel's
+    swaps = (await docker.run("run", "--rm", image, "cat", "/proc/swaps")).stdout
+    assert "/var/lib/docker/portside.swap" in swaps, swaps
+    assert vm.resources is not None
+    size_kib = int(swaps.splitlines()[1].split()[2])  # the first page is mkswap's header
+    assert vm.resources.swap_mib * 1024 - size_kib in (0, 4), swaps
 
 
 async def test_home_folder_bind_mount_both_ways(docker: VMDocker, image: str) -> None:

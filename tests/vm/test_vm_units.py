@@ -195,6 +195,22 @@ def test_resources_from_settings_are_bounded_by_the_host() -> None:
     assert any("64 CPUs" in n for n in res.notes) and any("65536 MiB" in n for n in res.notes)
 
 
+def test_swap_defaults_to_1_gib_and_fits_a_quarter_of_the_data_disk(tmp_path: Path) -> None:
+    assert resolve_resources(VMSettings(), 2, None).swap_mib == 1024
+    assert resolve_resources(VMSettings(swap_mib=0), 2, None).swap_mib == 0
+    res = resolve_resources(VMSettings(disk_gib=8, swap_mib=4096), 2, None)
+    assert res.swap_mib == 2048 and any("4096 MiB of swap" in n for n in res.notes)
+    path = tmp_path / "vm.json"
+    path.write_text('{"swap_mib": -1}')
+    with pytest.raises(LifecycleError, match="'swap_mib' must be a whole number from 0"):
+        VMSettings.load(path)
+    conf = tmp_path / "conf"
+    conf.write_text(guest_config([], swap_mib=512))
+    out = subprocess.run(["sh", "-c", f'. {conf}; echo "$PORTSIDE_SWAP_MIB"'],
+                         capture_output=True, text=True, check=True).stdout
+    assert out == "512\n"
+
+
 def test_vm_json_errors_name_the_key(tmp_path: Path) -> None:
     path = tmp_path / "vm.json"
     path.write_text('{"cpus": 0}')
