@@ -116,7 +116,8 @@ def test_enter_opens_the_page_and_escape_alt_left_and_back_return(
     on_link = QPoint(8, header.ports.height() // 2)  # the text starts with the link
     qtbot.mouseClick(header.ports, Qt.MouseButton.LeftButton, pos=on_link)
     assert opened == [url]
-    assert [page.tabs.tabText(i) for i in range(page.tabs.count())][-1] in ("Inspect", "Files")
+    titles = [page.tabs.tabText(i) for i in range(page.tabs.count())]
+    assert titles == ["Logs", "Terminal", "Stats", "Inspect", "Files"]
 
     # Escape where the focus is (the current tab) goes back to the list, the row selected
     assert page.isAncestorOf(QApplication.focusWidget())
