@@ -4,7 +4,8 @@ A container prints coloured lines, stderr lines and a long line; its container p
 the Logs tab at 1280x720 and 1920x1080 with timestamps on, a search that matches (highlights
 and a count) and a row selected by a mouse drag, and a screen reader must get the rows on screen;
 then a merged window of it and a second container with wrap on (the long line on several
-lines). Texts must fit, nothing may stick out, every control has a name. Screenshots go to ``$PORTSIDE_SCREENSHOTS/logs/``.
+lines). Texts must fit, nothing may stick out, every control has a name. Screenshots go to
+``$PORTSIDE_SCREENSHOTS/logs/``.
 """
 
 from __future__ import annotations
