@@ -1,4 +1,4 @@
-"""The app's asyncio loop: qasync's QEventLoop with one race closed.
+"""The app's asyncio loop: qasync's QEventLoop with one race closed and one gap filled.
 
 qasync runs a ready socket's callback one loop turn after Qt reports the socket ready. anyio
 (under httpcore) waits for a socket with ``loop.add_reader(sock, future.set_result, None)``; when
@@ -6,6 +6,10 @@ the waiting task is cancelled in between (a superseded refresh, a stats stream c
 qasync then calls ``set_result`` on a cancelled future and the loop reports an
 ``InvalidStateError`` — a crash dialog for something that is not an error. Here such callbacks
 are skipped once their future is done, which is what the callback's owner expects.
+
+qasync runs ``call_soon``/``call_later`` callbacks from Qt timer events, which Qt also delivers
+outside ``run_forever`` (while the app quits, in a nested event loop); such a callback found no
+running loop. :func:`as_running` gives it this loop.
 """
 
 from __future__ import annotations
@@ -32,8 +36,33 @@ def unless_done(callback: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def as_running(loop: asyncio.AbstractEventLoop, handle: asyncio.Handle) -> asyncio.Handle:
+    """``handle``, made to run with ``loop`` as the running loop when Qt fires it outside
+    ``run_forever`` (Qt's own event processing: closing windows at quit, a nested dialog's loop
+    in tests). Without it anyio's ``_deliver_cancellation`` (``asyncio.current_task()``) raised
+    "no running event loop" as the app quit with an httpx request still cancelling."""
+    callback = handle._callback  # type: ignore[attr-defined]
+
+    def run(*args: Any) -> None:
+        if asyncio.events._get_running_loop() is not None:
+            callback(*args)
+            return
+        asyncio.events._set_running_loop(loop)
+        try:
+            callback(*args)
+        finally:
+            asyncio.events._set_running_loop(None)
+
+    handle._callback = run  # type: ignore[attr-defined]
+    return handle
+
+
 class EventLoop(qasync.QEventLoop):  # type: ignore[misc]
-    """qasync's loop whose reader/writer callbacks tolerate a waiter that was cancelled."""
+    """qasync's loop whose reader/writer callbacks tolerate a waiter that was cancelled, and
+    whose timed callbacks always see a running loop."""
+
+    def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> Any:
+        return super()._add_callback(as_running(self, handle), delay)
 
     def _add_reader(self, fd: Any, callback: Callable[..., Any], *args: Any) -> Any:
         return super()._add_reader(fd, unless_done(callback), *args)

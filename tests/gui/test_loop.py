@@ -55,6 +55,42 @@ def test_plain_qasync_reports_it(qapp: Any, qtbot: Any) -> None:
     assert any(isinstance(c.get("exception"), asyncio.InvalidStateError) for c in reported)
 
 
+def _callback_outside_run_forever(loop: Any, qtbot: Any) -> tuple[list[Any], list[Any]]:
+    """anyio's _deliver_cancellation pattern: a call_soon callback asking for the current task,
+    fired by Qt while the loop is not in run_forever (as when the app quits)."""
+    reported: list[dict[str, Any]] = []
+    seen: list[Any] = []
+    loop.set_exception_handler(lambda _lp, context: reported.append(context))
+    loop.call_soon(lambda: seen.append(asyncio.current_task()))
+    outer = asyncio.events._get_running_loop()  # the test session's own loop, if any
+    asyncio.events._set_running_loop(None)
+    try:
+        qtbot.wait(50)
+        assert asyncio.events._get_running_loop() is None  # put back afterwards
+    finally:
+        asyncio.events._set_running_loop(outer)
+    return seen, reported
+
+
+def test_timed_callbacks_fired_by_qt_see_the_running_loop(qapp: Any, qtbot: Any) -> None:
+    loop = EventLoop(qapp)
+    try:
+        seen, reported = _callback_outside_run_forever(loop, qtbot)
+        assert reported == [] and seen == [None]
+    finally:
+        loop.close()
+
+
+def test_plain_qasync_runs_them_without_a_loop(qapp: Any, qtbot: Any) -> None:
+    loop = qasync.QEventLoop(qapp)
+    try:
+        seen, reported = _callback_outside_run_forever(loop, qtbot)
+    finally:
+        loop.close()
+    assert seen == []
+    assert any(isinstance(c.get("exception"), RuntimeError) for c in reported), reported
+
+
 def test_unless_done_wraps_only_future_setters() -> None:
     loop = asyncio.new_event_loop()
     try:
