@@ -10,12 +10,13 @@ aborts with :class:`UnsafeArchive`. Uploads are tars owned by root, as ``docker 
 
 from __future__ import annotations
 
+import copy
 import os
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 @dataclass
@@ -32,23 +33,89 @@ class UnsafeArchive(Exception):
     """A member would be written outside the chosen folder (nothing more was extracted)."""
 
 
+class _LinkOut(Exception):
+    pass
+
+
+class _Special(Exception):
+    pass
+
+
+#: Python 3.11.4+ has the extraction filters (PEP 706); Debian 12's 3.11.2 does not.
+HAS_FILTERS = hasattr(tarfile, "data_filter")
+#: members are already filtered by safe_member; newer Pythons would warn without a filter
+EXTRACT_ARGS: dict[str, Any] = {"filter": "fully_trusted"} if HAS_FILTERS else {}
+
+
+def _replace(member: tarfile.TarInfo, **attrs: object) -> tarfile.TarInfo:
+    if HAS_FILTERS:
+        return member.replace(**attrs, deep=False)  # type: ignore[arg-type]
+    new = copy.copy(member)
+    for key, value in attrs.items():
+        setattr(new, key, value)
+    return new
+
+
+def _inside(path: str, dest: str) -> bool:
+    return os.path.commonpath([os.path.realpath(path), dest]) == dest
+
+
+def _data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+    """What ``tarfile.data_filter`` does (CPython 3.11.4's rules), for Pythons without it:
+    names and links must stay inside ``dest``, no device files, no set-id bits, no owners."""
+    name = member.name.lstrip("/" + os.sep)
+    if os.path.isabs(name) or not _inside(os.path.join(dest, name), dest):
+        raise UnsafeArchive(f"{member.name!r} is outside the folder")
+    mode = member.mode & 0o755
+    if member.isreg() or member.islnk():
+        if not mode & 0o100:
+            mode &= ~0o111
+        mode |= 0o600
+    elif member.isdir():
+        mode = 0o755 if mode is None else mode | 0o700
+    elif not member.issym():
+        raise _Special
+    if member.islnk() or member.issym():
+        if os.path.isabs(member.linkname):
+            raise _LinkOut
+        base = os.path.dirname(name) if member.issym() else ""
+        if not _inside(os.path.join(dest, base, member.linkname), dest):
+            raise _LinkOut
+    return _replace(member, name=name, mode=mode, uid=os.getuid(), gid=os.getgid(),
+                    uname="", gname="")
+
+
 def safe_member(
     member: tarfile.TarInfo, dest: str, result: DownloadResult
 ) -> tarfile.TarInfo | None:
     """``tarfile.data_filter`` with links that leave the folder skipped instead of fatal."""
+    link_out: tuple[type[BaseException], ...] = (_LinkOut,)
+    special: tuple[type[BaseException], ...] = (_Special,)
+    if HAS_FILTERS:
+        link_out += (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError)
+        special += (tarfile.SpecialFileError,)
     try:
-        return tarfile.data_filter(member, dest)
-    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
+        if HAS_FILTERS:
+            return tarfile.data_filter(member, dest)
+        return _data_filter(member, dest)
+    except link_out:
         result.skipped.append(f"{member.name} -> {member.linkname} (a link out of the folder)")
         return None
-    except tarfile.SpecialFileError:
+    except special:
         result.skipped.append(f"{member.name} (a device or pipe)")
         return None
-    except tarfile.FilterError as exc:
+    except UnsafeArchive as exc:
         raise UnsafeArchive(
             f"The archive wanted to write {member.name!r} outside {dest}: {exc}. "
             "The download stopped there."
         ) from exc
+    except Exception as exc:
+        if HAS_FILTERS and isinstance(exc, tarfile.FilterError):
+            raise UnsafeArchive(
+                f"The archive wanted to write {member.name!r} outside {dest}: {exc}. "
+                "The download stopped there."
+            ) from exc
+        raise
 
 
 def extract_tar(fileobj: IO[bytes], dest: Path, result: DownloadResult) -> DownloadResult:
@@ -62,8 +129,8 @@ def extract_tar(fileobj: IO[bytes], dest: Path, result: DownloadResult) -> Downl
                 continue
             if safe.isdir():  # writable while we fill it; its own mode is set at the end
                 dirs.append((os.path.join(dest_s, safe.name), safe.mode or 0o755))
-                safe = safe.replace(mode=0o700, deep=False)
-            tar.extract(safe, dest_s, set_attrs=True, filter="fully_trusted")
+                safe = _replace(safe, mode=0o700)
+            tar.extract(safe, dest_s, set_attrs=True, **EXTRACT_ARGS)
             result.extracted += 1
             result.bytes += safe.size if safe.isreg() else 0
     for path, mode in reversed(dirs):
