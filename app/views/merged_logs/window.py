@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.views.container_page.logs.buffer import DEFAULT_CAP, NOTICE, Line
+from app.views.container_page.logs.buffer import DEFAULT_CAP, NOTICE
 from app.views.container_page.logs.follower import DEFAULT_TAIL, LogFollower, now_timestamp
 from app.views.container_page.logs.search import SearchBar
 from app.views.container_page.logs.tab import write_atomically
@@ -210,9 +210,7 @@ class MergedLogsWindow(QWidget):
         self.view.set_wrap(on)
 
     def shown_text(self) -> str:
-        view = self.view
-        lines: list[Line] = [line for line in view.visible_lines() if line[1] != NOTICE]
-        return "".join(view.display_text(line) + "\n" for line in lines)
+        return self.view.shown_text()
 
     def _ask_save(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(

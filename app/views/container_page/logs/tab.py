@@ -240,11 +240,7 @@ class LogsTab(QWidget):
             self.view.redraw()
 
     def shown_text(self) -> str:
-        """Every shown log line (notices left out), as drawn, one per line."""
-        view = self.view
-        return "".join(
-            view.display_text(line) + "\n" for line in view.visible_lines() if line[1] != NOTICE
-        )
+        return self.view.shown_text()
 
     def copy_lines(self) -> None:
         if self.view.has_selection():

@@ -159,6 +159,12 @@ class LogView(QAbstractScrollArea):
     def visible_lines(self) -> Iterable[Line]:
         return (line for line in self.buffer.lines if self.shown(line))
 
+    def shown_text(self) -> str:
+        """Every shown log line (notices left out), as drawn, one per line (copy and save)."""
+        return "".join(
+            self.display_text(line) + "\n" for line in self.visible_lines() if line[1] != NOTICE
+        )
+
     # -- follow --------------------------------------------------------------------------------
 
     @property
