@@ -4,10 +4,12 @@ containers interleaved in time order, tagged and coloured per container, filtera
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.views.containers import ContainersView
 from app.views.merged_logs.merge import MergedBuffer
@@ -32,7 +34,7 @@ def log_lines(window: MergedLogsWindow) -> list[str]:
 
 
 def test_two_containers_interleave_in_time_order_and_filter_by_container(
-    app_ctx: Any, containers: Any, qtbot: Any
+    app_ctx: Any, containers: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     script_a = "echo a1; sleep 1.5; echo a2; sleep 1.5; echo a3"
     script_b = "sleep 0.75; echo b1; sleep 1.5; echo b2 >&2; sleep 1.5; echo b3"
@@ -83,6 +85,15 @@ def test_two_containers_interleave_in_time_order_and_filter_by_container(
     assert log_lines(window) == [f"[{name_a}] a1", f"[{name_a}] a2", f"[{name_a}] a3"]
     qtbot.mouseClick(box_b, Qt.MouseButton.LeftButton)
     assert len(log_lines(window)) == 6
+    # save: the shown lines to a file; an unwritable folder is a message, not a crash
+    saved = tmp_path / "merged.log"
+    window.save_to(saved)
+    assert saved.read_text().splitlines() == log_lines(window)
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda _parent, _title, text: warnings.append(text))
+    window.save_to(tmp_path / "no-such-folder" / "merged.log")
+    assert len(warnings) == 1 and "Pick another folder" in warnings[0]
     window.close()
 
 

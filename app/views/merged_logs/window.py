@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -217,7 +218,15 @@ class MergedLogsWindow(QWidget):
             self, "Save logs", "merged.log", "Log files (*.log *.txt)"
         )
         if name:
-            write_atomically(Path(name), self.shown_text())
+            self.save_to(Path(name))
+
+    def save_to(self, path: Path) -> None:
+        try:
+            write_atomically(path, self.shown_text())
+        except OSError as exc:  # an unwritable folder: say so, never a crash dialog
+            QMessageBox.warning(self, "Logs not saved",
+                                f"Could not save to {path}: {exc.strerror or exc}. "
+                                "Pick another folder.")
 
     def _clear(self) -> None:
         self.buffer.clear()
