@@ -11,7 +11,6 @@ holds; "Show in folder" opens the folder in the file manager (``QDesktopServices
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from app.dialogs.base import guarded
 from app.dialogs.common import human_size
 from app.dialogs.frame import WrapLabel
 from app.troubleshoot.files import bundle_sources
+from app.troubleshoot.parts import action_row, open_save_dialog
 from engine.diagnostics.bundle import BundleReport, build_bundle
 
 #: collect() reports about this many steps, then "Writing the zip"
@@ -73,14 +73,9 @@ class BundlePage(QWidget):
         self.show_button.setToolTip("Open the folder that holds the bundle")
         self.show_button.clicked.connect(self.show_in_folder)
         self.show_button.hide()
-        self.progress.setMaximumWidth(320)
-        row = QHBoxLayout()
-        row.addWidget(self.create_button)
-        row.addWidget(self.progress, 1)
-        row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
-        lay.addLayout(row)
+        lay.addLayout(action_row(self.create_button, self.progress))
         lay.addWidget(self.status)
         lay.addWidget(self.contents, 1)
         bottom = QHBoxLayout()
@@ -91,17 +86,11 @@ class BundlePage(QWidget):
 
     def ask_path(self) -> QFileDialog:
         """The Save dialog (Qt's own, the same on every desktop); choosing a file starts."""
-        name = time.strftime("portside-diagnostics-%Y%m%d-%H%M%S.zip")
-        dialog = QFileDialog(self, "Save the diagnostics bundle", str(Path.home() / name),
-                             "Zip files (*.zip)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
-        dialog.setDefaultSuffix("zip")
-        dialog.fileSelected.connect(lambda path: self.write_to(Path(path)))
-        dialog.finished.connect(dialog.deleteLater)
-        self.file_dialog = dialog
-        dialog.open()
-        return dialog
+        self.file_dialog = open_save_dialog(
+            self, "Save the diagnostics bundle", "portside-diagnostics-%Y%m%d-%H%M%S.zip",
+            "Zip files (*.zip)", "zip", self.write_to,
+        )
+        return self.file_dialog
 
     def write_to(self, out: Path) -> Any:
         """Write the bundle to ``out`` on a worker thread, showing each step."""

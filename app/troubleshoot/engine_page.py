@@ -31,6 +31,7 @@ from app.dialogs.frame import WrapLabel
 from app.runner import describe_error
 from app.troubleshoot.files import engine_files
 from app.troubleshoot.logview import LogTail, save_log
+from app.troubleshoot.parts import action_row, open_save_dialog
 from engine.lifecycle.base import EngineState, EngineStatus
 
 STEP_TEXT = {
@@ -67,11 +68,6 @@ class EnginePage(QWidget):
         self.result_label = WrapLabel("")
         self.result_label.setAccessibleName("Restart result")
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.progress.setMaximumWidth(320)
-        row = QHBoxLayout()
-        row.addWidget(self.restart_button)
-        row.addWidget(self.progress, 1)
-        row.addStretch(1)
 
         title = QLabel("Engine log")
         title.setObjectName("sectionTitle")
@@ -93,7 +89,7 @@ class EnginePage(QWidget):
 
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
-        lay.addLayout(row)
+        lay.addLayout(action_row(self.restart_button, self.progress))
         lay.addWidget(self.result_label)
         lay.addSpacing(8)
         lay.addLayout(log_row)
@@ -172,17 +168,11 @@ class EnginePage(QWidget):
 
     def ask_save(self) -> QFileDialog:
         """A Save dialog (Qt's own, so it looks and behaves the same everywhere)."""
-        name = time.strftime("portside-engine-%Y%m%d-%H%M%S.log")
-        dialog = QFileDialog(self, "Save the engine log", str(Path.home() / name),
-                             "Log files (*.log);;All files (*)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
-        dialog.setDefaultSuffix("log")
-        dialog.fileSelected.connect(lambda path: self.save_to(Path(path)))
-        dialog.finished.connect(dialog.deleteLater)
-        self.save_dialog = dialog
-        dialog.open()
-        return dialog
+        self.save_dialog = open_save_dialog(
+            self, "Save the engine log", "portside-engine-%Y%m%d-%H%M%S.log",
+            "Log files (*.log);;All files (*)", "log", self.save_to,
+        )
+        return self.save_dialog
 
     def save_to(self, target: Path) -> None:
         assert self.files.log_file is not None
