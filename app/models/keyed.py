@@ -124,7 +124,25 @@ def item_flags(index: AnyIndex) -> Qt.ItemFlag:
     return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
-class KeyedTableModel(QAbstractTableModel):
+class ColumnHeaders:
+    """``headerData()`` and ``flags()`` of a model whose ``columns`` are :class:`Column` s.
+
+    Put it before the Qt model class (``class M(ColumnHeaders, QAbstractTableModel)``): the
+    table model here and the containers tree model answer both the same way.
+    """
+
+    columns: list[Column]
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        return header_data(self.columns, section, orientation, role)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        return item_flags(index)
+
+
+class KeyedTableModel(ColumnHeaders, QAbstractTableModel):
     """Rows keyed by id, in insertion order; updated by diffs, never reset."""
 
     def __init__(self, columns: Iterable[Column], parent: Any = None) -> None:
@@ -152,14 +170,6 @@ class KeyedTableModel(QAbstractTableModel):
         if role == SEARCH_ROLE:
             return self.search_text(row_id)
         return row_data(self.columns[c], row, row_id, int(role))
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        return header_data(self.columns, section, orientation, role)
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        return item_flags(index)
 
     def search_text(self, row_id: str) -> str:
         """Lower-cased text the filter searches: searchable columns plus the id."""
