@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.views.container_page.terminal.session import TerminalSession
+from app.views.container_page.terminal.session import ShellTarget, TerminalSession
 from app.views.container_page.terminal.widget import TerminalWidget
 
 
@@ -27,26 +27,17 @@ class TerminalPane(QWidget):
 
     ended = Signal(str)
 
-    def __init__(
-        self,
-        ctx: Any,
-        container_id: str,
-        command: list[str],
-        user: str = "",
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, ctx: Any, target: ShellTarget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.container_id = container_id
-        self.command = list(command)
-        self.user = user
+        self.target = target
         self.session: TerminalSession | None = None
         self.message = ""
         self._wired = False
         self._note = ""
 
         self.terminal = TerminalWidget(self)
-        self.terminal.setAccessibleName(f"Terminal: {' '.join(command)}")
+        self.terminal.setAccessibleName(f"Terminal: {' '.join(target.command)}")
 
         self.bar = QWidget(self)
         self.notice = QLabel(self.bar)
@@ -82,7 +73,7 @@ class TerminalPane(QWidget):
             old.deleteLater()
         self.bar.hide()
         self.message = ""
-        session = TerminalSession(self._ctx, self.container_id, self.command, self.user, self)
+        session = TerminalSession(self._ctx, self.target, self)
         session.output.connect(self.terminal.feed)
         terminal = self.terminal
         session.backlog = lambda: terminal.backlog

@@ -24,7 +24,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
@@ -81,7 +82,7 @@ def create_error_message(exc: BaseException) -> str:
     return f"Could not open a terminal: {text}"
 
 
-def exit_message(code: int | None, tail: bytes, command: list[str], user: str) -> str:
+def exit_message(code: int | None, tail: bytes, command: Sequence[str], user: str) -> str:
     """What to tell the user when the exec ended (``tail``: its last output bytes)."""
     text = tail.decode("utf-8", "replace").lower()
     program = command[0] if command else "sh"
@@ -104,6 +105,23 @@ def exit_message(code: int | None, tail: bytes, command: list[str], user: str) -
     return f"The shell exited with code {code}."
 
 
+@dataclass(frozen=True)
+class ShellTarget:
+    """What a terminal runs: a command in a container, as a user ("" for the image's own).
+
+    The pane keeps one and hands it to every session it starts (Reconnect starts the same).
+    """
+
+    container_id: str
+    command: tuple[str, ...] = ("sh",)
+    user: str = ""
+
+    @classmethod
+    def of(cls, container_id: str, command: Sequence[str], user: str = "") -> ShellTarget:
+        """From the Terminal tab's boxes: no command means ``sh``; the user without blanks."""
+        return cls(container_id, tuple(command) or ("sh",), user.strip())
+
+
 class TerminalSession(QObject):
     """A shell in a container over one exec (TTY, stdin attached).
 
@@ -117,19 +135,10 @@ class TerminalSession(QObject):
     started = Signal()
     ended = Signal(str)
 
-    def __init__(
-        self,
-        ctx: Any,
-        container_id: str,
-        command: list[str],
-        user: str = "",
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, ctx: Any, target: ShellTarget, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.container_id = container_id
-        self.command = list(command) or ["sh"]
-        self.user = user.strip()
+        self.target = target
         self.token = secrets.token_hex(8)
         self.exec_id: str | None = None
         self.exit_code: int | None = None
@@ -186,7 +195,7 @@ class TerminalSession(QObject):
         client = self._ctx.client
         if self.exec_id is not None and not self._ended and client is not None:
             task = asyncio.ensure_future(
-                hang_up(client, self.container_id, self.token, self.user)
+                hang_up(client, self.target.container_id, self.token, self.target.user)
             )
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
@@ -202,12 +211,12 @@ class TerminalSession(QObject):
             return
         try:
             self.exec_id = await client.execs.create(
-                self.container_id,
-                self.command,
+                self.target.container_id,
+                list(self.target.command),
                 tty=True,
                 stdin=True,
                 env=["TERM=xterm-256color", f"{TOKEN_VAR}={self.token}"],
-                user=self.user or None,
+                user=self.target.user or None,
             )
         except EngineAPIError as exc:
             self._end(create_error_message(exc))
@@ -237,7 +246,7 @@ class TerminalSession(QObject):
                 self.exit_code = await session.exit_code(max_wait=3.0)
             except EngineAPIError:
                 self.exit_code = None
-            self._end(exit_message(self.exit_code, tail, self.command, self.user))
+            self._end(exit_message(self.exit_code, tail, self.target.command, self.target.user))
         except asyncio.CancelledError:
             if not self._closed and not self._ended:
                 # Cancelled without close(): the app is quitting (AppContext.shutdown cancels
@@ -245,7 +254,7 @@ class TerminalSession(QObject):
                 # Hang up now, while the client is still there, or the shell outlives the app.
                 # Best effort: whatever goes wrong while quitting is not worth a dialog.
                 with contextlib.suppress(Exception):
-                    await hang_up(client, self.container_id, self.token, self.user)
+                    await hang_up(client, self.target.container_id, self.token, self.target.user)
             raise
         finally:
             self.running = False

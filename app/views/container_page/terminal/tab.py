@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.views.container_page.terminal.pane import TerminalPane
+from app.views.container_page.terminal.session import ShellTarget
 from app.views.container_page.terminal.system_terminal import (
     NoTerminalError,
     open_system_terminal,
@@ -166,7 +167,8 @@ class TerminalTab(QWidget):
             return None
         self.say("")
         self._counter += 1
-        pane = TerminalPane(self._ctx, self.container_id, command, self.user.text().strip(), self)
+        target = ShellTarget.of(self.container_id, command, self.user.text())
+        pane = TerminalPane(self._ctx, target, self)
         self._panes.append(pane)
         index = self.tabs.addTab(pane, f"{command[0]} {self._counter}")
         self.tabs.setTabToolTip(index, " ".join(command))
