@@ -24,9 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.support import write_doc_section
+
+ROOT = Path(__file__).resolve().parents[1]
 SERVER = "bench-registry.test:5000"
 PEER = "docker-credential-secretservice"
 SECTION = "## Credential helper"
@@ -88,15 +90,12 @@ def main() -> int:
                        "|---|---|---|---|---|", *rows])
     print(table)
     if args.write:
-        _write_section(table, args.runs)
+        write_doc_section(SECTION, section_body(table, args.runs))
     return 0
 
 
-def _write_section(table: str, runs: int) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8")  # re-read right before editing: others edit it too
-    section = (
-        f"{SECTION}\n\n"
+def section_body(table: str, runs: int) -> str:
+    return (
         "`docker-credential-portside get` against Debian's `docker-credential-secretservice get`, "
         "same login in the same gnome-keyring, alternating call by call "
         f"({runs} calls each, wall time of the whole process including fork/exec).\n\n"
@@ -120,13 +119,6 @@ def _write_section(table: str, runs: int) -> None:
         "a regular (non-editable) install would not load the finder at all (not measured "
         "here).\n"
     )
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

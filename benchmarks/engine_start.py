@@ -28,7 +28,6 @@ import asyncio
 import ipaddress
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -42,10 +41,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.support import write_doc_section
 from engine.lifecycle import EnginePaths, NativeEngine, netconf, procs
 from engine.lifecycle.native import PING_INTERVAL, find_program
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTION = "Engine start"
 
 
@@ -201,19 +200,6 @@ def render(times: dict[str, list[float]], rounds: int, command: str) -> str:
     return "\n".join(rows) + "\n"
 
 
-def write_section(body: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    block = f"## {SECTION}\n\n{body}"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    tmp = DOC.with_name(f".{DOC.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, DOC)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -227,7 +213,7 @@ def main() -> int:
     print()
     print(body)
     if args.write:
-        write_section(body)
+        write_doc_section(SECTION, body)
     return 0
 
 

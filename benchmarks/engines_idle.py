@@ -34,14 +34,12 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtWidgets import QApplication
-
 from app.context import AppContext
 from app.engines.targets import target_for
-from app.loop import EventLoop
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
+from benchmarks.support import run_on_qt_loop, wait_until, watch_running
 from engine.client import EngineClient
 from engine.engines import EngineEntry
 from tests.support import remote_engines
@@ -49,14 +47,6 @@ from tests.support.engine_fixtures import TEST_IMAGE, import_image
 
 RUN = {"Image": TEST_IMAGE, "Cmd": ["sleep", "3600"], "StopSignal": "SIGKILL",
        "HostConfig": {"NetworkMode": "none"}}
-
-
-async def wait_until(pred: Any, limit: float = 120.0) -> None:
-    end = time.monotonic() + limit
-    while not pred():
-        if time.monotonic() > end:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.005)
 
 
 async def open_window(entry: EngineEntry) -> tuple[AppContext, MainWindow, Any]:
@@ -101,21 +91,7 @@ async def event_to_row(entry: EngineEntry, client: EngineClient, starts: int) ->
            for i in range(starts)]
     ctx, window, view = await open_window(entry)
     await wait_until(lambda: all(c in view.model for c in ids), 60)
-    event_time: dict[str, float] = {}
-    seen: dict[str, float] = {}
-
-    def on_event(ev: Any) -> None:
-        if ev.type == "container" and ev.action == "start":
-            event_time.setdefault(ev.actor_id, ev.time_nano / 1e9)
-
-    def on_change(*_a: Any) -> None:
-        now = time.time()
-        for cid in ids:
-            if cid not in seen and (view.model.get(cid) or {}).get("state") == "running":
-                seen[cid] = now
-
-    ctx.engine_event.connect(on_event)
-    view.model.dataChanged.connect(on_change)
+    event_time, seen = watch_running(ctx, view, ids)
     for cid in ids:
         await client.containers.start(cid)
         await asyncio.sleep(0.3)
@@ -171,12 +147,7 @@ def main() -> int:
     parser.add_argument("--containers", type=int, default=50, help="running containers")
     parser.add_argument("--starts", type=int, default=20, help="starts for event -> row")
     args = parser.parse_args()
-    qt_app = QApplication([])
-    qt_app.setQuitOnLastWindowClosed(False)
-    loop = EventLoop(qt_app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        res = loop.run_until_complete(bench(args))
+    res = run_on_qt_loop(bench(args))
     for kind in ("unix", "tls"):
         runs = res["idle"][kind]
         cpus = ", ".join(f"{r['cpu_percent']:.2f}" for r in runs)

@@ -19,9 +19,7 @@ import asyncio
 import contextlib
 import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,13 +27,10 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtWidgets import QApplication
-
-from app.loop import EventLoop
 from app.views.containers.logs import LogPane, follow_logs
+from benchmarks.support import private_engine, run_on_qt_loop
 from engine.client import EngineClient
-from engine.lifecycle import EnginePaths, NativeEngine
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+from tests.support.engine_fixtures import TEST_IMAGE
 
 
 def cpu() -> float:
@@ -95,28 +90,18 @@ async def flood(client: EngineClient, lines: int) -> dict[str, Any]:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="pstl-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    await engine.start()
-    try:
-        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
-        async with EngineClient(engine.endpoint, timeout=120) as client:
-            return await flood(client, args.lines)
-    finally:
-        await engine.stop(timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
+    async with (
+        private_engine("pstl-") as engine,
+        EngineClient(engine.endpoint, timeout=120) as client,
+    ):
+        return await flood(client, args.lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=2_000_000, help="lines the container writes")
     args = parser.parse_args()
-    qt_app = QApplication([])
-    qt_app.setQuitOnLastWindowClosed(False)
-    loop = EventLoop(qt_app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        r = loop.run_until_complete(bench(args))
+    r = run_on_qt_loop(bench(args))
     print(
         f"{args.lines:,} lines in {r['flood_s']:.1f} s ({r['lines_per_s']:,.0f} lines/s): "
         f"CPU {r['cpu_flood']:.0f} % of a core during the flood; pane showed the last line "

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import resource
-import shutil
 import statistics
 import sys
 import tempfile
@@ -29,24 +28,14 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtWidgets import QApplication
-
 from app.context import AppContext
-from app.loop import EventLoop
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
+from benchmarks.support import private_engine, run_on_qt_loop, wait_until, watch_running
 from engine.client import EngineClient
-from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
-
-
-async def wait_until(pred: Any, limit: float = 120.0) -> None:
-    end = time.monotonic() + limit
-    while not pred():
-        if time.monotonic() > end:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.005)
+from engine.lifecycle import ExternalEngine
+from tests.support.engine_fixtures import TEST_IMAGE
 
 
 def pct(values: list[float], q: float) -> float:
@@ -105,21 +94,7 @@ async def bench_burst(client: EngineClient, endpoint: str, n: int) -> tuple[floa
     ids = await create_many(client, n, "bu")
     ctx, window, view = await open_window(endpoint)
     await wait_until(lambda: len(view.model) >= n)
-    seen: dict[str, float] = {}
-    event_time: dict[str, float] = {}
-
-    def on_event(ev: Any) -> None:
-        if ev.type == "container" and ev.action == "start":
-            event_time.setdefault(ev.actor_id, ev.time_nano / 1e9)
-
-    def on_change(*_a: Any) -> None:
-        now = time.time()
-        for cid in ids:
-            if cid not in seen and (view.model.get(cid) or {}).get("state") == "running":
-                seen[cid] = now
-
-    ctx.engine_event.connect(on_event)
-    view.model.dataChanged.connect(on_change)
+    event_time, seen = watch_running(ctx, view, ids)
     sem = asyncio.Semaphore(16)
 
     async def start(cid: str) -> None:
@@ -186,22 +161,17 @@ async def bench_idle(client: EngineClient, endpoint: str, seconds: float) -> dic
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="pstb-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    await engine.start()
     results: dict[str, Any] = {}
-    try:
-        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
-        async with EngineClient(engine.endpoint, timeout=120) as client:
-            if "a" in args.parts:
-                results["launch_s"] = await bench_launch(client, engine.endpoint, args.launch)
-            if "c" in args.parts:
-                results["event_to_row_ms"] = await bench_burst(client, engine.endpoint, args.burst)
-            if "b" in args.parts:
-                results.update(await bench_idle(client, engine.endpoint, args.idle))
-    finally:
-        await engine.stop(timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
+    async with (
+        private_engine("pstb-") as engine,
+        EngineClient(engine.endpoint, timeout=120) as client,
+    ):
+        if "a" in args.parts:
+            results["launch_s"] = await bench_launch(client, engine.endpoint, args.launch)
+        if "c" in args.parts:
+            results["event_to_row_ms"] = await bench_burst(client, engine.endpoint, args.burst)
+        if "b" in args.parts:
+            results.update(await bench_idle(client, engine.endpoint, args.idle))
     return results
 
 
@@ -212,12 +182,7 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=60.0, help="seconds for (b)")
     parser.add_argument("--parts", default="abc", help="which of a, b, c to run (default abc)")
     args = parser.parse_args()
-    qt_app = QApplication([])
-    qt_app.setQuitOnLastWindowClosed(False)
-    loop = EventLoop(qt_app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        res = loop.run_until_complete(bench(args))
+    res = run_on_qt_loop(bench(args))
     if "launch_s" in res:
         print(f"(a) launch to window showing {args.launch} containers: {res['launch_s']:.2f} s")
     if "event_to_row_ms" in res:

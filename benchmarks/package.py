@@ -32,6 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.support import write_doc_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Installable app (bundle, package)"
 PEER = "docker-credential-secretservice"
@@ -187,16 +191,13 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        write_section(table, args)
+        write_doc_section(SECTION, section_body(table, args))
     return 0
 
 
-def write_section(table: str, args: argparse.Namespace) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8")  # re-read right before editing: others edit it too
+def section_body(table: str, args: argparse.Namespace) -> str:
     flags = f"--starts {args.starts} --runs {args.runs}{' --cold' if args.cold else ''}"
-    section = (
-        f"{SECTION}\n\n"
+    return (
         "Built by `bash packaging/linux/build-deb.sh`; measured by "
         f"`.venv/bin/python benchmarks/package.py {flags} --write` (starts alternate round by "
         "round, attached with `--host` to one private engine, on Xvfb; `get` alternates call by "
@@ -208,13 +209,6 @@ def write_section(table: str, args: argparse.Namespace) -> None:
         "(its bootloader's runtime hooks import inspect, zipfile, pkgutil and multiprocessing).\n\n"
         f"{SIZE_NOTE}"
     )
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

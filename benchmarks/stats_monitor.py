@@ -13,19 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.gui_shell import create_many, remove_all
+from benchmarks.support import private_engine
 from engine.client import EngineClient
-from engine.lifecycle import EnginePaths, NativeEngine
 from engine.stats_monitor import StatsMonitor
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
 
 
 def cpu_now() -> float:
@@ -92,25 +89,20 @@ async def bench_httpx(client: EngineClient, ids: list[str], seconds: float) -> d
 
 
 async def bench(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    root = Path(tempfile.mkdtemp(prefix="pstm-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    await engine.start()
-    try:
-        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
-        async with EngineClient(engine.endpoint, timeout=120) as client:
-            await client.connect()
-            ids = await create_many(client, args.containers, "sm")
-            await asyncio.gather(*(client.containers.start(c) for c in ids))
-            try:
-                return {
-                    "monitor": await bench_monitor(client, ids, args.seconds),
-                    "httpx": await bench_httpx(client, ids, args.seconds),
-                }
-            finally:
-                await remove_all(client, ids)
-    finally:
-        await engine.stop(timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
+    async with (
+        private_engine("pstm-") as engine,
+        EngineClient(engine.endpoint, timeout=120) as client,
+    ):
+        await client.connect()
+        ids = await create_many(client, args.containers, "sm")
+        await asyncio.gather(*(client.containers.start(c) for c in ids))
+        try:
+            return {
+                "monitor": await bench_monitor(client, ids, args.seconds),
+                "httpx": await bench_httpx(client, ids, args.seconds),
+            }
+        finally:
+            await remove_all(client, ids)
 
 
 def main() -> int:

@@ -17,9 +17,7 @@ import argparse
 import asyncio
 import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,27 +26,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from app.context import AppContext
-from app.loop import EventLoop
 from app.runner import Runner
 from app.views.container_page.stats_tab import StatsTab
-from engine.lifecycle import EnginePaths, ExternalEngine, NativeEngine
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+from benchmarks.support import private_engine, run_on_qt_loop, wait_until
+from engine.lifecycle import ExternalEngine
+from tests.support.engine_fixtures import TEST_IMAGE
 
 
 def usage() -> tuple[float, int]:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime, r.ru_nvcsw + r.ru_nivcsw
-
-
-async def wait_until(pred: Any, limit: float = 60.0) -> None:
-    end = time.monotonic() + limit
-    while not pred():
-        if time.monotonic() > end:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def measure(tab: StatsTab, seconds: float) -> dict[str, float]:
@@ -91,16 +80,12 @@ async def measure(tab: StatsTab, seconds: float) -> dict[str, float]:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    root = Path(tempfile.mkdtemp(prefix="psts-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    await engine.start()
-    try:
-        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
+    async with private_engine("psts-") as engine:
         ctx = AppContext(
             ExternalEngine(engine.endpoint), attached=True, runner=Runner(show_dialogs=False)
         )
         ctx.start()
-        await wait_until(lambda: ctx.client is not None)
+        await wait_until(lambda: ctx.client is not None, 60, 0.05)
         client: Any = ctx.client
         cid = await client.containers.create(
             {
@@ -114,9 +99,9 @@ async def bench(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         tab.resize(1280, 640)
         tab.show()
         try:
-            await wait_until(lambda: tab._running is not None)
+            await wait_until(lambda: tab._running is not None, 60, 0.05)
             tab.set_active(True)
-            await wait_until(lambda: tab.samples >= 3)
+            await wait_until(lambda: tab.samples >= 3, 60, 0.05)
             active = await measure(tab, args.seconds)
             tab.set_active(False)
             await asyncio.sleep(1)
@@ -126,20 +111,13 @@ async def bench(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             await client.containers.remove(cid, force=True)
             await ctx.shutdown()
         return {"active": active, "inactive": inactive}
-    finally:
-        await engine.stop(timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
-    qt_app = QApplication([])
-    loop = EventLoop(qt_app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        res = loop.run_until_complete(bench(args))
+    res = run_on_qt_loop(bench(args))
     for name, r in res.items():
         print(
             f"Stats tab {name:8s} {args.seconds:.0f} s: CPU {r['cpu']:.2f} % of a core, "

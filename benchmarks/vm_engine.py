@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.support import write_doc_section
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.vm import disk
 from engine.vm.engine import VMEngine
@@ -47,7 +47,6 @@ from engine.vm.image import find_image, host_arch
 from engine.vm.layout import Resources, VMPaths
 from tests.support.engine_fixtures import DOCKER_CLI, import_image
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTION = "VM engine"
 IMAGE = "portside-bench/busybox:latest"
 PHASES = ("firmware", "kernel", "init", "engine", "forward", "total")
@@ -232,19 +231,6 @@ def goals(ready: float, qemu_idle: float) -> list[str]:
     ]
 
 
-def write_section(body: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    block = f"## {SECTION}\n\n{body}"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    tmp = DOC.with_name(f".{DOC.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, DOC)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boots", type=int, default=3)
@@ -264,7 +250,7 @@ def main() -> int:
     print()
     print(body)
     if args.write:
-        write_section(body)
+        write_doc_section(SECTION, body)
     return 0
 
 

@@ -1,0 +1,115 @@
+"""What several benchmarks do alike: a private engine, the app's loop, waiting, event -> row, docs.
+
+Data flow: a benchmark's ``main`` parses its flags and hands its top coroutine to
+:func:`run_on_qt_loop` (GUI benchmarks: a ``QApplication`` and the app's own qasync
+``EventLoop``, as in the app) or to ``asyncio.run``. Inside, :func:`private_engine` starts a
+``NativeEngine`` in a folder of its own under /tmp (own data root, socket, bridge; iptables off)
+with the busybox test image built, and stops it and deletes the folder on the way out, whatever
+happened. :func:`wait_until` polls a condition on the loop; :func:`watch_running` records, for
+each container, the engine's start-event time and the moment the Containers view's model says
+"running" (the event -> row latency). ``--write`` ends in :func:`write_doc_section`, which
+replaces one ``## `` section of docs/benchmarks.md atomically (other sections are untouched).
+
+Qt and the engine are imported inside the functions that need them, so the benchmarks that time
+other processes (credential_get, package) import neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def write_doc_section(title: str, body: str) -> None:
+    """Replace the ``## title`` section of docs/benchmarks.md with ``body`` (or append it).
+
+    The file is re-read right before the edit (others edit it too) and replaced atomically.
+    """
+    title = title.removeprefix("## ")
+    text = DOC.read_text(encoding="utf-8")
+    block = f"## {title}\n\n{body}"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block + "\n", text, count=1).rstrip("\n") + "\n"
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    tmp = DOC.with_name(f".{DOC.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, DOC)
+
+
+async def wait_until(pred: Callable[[], Any], limit: float = 120.0, poll: float = 0.005) -> None:
+    """Poll ``pred`` every ``poll`` seconds until it is true; TimeoutError after ``limit``."""
+    end = time.monotonic() + limit
+    while not pred():
+        if time.monotonic() > end:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(poll)
+
+
+def run_on_qt_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on the app's qasync loop (a QApplication that outlives its windows)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.loop import EventLoop
+
+    qt_app = QApplication.instance() or QApplication([])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setQuitOnLastWindowClosed(False)
+    loop = EventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(main)
+
+
+@asynccontextmanager
+async def private_engine(prefix: str) -> AsyncIterator[Any]:
+    """A started ``NativeEngine`` of our own with the test image; stopped and removed after."""
+    from engine.lifecycle import EnginePaths, NativeEngine
+    from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
+    try:
+        await engine.start()
+        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
+        yield engine
+    finally:
+        await engine.stop(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def watch_running(ctx: Any, view: Any, ids: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Start recording event -> row for ``ids`` on an open Containers view.
+
+    Returns two dicts that fill as it happens: the engine's time of each container's start
+    event, and the wall time at which the view's model first said "running" for it.
+    """
+    event_time: dict[str, float] = {}
+    seen: dict[str, float] = {}
+
+    def on_event(ev: Any) -> None:
+        if ev.type == "container" and ev.action == "start":
+            event_time.setdefault(ev.actor_id, ev.time_nano / 1e9)
+
+    def on_change(*_a: Any) -> None:
+        now = time.time()
+        for cid in ids:
+            if cid not in seen and (view.model.get(cid) or {}).get("state") == "running":
+                seen[cid] = now
+
+    ctx.engine_event.connect(on_event)
+    view.model.dataChanged.connect(on_change)
+    return event_time, seen
