@@ -7,6 +7,8 @@ containers); the shared :class:`LogView` draws it in batches with each line's ``
 the container's colour. The window listens to ``ctx.engine_event`` for its containers (start,
 die, destroy) and gives each follower a fresh inspect, so restarts are followed as on the
 container page. A check box per container hides or shows its lines (a redraw from the buffer).
+The toolbar (Follow, Timestamps, Wrap, Save…, Clear) is the Logs tab's
+:class:`~app.views.container_page.logs.toolbar.LogToolbar`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +33,7 @@ from app.views.container_page.logs.buffer import DEFAULT_CAP, NOTICE
 from app.views.container_page.logs.follower import DEFAULT_TAIL, LogFollower, now_timestamp
 from app.views.container_page.logs.search import SearchBar
 from app.views.container_page.logs.tab import write_atomically
+from app.views.container_page.logs.toolbar import LogToolbar
 from app.views.container_page.logs.view import LogView
 from app.views.merged_logs.merge import MergedBuffer
 from engine.errors import NotFound
@@ -97,16 +98,14 @@ class MergedLogsWindow(QWidget):
             filters.addWidget(box)
             self.boxes.append(box)
         filters.addStretch(1)
-        self.follow = self._tool("Follow", "Keep the newest lines in view", checkable=True)
-        self.follow.setChecked(True)
-        self.timestamps = self._tool("Timestamps", "Show when each line was written", True)
-        self.wrap = self._tool("Wrap", "Wrap long lines", checkable=True)
-        self.save = self._tool("Save…", "Save the shown lines to a file")
-        self.clear = self._tool("Clear", "Clear the view (the containers' logs are kept)")
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        for w in (self.follow, self.timestamps, self.wrap, self.save, self.clear):
-            bar.addWidget(w)
+        bar = self.toolbar = LogToolbar(
+            self.view,
+            follow_tip="Keep the newest lines in view",
+            clear_tip="Clear the view (the containers' logs are kept)",
+            save_name="merged.log",
+        )
+        self.follow, self.timestamps, self.wrap = bar.follow, bar.timestamps, bar.wrap
+        self.save, self.clear = bar.save, bar.clear
         bar.addStretch(1)
         self.search = SearchBar()
         layout = QVBoxLayout(self)
@@ -116,12 +115,7 @@ class MergedLogsWindow(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.view, 1)
 
-        self.follow.toggled.connect(self.view.set_following)
-        self.view.follow_changed.connect(self._follow_changed)
-        self.timestamps.toggled.connect(self._set_timestamps)
-        self.wrap.toggled.connect(self._set_wrap)
-        self.save.clicked.connect(self._ask_save)
-        self.clear.clicked.connect(self._clear)
+        bar.save_requested.connect(self.save_to)
         self.search.changed.connect(self._search_changed)
         self.search.step.connect(self.view.step_match)
         self.view.drawn.connect(self._update_count)
@@ -141,13 +135,6 @@ class MergedLogsWindow(QWidget):
         self.destroyed.connect(lambda *_: _close_all(followers))
         for follower in self.followers:
             follower.start()
-
-    def _tool(self, text: str, tip: str, checkable: bool = False) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setCheckable(checkable)
-        return button
 
     # -- lines ---------------------------------------------------------------------------------
 
@@ -198,27 +185,8 @@ class MergedLogsWindow(QWidget):
 
     # -- toolbar -------------------------------------------------------------------------------
 
-    def _follow_changed(self, on: bool) -> None:
-        self.follow.blockSignals(True)
-        self.follow.setChecked(on)
-        self.follow.blockSignals(False)
-
-    def _set_timestamps(self, on: bool) -> None:
-        self.view.show_timestamps = on
-        self.view.redraw()
-
-    def _set_wrap(self, on: bool) -> None:
-        self.view.set_wrap(on)
-
     def shown_text(self) -> str:
         return self.view.shown_text()
-
-    def _ask_save(self) -> None:
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "Save logs", "merged.log", "Log files (*.log *.txt)"
-        )
-        if name:
-            self.save_to(Path(name))
 
     def save_to(self, path: Path) -> None:
         try:
@@ -227,10 +195,6 @@ class MergedLogsWindow(QWidget):
             QMessageBox.warning(self, "Logs not saved",
                                 f"Could not save to {path}: {exc.strerror or exc}. "
                                 "Pick another folder.")
-
-    def _clear(self) -> None:
-        self.buffer.clear()
-        self.view.redraw()
 
     def _search_changed(self) -> None:
         matcher = self.search.matcher()

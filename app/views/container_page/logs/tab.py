@@ -4,8 +4,9 @@ Data flow: a :class:`~.follower.LogFollower` reads the container's logs on the q
 hands batches of lines to :meth:`LogsTab._lines`, which only appends them to the bounded
 :class:`~.buffer.LogBuffer` and schedules the :class:`~.view.LogView`'s draw timer. The toolbar
 changes how the buffer is drawn (timestamps, wrap, the line cap, only matching lines) or acts on
-it (copy, save, clear, load earlier). The page calls :meth:`container_changed` after every
-engine event, which the follower turns into re-opened streams and notices.
+it (copy, save, clear, load earlier); its shared part is :class:`~.toolbar.LogToolbar`. The page
+calls :meth:`container_changed` after every engine event, which the follower turns into
+re-opened streams and notices.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.views.container_page.logs.buffer import DEFAULT_CAP, NOTICE, Line, LogBuffer
 from app.views.container_page.logs.follower import DEFAULT_TAIL, LogFollower, now_timestamp
 from app.views.container_page.logs.search import SearchBar
+from app.views.container_page.logs.toolbar import LogToolbar, tool_button
 from app.views.container_page.logs.view import LogView
 
 if TYPE_CHECKING:
@@ -38,14 +37,6 @@ if TYPE_CHECKING:
     from engine.models import ContainerDetails
 
 RECOUNT_MS = 300
-
-
-def _tool(text: str, tip: str, checkable: bool = False) -> QToolButton:
-    button = QToolButton()
-    button.setText(text)
-    button.setToolTip(tip)
-    button.setCheckable(checkable)
-    return button
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -85,16 +76,19 @@ class LogsTab(QWidget):
         self.view.setAccessibleName("Container logs")
         self.follower = LogFollower(ctx, container_id, self._lines, self._notice, tail=tail)
 
-        self.follow = _tool("Follow", "Keep the newest lines in view (scroll up to pause)", True)
-        self.follow.setChecked(True)
-        self.timestamps = _tool("Timestamps", "Show when each line was written", True)
-        self.wrap = _tool("Wrap", "Wrap long lines", True)
-        self.earlier = _tool(
+        self.earlier = tool_button(
             "Load earlier", f"Load {self.earlier_count:,} lines before the first one shown"
         )
-        self.copy = _tool("Copy", "Copy the selection, or every shown line when none")
-        self.save = _tool("Save…", "Save the shown lines to a file")
-        self.clear = _tool("Clear", "Clear the view (the container's log is kept)")
+        self.copy = tool_button("Copy", "Copy the selection, or every shown line when none")
+        bar = self.toolbar = LogToolbar(
+            self.view,
+            follow_tip="Keep the newest lines in view (scroll up to pause)",
+            clear_tip="Clear the view (the container's log is kept)",
+            save_name=f"{container_id[:12]}.log",
+            middle=(self.earlier, self.copy),
+        )
+        self.follow, self.timestamps, self.wrap = bar.follow, bar.timestamps, bar.wrap
+        self.save, self.clear = bar.save, bar.clear
         self.cap = QSpinBox()
         self.cap.setRange(100, 5_000_000)
         self.cap.setSingleStep(1000)
@@ -107,11 +101,6 @@ class LogsTab(QWidget):
         self.status.setObjectName("muted")
         self.search = SearchBar()
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        for w in (self.follow, self.timestamps, self.wrap, self.earlier, self.copy, self.save):
-            bar.addWidget(w)
-        bar.addWidget(self.clear)
         bar.addSpacing(12)
         bar.addWidget(cap_label)
         bar.addWidget(self.cap)
@@ -124,14 +113,10 @@ class LogsTab(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.view, 1)
 
-        self.follow.toggled.connect(self.view.set_following)
-        self.view.follow_changed.connect(self._follow_changed)
-        self.timestamps.toggled.connect(self._set_timestamps)
-        self.wrap.toggled.connect(self._set_wrap)
+        self.view.follow_changed.connect(self._follow_changed)  # after the toolbar's button
         self.earlier.clicked.connect(self.load_earlier)
         self.copy.clicked.connect(self.copy_lines)
-        self.save.clicked.connect(self._ask_save)
-        self.clear.clicked.connect(self.clear_lines)
+        bar.save_requested.connect(self.save_to)
         self.cap.editingFinished.connect(lambda: self.set_cap(self.cap.value()))
         self.search.changed.connect(self._search_changed)
         self.search.step.connect(self.view.step_match)
@@ -198,10 +183,7 @@ class LogsTab(QWidget):
             text = "Paused (scrolled up)"
         self.status.setText(text)
 
-    def _follow_changed(self, on: bool) -> None:
-        self.follow.blockSignals(True)
-        self.follow.setChecked(on)
-        self.follow.blockSignals(False)
+    def _follow_changed(self, _on: bool) -> None:
         self._show_state()
 
     def load_earlier(self) -> None:
@@ -227,13 +209,6 @@ class LogsTab(QWidget):
 
     # -- toolbar -------------------------------------------------------------------------------
 
-    def _set_timestamps(self, on: bool) -> None:
-        self.view.show_timestamps = on
-        self.view.redraw()
-
-    def _set_wrap(self, on: bool) -> None:
-        self.view.set_wrap(on)
-
     def set_cap(self, cap: int) -> None:
         if cap != self.buffer.cap:
             self.buffer.set_cap(cap)
@@ -248,13 +223,6 @@ class LogsTab(QWidget):
         else:
             QApplication.clipboard().setText(self.shown_text())
 
-    def _ask_save(self) -> None:
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "Save logs", f"{self.container_id[:12]}.log", "Log files (*.log *.txt)"
-        )
-        if name:
-            self.save_to(Path(name))
-
     def save_to(self, path: Path) -> None:
         try:
             write_atomically(path, self.shown_text())
@@ -264,8 +232,7 @@ class LogsTab(QWidget):
         self.status.setText(f"Saved to {path.name}")
 
     def clear_lines(self) -> None:
-        self.buffer.clear()
-        self.view.redraw()
+        self.toolbar.clear_view()
 
     # -- search --------------------------------------------------------------------------------
 
