@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt, Slot
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.common import human_size
 from app.dialogs.frame import WrapLabel, grow_to_fit, release_when_finished
 from app.models.keyed import ID_ROLE, SEARCH_ROLE, SORT_ROLE, KeyedTableModel
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 log = logging.getLogger(__name__)
+
+W = TypeVar("W", bound=QWidget)
 
 
 def guarded(widget: QObject, fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -70,6 +73,27 @@ def make_icon(name: str) -> Any:
         return icon(name)
     except (FileNotFoundError, ImportError):
         return QIcon()
+
+
+def stack_pages(view: QWidget, state_page: QWidget, content: QWidget) -> QStackedWidget:
+    """``view``'s only child: a stack of the engine state page (index 0) and ``content`` (1).
+
+    The list views and the Disk usage view show the state page while there is no engine client
+    and their content when there is (:func:`show_page_for`).
+    """
+    stack = QStackedWidget(view)
+    stack.addWidget(state_page)
+    stack.addWidget(content)
+    outer = QVBoxLayout(view)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(stack)
+    return stack
+
+
+def show_page_for(stack: QStackedWidget, client: Any) -> bool:
+    """The state page while ``client`` is None, else the content; True when there is a client."""
+    stack.setCurrentIndex(0 if client is None else 1)
+    return client is not None
 
 
 class ResourceView(QWidget):
@@ -158,12 +182,7 @@ class ResourceView(QWidget):
         lay.addLayout(bottom)
         self.content = content
 
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.state_page)
-        self.stack.addWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.stack)
+        self.stack = stack_pages(self, self.state_page, content)
 
         find = QAction(self)
         find.setShortcut(QKeySequence.StandardKey.Find)
@@ -207,6 +226,19 @@ class ResourceView(QWidget):
             action.setEnabled(False)
             self._selection_actions.append(action)
         return action
+
+    def add_remove_action(self) -> QAction:
+        """Remove, on the selected rows, with the Delete key: the same in every list view."""
+        return self.add_action(
+            "Remove",
+            self.remove_selected,
+            icon="action-remove",
+            needs_selection=True,
+            shortcut="Delete",
+        )
+
+    def remove_selected(self) -> None:
+        """Ask, then remove the selected rows; subclasses override."""
 
     def finish_setup(self) -> None:
         """Call at the end of a subclass __init__: shows the right page and resyncs."""
@@ -264,11 +296,8 @@ class ResourceView(QWidget):
     # -- connection and events ------------------------------------------------------------------
     @Slot(object)
     def _on_client_changed(self, client: Any) -> None:
-        if client is None:
-            self.stack.setCurrentWidget(self.state_page)
-            return
-        self.stack.setCurrentWidget(self.content)
-        self.resync()
+        if show_page_for(self.stack, client):
+            self.resync()
 
     def resync(self) -> None:
         """One full resync over the current client (the only time this view lists everything)."""
@@ -372,7 +401,7 @@ class ResourceView(QWidget):
             return None
         return self.launch(factory, **kwargs)
 
-    def keep_dialog(self, dialog: QWidget) -> QWidget:
+    def keep_dialog(self, dialog: W) -> W:
         """Keep a modeless dialog alive while it is open; delete it once it closed.
 
         The dialogs are children of the view: without the delete, every closed dialog would stay
@@ -383,6 +412,27 @@ class ResourceView(QWidget):
             lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
         )
         release_when_finished(dialog)  # type: ignore[arg-type]
+        return dialog
+
+    def open_for_selected(self, key: str | None, make: Callable[[str], W]) -> W | None:
+        """Open ``make(key)`` — for the first selected row when ``key`` is None — and keep it.
+
+        None when no key was given and nothing is selected (details/history of "the selection").
+        """
+        if key is None:
+            ids = self.selected_ids()
+            if not ids:
+                return None
+            key = ids[0]
+        dialog = make(key)
+        self.keep_dialog(dialog).show()
+        return dialog
+
+    def show_create(self, dialog: W, said: Callable[[str], str]) -> W:
+        """Keep and show a Create dialog; when it has created something, say ``said(key)``."""
+        dialog.created.connect(lambda key: self.say(said(key)))  # type: ignore[attr-defined]
+        self.keep_dialog(dialog)
+        dialog.show()
         return dialog
 
     def remove_each(
@@ -417,6 +467,24 @@ class ResourceView(QWidget):
                 self.ctx.runner.report(f"Remove {noun}s", RuntimeError("\n".join(problems)))
 
         return self.run(remove_all, title=f"Remove {noun}s", on_done=done)
+
+    def prune_rows(self, prune: Callable[[], Any], *, title: str, noun: str) -> Any:
+        """Run ``prune()`` (a coroutine function answering ``deleted`` and ``space_reclaimed``),
+        drop the rows of what it deleted and say how much space it gave back.
+
+        The engine reports a prune as one "prune" event, not a "destroy" per object, so the
+        rows go here. A prune that ends while the window is hidden notifies (it can be long).
+        """
+
+        def done(result: Any) -> None:
+            for deleted in result.deleted:
+                self.remove_row(deleted)
+            self.say(
+                f"Pruned {len(result.deleted)} {noun}(s); reclaimed "
+                f"{human_size(result.space_reclaimed)}."
+            )
+
+        return self.run(prune, title=title, on_done=done, notify_when_hidden=True)
 
     # -- talking to the user (overridable in tests) ---------------------------------------------
     def say(self, text: str) -> None:

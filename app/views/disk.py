@@ -18,12 +18,11 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.dialogs.base import guarded, make_icon
+from app.dialogs.base import guarded, make_icon, show_page_for, stack_pages
 from app.dialogs.common import human_size
 from app.theme import Sizes
 from app.widgets.view_header import ViewHeader
@@ -143,12 +142,7 @@ class DiskUsageView(QWidget):
         lay.addStretch(1)
         self.content = content
 
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.state_page)
-        self.stack.addWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.stack)
+        self.stack = stack_pages(self, self.state_page, content)
 
         ctx.client_changed.connect(self._on_client_changed)
         ctx.engine_event.connect(self._on_event)
@@ -157,11 +151,8 @@ class DiskUsageView(QWidget):
     # -- data -----------------------------------------------------------------------------------
     @Slot(object)
     def _on_client_changed(self, client: Any) -> None:
-        if client is None:
-            self.stack.setCurrentWidget(self.state_page)
-            return
-        self.stack.setCurrentWidget(self.content)
-        self.refresh()
+        if show_page_for(self.stack, client):
+            self.refresh()
 
     def refresh(self) -> asyncio.Task[Any] | None:
         """Read ``/system/df`` once; while one read is in flight, queue one more after it.

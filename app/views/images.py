@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.dialogs.base import ResourceView
 from app.dialogs.build import BuildDialog
-from app.dialogs.common import human_size, validate_tag_target
+from app.dialogs.common import validate_tag_target
 from app.dialogs.history import HistoryDialog
 from app.dialogs.operation import LoadDialog, PullDialog, PushDialog, SaveDialog, describe
 from app.dialogs.run import RunDialog
@@ -91,13 +91,7 @@ class ImagesView(ResourceView):
         self.add_action("Push…", self.open_push, icon="image-push", needs_selection=True)
         self.add_action("History", self.open_history, icon="image-history", needs_selection=True)
         self.add_action("Save…", self.open_save, icon="image-save", needs_selection=True)
-        self.add_action(
-            "Remove",
-            self.remove_selected,
-            icon="action-remove",
-            needs_selection=True,
-            shortcut="Delete",
-        )
+        self.add_remove_action()
         self.toolbar.addSeparator()
         self.add_action("Prune…", self.prune_dialog, icon="image-prune", tip="Remove unused images")
         self.finish_setup()
@@ -289,12 +283,9 @@ class ImagesView(ResourceView):
         return dialog
 
     def open_history(self) -> HistoryDialog | None:
-        ids = self.selected_ids()
-        if not ids:
-            return None
-        dialog = HistoryDialog(self.ctx, ids[0], self._name_for(ids[0]), self)
-        self.keep_dialog(dialog).show()
-        return dialog
+        return self.open_for_selected(
+            None, lambda image_id: HistoryDialog(self.ctx, image_id, self._name_for(image_id), self)
+        )
 
     def on_activated(self) -> None:
         self.open_history()
@@ -427,20 +418,8 @@ class ImagesView(ResourceView):
         ``{"label": ["k=v"]}``) narrows the prune."""
         client = self.ctx.client
         merged = {**(filters or {}), "dangling": ["false" if all_unused else "true"]}
-
-        def done(result: Any) -> None:
-            for deleted in result.deleted:
-                self.remove_row(deleted)
-            self.say(
-                f"Pruned {len(result.deleted)} image layer(s); reclaimed "
-                f"{human_size(result.space_reclaimed)}."
-            )
-
-        return self.run(  # type: ignore[no-any-return]
-            lambda: client.images.prune(filters=merged),
-            title="Prune images",
-            on_done=done,
-            notify_when_hidden=True,
+        return self.prune_rows(  # type: ignore[no-any-return]
+            lambda: client.images.prune(filters=merged), title="Prune images", noun="image layer"
         )
 
 

@@ -88,13 +88,7 @@ class NetworksView(ResourceView):
             icon="network-disconnect",
             needs_selection=True,
         )
-        self.add_action(
-            "Remove",
-            self.remove_selected,
-            icon="action-remove",
-            needs_selection=True,
-            shortcut="Delete",
-        )
+        self.add_remove_action()
         self.add_action("Prune…", self.prune_dialog, icon="image-prune")
         self.finish_setup()
 
@@ -140,21 +134,14 @@ class NetworksView(ResourceView):
 
     def open_details(self, network_id: str | None = None) -> NetworkDetailsDialog | None:
         """Subnet, gateway and the connected containers with their addresses (double-click)."""
-        if network_id is None:
-            ids = self.selected_ids()
-            if not ids:
-                return None
-            network_id = ids[0]
-        dialog = NetworkDetailsDialog(self.ctx, network_id, self._name(network_id), self)
-        self.keep_dialog(dialog).show()
-        return dialog
+        return self.open_for_selected(
+            network_id, lambda nid: NetworkDetailsDialog(self.ctx, nid, self._name(nid), self)
+        )
 
     def open_create(self) -> CreateNetworkDialog:
-        dialog = CreateNetworkDialog(self.ctx, self)
-        dialog.created.connect(lambda nid: self.say(f"Created network {nid[:12]}."))
-        self.keep_dialog(dialog)
-        dialog.show()
-        return dialog
+        return self.show_create(
+            CreateNetworkDialog(self.ctx, self), lambda nid: f"Created network {nid[:12]}."
+        )
 
     def _name(self, network_id: str) -> str:
         row = self.model.get(network_id)

@@ -83,13 +83,7 @@ class VolumesView(ResourceView):
             "Details…", self.open_details, icon="action-details", needs_selection=True,
             tip="Which containers use the volume, its mountpoint and size (double-click)",
         )
-        self.add_action(
-            "Remove",
-            self.remove_selected,
-            icon="action-remove",
-            needs_selection=True,
-            shortcut="Delete",
-        )
+        self.add_remove_action()
         self.add_action("Prune…", self.prune_dialog, icon="image-prune")
         self.add_action("Refresh sizes", self.refresh_sizes, icon="action-refresh")
         self.table.setColumnWidth(4, 380)  # mountpoints are long paths
@@ -216,21 +210,12 @@ class VolumesView(ResourceView):
 
     def open_details(self, name: str | None = None) -> VolumeDetailsDialog | None:
         """Which containers use the volume, its mountpoint and size (double-click, Enter)."""
-        if name is None:
-            names = self.selected_ids()
-            if not names:
-                return None
-            name = names[0]
-        dialog = VolumeDetailsDialog(self.ctx, name, self)
-        self.keep_dialog(dialog).show()
-        return dialog
+        return self.open_for_selected(name, lambda key: VolumeDetailsDialog(self.ctx, key, self))
 
     def open_create(self) -> CreateVolumeDialog:
-        dialog = CreateVolumeDialog(self.ctx, self)
-        dialog.created.connect(lambda name: self.say(f"Created volume {name}."))
-        self.keep_dialog(dialog)
-        dialog.show()
-        return dialog
+        return self.show_create(
+            CreateVolumeDialog(self.ctx, self), lambda name: f"Created volume {name}."
+        )
 
     def remove_selected(self) -> None:
         names = self.selected_ids()
@@ -265,19 +250,8 @@ class VolumesView(ResourceView):
         """Remove every unused volume, named ones too (as the question says); ``filters`` (e.g.
         ``{"label": ["k=v"]}``) narrows the prune."""
         client = self.ctx.client
-
-        def done(result: Any) -> None:
-            # The engine reports a prune as one "prune" event, not a "destroy" per volume.
-            for name in result.deleted:
-                self.remove_row(name)
-            self.say(
-                f"Pruned {len(result.deleted)} volume(s); reclaimed "
-                f"{human_size(result.space_reclaimed)}."
-            )
-
-        return self.run(  # type: ignore[no-any-return]
+        return self.prune_rows(  # type: ignore[no-any-return]
             lambda: client.volumes.prune(filters=filters, all=True),
             title="Prune volumes",
-            on_done=done,
-            notify_when_hidden=True,
+            noun="volume",
         )
