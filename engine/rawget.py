@@ -59,6 +59,52 @@ def request_bytes(
     ).encode("ascii")
 
 
+class _Progress:
+    """Bytes moved so far, passed to ``report`` at most every :data:`PROGRESS_EVERY` bytes."""
+
+    def __init__(self, report: Callable[[int], None] | None) -> None:
+        self.report = report
+        self.total = 0
+        self._next_report = PROGRESS_EVERY
+
+    def add(self, n: int) -> None:
+        self.total += n
+        if self.report is not None and self.total >= self._next_report:
+            self._next_report = self.total + PROGRESS_EVERY
+            self.report(self.total)
+
+    def finish(self) -> None:
+        """Report the final count (the last step may have been smaller than the interval)."""
+        if self.report is not None:
+            self.report(self.total)
+
+
+def _reporter(on_bytes: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """``on_bytes`` as a callable for the worker thread: each call runs on this event loop."""
+    if on_bytes is None:
+        return None
+    loop = asyncio.get_running_loop()
+    callback = on_bytes
+
+    def report(n: int) -> None:
+        loop.call_soon_threadsafe(callback, n)
+
+    return report
+
+
+async def _on_thread(work: Callable[[], T], conn: RawBody) -> T:
+    """Run ``work`` on a worker thread; cancelling aborts ``conn`` and waits for the thread."""
+    task = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        conn.abort()
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved: the cancel is what matters
+        raise
+
+
 class RawBody(io.RawIOBase):
     """The body of one GET as a read-only file (used on one worker thread)."""
 
@@ -73,9 +119,7 @@ class RawBody(io.RawIOBase):
         self.endpoint = endpoint
         self.request = request
         self.path = path
-        self.on_bytes = on_bytes
-        self.total = 0
-        self._next_report = PROGRESS_EVERY
+        self.progress = _Progress(on_bytes)
         self._parser = ResponseParser()
         self._buf = bytearray()
         self._sock: socket.socket | None = None
@@ -146,10 +190,7 @@ class RawBody(io.RawIOBase):
         n = min(len(buffer), len(self._buf))
         buffer[:n] = self._buf[:n]
         del self._buf[:n]
-        self.total += n
-        if self.on_bytes is not None and self.total >= self._next_report:
-            self._next_report = self.total + PROGRESS_EVERY
-            self.on_bytes(self.total)
+        self.progress.add(n)
         return n
 
     def abort(self) -> None:
@@ -175,36 +216,20 @@ async def read_get(
     on_bytes: Callable[[int], None] | None = None,
 ) -> T:
     """``GET path?params`` and return ``reader(body as a file)``, run on a worker thread."""
-    loop = asyncio.get_running_loop()
-    report = None
-    if on_bytes is not None:
-        callback = on_bytes
-
-        def report(n: int) -> None:
-            loop.call_soon_threadsafe(callback, n)
-
     host = host_header(endpoint)
-    body = RawBody(endpoint, request_bytes(path, params, api_version, host), path, report)
+    request = request_bytes(path, params, api_version, host)
+    body = RawBody(endpoint, request, path, _reporter(on_bytes))
 
     def _work() -> T:
         try:
             body.open()
             result = reader(io.BufferedReader(body, RECV))
-            if report is not None:
-                report(body.total)
+            body.progress.finish()
             return result
         finally:
             body.close()
 
-    work = asyncio.ensure_future(asyncio.to_thread(_work))
-    try:
-        return await asyncio.shield(work)
-    except asyncio.CancelledError:
-        body.abort()
-        await asyncio.wait([work])
-        if not work.cancelled():
-            work.exception()  # retrieved: the cancel is what matters
-        raise
+    return await _on_thread(_work, body)
 
 
 class ChunkedWriter(io.RawIOBase):
@@ -213,9 +238,7 @@ class ChunkedWriter(io.RawIOBase):
     def __init__(self, conn: RawBody, on_bytes: Callable[[int], None] | None) -> None:
         super().__init__()
         self.conn = conn
-        self.on_bytes = on_bytes
-        self.total = 0
-        self._next_report = PROGRESS_EVERY
+        self.progress = _Progress(on_bytes)
 
     def writable(self) -> bool:
         return True
@@ -224,10 +247,7 @@ class ChunkedWriter(io.RawIOBase):
         n = len(data)
         if n:
             self.conn.send(b"%x\r\n" % n + bytes(data) + b"\r\n")
-            self.total += n
-            if self.on_bytes is not None and self.total >= self._next_report:
-                self._next_report = self.total + PROGRESS_EVERY
-                self.on_bytes(self.total)
+            self.progress.add(n)
         return n
 
 
@@ -246,17 +266,10 @@ async def write_put(
     Returns the body's size. When the engine refuses part-way (it answers and closes while we
     still send), its answer is read and raised as its own error.
     """
-    loop = asyncio.get_running_loop()
-    report = None
-    if on_bytes is not None:
-        callback = on_bytes
-
-        def report(n: int) -> None:
-            loop.call_soon_threadsafe(callback, n)
-
     host = host_header(endpoint)
     extra = f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
     conn = RawBody(endpoint, request_bytes(path, params, api_version, host, "PUT", extra), path)
+    report = _reporter(on_bytes)
 
     def _work() -> int:
         try:
@@ -273,18 +286,9 @@ async def write_put(
                 conn.read_head("PUT")
                 raise StreamError(f"Sending to {path} failed: {exc}") from exc
             conn.read_head("PUT")
-            if report is not None:
-                report(body.total)
-            return body.total
+            body.progress.finish()
+            return body.progress.total
         finally:
             conn.close()
 
-    work = asyncio.ensure_future(asyncio.to_thread(_work))
-    try:
-        return await asyncio.shield(work)
-    except asyncio.CancelledError:
-        conn.abort()
-        await asyncio.wait([work])
-        if not work.cancelled():
-            work.exception()
-        raise
+    return await _on_thread(_work, conn)
