@@ -34,6 +34,7 @@ from typing import Any
 
 from engine.client import error_from_response
 from engine.endpoint import Endpoint
+from engine.engines.raw_socket import host_header
 from engine.errors import EngineError, EngineUnreachable, StreamError
 from engine.log_lines import (
     STDERR,
@@ -45,7 +46,7 @@ from engine.log_lines import (
     parse_timestamp,
     timestamp_arg,
 )
-from engine.streams import MULTIPLEXED_CONTENT_TYPE, RAW_CONTENT_TYPE
+from engine.streams import RawDecoder, decoder_for
 
 __all__ = [
     "STDERR",
@@ -104,13 +105,9 @@ class _LogsProtocol(asyncio.Protocol):
                     )
                 return
             if self._lines is None:
-                media = head.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-                if media == MULTIPLEXED_CONTENT_TYPE:
-                    multiplexed = True
-                elif media == RAW_CONTENT_TYPE:
-                    multiplexed = False
-                else:  # API < 1.42 sends no type: the container's TTY flag decides
-                    multiplexed = not self._tty
+                # API < 1.42 sends no type: the container's TTY flag decides
+                framing = decoder_for(head.headers.get("content-type"), self._tty)
+                multiplexed = not isinstance(framing, RawDecoder)
                 self._lines = LogLines(multiplexed=multiplexed, timestamps=self._timestamps)
             if body:
                 lines = self._lines.feed(body)
@@ -168,14 +165,10 @@ async def stream_logs(
     :class:`EngineUnreachable`, or :class:`StreamError` for a corrupt stream.
     """
     loop = asyncio.get_running_loop()
-    if endpoint.scheme == "unix":
-        host = "docker"
-    else:
-        host = f"[{endpoint.host}]:{endpoint.port}" if ":" in endpoint.host else endpoint.host
     request = logs_request(
         container,
         api_version,
-        host=host,
+        host=host_header(endpoint),
         follow=follow,
         tail=tail,
         timestamps=timestamps,
