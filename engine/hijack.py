@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpcore
 import httpx
 
+from engine.client.negotiation import version_at_least
+from engine.client.request import build_request, quote_path
 from engine.errors import EngineAPIError, EngineUnreachable
 from engine.streams import Frame, FrameDecoder, RawDecoder, StreamKind, TextDecoder, decoder_for
 
@@ -100,8 +102,6 @@ class ExecSession:
         """Start the exec and take over the connection (idempotent)."""
         if self._stream is not None:
             return self
-        from engine.client import build_request, quote_path, version_at_least
-
         spec = build_request(
             "POST",
             f"/exec/{quote_path(self.exec_id)}/start",
