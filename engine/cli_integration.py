@@ -21,7 +21,6 @@ answer), never replaced.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -37,7 +36,8 @@ from engine.credentials.dockerconfig import (  # the one config.json editor, sha
     _target,
     _write_config,
 )
-from engine.credentials.paths import atomic_write, config_dir
+from engine.credentials.dockerconfig import _read_state as _read_json_state
+from engine.credentials.dockerconfig import _write_state as _write_json_state
 from engine.errors import CredentialsError, PortsideError
 from engine.probes import DEFAULT_SOCKET, ping, socket_owner
 
@@ -224,24 +224,12 @@ def remove_context(folder: str | Path | None = None) -> Change:
 # -- the current context -------------------------------------------------------------------------
 
 
-def _state_path() -> Path:
-    return Path(config_dir()) / STATE_NAME
-
-
 def _read_state() -> dict[str, Any]:
-    try:
-        data = json.loads(_state_path().read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise CredentialsError(
-            f"Portside's file {_state_path()} is unreadable ({exc}); delete it and try again "
-            "(it only remembers which docker context was current before Portside's).") from exc
-    return data if isinstance(data, dict) else {}
+    return _read_json_state(STATE_NAME, "which docker context was current before Portside's")
 
 
 def _write_state(state: dict[str, Any]) -> None:
-    atomic_write(str(_state_path()), (json.dumps(state, indent=2) + "\n").encode("utf-8"))
+    _write_json_state(state, STATE_NAME)
 
 
 def remembered_context(folder: str | Path | None = None) -> str | None:

@@ -215,8 +215,8 @@ def _is_registry(server: str) -> bool:
     return True
 
 
-def _state_path() -> Path:
-    return Path(config_dir()) / STATE_NAME
+def _state_path(name: str = STATE_NAME) -> Path:
+    return Path(config_dir()) / name
 
 
 def _lock() -> FileLock:
@@ -228,21 +228,24 @@ def _target(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _read_state() -> dict[str, Any]:
+def _read_state(
+    name: str = STATE_NAME, remembers: str = "your previous credsStore"
+) -> dict[str, Any]:
+    """Portside's state file ``name`` (also cli_integration's): {} while there is none."""
     try:
-        data = json.loads(_state_path().read_text(encoding="utf-8"))
+        data = json.loads(_state_path(name).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
         raise CredentialsError(
-            f"Portside's setting file {_state_path()} is unreadable ({exc}); delete it and "
-            "try again (it only remembers your previous credsStore)."
+            f"Portside's setting file {_state_path(name)} is unreadable ({exc}); delete it and "
+            f"try again (it only remembers {remembers})."
         ) from exc
     return data if isinstance(data, dict) else {}
 
 
-def _write_state(state: dict[str, Any]) -> None:
-    atomic_write(str(_state_path()), (json.dumps(state, indent=2) + "\n").encode("utf-8"))
+def _write_state(state: dict[str, Any], name: str = STATE_NAME) -> None:
+    atomic_write(str(_state_path(name)), (json.dumps(state, indent=2) + "\n").encode("utf-8"))
 
 
 def _write_config(path: Path, data: dict[str, Any]) -> Path:
