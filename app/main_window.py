@@ -261,16 +261,25 @@ class MainWindow(QMainWindow):
             self.resize(*theme.Sizes.MIN_WINDOW)
 
     # -- appearance ----------------------------------------------------------------------------
+    @staticmethod
+    def _sidebar_button(object_name: str, icon_name: str, name: str, tip: str) -> QToolButton:
+        """A button at the foot of the sidebar: its text beside a 16 px icon, named, with a tip."""
+        button = QToolButton()
+        button.setObjectName(object_name)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setIcon(icon(icon_name))
+        button.setIconSize(QSize(16, 16))
+        button.setAccessibleName(name)
+        button.setToolTip(tip)
+        return button
+
     def _make_theme_button(self) -> QToolButton:
         """The sidebar's Appearance button: a menu of Light / Dark / Follow the system."""
-        button = QToolButton()
-        button.setObjectName("themeButton")
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.setIcon(icon("appearance"))
-        button.setIconSize(QSize(16, 16))
+        button = self._sidebar_button(
+            "themeButton", "appearance", "Appearance",
+            "Light, dark, or follow the system (Ctrl+Shift+L switches)",
+        )
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        button.setAccessibleName("Appearance")
-        button.setToolTip("Light, dark, or follow the system (Ctrl+Shift+L switches)")
         menu = QMenu(button)
         menu.setAccessibleName("Appearance")
         group = QActionGroup(menu)
@@ -293,14 +302,11 @@ class MainWindow(QMainWindow):
     # -- settings and help --------------------------------------------------------------------
     def _make_settings_button(self) -> QToolButton:
         """The sidebar's Settings button (Ctrl+, and the platform's Preferences key)."""
-        button = QToolButton()
-        button.setObjectName("settingsButton")
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.setIcon(icon("settings"))
-        button.setIconSize(QSize(16, 16))
+        button = self._sidebar_button(
+            "settingsButton", "settings", "Settings",
+            "General, resources, engine, proxies, accounts, CLI (Ctrl+,)",
+        )
         button.setText("Settings")
-        button.setAccessibleName("Settings")
-        button.setToolTip("General, resources, engine, proxies, accounts, CLI (Ctrl+,)")
         button.clicked.connect(self.open_settings)
         self.settings_button = button
         self.settings_window: QWidget | None = None
@@ -327,14 +333,10 @@ class MainWindow(QMainWindow):
 
     def _make_help_button(self) -> QToolButton:
         """The sidebar's Help button; its menu (``help_menu``) is filled by the features."""
-        button = QToolButton()
-        button.setObjectName("helpButton")
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.setIcon(icon("help"))
-        button.setIconSize(QSize(16, 16))
+        button = self._sidebar_button(
+            "helpButton", "help", "Help", "First-run guide, troubleshooting"
+        )
         button.setText("Help")
-        button.setAccessibleName("Help")
-        button.setToolTip("First-run guide, troubleshooting")
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.help_menu = QMenu(button)
         self.help_menu.setAccessibleName("Help")
