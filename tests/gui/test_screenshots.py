@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.main_window import MainWindow
 from app.settings import Settings
 from tests.gui.conftest import wait_for
+from tests.gui.display.looks import distinct_colours
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -31,16 +31,6 @@ REFRESH_KEYS = (
     "disk.refresh",
     "accounts.refresh",
 )
-
-
-def _distinct_colours(image: QImage, step: int = 7) -> int:
-    seen = set()
-    for y in range(0, image.height(), step):
-        for x in range(0, image.width(), step):
-            seen.add(image.pixel(x, y))
-            if len(seen) > 20:
-                return len(seen)
-    return len(seen)
 
 
 def test_screenshots_of_every_view(
@@ -86,7 +76,7 @@ def test_screenshots_of_every_view(
         )
         image = window.grab().toImage()
         assert not image.isNull() and image.width() >= 1000, key
-        assert _distinct_colours(image) > 5, f"{key} rendered blank"
+        assert distinct_colours(image, step=7) > 5, f"{key} rendered blank"
         shots[key] = image
         assert widget.isVisible()
     # the same views in the dark theme, switched live from the Appearance menu
@@ -96,7 +86,7 @@ def test_screenshots_of_every_view(
             window.show_view(key)
             qtbot.wait(50)
             image = window.grab().toImage()
-            assert _distinct_colours(image) > 5, f"{key} rendered blank in dark"
+            assert distinct_colours(image, step=7) > 5, f"{key} rendered blank in dark"
             # the view's background is dark, not the light palette's
             assert image.pixelColor(image.width() - 30, image.height() // 2).lightness() < 90, key
             shots[f"{key}-dark"] = image

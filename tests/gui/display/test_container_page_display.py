@@ -9,13 +9,10 @@ every control is named; the commit dialog is not smaller than its size hint. Scr
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.main_window import MainWindow
@@ -23,7 +20,7 @@ from app.views.container_page.commit_dialog import CommitDialog
 from app.views.container_page.inspect_tree import MASK
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
-from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.display.looks import Looks
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -49,27 +46,15 @@ def test_container_page_fits(
         extra={"Env": ["DB_PASSWORD=hunter2", "APP_MODE=production"]},
     )
     theme.apply(qapp, mode)
-    out = os.environ.get("PORTSIDE_SCREENSHOTS")
-    shots = Path(out) / "container-page" if out else None
+    looks = Looks("container-page", f"{mode}-{size[0]}x{size[1]}")
     window.resize(*size)
     qtbot.waitExposed(window)
     view: Any = window.show_view("containers")
     wait_for(qtbot, lambda: secret in view.model)
-    problems: dict[str, list[str]] = {}
 
-    def shot(name: str, widget: Any = None) -> None:
-        QApplication.processEvents()
-        target = widget or window
-        found = clipped_texts(target) + a11y_problems(target)
-        if widget is not None and undersized(widget):
-            found.append(str(undersized(widget)))
-        if found:
-            problems[name] = found
-        image = target.grab().toImage()
-        assert not image.isNull()
-        if shots is not None:
-            shots.mkdir(parents=True, exist_ok=True)
-            image.save(str(shots / f"{name}-{mode}-{size[0]}x{size[1]}.png"))
+    def shot(name: str, dialog: Any = None) -> None:
+        # the window as it is, or a dialog, which must also reach its size hint
+        looks.check(name, dialog or window, sized=dialog is not None)
 
     def open_page(cid: str) -> Any:
         view.search.setText(view.model.get(cid)["name"])
@@ -126,4 +111,4 @@ def test_container_page_fits(
     finally:
         view.close_page()
         theme.apply(qapp, "light")
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    looks.assert_fine()

@@ -8,17 +8,14 @@ blank. Screenshots go to ``$PORTSIDE_SCREENSHOTS/container-tabs/`` when set.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.views.container_page.page import ContainerPage
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.display.checks import a11y_problems, clipped_texts
+from tests.gui.display.looks import Looks, shown
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -31,26 +28,12 @@ def test_stats_and_files_tabs_fit(
     script = "while :; do :; done"
     cid = containers.create("tabs", cmd=["sh", "-c", script], start=True)
     theme.apply(qapp, mode)
-    out = os.environ.get("PORTSIDE_SCREENSHOTS")
-    shots = Path(out) / "container-tabs" if out else None
-    page = ContainerPage(app_ctx, cid)
-    qtbot.addWidget(page)
-    page.resize(*size)
-    page.show()
-    qtbot.waitExposed(page)
-    problems: dict[str, list[str]] = {}
+    looks = Looks("container-tabs", f"{mode}-{size[0]}x{size[1]}")
+    page = shown(qtbot, ContainerPage(app_ctx, cid), size)
 
     def look(name: str) -> None:
-        QApplication.processEvents()
-        tab = page.tabs.currentWidget()  # this file checks the two tabs; the page has its own
-        found = clipped_texts(tab) + a11y_problems(tab)
-        if found:
-            problems[name] = found
-        image = page.grab().toImage()
-        assert not image.isNull()
-        if shots is not None:
-            shots.mkdir(parents=True, exist_ok=True)
-            image.save(str(shots / f"{name}-{mode}-{size[0]}x{size[1]}.png"))
+        # this file checks the two tabs (the page has its own test); the picture is the page's
+        looks.check(name, page.tabs.currentWidget(), picture=page)
 
     try:
         page.show_tab("Stats")
@@ -73,4 +56,4 @@ def test_stats_and_files_tabs_fit(
     finally:
         page.close_page()
         theme.apply(qapp, "light")
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    looks.assert_fine()

@@ -30,6 +30,7 @@ from tests.gui.display.drive import (
     open_dialogs,
     settle,
 )
+from tests.gui.display.looks import distinct_colours
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -52,16 +53,6 @@ def _texts(widget: Any) -> str:
     from PySide6.QtWidgets import QLabel
 
     return " ".join(label.text() for label in widget.findChildren(QLabel) if label.isVisible())
-
-
-def _distinct_colours(image: QImage, step: int = 9) -> int:
-    seen = set()
-    for y in range(0, image.height(), step):
-        for x in range(0, image.width(), step):
-            seen.add(image.pixel(x, y))
-            if len(seen) > 20:
-                return len(seen)
-    return len(seen)
 
 
 @pytest.fixture(params=["light", "dark"])
@@ -97,7 +88,7 @@ def test_views_and_dialogs_fit(
             cut = [c for c in cut if not any(f"column {t} " in c for t in ELIDE_OK)]
         problems[key] += cut
         image = window.grab().toImage()
-        assert _distinct_colours(image) > 5, f"{key} rendered blank"
+        assert distinct_colours(image, step=9) > 5, f"{key} rendered blank"
         _save(image, folder, key)
     assert (window.width(), window.height()) == size, "a view pushed the window bigger"
 

@@ -11,7 +11,6 @@ Screenshots go to ``$PORTSIDE_SCREENSHOTS/settings/`` when set.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from app.runner import Runner
 from app.settings import Settings
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.daemon_config import ApplyResult
-from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.display.looks import Looks
 
 pytestmark = [pytest.mark.gui]
 
@@ -57,14 +56,12 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
     monkeypatch.setenv("PORTSIDE_HOME", str(own_root))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
-    out = os.environ.get("PORTSIDE_SCREENSHOTS")
-    shots = Path(out) / "settings" if out else None
+    looks = Looks("settings", mode)
     engine = NativeEngine(EnginePaths.at(own_root), iptables=False)
     ctx = AppContext(engine, attached=False, runner=Runner(show_dialogs=False))
     window = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
     qtbot.addWidget(window)
     theme.apply(qapp, mode)
-    problems: dict[str, list[str]] = {}
     try:
         window.show()
         qtbot.waitExposed(window)
@@ -75,16 +72,7 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
         assert QApplication.focusWidget() is settings_window.tabs.tabBar()
 
         def look(state: str, tab: str) -> None:
-            QApplication.processEvents()
-            found = clipped_texts(settings_window) + a11y_problems(settings_window)
-            small = undersized(settings_window)
-            if small:
-                found.append(small)
-            if found:
-                problems[state] = found
-            if shots is not None:
-                shots.mkdir(parents=True, exist_ok=True)
-                settings_window.grab().save(str(shots / f"{state}-{mode}.png"))
+            looks.check(state, settings_window, sized=True)
 
         for tab in TABS:
             page = settings_window.show_tab(tab)
@@ -122,4 +110,4 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
         look("general-error", "general")
     finally:
         theme.apply(qapp, "light")
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    looks.assert_fine()

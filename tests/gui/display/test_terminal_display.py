@@ -8,19 +8,16 @@ background. Screenshots go to ``$PORTSIDE_SCREENSHOTS/terminal/`` when set.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.views.container_page.page import ContainerPage
 from app.views.container_page.terminal.colours import cell_colour
 from tests.gui.conftest import wait_for
-from tests.gui.display.checks import a11y_problems, clipped_texts
+from tests.gui.display.looks import Looks, shown
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -32,26 +29,11 @@ def test_terminal_running_top_fits(
 ) -> None:
     cid = containers.create("term-shot", start=True)
     theme.apply(qapp, mode)
-    out = os.environ.get("PORTSIDE_SCREENSHOTS")
-    shots = Path(out) / "terminal" if out else None
-    page = ContainerPage(app_ctx, cid)
-    qtbot.addWidget(page)
-    page.resize(*size)
-    page.show()
-    qtbot.waitExposed(page)
-    problems: dict[str, list[str]] = {}
+    looks = Looks("terminal", f"{mode}-{size[0]}x{size[1]}")
+    page = shown(qtbot, ContainerPage(app_ctx, cid), size)
 
     def look(name: str) -> None:
-        QApplication.processEvents()
-        tab = page.tabs.currentWidget()
-        found = clipped_texts(tab) + a11y_problems(tab)
-        if found:
-            problems[name] = found
-        image = page.grab().toImage()
-        assert not image.isNull()
-        if shots is not None:
-            shots.mkdir(parents=True, exist_ok=True)
-            image.save(str(shots / f"{name}-{mode}-{size[0]}x{size[1]}.png"))
+        looks.check(name, page.tabs.currentWidget(), picture=page)
 
     try:
         page.show_tab("Terminal")
@@ -96,4 +78,4 @@ def test_terminal_running_top_fits(
     finally:
         page.close_page()
         theme.apply(qapp, "light")
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    looks.assert_fine()

@@ -9,17 +9,16 @@ than its size hint, every control has a name. Screenshots go to
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app import theme
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.display.looks import Looks
 from tests.gui.test_troubleshoot import own_ctx, wait_box, window  # noqa: F401 - fixtures
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 
@@ -32,25 +31,14 @@ def test_troubleshoot_fits(qtbot: Any, qapp: Any, window: Any, own_ctx: Any,  # 
     from app.troubleshoot import open_troubleshoot
 
     theme.apply(qapp, mode)
-    out = os.environ.get("PORTSIDE_SCREENSHOTS")
-    shots = Path(out) / "troubleshoot" if out else None
-    problems: dict[str, list[str]] = {}
+    looks = Looks("troubleshoot", mode)
     run_async(qtbot, import_image(own_ctx.engine.endpoint, TEST_IMAGE), 90)
     window.resize(1280, 720)
     dialog = open_troubleshoot(window)
     qtbot.waitExposed(dialog)
 
     def look(state: str, widget: QWidget) -> None:
-        QApplication.processEvents()
-        found = clipped_texts(widget) + a11y_problems(widget)
-        small = undersized(widget)
-        if small:
-            found.append(small)
-        if found:
-            problems[state] = found
-        if shots is not None:
-            shots.mkdir(parents=True, exist_ok=True)
-            assert widget.grab().save(str(shots / f"{state}-{mode}.png"))
+        looks.check(state, widget, sized=True)
 
     try:
         for key in dialog.pages:
@@ -92,7 +80,7 @@ def test_troubleshoot_fits(qtbot: Any, qapp: Any, window: Any, own_ctx: Any,  # 
         wait_for(qtbot, lambda: not data.purge_dialog.isVisible())
     finally:
         theme.apply(qapp, "light")
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    looks.assert_fine()
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
@@ -103,27 +91,19 @@ def test_troubleshoot_attached_fits(qtbot: Any, qapp: Any, app_ctx: Any, tmp_pat
     from app.troubleshoot.dialog import TroubleshootDialog
 
     theme.apply(qapp, mode)
-    out = os.environ.get("PORTSIDE_SCREENSHOTS")
-    shots = Path(out) / "troubleshoot" if out else None
+    looks = Looks("troubleshoot", mode)
     dialog = TroubleshootDialog(app_ctx, Settings(path=tmp_path / "settings.json"))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    problems: dict[str, list[str]] = {}
     try:
         for key in ("engine", "reset"):
             dialog.show_tab(key)
-            QApplication.processEvents()
-            found = clipped_texts(dialog) + a11y_problems(dialog)
-            if found:
-                problems[key] = found
-            if shots is not None:
-                shots.mkdir(parents=True, exist_ok=True)
-                assert dialog.grab().save(str(shots / f"attached-{key}-{mode}.png"))
+            looks.check(f"attached-{key}", dialog)
         assert not dialog.engine_page.restart_button.isEnabled()
         assert "does not run" in dialog.engine_page.result_label.text()
         assert not dialog.data_page.purge_button.isEnabled()
         assert dialog.data_page.reset_button.isEnabled()
     finally:
         theme.apply(qapp, "light")
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    looks.assert_fine()
