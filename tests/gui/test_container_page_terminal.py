@@ -60,6 +60,27 @@ def open_shell(qtbot: Any, tab: TerminalTab, *, button: Any = None) -> TerminalP
     return pane
 
 
+def new_shell(qtbot: Any, ctx: Any, containers: Any, name: str) -> tuple[str, Any, TerminalPane]:
+    """A running container called ``name``, its Terminal tab shown and a shell open in it."""
+    cid = containers.create(name, start=True)
+    tab = show_tab(qtbot, ctx, cid)
+    return cid, tab, open_shell(qtbot, tab)
+
+
+def ended_pane(qtbot: Any, tab: TerminalTab) -> TerminalPane:
+    """The tab's current terminal, once its session has ended (its bar says why)."""
+    pane = tab.current_pane()
+    assert pane is not None
+    wait_for(qtbot, lambda: pane.bar.isVisible())
+    return pane
+
+
+def run_top(qtbot: Any, pane: TerminalPane) -> None:
+    """Start ``top`` in the shell and wait until it has drawn its memory line."""
+    type_line(qtbot, pane, "top")
+    wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in pane.terminal.visible_text()))
+
+
 def type_line(qtbot: Any, pane: TerminalPane, text: str) -> None:
     pane.terminal.setFocus()
     qtbot.keyClicks(pane.terminal, text)
@@ -82,9 +103,7 @@ def alive(qtbot: Any, ctx: Any, cid: str, command: str) -> bool:
 
 
 def test_echo_arrows_ctrl_c_and_vi(app_ctx: Any, containers: Any, qtbot: Any) -> None:
-    cid = containers.create("term-echo", start=True)
-    tab = show_tab(qtbot, app_ctx, cid)
-    pane = open_shell(qtbot, tab)
+    cid, tab, pane = new_shell(qtbot, app_ctx, containers, "term-echo")
     type_line(qtbot, pane, "echo hello")
     wait_for(qtbot, lambda: shows(pane, "hello"))
 
@@ -132,9 +151,7 @@ def test_echo_arrows_ctrl_c_and_vi(app_ctx: Any, containers: Any, qtbot: Any) ->
 def test_stty_size_follows_the_widget_and_top_draws(
     app_ctx: Any, containers: Any, qtbot: Any
 ) -> None:
-    cid = containers.create("term-size", start=True)
-    tab = show_tab(qtbot, app_ctx, cid)
-    pane = open_shell(qtbot, tab)
+    _cid, tab, pane = new_shell(qtbot, app_ctx, containers, "term-size")
     terminal = pane.terminal
     session = pane.session
     assert session is not None
@@ -179,8 +196,7 @@ def test_two_terminals_at_once_and_closing_ends_the_exec(
     type_line(qtbot, second, "echo from-$(id -u)")
     wait_for(qtbot, lambda: shows(second, "from-65534"))
     tab.tabs.setCurrentIndex(0)
-    type_line(qtbot, first, "top")
-    wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in first.terminal.visible_text()))
+    run_top(qtbot, first)
     assert not shows(first, "from-65534")
     assert first.session is not None and second.session is not None
     ids = (str(first.session.exec_id), str(second.session.exec_id))
@@ -209,9 +225,7 @@ def test_a_missing_shell_a_missing_user_and_a_stopped_container_say_so(
 
     tab.shell.setCurrentText("bash")
     qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
-    pane = tab.current_pane()
-    assert pane is not None
-    wait_for(qtbot, lambda: pane.bar.isVisible())
+    pane = ended_pane(qtbot, tab)
     assert pane.notice.text().startswith("“bash” is not in this container (exit code 126)")
     assert "sh is in most images" in pane.notice.text()
     assert tab.tabs.tabText(0) == "bash 1"
@@ -219,18 +233,14 @@ def test_a_missing_shell_a_missing_user_and_a_stopped_container_say_so(
     tab.shell.setCurrentText("sh")
     tab.user.setText("nosuchuser")
     qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
-    pane = tab.current_pane()
-    assert pane is not None
-    wait_for(qtbot, lambda: pane.bar.isVisible())
+    pane = ended_pane(qtbot, tab)
     assert pane.notice.text().startswith("There is no user “nosuchuser” in this container")
 
     # stopped: the exec cannot even be created (409) -> the pane says so
     stopped = containers.create("term-stopped")
     other = show_tab(qtbot, app_ctx, stopped)
     qtbot.mouseClick(other.open_button, Qt.MouseButton.LeftButton)
-    pane = other.current_pane()
-    assert pane is not None
-    wait_for(qtbot, lambda: pane.bar.isVisible())
+    pane = ended_pane(qtbot, other)
     assert pane.notice.text() == NOT_RUNNING
     # once the page has told the tab the state, it answers before trying
     details = run_async(qtbot, app_ctx.client.containers.inspect(stopped))
@@ -246,9 +256,7 @@ def test_a_missing_shell_a_missing_user_and_a_stopped_container_say_so(
 def test_the_shell_ending_with_the_container_offers_reconnect(
     app_ctx: Any, containers: Any, qtbot: Any
 ) -> None:
-    cid = containers.create("term-restart", start=True)
-    tab = show_tab(qtbot, app_ctx, cid)
-    pane = open_shell(qtbot, tab)
+    _cid, tab, pane = new_shell(qtbot, app_ctx, containers, "term-restart")
     type_line(qtbot, pane, "exit 3")
     wait_for(qtbot, lambda: pane.bar.isVisible())
     assert pane.notice.text() == "The shell exited with code 3."
@@ -299,9 +307,7 @@ def test_a_flood_of_output_keeps_the_window_responsive(
     from app.views.container_page.terminal.feeding import FEED_SLICE
     from app.views.container_page.terminal.session import BACKLOG_HIGH
 
-    cid = containers.create("term-flood", start=True)
-    tab = show_tab(qtbot, app_ctx, cid)
-    pane = open_shell(qtbot, tab)
+    _cid, _tab, pane = new_shell(qtbot, app_ctx, containers, "term-flood")
     terminal = pane.terminal
     parsed_sizes: list[int] = []
     parse = terminal._feeder._parse
@@ -354,9 +360,7 @@ def test_a_flood_of_output_keeps_the_window_responsive(
 def test_a_stopping_container_ends_its_terminals_with_a_clear_message(
     app_ctx: Any, containers: Any, qtbot: Any
 ) -> None:
-    cid = containers.create("term-stop", start=True)
-    tab = show_tab(qtbot, app_ctx, cid)
-    pane = open_shell(qtbot, tab)
+    cid, tab, pane = new_shell(qtbot, app_ctx, containers, "term-stop")
     run_async(qtbot, app_ctx.client.containers.kill(cid))
     wait_for(qtbot, lambda: pane.bar.isVisible())
     tab.container_changed(run_async(qtbot, app_ctx.client.containers.inspect(cid)))
@@ -379,11 +383,8 @@ def test_quitting_the_app_ends_open_terminals(
     """AppContext.shutdown (what quitting runs) hangs up terminals nobody closed."""
     from engine.client import EngineClient
 
-    cid = containers.create("term-quit", start=True)
-    tab = show_tab(qtbot, app_ctx, cid)
-    pane = open_shell(qtbot, tab)
-    type_line(qtbot, pane, "top")
-    wait_for(qtbot, lambda: any(r.startswith("Mem:") for r in pane.terminal.visible_text()))
+    cid, _tab, pane = new_shell(qtbot, app_ctx, containers, "term-quit")
+    run_top(qtbot, pane)
     assert pane.session is not None
     exec_id = str(pane.session.exec_id)
 
