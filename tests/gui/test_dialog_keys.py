@@ -9,7 +9,6 @@ to take it).
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from app.dialogs.signin import SignInDialog
 from app.views.images import ImagesView
 from engine.registry import AuthConfig
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.registry_image import publish_remote_image
 
 pytestmark = [
     pytest.mark.gui,
@@ -49,26 +49,10 @@ def remote(app_ctx: Any, qtbot: Any, test_image: str, registry: Any, tmp_path: P
     tuple[str, AuthConfig]
 ]:
     """An image with a layer of its own in the registry, not in the engine."""
-    from app.dialogs.build_context import make_context_tar
-
     client = app_ctx.client
-    auth = AuthConfig(
-        username=registry.username, password=registry.password, serveraddress=registry.host
+    ref, auth = publish_remote_image(
+        qtbot, client, registry, test_image, tmp_path / "ctx", "keys", 2_000_000
     )
-    ref = f"{registry.host}/keys/busybox:{uuid.uuid4().hex[:6]}"
-    folder = tmp_path / "ctx"
-    folder.mkdir()
-    (folder / "Dockerfile").write_text(f"FROM {test_image}\nCOPY blob /blob\n")
-    (folder / "blob").write_bytes(os.urandom(2_000_000))
-
-    async def publish() -> None:
-        async for _ in client.images.build(make_context_tar(folder), tag=ref):
-            pass
-        async for _ in client.images.push(ref, auth=auth):
-            pass
-        await client.images.remove(ref)
-
-    run_async(qtbot, publish(), timeout=60)
     yield ref, auth
 
     async def drop() -> None:

@@ -5,8 +5,6 @@ through the sign-in dialog it offers. Real engine, htpasswd registry and Secret 
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +13,10 @@ import pytest
 import shiboken6
 
 from app.dialogs import run_spec as rs
-from app.dialogs.build_context import make_context_tar
 from app.dialogs.run import RunDialog
 from engine.errors import NotFound
-from engine.registry import AuthConfig
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.registry_image import publish_remote_image
 
 pytestmark = [
     pytest.mark.gui,
@@ -57,22 +54,9 @@ def remote_only(app_ctx: Any, qtbot: Any, test_image: str, registry: Any,
     It has a layer of its own (random bytes), so running it really downloads something.
     """
     client = app_ctx.client
-    remote = f"{registry.host}/runpull/busybox:{uuid.uuid4().hex[:8]}"
-    auth = AuthConfig(username=registry.username, password=registry.password,
-                      serveraddress=registry.host)
-    folder = tmp_path / "ctx"
-    folder.mkdir()
-    (folder / "Dockerfile").write_text(f"FROM {test_image}\nCOPY blob /blob\n")
-    (folder / "blob").write_bytes(os.urandom(BLOB_SIZE))
-
-    async def publish() -> None:
-        async for _ in client.images.build(make_context_tar(folder), tag=remote):
-            pass
-        async for _ in client.images.push(remote, auth=auth):
-            pass
-        await client.images.remove(remote)
-
-    run_async(qtbot, publish(), timeout=60)
+    remote, _auth = publish_remote_image(
+        qtbot, client, registry, test_image, tmp_path / "ctx", "runpull", BLOB_SIZE
+    )
     with pytest.raises(NotFound):
         run_async(qtbot, client.images.inspect(remote))
     try:

@@ -4,7 +4,6 @@ run dialog validation and engine errors, build, save/load, history."""
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -15,11 +14,11 @@ import pytest
 import shiboken6
 
 from app.dialogs import run_spec as rs
-from app.dialogs.build_context import make_context_tar
 from app.dialogs.run import RunDialog
 from app.views.images import ImagesView
 from engine.registry import AuthConfig
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.registry_image import publish_remote_image
 
 # Showing a top-level dialog on the offscreen platform logs this harmless warning.
 pytestmark = [
@@ -204,6 +203,25 @@ def _containers_named(qtbot: Any, ctx: Any, name: str) -> list[Any]:
     return run_async(qtbot, go())
 
 
+def _run_refused_for_taken_port(
+    qtbot: Any, ctx: Any, image: str, name: str, port: int, command: str
+) -> None:
+    """Run ``image`` publishing the taken ``port``: the error stands next to Ports, no leftover."""
+    dialog = RunDialog(ctx, image)
+    qtbot.addWidget(dialog)
+    dialog.name.setText(name)
+    dialog.ports.setText(f"{port}:80")
+    dialog.command.setText(command)
+    task = dialog.submit()
+    assert task is not None
+    # errors are shown from the task's done callback, a loop turn after it ends
+    wait_for(qtbot, lambda: task.done() and rs.PORTS in dialog.errors(), timeout=30)
+    text = dialog.errors().get(rs.PORTS, "")
+    assert "already allocated" in text or "already in use" in text, dialog.errors()
+    # The container created for the failed run was removed again.
+    assert _containers_named(qtbot, ctx, name) == []
+
+
 def test_run_dialog_taken_port_error_next_to_ports(
     app_ctx: Any, qtbot: Any, test_image: str, containers: Any
 ) -> None:
@@ -217,20 +235,9 @@ def test_run_dialog_taken_port_error_next_to_ports(
             "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": str(port)}]}},
         },
     )
-    name = containers.name("second")
-    dialog = RunDialog(app_ctx, test_image)
-    qtbot.addWidget(dialog)
-    dialog.name.setText(name)
-    dialog.ports.setText(f"{port}:80")
-    dialog.command.setText("httpd -f -p 80")
-    task = dialog.submit()
-    assert task is not None
-    # errors are shown from the task's done callback, a loop turn after it ends
-    wait_for(qtbot, lambda: task.done() and rs.PORTS in dialog.errors(), timeout=30)
-    text = dialog.errors().get(rs.PORTS, "")
-    assert "already allocated" in text or "already in use" in text, dialog.errors()
-    # The container created for the failed run was removed again.
-    assert _containers_named(qtbot, app_ctx, name) == []
+    _run_refused_for_taken_port(
+        qtbot, app_ctx, test_image, containers.name("second"), port, "httpd -f -p 80"
+    )
 
 
 def test_run_dialog_taken_port_by_a_host_socket(
@@ -242,18 +249,9 @@ def test_run_dialog_taken_port_by_a_host_socket(
     holder.listen(1)
     port = holder.getsockname()[1]
     try:
-        name = containers.name("sock")
-        dialog = RunDialog(app_ctx, test_image)
-        qtbot.addWidget(dialog)
-        dialog.name.setText(name)
-        dialog.ports.setText(f"{port}:80")
-        dialog.command.setText("sleep 30")
-        task = dialog.submit()
-        assert task is not None
-        wait_for(qtbot, lambda: task.done() and rs.PORTS in dialog.errors(), timeout=30)
-        text = dialog.errors().get(rs.PORTS, "")
-        assert "already in use" in text or "already allocated" in text, dialog.errors()
-        assert _containers_named(qtbot, app_ctx, name) == []
+        _run_refused_for_taken_port(
+            qtbot, app_ctx, test_image, containers.name("sock"), port, "sleep 30"
+        )
     finally:
         holder.close()
 
@@ -283,25 +281,10 @@ def test_pull_from_registry_with_progress(
     view: ImagesView, qtbot: Any, test_image: str, registry: Any, tmp_path: Path
 ) -> None:
     client = view.ctx.client
-    auth = AuthConfig(
-        username=registry.username, password=registry.password, serveraddress=registry.host
-    )
-    remote = f"{registry.host}/views/busybox:{uuid.uuid4().hex[:6]}"
-
     # An image with a layer of its own (random bytes), so the pull really downloads something.
-    folder = tmp_path / "pullctx"
-    folder.mkdir()
-    (folder / "Dockerfile").write_text(f"FROM {test_image}\nCOPY blob /blob\n")
-    (folder / "blob").write_bytes(os.urandom(3_000_000))
-
-    async def push() -> None:
-        async for _ in client.images.build(make_context_tar(folder), tag=remote):
-            pass
-        async for _ in client.images.push(remote, auth=auth):
-            pass
-        await client.images.remove(remote)
-
-    run_async(qtbot, push(), timeout=60)
+    remote, auth = publish_remote_image(
+        qtbot, client, registry, test_image, tmp_path / "pullctx", "views", 3_000_000
+    )
     wait_for(qtbot, lambda: _id_with_tag(view, remote) is None)
 
     # Without credentials the registry refuses, and the dialog offers to sign in.
