@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
 from app.settings import Settings
+from tests.gui.own_engine import _own_engine_root, own_engine_window  # noqa: F401 - fixture
 
 pytestmark = [
     pytest.mark.gui,
@@ -175,16 +176,6 @@ def test_resources_tab_writes_vm_json_bounded_by_the_host_and_keeps_other_keys(
     assert data == {"accel": "tcg", "future": {"x": 1}}
 
 
-@pytest.fixture
-def own_engine_root() -> Any:
-    import shutil
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="psts-", dir="/tmp"))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
 # qasync, when the engine's sockets close under it during the restart
 @pytest.mark.qt_log_ignore("does not support propagateSizeHints", "QSocketNotifier: Invalid socket")
 def test_engine_tab_checks_as_you_type_and_rolls_back_a_file_dockerd_refuses(
@@ -192,25 +183,18 @@ def test_engine_tab_checks_as_you_type_and_rolls_back_a_file_dockerd_refuses(
 ) -> None:
     import json
 
-    from app.context import AppContext
-    from app.runner import Runner
-    from engine.lifecycle import EnginePaths, EngineState, NativeEngine
+    from engine.lifecycle import EngineState
     from tests.gui.conftest import run_async, wait_for
 
-    engine = NativeEngine(EnginePaths.at(own_engine_root), iptables=False, start_timeout=60)
-    runner = Runner(show_dialogs=False)
-    errors: list[tuple[str, str]] = []
-    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
-    ctx = AppContext(engine, attached=False, runner=runner)
-    window = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
-    qtbot.addWidget(window)
-    window.show()
+    engine, ctx, window, errors = own_engine_window(
+        qtbot, own_engine_root, tmp_path / "settings.json"
+    )
     try:
         ctx.start()
         wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
         # the views' first listing is done (a restart in the middle of it fails it, as the
         # footer's Restart would)
-        wait_for(qtbot, lambda: not runner.busy, timeout=30)
+        wait_for(qtbot, lambda: not ctx.runner.busy, timeout=30)
         tab = _open(window, qtbot, "engine")
         path = engine.paths.daemon_json
         before = path.read_bytes()

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.context import AppContext
 from app.main_window import VIEWS, MainWindow
-from app.runner import Runner
 from app.settings import Settings
 from app.tray import Tray
-from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.base import EngineState
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.own_engine import _own_engine_root, own_engine_window  # noqa: F401 - fixture
 from tests.support.engine_fixtures import (
     TEST_IMAGE,
     build_image,
@@ -104,13 +100,6 @@ def test_settings_keep_unknown_keys_and_refuse_secrets(tmp_path: Path) -> None:
     assert (tmp_path / "settings.json.corrupt").exists()
 
 
-@pytest.fixture
-def own_engine_root() -> Any:
-    root = Path(tempfile.mkdtemp(prefix="pstg-", dir="/tmp"))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
 def _question_box() -> QMessageBox | None:
     boxes = [
         w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
@@ -121,14 +110,7 @@ def _question_box() -> QMessageBox | None:
 def test_engine_stopping_mid_session_shows_state_and_recovers(
     qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path
 ) -> None:
-    engine = NativeEngine(EnginePaths.at(own_engine_root), iptables=False, start_timeout=60)
-    runner = Runner(show_dialogs=False)
-    errors: list[tuple[str, str]] = []
-    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
-    ctx = AppContext(engine, attached=False, runner=runner)
-    window = MainWindow(ctx, Settings(path=tmp_path / "s.json"))
-    qtbot.addWidget(window)
-    window.show()
+    engine, ctx, window, errors = own_engine_window(qtbot, own_engine_root, tmp_path / "s.json")
     view = window.views["containers"]
     assert view.stack.currentIndex() == 0  # state page before anything runs
     try:
