@@ -14,9 +14,9 @@ from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from app.views.container_page.commit_dialog import CommitDialog
-from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems, hidden_nameless
+from tests.gui.pages import open_container_page
 
 pytestmark = [
     pytest.mark.gui,
@@ -32,14 +32,7 @@ def test_every_tab_of_the_page_and_the_commit_dialog_name_every_control(
     window: MainWindow, app_ctx: Any, qtbot: Any, look: content.Content
 ) -> None:
     view: Any = window.show_view("containers")
-    web = look.containers["web"]
-    view.search.setText(view.model.get(web)["name"])
-    wait_for(qtbot, lambda: view.proxy.rowCount() == 1)
-    rect = view.tree.visualRect(view.proxy.index(0, 0))
-    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
-    page = view.page
-    wait_for(qtbot, lambda: page is not None and page.details is not None)
+    page = open_container_page(qtbot, view, look.containers["web"])
     header = page.header
     names = {b.accessibleName() for b in header.buttons.values()}
     assert {"Start the container", "Stop the container", "Remove the container"} <= names

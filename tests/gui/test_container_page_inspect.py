@@ -22,6 +22,7 @@ from app.views.container_page.inspect_tree import (
 )
 from app.views.containers import ContainersView
 from tests.gui.conftest import wait_for
+from tests.gui.pages import click_tab, open_container_page
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -46,19 +47,9 @@ def inspect_page(app_ctx: Any, qtbot: Any, containers: Any) -> Any:
     view.activateWindow()
     wait_for(qtbot, view.isActiveWindow, timeout=5)
     wait_for(qtbot, lambda: view.store.synced_once)
-    view.search.setText(containers.name("insp"))
-    wait_for(qtbot, lambda: cid in view.model and view.proxy.rowCount() == 1)
-    rect = view.tree.visualRect(view.proxy.index(0, 0))
-    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
-    page = view.page
-    assert page is not None
+    page = open_container_page(qtbot, view, cid)
     tab = page.tab("Inspect")
-    # the user clicks the Inspect tab
-    bar = page.tabs.tabBar()
-    where = bar.tabRect(page.tabs.indexOf(tab)).center()
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=where)
-    assert page.tabs.currentWidget() is tab
+    assert click_tab(qtbot, page, "Inspect") is tab  # the user clicks the Inspect tab
     wait_for(qtbot, lambda: tab.has_document)
     return page, tab
 

@@ -79,6 +79,7 @@ def test_the_page_streams_stats_only_while_the_stats_tab_is_shown(
 
     from app.views.containers import ContainersView
     from tests.gui.conftest import wait_for
+    from tests.gui.pages import click_tab, open_container_page
 
     view = ContainersView(app_ctx)
     qtbot.addWidget(view)
@@ -86,28 +87,16 @@ def test_the_page_streams_stats_only_while_the_stats_tab_is_shown(
     view.show()
     wait_for(qtbot, lambda: view.store.synced_once)
     cid = containers.create("paged", cmd=BUSY, start=True)
-    view.search.setText(containers.name("paged"))
-    wait_for(qtbot, lambda: cid in view.model and view.proxy.rowCount() == 1)
-    rect = view.tree.visualRect(view.proxy.index(0, 0))
-    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
-    page = view.page
-    assert page is not None
+    page = open_container_page(qtbot, view, cid)
     stats = page.tab("Stats")
-    bar = page.tabs.tabBar()
 
-    def click_tab(title: str) -> None:
-        index = next(i for i in range(page.tabs.count()) if page.tabs.tabText(i) == title)
-        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-        assert page.tabs.currentIndex() == index
-
-    click_tab("Inspect")
+    click_tab(qtbot, page, "Inspect")
     assert not stats.streaming
-    click_tab("Stats")
+    click_tab(qtbot, page, "Stats")
     wait_for(qtbot, lambda: stats.streaming and stats.samples >= 2, timeout=15)
-    click_tab("Inspect")  # another tab: the stream closes at once
+    click_tab(qtbot, page, "Inspect")  # another tab: the stream closes at once
     assert not stats.streaming
-    click_tab("Stats")
+    click_tab(qtbot, page, "Stats")
     assert stats.streaming
     qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)  # back to the list
     assert view.page is None and not stats.streaming

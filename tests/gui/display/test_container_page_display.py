@@ -21,6 +21,7 @@ from app.views.container_page.inspect_tree import MASK
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.looks import Looks
+from tests.gui.pages import click_tab, open_container_page
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -57,13 +58,7 @@ def test_container_page_fits(
         looks.check(name, dialog or window, sized=dialog is not None)
 
     def open_page(cid: str) -> Any:
-        view.search.setText(view.model.get(cid)["name"])
-        wait_for(qtbot, lambda: view.proxy.rowCount() == 1)
-        rect = view.tree.visualRect(view.proxy.index(0, 0))
-        qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-        qtbot.keyClick(view.tree, Qt.Key.Key_Return)
-        page = view.page
-        wait_for(qtbot, lambda: page.details is not None)
+        page = open_container_page(qtbot, view, cid)
         drive.settle(qtbot, app_ctx)
         return page
 
@@ -79,10 +74,7 @@ def test_container_page_fits(
         qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)
 
         page = open_page(secret)
-        inspect = page.tab("Inspect")
-        bar = page.tabs.tabBar()
-        where = bar.tabRect(page.tabs.indexOf(inspect)).center()
-        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=where)
+        inspect = click_tab(qtbot, page, "Inspect")
         wait_for(qtbot, lambda: inspect.has_document)
         inspect.tree.expand(inspect.proxy.mapFromSource(inspect.model.index_of_path("Config")))
         env = inspect.proxy.mapFromSource(inspect.model.index_of_path("Config.Env"))

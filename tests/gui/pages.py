@@ -1,0 +1,38 @@
+"""Opening a container's page and choosing its tabs the way a user does, with mouse and keys.
+
+Data flow: :func:`open_container_page` waits until the Containers view lists the container,
+types its name into the view's search box, waits until the filter leaves that one row, clicks
+the row and presses Enter (the view opens its page), and returns the page once it has the
+container's details (its first inspect landed). :func:`click_tab` clicks a tab of the page by
+its title on the tab bar and checks the page switched to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import wait_for
+
+
+def open_container_page(qtbot: Any, view: Any, container_id: str) -> Any:
+    """The page of ``container_id``, opened from the Containers ``view`` by click and Enter."""
+    wait_for(qtbot, lambda: container_id in view.model)
+    view.search.setText(view.model.get(container_id)["name"])
+    wait_for(qtbot, lambda: view.proxy.rowCount() == 1)
+    rect = view.tree.visualRect(view.proxy.index(0, 0))
+    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    page = view.page
+    wait_for(qtbot, lambda: page is not None and page.details is not None)
+    return page
+
+
+def click_tab(qtbot: Any, page: Any, title: str) -> Any:
+    """Click the page's tab called ``title``; returns the tab, now the current one."""
+    index = next(i for i in range(page.tabs.count()) if page.tabs.tabText(i) == title)
+    bar = page.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert page.tabs.currentIndex() == index, title
+    return page.tabs.widget(index)
