@@ -53,6 +53,12 @@ def open_tab(qtbot: Any, app_ctx: Any, cid: str, **kw: Any) -> LogsTab:
     return tab
 
 
+def script_tab(qtbot: Any, app_ctx: Any, containers: Any, name: str, script: str) -> LogsTab:
+    """The Logs tab, shown, of a new container running the shell ``script`` (it writes the log)."""
+    cid = containers.create(name, cmd=["sh", "-c", script], start=True)
+    return open_tab(qtbot, app_ctx, cid)
+
+
 class PageEvents:
     """What the container page does for its tabs: a fresh inspect after each event."""
 
@@ -97,8 +103,7 @@ def test_known_lines_appear_exactly_with_ansi_stderr_and_a_split_character(
         "printf 'to stderr\\n' >&2; sleep 0.2; "
         "printf 'caf\\303'; sleep 0.3; printf '\\251 split\\n'; echo done"
     )
-    cid = containers.create("ansi", cmd=["sh", "-c", script], start=True)
-    tab = open_tab(qtbot, app_ctx, cid)
+    tab = script_tab(qtbot, app_ctx, containers, "ansi", script)
     wait_for(qtbot, lambda: "done" in log_lines(tab))
     assert log_lines(tab) == ["plain line", "red and bold gone", "to stderr", "café split", "done"]
     palette = theme.current()
@@ -126,8 +131,8 @@ def test_follow_survives_a_restart_without_losing_or_repeating_lines(
         "n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/n; "
         "echo run $n begins; sleep 0.5; echo run $n middle; sleep 300"
     )
-    cid = containers.create("restart", cmd=["sh", "-c", script], start=True)
-    tab = open_tab(qtbot, app_ctx, cid)
+    tab = script_tab(qtbot, app_ctx, containers, "restart", script)
+    cid = tab.container_id
     page = PageEvents(app_ctx, qtbot, tab, cid)
     wait_for(qtbot, lambda: "run 1 middle" in log_lines(tab))
     run_async(qtbot, app_ctx.client.containers.restart(cid, timeout=0))
@@ -149,8 +154,7 @@ def test_search_counts_steps_and_filters_with_case_and_regex(
 ) -> None:
     words = ["Alpha one", "alpha two", "ALPHA three", "beta", "error 42", "error 7 alpha"]
     script = "; ".join(f"echo '{w}'" for w in words)
-    cid = containers.create("search", cmd=["sh", "-c", script], start=True)
-    tab = open_tab(qtbot, app_ctx, cid)
+    tab = script_tab(qtbot, app_ctx, containers, "search", script)
     wait_for(qtbot, lambda: "error 7 alpha" in log_lines(tab))
     qtbot.keyClick(tab.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert tab.search.field.hasFocus()
@@ -253,8 +257,7 @@ def test_scrolling_up_pauses_follow_and_the_end_resumes_it(
     app_ctx: Any, containers: Any, qtbot: Any
 ) -> None:
     script = "seq 1 300; while true; do echo tick; sleep 0.1; done"
-    cid = containers.create("follow", cmd=["sh", "-c", script], start=True)
-    tab = open_tab(qtbot, app_ctx, cid)
+    tab = script_tab(qtbot, app_ctx, containers, "follow", script)
     wait_for(qtbot, lambda: "tick" in log_lines(tab))
     bar = tab.view.verticalScrollBar()
     assert bar.value() == bar.maximum() and tab.follow.isChecked()
@@ -280,8 +283,7 @@ def test_a_tab_off_screen_buffers_and_draws_when_back(
     app_ctx: Any, containers: Any, qtbot: Any
 ) -> None:
     script = "echo first; sleep 1.5; seq 1 50; echo last; sleep 300"
-    cid = containers.create("offscreen", cmd=["sh", "-c", script], start=True)
-    tab = open_tab(qtbot, app_ctx, cid)
+    tab = script_tab(qtbot, app_ctx, containers, "offscreen", script)
     wait_for(qtbot, lambda: log_lines(tab) == ["first"])
     tab.set_active(False)  # what the page does when another tab is shown
     wait_for(qtbot, lambda: any(line[2] == "last" for line in tab.buffer.lines))
