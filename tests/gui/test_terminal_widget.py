@@ -163,14 +163,20 @@ def test_screen_answers_cursor_position_reports_and_decodes_split_utf8() -> None
     assert screen.display_with_history()[0] == "abé€"
 
 
+def _shown_terminal(qtbot: Any, height: int = 400) -> TerminalWidget:
+    """A terminal widget 640 px wide, on screen (closed by qtbot after the test)."""
+    widget = TerminalWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 def test_output_is_parsed_per_chunk_and_repainted_once_per_batch(
     qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    widget = TerminalWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = _shown_terminal(qtbot)
     qtbot.waitUntil(lambda: widget.idle)
     flushes = widget.flushes
     for n in range(200):  # 200 chunks arrive before the loop turns
@@ -203,11 +209,7 @@ def _pixel(widget: TerminalWidget, column: int, row: int) -> QColor:
 
 
 def test_colours_reverse_and_the_cursor_are_painted(qtbot: Any) -> None:
-    widget = TerminalWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = _shown_terminal(qtbot)
     widget.feed(b"\x1b[41m  \x1b[0m\x1b[7m  \x1b[0m\x1b[48;2;1;2;3m  \x1b[0m\r\n\x1b[?25l")
     qtbot.waitUntil(lambda: widget.idle)
     assert _pixel(widget, 0, 0) == cell_colour("red", foreground=False)
@@ -221,11 +223,7 @@ def test_colours_reverse_and_the_cursor_are_painted(qtbot: Any) -> None:
 
 
 def test_keys_selection_copy_paste_and_scrollback(qtbot: Any) -> None:
-    widget = TerminalWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 300)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = _shown_terminal(qtbot, height=300)
     sent: list[bytes] = []
     widget.send.connect(sent.append)
     widget.setFocus()
@@ -278,11 +276,7 @@ def test_keys_selection_copy_paste_and_scrollback(qtbot: Any) -> None:
 
 
 def test_resizing_the_widget_resizes_the_screen_and_says_so(qtbot: Any) -> None:
-    widget = TerminalWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = _shown_terminal(qtbot)
     with qtbot.waitSignal(widget.size_changed) as blocker:
         widget.resize(400, 250)
     rows, cols = blocker.args
