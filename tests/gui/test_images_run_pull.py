@@ -13,10 +13,10 @@ import pytest
 import shiboken6
 
 from app.dialogs import run_spec as rs
-from app.dialogs.run import RunDialog
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.registry_image import publish_remote_image
+from tests.gui.run_dialog import filled_run_dialog
 
 pytestmark = [
     pytest.mark.gui,
@@ -74,10 +74,7 @@ def test_run_pulls_a_missing_image_with_the_stored_login(
     app_ctx: Any, qtbot: Any, registry: Any, store: Any, remote_only: str, containers: Any
 ) -> None:
     store.put(registry.host, registry.username, registry.password)
-    dialog = RunDialog(app_ctx, remote_only)
-    qtbot.addWidget(dialog)
-    dialog.name.setText(containers.name("pulled"))
-    dialog.command.setText("sleep 30")
+    dialog = filled_run_dialog(qtbot, app_ctx, remote_only, containers.name("pulled"), "sleep 30")
     with qtbot.waitSignal(dialog.started, timeout=60000) as blocker:
         dialog.submit()
     container_id = blocker.args[0]
@@ -101,10 +98,7 @@ def test_run_without_a_login_offers_sign_in_then_pulls_and_starts(
     from app.dialogs.signin import SignInDialog
 
     name = containers.name("signin")
-    dialog = RunDialog(app_ctx, remote_only)
-    qtbot.addWidget(dialog)
-    dialog.name.setText(name)
-    dialog.command.setText("sleep 30")
+    dialog = filled_run_dialog(qtbot, app_ctx, remote_only, name, "sleep 30")
     task = dialog.submit()
     assert task is not None
     # The dialog shows the outcome from the task's done callback, a loop turn after it ends.

@@ -19,6 +19,7 @@ from app.views.images import ImagesView
 from engine.registry import AuthConfig
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.registry_image import publish_remote_image
+from tests.gui.run_dialog import filled_run_dialog
 
 # Showing a top-level dialog on the offscreen platform logs this harmless warning.
 pytestmark = [
@@ -207,11 +208,8 @@ def _run_refused_for_taken_port(
     qtbot: Any, ctx: Any, image: str, name: str, port: int, command: str
 ) -> None:
     """Run ``image`` publishing the taken ``port``: the error stands next to Ports, no leftover."""
-    dialog = RunDialog(ctx, image)
-    qtbot.addWidget(dialog)
-    dialog.name.setText(name)
+    dialog = filled_run_dialog(qtbot, ctx, image, name, command)
     dialog.ports.setText(f"{port}:80")
-    dialog.command.setText(command)
     task = dialog.submit()
     assert task is not None
     # errors are shown from the task's done callback, a loop turn after it ends
@@ -260,11 +258,10 @@ def test_run_dialog_starts_a_container(
     app_ctx: Any, qtbot: Any, test_image: str, containers: Any
 ) -> None:
     name = containers.name("ok")
-    dialog = RunDialog(app_ctx, test_image)
-    qtbot.addWidget(dialog)
-    dialog.name.setText(name)
+    dialog = filled_run_dialog(
+        qtbot, app_ctx, test_image, name, "sh -c 'echo $GREETING; sleep 30'"
+    )
     dialog.env.setPlainText("GREETING=hello world")
-    dialog.command.setText("sh -c 'echo $GREETING; sleep 30'")
     dialog.volumes.setPlainText(f"{name}-vol:/data")
     with qtbot.waitSignal(dialog.started, timeout=30000) as blocker:
         dialog.submit()
