@@ -4,7 +4,8 @@ Data flow: :func:`open_container_page` waits until the Containers view lists the
 types its name into the view's search box, waits until the filter leaves that one row, clicks
 the row and presses Enter (the view opens its page), and returns the page once it has the
 container's details (its first inspect landed). :func:`click_tab` clicks a tab of the page by
-its title on the tab bar and checks the page switched to it.
+its title on the tab bar and checks the page switched to it. :func:`open_details_pane` opens the
+Containers view's details pane for one container and waits until no engine work is in flight.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import wait_for
+from tests.gui.display.drive import settle
 
 
 def open_container_page(qtbot: Any, view: Any, container_id: str) -> Any:
@@ -27,6 +29,16 @@ def open_container_page(qtbot: Any, view: Any, container_id: str) -> Any:
     page = view.page
     wait_for(qtbot, lambda: page is not None and page.details is not None)
     return page
+
+
+def open_details_pane(qtbot: Any, ctx: Any, window: Any, container_id: str) -> Any:
+    """The Containers view, shown in ``window``, with ``container_id``'s details pane open."""
+    containers = window.show_view("containers")
+    containers.select([container_id])
+    containers.open_selected()
+    wait_for(qtbot, lambda: containers.details.isVisible())
+    settle(qtbot, ctx)
+    return containers
 
 
 def click_tab(qtbot: Any, page: Any, title: str) -> Any:

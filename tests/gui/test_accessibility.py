@@ -22,6 +22,7 @@ from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems, hidden_nameless
 from tests.gui.display.drive import DIALOG_COUNT, inspect_modal, open_dialogs, settle
+from tests.gui.pages import open_details_pane
 
 pytestmark = [
     pytest.mark.gui,
@@ -43,11 +44,7 @@ def test_every_view_and_the_details_pane_name_every_control(
         window.show_view(key)
         settle(qtbot, app_ctx)
         problems[key] = a11y_problems(window)
-    containers: Any = window.show_view("containers")
-    containers.select([look.containers["web"]])
-    containers.open_selected()
-    wait_for(qtbot, lambda: containers.details.isVisible())
-    settle(qtbot, app_ctx)
+    containers = open_details_pane(qtbot, app_ctx, window, look.containers["web"])
     problems["containers with details"] = a11y_problems(window)
     containers.details.close_panel()  # ends the log stream before the engine client closes
     settle(qtbot, app_ctx)

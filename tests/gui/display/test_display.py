@@ -31,6 +31,7 @@ from tests.gui.display.drive import (
     settle,
 )
 from tests.gui.display.looks import distinct_colours
+from tests.gui.pages import open_details_pane
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -103,11 +104,7 @@ def test_views_and_dialogs_fit(
     app_ctx.client_changed.emit(client)
     settle(qtbot, app_ctx)
 
-    containers: Any = window.show_view("containers")
-    containers.select([look.containers["crashy"]])
-    containers.open_selected()
-    wait_for(qtbot, lambda: containers.details.isVisible())
-    settle(qtbot, app_ctx)
+    containers = open_details_pane(qtbot, app_ctx, window, look.containers["crashy"])
     problems["containers-details"] = clipped_texts(window)
     _save(window.grab().toImage(), folder, "containers-details")
     containers.details.close_panel()
