@@ -22,6 +22,7 @@ from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems, hidden_nameless
 from tests.gui.display.drive import DIALOG_COUNT, inspect_modal, open_dialogs, settle
+from tests.gui.display.looks import assert_no_problems
 from tests.gui.pages import open_details_pane
 
 pytestmark = [
@@ -48,8 +49,7 @@ def test_every_view_and_the_details_pane_name_every_control(
     problems["containers with details"] = a11y_problems(window)
     containers.details.close_panel()  # ends the log stream before the engine client closes
     settle(qtbot, app_ctx)
-    found = {k: v for k, v in problems.items() if v}
-    assert not found, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in found.items())
+    assert_no_problems(problems)
 
 
 def test_every_dialog_names_every_control(
@@ -75,7 +75,7 @@ def test_every_dialog_names_every_control(
     import shiboken6
 
     wait_for(qtbot, lambda: not [d for d in closed if shiboken6.isValid(d)])
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    assert_no_problems(problems)
 
 
 def test_every_modal_question_names_every_control(
@@ -168,7 +168,7 @@ def test_every_modal_question_names_every_control(
     # Escape said no: the container is still there, under its own name
     assert migrate in containers.model
     assert containers.model.get(migrate)["name"] == f"{look.prefix}-migrate"
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    assert_no_problems(problems)
 
 
 def test_sidebar_accessible_action_switches_the_view(window: MainWindow, qtbot: Any) -> None:

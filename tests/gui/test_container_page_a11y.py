@@ -16,6 +16,7 @@ from app.main_window import MainWindow
 from app.views.container_page.commit_dialog import CommitDialog
 from tests.gui.display import content, drive
 from tests.gui.display.checks import a11y_problems, hidden_nameless
+from tests.gui.display.looks import assert_no_problems
 from tests.gui.pages import open_container_page
 
 pytestmark = [
@@ -59,4 +60,4 @@ def test_every_tab_of_the_page_and_the_commit_dialog_name_every_control(
     finally:
         view.close_page()  # ends every tab's streams before the engine client closes
         drive.settle(qtbot, app_ctx)
-    assert not problems, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in problems.items())
+    assert_no_problems(problems)

@@ -7,7 +7,8 @@ suffix that names the theme and size) and calls :meth:`Looks.check` for every st
 dialog must reach its size hint), keeps what they found under the state's name, and grabs the
 picture: it must not be empty, and it is saved as ``<state>-<suffix>.png`` when the folder is
 set. The test ends with :meth:`Looks.assert_fine`, which fails listing every state's problems, so
-one run shows all of them rather than the first. :func:`shown` puts a widget on screen as a
+one run shows all of them rather than the first (:func:`assert_no_problems`, also for tests
+that collect their own). :func:`shown` puts a widget on screen as a
 window of a given size; :func:`distinct_colours` tells a rendered view from a blank one.
 """
 
@@ -54,8 +55,13 @@ class Looks:
 
     def assert_fine(self) -> None:
         """Fail with every state's problems, if any state had one."""
-        bad = {k: v for k, v in self.problems.items() if v}
-        assert not bad, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in bad.items())
+        assert_no_problems(self.problems)
+
+
+def assert_no_problems(problems: dict[str, list[str]]) -> None:
+    """Fail listing every state that has problems, each under its name."""
+    bad = {k: v for k, v in problems.items() if v}
+    assert not bad, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in bad.items())
 
 
 W = TypeVar("W", bound=QWidget)

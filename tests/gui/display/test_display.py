@@ -30,7 +30,7 @@ from tests.gui.display.drive import (
     open_dialogs,
     settle,
 )
-from tests.gui.display.looks import distinct_colours
+from tests.gui.display.looks import assert_no_problems, distinct_colours
 from tests.gui.pages import open_details_pane
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -147,8 +147,7 @@ def test_views_and_dialogs_fit(
         inspect_modal(qtbot, trigger, inspect)
     settle(qtbot, app_ctx)
     assert look.containers["migrate"] in window.views["containers"].model  # Escape kept it
-    bad = {k: v for k, v in problems.items() if v}
-    assert not bad, "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in bad.items())
+    assert_no_problems(problems)
 
 
 def test_theme_switches_live_from_the_appearance_menu(
