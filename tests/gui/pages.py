@@ -1,11 +1,13 @@
-"""Opening a container's page and choosing its tabs the way a user does, with mouse and keys.
+"""Putting the Containers view on screen, opening a container's page and its tabs as a user does.
 
-Data flow: :func:`open_container_page` waits until the Containers view lists the container,
-types its name into the view's search box, waits until the filter leaves that one row, clicks
-the row and presses Enter (the view opens its page), and returns the page once it has the
-container's details (its first inspect landed). :func:`click_tab` clicks a tab of the page by
-its title on the tab bar and checks the page switched to it. :func:`open_details_pane` opens the
-Containers view's details pane for one container and waits until no engine work is in flight.
+Data flow: :func:`shown_containers_view` shows the Containers view as the active window and
+waits for its first full list. :func:`open_container_page` waits until the view lists the
+container, types its name into the search box, waits until the filter leaves that one row,
+clicks the row and presses Enter (the view opens its page), and returns the page once it has
+the container's details (its first inspect landed). :func:`click_tab` clicks a tab of the page
+by its title on the tab bar and checks the page switched to it. :func:`open_details_pane` opens
+the Containers view's details pane for one container and waits until no engine work is in
+flight.
 """
 
 from __future__ import annotations
@@ -16,6 +18,20 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import wait_for
 from tests.gui.display.drive import settle
+
+
+def shown_containers_view(qtbot: Any, ctx: Any) -> Any:
+    """The Containers view at 1200x760, the active window, with its first list done."""
+    from app.views.containers import ContainersView
+
+    view = ContainersView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1200, 760)
+    view.show()
+    view.activateWindow()
+    wait_for(qtbot, view.isActiveWindow, timeout=5)
+    wait_for(qtbot, lambda: view.store.synced_once)
+    return view
 
 
 def open_container_page(qtbot: Any, view: Any, container_id: str) -> Any:

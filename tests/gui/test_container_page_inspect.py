@@ -22,7 +22,7 @@ from app.views.container_page.inspect_tree import (
 )
 from app.views.containers import ContainersView
 from tests.gui.conftest import wait_for
-from tests.gui.pages import click_tab, open_container_page
+from tests.gui.pages import click_tab, open_container_page, shown_containers_view
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -40,13 +40,7 @@ def inspect_page(app_ctx: Any, qtbot: Any, containers: Any) -> Any:
         start=True,
         extra={"Env": ENV},
     )
-    view = ContainersView(app_ctx)
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
-    view.activateWindow()
-    wait_for(qtbot, view.isActiveWindow, timeout=5)
-    wait_for(qtbot, lambda: view.store.synced_once)
+    view = shown_containers_view(qtbot, app_ctx)
     page = open_container_page(qtbot, view, cid)
     tab = page.tab("Inspect")
     assert click_tab(qtbot, page, "Inspect") is tab  # the user clicks the Inspect tab

@@ -77,15 +77,10 @@ def test_the_page_streams_stats_only_while_the_stats_tab_is_shown(
 ) -> None:
     from PySide6.QtCore import Qt
 
-    from app.views.containers import ContainersView
     from tests.gui.conftest import wait_for
-    from tests.gui.pages import click_tab, open_container_page
+    from tests.gui.pages import click_tab, open_container_page, shown_containers_view
 
-    view = ContainersView(app_ctx)
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
-    wait_for(qtbot, lambda: view.store.synced_once)
+    view = shown_containers_view(qtbot, app_ctx)
     cid = containers.create("paged", cmd=BUSY, start=True)
     page = open_container_page(qtbot, view, cid)
     stats = page.tab("Stats")

@@ -52,6 +52,16 @@ def _id_with_tag(view: ImagesView, tag: str) -> str | None:
     return None
 
 
+def _tag_test_image(qtbot: Any, view: ImagesView, test_image: str, repo: str) -> tuple[str, str]:
+    """Tag the test image ``portside-views/<repo>:<random>`` from the view; the row shows it."""
+    image_id = _id_with_tag(view, test_image)
+    assert image_id is not None
+    new_tag = f"portside-views/{repo}:{uuid.uuid4().hex[:6]}"
+    view.tag_image(image_id, new_tag)
+    wait_for(qtbot, lambda: new_tag in view.model.tags_of(image_id))
+    return image_id, new_tag
+
+
 def test_list_model_and_state_page(view: ImagesView, qtmodeltester: Any, test_image: str) -> None:
     qtmodeltester.check(view.model)
     assert view.stack.currentWidget() is view.content
@@ -77,11 +87,7 @@ def test_every_tag_is_whole_on_a_line_of_its_own(
     """Two tags: the Reference cell shows each on its own line, none broken, the row fits both."""
     from PySide6.QtCore import Qt
 
-    image_id = _id_with_tag(view, test_image)
-    assert image_id is not None
-    new_tag = f"portside-views/one-tag-per-line:{uuid.uuid4().hex[:6]}"
-    view.tag_image(image_id, new_tag)
-    wait_for(qtbot, lambda: new_tag in view.model.tags_of(image_id))
+    image_id, new_tag = _tag_test_image(qtbot, view, test_image, "one-tag-per-line")
     view.resize(1000, 500)
     view.show()
     view.search.setText(new_tag)
@@ -99,11 +105,7 @@ def test_every_tag_is_whole_on_a_line_of_its_own(
 def test_tag_untag_and_in_use_follow_events(
     view: ImagesView, qtbot: Any, test_image: str, containers: Any
 ) -> None:
-    image_id = _id_with_tag(view, test_image)
-    assert image_id is not None
-    new_tag = f"portside-views/tagged:{uuid.uuid4().hex[:6]}"
-    view.tag_image(image_id, new_tag)
-    wait_for(qtbot, lambda: new_tag in view.model.tags_of(image_id))
+    image_id, new_tag = _tag_test_image(qtbot, view, test_image, "tagged")
     # A bad tag is refused before reaching the engine, with the reason shown.
     assert view.tag_image(image_id, "Bad Tag!") is None
     assert "not a valid image name" in view.status.text()

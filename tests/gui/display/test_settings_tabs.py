@@ -11,9 +11,6 @@ Screenshots go to ``$PORTSIDE_SCREENSHOTS/settings/`` when set.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from app.settings import Settings
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.daemon_config import ApplyResult
 from tests.gui.display.looks import Looks
+from tests.gui.own_engine import _own_engine_root  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.gui]
 
@@ -40,24 +38,17 @@ REFUSED_TAIL = (
 )
 
 
-@pytest.fixture
-def own_root() -> Iterator[Path]:
-    root = Path(tempfile.mkdtemp(prefix="pstv-", dir="/tmp"))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
-    qasync_loop: Any, qtbot: Any, qapp: Any, own_root: Path, tmp_path: Path,
+    qasync_loop: Any, qtbot: Any, qapp: Any, own_engine_root: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, mode: str,
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("PORTSIDE_HOME", str(own_root))
+    monkeypatch.setenv("PORTSIDE_HOME", str(own_engine_root))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
     looks = Looks("settings", mode)
-    engine = NativeEngine(EnginePaths.at(own_root), iptables=False)
+    engine = NativeEngine(EnginePaths.at(own_engine_root), iptables=False)
     ctx = AppContext(engine, attached=False, runner=Runner(show_dialogs=False))
     window = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
     qtbot.addWidget(window)
