@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -28,14 +27,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.views.containers.logs import LogPane, follow_logs
-from benchmarks.support import private_engine, run_on_qt_loop
+from benchmarks.support import private_engine, run_on_qt_loop, usage
 from engine.client import EngineClient
 from tests.support.engine_fixtures import TEST_IMAGE
 
 
 def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    return usage()[0]
 
 
 def last_line(pane: LogPane) -> str:

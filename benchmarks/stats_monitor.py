@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import sys
 import time
 from pathlib import Path
@@ -20,19 +19,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.gui_shell import create_many, remove_all
-from benchmarks.support import private_engine
+from benchmarks.support import private_engine, usage
 from engine.client import EngineClient
 from engine.stats_monitor import StatsMonitor
 
 
-def cpu_now() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def switches_now() -> int:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_nvcsw + r.ru_nivcsw
+def rates(samples: int, cpu: float, switches: int, wall: float) -> dict[str, float]:
+    """Per second and per sample, from what was counted over ``wall`` seconds."""
+    return {
+        "samples_per_s": samples / wall,
+        "cpu_ms_per_sample": 1000 * cpu / max(samples, 1),
+        "cpu_percent": 100 * cpu / wall,
+        "switches_per_s": switches / wall,
+    }
 
 
 async def bench_monitor(client: EngineClient, ids: list[str], seconds: float) -> dict[str, float]:
@@ -40,22 +39,18 @@ async def bench_monitor(client: EngineClient, ids: list[str], seconds: float) ->
     try:
         mon.set_targets(set(ids))
         await asyncio.sleep(3)  # settle: connections open, first samples
-        n0, c0, s0, t0 = mon.samples_seen, cpu_now(), switches_now(), time.perf_counter()
+        n0, (c0, s0), t0 = mon.samples_seen, usage(), time.perf_counter()
         taken = 0
         end = t0 + seconds
         while time.perf_counter() < end:
             await asyncio.sleep(1.0)
             taken += len(mon.latest())  # decode the latest sample per container, as the tick
-        n1, c1, s1, t1 = mon.samples_seen, cpu_now(), switches_now(), time.perf_counter()
+        n1, (c1, s1), t1 = mon.samples_seen, usage(), time.perf_counter()
         errors = mon.errors()
     finally:
         mon.close()
-    samples = n1 - n0
     return {
-        "samples_per_s": samples / (t1 - t0),
-        "cpu_ms_per_sample": 1000 * (c1 - c0) / max(samples, 1),
-        "cpu_percent": 100 * (c1 - c0) / (t1 - t0),
-        "switches_per_s": (s1 - s0) / (t1 - t0),
+        **rates(n1 - n0, c1 - c0, s1 - s0, t1 - t0),
         "decoded_per_s": taken / (t1 - t0),
         "errors": float(len(errors)),
     }
@@ -73,19 +68,13 @@ async def bench_httpx(client: EngineClient, ids: list[str], seconds: float) -> d
 
     tasks = [asyncio.ensure_future(one(c)) for c in ids]
     await asyncio.sleep(3)
-    n0, c0, s0, t0 = count, cpu_now(), switches_now(), time.perf_counter()
+    n0, (c0, s0), t0 = count, usage(), time.perf_counter()
     await asyncio.sleep(seconds)
-    n1, c1, s1, t1 = count, cpu_now(), switches_now(), time.perf_counter()
+    n1, (c1, s1), t1 = count, usage(), time.perf_counter()
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    samples = n1 - n0
-    return {
-        "samples_per_s": samples / (t1 - t0),
-        "cpu_ms_per_sample": 1000 * (c1 - c0) / max(samples, 1),
-        "cpu_percent": 100 * (c1 - c0) / (t1 - t0),
-        "switches_per_s": (s1 - s0) / (t1 - t0),
-    }
+    return rates(n1 - n0, c1 - c0, s1 - s0, t1 - t0)
 
 
 async def bench(args: argparse.Namespace) -> dict[str, dict[str, float]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -30,14 +29,9 @@ from PySide6.QtCore import QTimer
 from app.context import AppContext
 from app.runner import Runner
 from app.views.container_page.stats_tab import StatsTab
-from benchmarks.support import private_engine, run_on_qt_loop, wait_until
+from benchmarks.support import private_engine, run_on_qt_loop, usage, wait_until
 from engine.lifecycle import ExternalEngine
 from tests.support.engine_fixtures import TEST_IMAGE
-
-
-def usage() -> tuple[float, int]:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime, r.ru_nvcsw + r.ru_nivcsw
 
 
 async def measure(tab: StatsTab, seconds: float) -> dict[str, float]:

@@ -7,7 +7,8 @@ Data flow: a benchmark's ``main`` parses its flags and hands its top coroutine t
 with the busybox test image built, and stops it and deletes the folder on the way out, whatever
 happened. :func:`wait_until` polls a condition on the loop; :func:`watch_running` records, for
 each container, the engine's start-event time and the moment the Containers view's model says
-"running" (the event -> row latency). ``--write`` ends in :func:`write_doc_section`, which
+"running" (the event -> row latency); :func:`usage` reads this process' CPU time and context
+switches. ``--write`` ends in :func:`write_doc_section`, which
 replaces one ``## `` section of docs/benchmarks.md atomically (other sections are untouched).
 
 Qt and the engine are imported inside the functions that need them, so the benchmarks that time
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import resource
 import shutil
 import tempfile
 import time
@@ -30,6 +32,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def usage() -> tuple[float, int]:
+    """This process' CPU seconds (user + system, all threads) and context switches so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_nvcsw + r.ru_nivcsw
 
 
 def write_doc_section(title: str, body: str) -> None:
