@@ -41,7 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.support import write_doc_section
+from benchmarks.support import report_section
 from engine.lifecycle import EnginePaths, NativeEngine, netconf, procs
 from engine.lifecycle.native import PING_INTERVAL, find_program
 
@@ -210,10 +210,7 @@ def main() -> int:
     times = asyncio.run(run(args.rounds))
     command = f".venv/bin/python benchmarks/engine_start.py --rounds {args.rounds}"
     body = render(times, args.rounds, command + (" --write" if args.write else ""))
-    print()
-    print(body)
-    if args.write:
-        write_doc_section(SECTION, body)
+    report_section(SECTION, body, args.write)
     return 0
 
 

@@ -9,7 +9,8 @@ happened. :func:`wait_until` polls a condition on the loop; :func:`watch_running
 each container, the engine's start-event time and the moment the Containers view's model says
 "running" (the event -> row latency); :func:`usage` reads this process' CPU time and context
 switches. ``--write`` ends in :func:`write_doc_section`, which
-replaces one ``## `` section of docs/benchmarks.md atomically (other sections are untouched).
+replaces one ``## `` section of docs/benchmarks.md atomically (other sections are untouched);
+:func:`report_section` prints a section and writes it when asked.
 
 Qt and the engine are imported inside the functions that need them, so the benchmarks that time
 other processes (credential_get, package) import neither.
@@ -56,6 +57,14 @@ def write_doc_section(title: str, body: str) -> None:
     tmp = DOC.with_name(f".{DOC.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, DOC)
+
+
+def report_section(title: str, body: str, write: bool) -> None:
+    """Print a benchmark's section; with ``--write`` also put it into docs/benchmarks.md."""
+    print()
+    print(body)
+    if write:
+        write_doc_section(title, body)
 
 
 async def wait_until(pred: Callable[[], Any], limit: float = 120.0, poll: float = 0.005) -> None:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.support import write_doc_section
+from benchmarks.support import report_section
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.vm import disk
 from engine.vm.engine import VMEngine
@@ -247,10 +247,7 @@ def main() -> int:
         f"--idle {args.idle:g}"
     )
     body = render(result, command + (" --write" if args.write else ""))
-    print()
-    print(body)
-    if args.write:
-        write_doc_section(SECTION, body)
+    report_section(SECTION, body, args.write)
     return 0
 
 
