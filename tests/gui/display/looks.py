@@ -9,15 +9,18 @@ picture: it must not be empty, and it is saved as ``<state>-<suffix>.png`` when 
 set. The test ends with :meth:`Looks.assert_fine`, which fails listing every state's problems, so
 one run shows all of them rather than the first (:func:`assert_no_problems`, also for tests
 that collect their own). :func:`shown` puts a widget on screen as a
-window of a given size; :func:`distinct_colours` tells a rendered view from a blank one.
+window of a given size; the ``mode`` fixture runs a test in the light and the dark theme;
+:func:`distinct_colours` tells a rendered view from a blank one.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -65,6 +68,16 @@ def assert_no_problems(problems: dict[str, list[str]]) -> None:
 
 
 W = TypeVar("W", bound=QWidget)
+
+
+@pytest.fixture(name="mode", params=["light", "dark"])
+def _mode(request: Any, qapp: Any) -> Iterator[str]:
+    """The theme, light then dark: a test using it runs in both; the light one is back after."""
+    from app import theme
+
+    theme.apply(qapp, request.param)
+    yield request.param
+    theme.apply(qapp, "light")
 
 
 def shown(qtbot: Any, widget: W, size: tuple[int, int]) -> W:

@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app import theme
 from app.main_window import MainWindow
 from app.views.container_page.commit_dialog import CommitDialog
 from app.views.container_page.inspect_tree import MASK
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
-from tests.gui.display.looks import Looks
+from tests.gui.display.looks import (
+    Looks,
+    _mode,  # noqa: F401 - the mode fixture
+)
 from tests.gui.pages import click_tab, open_container_page
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -29,7 +31,6 @@ look = drive.look
 window = drive.window
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_container_page_fits(
     window: MainWindow,
@@ -37,7 +38,6 @@ def test_container_page_fits(
     app_ctx: Any,
     containers: Any,
     qtbot: Any,
-    qapp: Any,
     mode: str,
     size: tuple[int, int],
 ) -> None:
@@ -46,7 +46,6 @@ def test_container_page_fits(
         start=True,
         extra={"Env": ["DB_PASSWORD=hunter2", "APP_MODE=production"]},
     )
-    theme.apply(qapp, mode)
     looks = Looks("container-page", f"{mode}-{size[0]}x{size[1]}")
     window.resize(*size)
     qtbot.waitExposed(window)
@@ -102,5 +101,4 @@ def test_container_page_fits(
         qtbot.mouseClick(page.header.back, Qt.MouseButton.LeftButton)
     finally:
         view.close_page()
-        theme.apply(qapp, "light")
     looks.assert_fine()

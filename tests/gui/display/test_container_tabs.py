@@ -12,22 +12,23 @@ from typing import Any
 
 import pytest
 
-from app import theme
 from app.views.container_page.page import ContainerPage
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.display.looks import Looks, shown
+from tests.gui.display.looks import (
+    Looks,
+    _mode,  # noqa: F401 - the mode fixture
+    shown,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_stats_and_files_tabs_fit(
-    qtbot: Any, qapp: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
+    qtbot: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
 ) -> None:
     script = "while :; do :; done"
     cid = containers.create("tabs", cmd=["sh", "-c", script], start=True)
-    theme.apply(qapp, mode)
     looks = Looks("container-tabs", f"{mode}-{size[0]}x{size[1]}")
     page = shown(qtbot, ContainerPage(app_ctx, cid), size)
 
@@ -55,5 +56,4 @@ def test_stats_and_files_tabs_fit(
         look("stats-stopped")
     finally:
         page.close_page()
-        theme.apply(qapp, "light")
     looks.assert_fine()

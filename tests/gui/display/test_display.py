@@ -30,7 +30,11 @@ from tests.gui.display.drive import (
     open_dialogs,
     settle,
 )
-from tests.gui.display.looks import assert_no_problems, distinct_colours
+from tests.gui.display.looks import (
+    _mode,  # noqa: F401 - the mode fixture
+    assert_no_problems,
+    distinct_colours,
+)
 from tests.gui.pages import open_details_pane
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -54,13 +58,6 @@ def _texts(widget: Any) -> str:
     from PySide6.QtWidgets import QLabel
 
     return " ".join(label.text() for label in widget.findChildren(QLabel) if label.isVisible())
-
-
-@pytest.fixture(params=["light", "dark"])
-def mode(request: Any, qapp: Any) -> Any:
-    theme.apply(qapp, request.param)
-    yield request.param
-    theme.apply(qapp, "light")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

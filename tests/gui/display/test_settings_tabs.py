@@ -17,14 +17,16 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from app import theme
 from app.context import AppContext
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.daemon_config import ApplyResult
-from tests.gui.display.looks import Looks
+from tests.gui.display.looks import (
+    Looks,
+    _mode,  # noqa: F401 - the mode fixture
+)
 from tests.gui.own_engine import _own_engine_root  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.gui]
@@ -38,9 +40,8 @@ REFUSED_TAIL = (
 )
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
 def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
-    qasync_loop: Any, qtbot: Any, qapp: Any, own_engine_root: Path, tmp_path: Path,
+    qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, mode: str,
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
@@ -52,53 +53,49 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
     ctx = AppContext(engine, attached=False, runner=Runner(show_dialogs=False))
     window = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
     qtbot.addWidget(window)
-    theme.apply(qapp, mode)
-    try:
-        window.show()
-        qtbot.waitExposed(window)
-        settings_window: Any = window.open_settings()
-        qtbot.waitExposed(settings_window)
-        qtbot.waitUntil(settings_window.isActiveWindow, timeout=5000)
-        # opened: the focus is on the tab bar (arrows switch tabs), Return closes
-        assert QApplication.focusWidget() is settings_window.tabs.tabBar()
+    window.show()
+    qtbot.waitExposed(window)
+    settings_window: Any = window.open_settings()
+    qtbot.waitExposed(settings_window)
+    qtbot.waitUntil(settings_window.isActiveWindow, timeout=5000)
+    # opened: the focus is on the tab bar (arrows switch tabs), Return closes
+    assert QApplication.focusWidget() is settings_window.tabs.tabBar()
 
-        def look(state: str, tab: str) -> None:
-            looks.check(state, settings_window, sized=True)
+    def look(state: str, tab: str) -> None:
+        looks.check(state, settings_window, sized=True)
 
-        for tab in TABS:
-            page = settings_window.show_tab(tab)
-            if tab == "accounts":
-                qtbot.waitUntil(lambda p=page: not ctx.runner.in_flight("accounts.refresh"),
-                                timeout=20000)
-            if tab == "cli":
-                qtbot.waitUntil(lambda p=page: p.panel.facts is not None, timeout=30000)
-            focus = QApplication.focusWidget()
-            assert focus is not None and page.isAncestorOf(focus), (tab, focus)
-            expected = page.apply_button if tab == "resources" else settings_window.close_button
-            assert settings_window.default_button() is expected, tab
-            buttons = settings_window.findChildren(QPushButton)
-            defaults = [b.text() for b in buttons if b.isDefault()]
-            assert defaults == [expected.text()], (tab, defaults)
-            look(tab, tab)
+    for tab in TABS:
+        page = settings_window.show_tab(tab)
+        if tab == "accounts":
+            qtbot.waitUntil(lambda p=page: not ctx.runner.in_flight("accounts.refresh"),
+                            timeout=20000)
+        if tab == "cli":
+            qtbot.waitUntil(lambda p=page: p.panel.facts is not None, timeout=30000)
+        focus = QApplication.focusWidget()
+        assert focus is not None and page.isAncestorOf(focus), (tab, focus)
+        expected = page.apply_button if tab == "resources" else settings_window.close_button
+        assert settings_window.default_button() is expected, tab
+        buttons = settings_window.findChildren(QPushButton)
+        defaults = [b.text() for b in buttons if b.isDefault()]
+        assert defaults == [expected.text()], (tab, defaults)
+        look(tab, tab)
 
-        # the longest texts each tab can show
-        engine_tab = settings_window.show_tab("engine")
-        engine_tab._applied(ApplyResult(
-            ok=False, rolled_back=True, running=True,
-            error="unable to configure the Docker daemon with file /tmp/pst-x/daemon.json: the "
-            "following directives don't match any configuration option: no-such-key",
-            log_tail=REFUSED_TAIL,
-        ))
-        assert engine_tab.engine_log.isVisible()
-        look("engine-refused", "engine")
-        proxies_tab = settings_window.show_tab("proxies")
-        proxies_tab.http.setText("http://bob:hunter2@proxy.example.com:3128")
-        assert proxies_tab.problems.isVisible()
-        look("proxies-password", "proxies")
-        general = settings_window.show_tab("general")
-        general._fail(f"Could not save {tmp_path / 'settings.json'}: check that the folder is "
-                      "writable.")
-        look("general-error", "general")
-    finally:
-        theme.apply(qapp, "light")
+    # the longest texts each tab can show
+    engine_tab = settings_window.show_tab("engine")
+    engine_tab._applied(ApplyResult(
+        ok=False, rolled_back=True, running=True,
+        error="unable to configure the Docker daemon with file /tmp/pst-x/daemon.json: the "
+        "following directives don't match any configuration option: no-such-key",
+        log_tail=REFUSED_TAIL,
+    ))
+    assert engine_tab.engine_log.isVisible()
+    look("engine-refused", "engine")
+    proxies_tab = settings_window.show_tab("proxies")
+    proxies_tab.http.setText("http://bob:hunter2@proxy.example.com:3128")
+    assert proxies_tab.problems.isVisible()
+    look("proxies-password", "proxies")
+    general = settings_window.show_tab("general")
+    general._fail(f"Could not save {tmp_path / 'settings.json'}: check that the folder is "
+                  "writable.")
+    look("general-error", "general")
     looks.assert_fine()

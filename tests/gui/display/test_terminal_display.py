@@ -13,22 +13,23 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app import theme
 from app.views.container_page.page import ContainerPage
 from app.views.container_page.terminal.colours import cell_colour
 from tests.gui.conftest import wait_for
-from tests.gui.display.looks import Looks, shown
+from tests.gui.display.looks import (
+    Looks,
+    _mode,  # noqa: F401 - the mode fixture
+    shown,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_terminal_running_top_fits(
-    qtbot: Any, qapp: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
+    qtbot: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
 ) -> None:
     cid = containers.create("term-shot", start=True)
-    theme.apply(qapp, mode)
     looks = Looks("terminal", f"{mode}-{size[0]}x{size[1]}")
     page = shown(qtbot, ContainerPage(app_ctx, cid), size)
 
@@ -77,5 +78,4 @@ def test_terminal_running_top_fits(
         look("no-bash")
     finally:
         page.close_page()
-        theme.apply(qapp, "light")
     looks.assert_fine()

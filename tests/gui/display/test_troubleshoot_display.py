@@ -16,21 +16,21 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app import theme
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.display.looks import Looks
+from tests.gui.display.looks import (
+    Looks,
+    _mode,  # noqa: F401 - the mode fixture
+)
 from tests.gui.test_troubleshoot import own_ctx, wait_box, window  # noqa: F401 - fixtures
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
-def test_troubleshoot_fits(qtbot: Any, qapp: Any, window: Any, own_ctx: Any,  # noqa: F811
+def test_troubleshoot_fits(qtbot: Any, window: Any, own_ctx: Any,  # noqa: F811
                            tmp_path: Path, mode: str) -> None:
     from app.troubleshoot import open_troubleshoot
 
-    theme.apply(qapp, mode)
     looks = Looks("troubleshoot", mode)
     run_async(qtbot, import_image(own_ctx.engine.endpoint, TEST_IMAGE), 90)
     window.resize(1280, 720)
@@ -40,70 +40,61 @@ def test_troubleshoot_fits(qtbot: Any, qapp: Any, window: Any, own_ctx: Any,  # 
     def look(state: str, widget: QWidget) -> None:
         looks.check(state, widget, sized=True)
 
-    try:
-        for key in dialog.pages:
-            dialog.show_tab(key)
-            look(f"tab-{key}", dialog)
+    for key in dialog.pages:
+        dialog.show_tab(key)
+        look(f"tab-{key}", dialog)
 
-        page = dialog.show_tab("engine")
-        qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
-        look("engine-restarting", dialog)
-        wait_for(qtbot, lambda: "runs again" in page.result_label.text(), 60)
-        wait_for(qtbot, lambda: own_ctx.client is not None, 30)
-        look("engine-restarted", dialog)
+    page = dialog.show_tab("engine")
+    qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
+    look("engine-restarting", dialog)
+    wait_for(qtbot, lambda: "runs again" in page.result_label.text(), 60)
+    wait_for(qtbot, lambda: own_ctx.client is not None, 30)
+    look("engine-restarted", dialog)
 
-        bundle = dialog.show_tab("diagnostics")
-        run_async(qtbot, bundle.write_to(tmp_path / "bundle.zip"), 60)
-        wait_for(qtbot, bundle.show_button.isVisible)
-        look("diagnostics-done", dialog)
+    bundle = dialog.show_tab("diagnostics")
+    run_async(qtbot, bundle.write_to(tmp_path / "bundle.zip"), 60)
+    wait_for(qtbot, bundle.show_button.isVisible)
+    look("diagnostics-done", dialog)
 
-        cleanup = dialog.show_tab("cleanup")
-        qtbot.mouseClick(cleanup.button, Qt.MouseButton.LeftButton)
-        box = wait_box(qtbot)
-        look("cleanup-question", box)
-        qtbot.keyClick(box, Qt.Key.Key_Escape)
+    cleanup = dialog.show_tab("cleanup")
+    qtbot.mouseClick(cleanup.button, Qt.MouseButton.LeftButton)
+    box = wait_box(qtbot)
+    look("cleanup-question", box)
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
 
-        data = dialog.show_tab("reset")
-        qtbot.mouseClick(data.reset_button, Qt.MouseButton.LeftButton)
-        box = wait_box(qtbot)
-        assert isinstance(box, QMessageBox)
-        look("reset-question", box)
-        qtbot.keyClick(box, Qt.Key.Key_Escape)
+    data = dialog.show_tab("reset")
+    qtbot.mouseClick(data.reset_button, Qt.MouseButton.LeftButton)
+    box = wait_box(qtbot)
+    assert isinstance(box, QMessageBox)
+    look("reset-question", box)
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
 
-        qtbot.mouseClick(data.purge_button, Qt.MouseButton.LeftButton)
-        wait_for(qtbot, lambda: data.purge_dialog is not None and data.purge_dialog.isVisible(),
-                 30)
-        look("purge-list", data.purge_dialog)
-        data.purge_dialog.confirm.setChecked(True)
-        look("purge-list-ticked", data.purge_dialog)
-        qtbot.keyClick(data.purge_dialog, Qt.Key.Key_Escape)
-        wait_for(qtbot, lambda: not data.purge_dialog.isVisible())
-    finally:
-        theme.apply(qapp, "light")
+    qtbot.mouseClick(data.purge_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: data.purge_dialog is not None and data.purge_dialog.isVisible(),
+             30)
+    look("purge-list", data.purge_dialog)
+    data.purge_dialog.confirm.setChecked(True)
+    look("purge-list-ticked", data.purge_dialog)
+    qtbot.keyClick(data.purge_dialog, Qt.Key.Key_Escape)
+    wait_for(qtbot, lambda: not data.purge_dialog.isVisible())
     looks.assert_fine()
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
-def test_troubleshoot_attached_fits(qtbot: Any, qapp: Any, app_ctx: Any, tmp_path: Path,
-                                    mode: str) -> None:
+def test_troubleshoot_attached_fits(qtbot: Any, app_ctx: Any, tmp_path: Path, mode: str) -> None:
     """Attached to an engine Portside does not run: the pages say what cannot be done here."""
     from app.settings import Settings
     from app.troubleshoot.dialog import TroubleshootDialog
 
-    theme.apply(qapp, mode)
     looks = Looks("troubleshoot", mode)
     dialog = TroubleshootDialog(app_ctx, Settings(path=tmp_path / "settings.json"))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    try:
-        for key in ("engine", "reset"):
-            dialog.show_tab(key)
-            looks.check(f"attached-{key}", dialog)
-        assert not dialog.engine_page.restart_button.isEnabled()
-        assert "does not run" in dialog.engine_page.result_label.text()
-        assert not dialog.data_page.purge_button.isEnabled()
-        assert dialog.data_page.reset_button.isEnabled()
-    finally:
-        theme.apply(qapp, "light")
+    for key in ("engine", "reset"):
+        dialog.show_tab(key)
+        looks.check(f"attached-{key}", dialog)
+    assert not dialog.engine_page.restart_button.isEnabled()
+    assert "does not run" in dialog.engine_page.result_label.text()
+    assert not dialog.data_page.purge_button.isEnabled()
+    assert dialog.data_page.reset_button.isEnabled()
     looks.assert_fine()
