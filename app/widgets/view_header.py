@@ -55,8 +55,13 @@ class ViewHeader(QWidget):
         self.title.setText(title)
 
     def set_count(self, text: str) -> None:
-        """The count next to the title ("12 images", "4 running · 8 total")."""
+        """The count next to the title ("12 images", "4 running · 8 total").
+
+        The row is laid out at once, so a count that grew ("" -> "0 logins") has its room before
+        anything paints or measures it, not a LayoutRequest later (a cut count for one frame).
+        """
         self.count.setText(text)
+        self._layout.activate()
 
     def add_widget(self, widget: QWidget) -> None:
         """Put ``widget`` on the right, before the primary button."""

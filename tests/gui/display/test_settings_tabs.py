@@ -5,7 +5,8 @@ default button the one that makes sense there (Close; Apply on Resources).
 The window runs on a context with a NativeEngine that is not started (so the Engine and Proxies
 tabs are the editable ones a user of Portside's own engine sees) and is shown at its own size.
 Each tab is also looked at in its state with the longest texts: Engine after a refused apply
-(dockerd's error and the log), Proxies with a refused password, General after a failed save.
+(dockerd's error and the log), Proxies with a refused password, General after a failed save;
+the Accounts count must fit the moment it changes, before any layout pass.
 Screenshots go to ``$PORTSIDE_SCREENSHOTS/settings/`` when set.
 """
 
@@ -21,8 +22,10 @@ from app.context import AppContext
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
+from app.widgets.view_header import ViewHeader
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.daemon_config import ApplyResult
+from tests.gui.display.checks import clipped_texts
 from tests.gui.display.looks import (
     Looks,
     _mode,  # noqa: F401 - the mode fixture
@@ -67,8 +70,10 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
     for tab in TABS:
         page = settings_window.show_tab(tab)
         if tab == "accounts":
-            qtbot.waitUntil(lambda p=page: not ctx.runner.in_flight("accounts.refresh"),
-                            timeout=20000)
+            # loaded = its count is shown. Not "refresh not in flight": the task is done() a loop
+            # turn before its on_done sets the texts, so the look could run while "0 logins"
+            # arrived, and measure it in the empty label's 6 px
+            qtbot.waitUntil(lambda p=page: bool(p.view.header.count.text()), timeout=20000)
         if tab == "cli":
             qtbot.waitUntil(lambda p=page: p.panel.facts is not None, timeout=30000)
         focus = QApplication.focusWidget()
@@ -79,6 +84,8 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
         defaults = [b.text() for b in buttons if b.isDefault()]
         assert defaults == [expected.text()], (tab, defaults)
         look(tab, tab)
+        if tab == "accounts":
+            assert_count_has_room_at_once(settings_window, page.view.header)
 
     # the longest texts each tab can show
     engine_tab = settings_window.show_tab("engine")
@@ -99,3 +106,17 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
                   "writable.")
     look("general-error", "general")
     looks.assert_fine()
+
+
+def assert_count_has_room_at_once(window: Any, header: ViewHeader) -> None:
+    """Each count the Accounts view can show fits the moment it is set, before any event runs.
+
+    A count that grows ("0 logins" -> "12 logins") used to wait for a LayoutRequest: measured
+    (or painted) before that, it was cut to the old text's width.
+    """
+    shown = header.count.text()
+    for count in ("12 logins", "1 login", "1024 logins"):
+        header.set_count(count)
+        cut = [p for p in clipped_texts(window) if p.startswith("viewCount")]
+        assert not cut, cut
+    header.set_count(shown)
