@@ -8,9 +8,10 @@ dialog must reach its size hint), keeps what they found under the state's name, 
 picture: it must not be empty, and it is saved as ``<state>-<suffix>.png`` when the folder is
 set. The test ends with :meth:`Looks.assert_fine`, which fails listing every state's problems, so
 one run shows all of them rather than the first (:func:`assert_no_problems`, also for tests
-that collect their own). :func:`shown` puts a widget on screen as a
-window of a given size; the ``mode`` fixture runs a test in the light and the dark theme;
-:func:`distinct_colours` tells a rendered view from a blank one.
+that collect their own). The ``mode`` fixture runs a test in the light and the dark theme (and
+puts the light one back), :data:`WINDOW_SIZES` at 1280x720 and 1920x1080; :func:`shown` puts a
+widget on screen as a window of a given size; :func:`distinct_colours` tells a rendered view
+from a blank one.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def assert_no_problems(problems: dict[str, list[str]]) -> None:
 
 
 W = TypeVar("W", bound=QWidget)
+
+
+#: Runs a test at the two window sizes the app must fit (``size``: width, height).
+WINDOW_SIZES = pytest.mark.parametrize(
+    "size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
 
 
 @pytest.fixture(name="mode", params=["light", "dark"])

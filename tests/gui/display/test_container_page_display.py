@@ -20,6 +20,7 @@ from app.views.container_page.inspect_tree import MASK
 from tests.gui.conftest import wait_for
 from tests.gui.display import content, drive
 from tests.gui.display.looks import (
+    WINDOW_SIZES,
     Looks,
     _mode,  # noqa: F401 - the mode fixture
 )
@@ -31,7 +32,7 @@ look = drive.look
 window = drive.window
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@WINDOW_SIZES
 def test_container_page_fits(
     window: MainWindow,
     look: content.Content,

@@ -15,6 +15,7 @@ import pytest
 from app.views.container_page.page import ContainerPage
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.display.looks import (
+    WINDOW_SIZES,
     Looks,
     _mode,  # noqa: F401 - the mode fixture
     shown,
@@ -23,7 +24,7 @@ from tests.gui.display.looks import (
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@WINDOW_SIZES
 def test_stats_and_files_tabs_fit(
     qtbot: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
 ) -> None:

@@ -31,6 +31,7 @@ from tests.gui.display.drive import (
     settle,
 )
 from tests.gui.display.looks import (
+    WINDOW_SIZES,
     _mode,  # noqa: F401 - the mode fixture
     assert_no_problems,
     distinct_colours,
@@ -42,7 +43,6 @@ pytestmark = [pytest.mark.gui, pytest.mark.engine]
 look = drive.look
 window = drive.window
 
-SIZES = ((1280, 720), (1920, 1080))
 #: columns that may elide at 1280 px (long references); names, states, CPU, memory may not
 ELIDE_OK = ("Image", "Reference", "Mountpoint", "Ports")
 
@@ -60,7 +60,7 @@ def _texts(widget: Any) -> str:
     return " ".join(label.text() for label in widget.findChildren(QLabel) if label.isVisible())
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@WINDOW_SIZES
 def test_views_and_dialogs_fit(
     window: MainWindow,
     app_ctx: Any,

@@ -17,6 +17,7 @@ from app.views.container_page.page import ContainerPage
 from app.views.container_page.terminal.colours import cell_colour
 from tests.gui.conftest import wait_for
 from tests.gui.display.looks import (
+    WINDOW_SIZES,
     Looks,
     _mode,  # noqa: F401 - the mode fixture
     shown,
@@ -25,7 +26,7 @@ from tests.gui.display.looks import (
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@WINDOW_SIZES
 def test_terminal_running_top_fits(
     qtbot: Any, app_ctx: Any, containers: Any, mode: str, size: tuple[int, int]
 ) -> None:
