@@ -3,7 +3,9 @@
 Data flow: :func:`publish_remote_image` writes a build context (``FROM`` the test image plus a
 layer of random bytes, so a pull really downloads something), builds it in the session's engine
 under a fresh tag of the registry, pushes it there with the registry's login, and removes it
-from the engine again. The caller pulls (or runs) it and removes whatever it pulled.
+from the engine again. The caller pulls (or runs) it and removes whatever it pulled; when it
+signed in on the way, :func:`assert_signed_in` checks the sign-in dialog is gone and the login
+is in the keyring.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import shiboken6
+
 from app.dialogs.build_context import make_context_tar
 from engine.registry import AuthConfig
-from tests.gui.conftest import run_async
+from tests.gui.conftest import run_async, wait_for
 
 
 def publish_remote_image(
@@ -42,3 +46,10 @@ def publish_remote_image(
 
     run_async(qtbot, publish(), timeout=60)
     return ref, auth
+
+
+def assert_signed_in(qtbot: Any, signin: Any, store: Any, registry: Any) -> None:
+    """The closed sign-in dialog is deleted (no hidden window stays behind), the login stored."""
+    wait_for(qtbot, lambda: not shiboken6.isValid(signin))
+    login = store.get(registry.host)
+    assert login is not None and login.secret == registry.password

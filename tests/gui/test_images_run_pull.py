@@ -15,7 +15,7 @@ import shiboken6
 from app.dialogs import run_spec as rs
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.registry_image import publish_remote_image
+from tests.gui.registry_image import assert_signed_in, publish_remote_image
 from tests.gui.run_dialog import filled_run_dialog
 
 pytestmark = [
@@ -126,10 +126,6 @@ def test_run_without_a_login_offers_sign_in_then_pulls_and_starts(
     finally:
         if shiboken6.isValid(signin):
             signin.close()
-    # Closed dialogs don't stay behind as hidden windows.
-    wait_for(qtbot, lambda: not shiboken6.isValid(signin))
-
-    login = store.get(registry.host)
-    assert login is not None and login.secret == registry.password
+    assert_signed_in(qtbot, signin, store, registry)
     assert dialog.pulled == remote_only and not dialog.errors()
     assert _running(qtbot, app_ctx, blocker.args[0]).running

@@ -18,7 +18,7 @@ from app.dialogs.run import RunDialog
 from app.views.images import ImagesView
 from engine.registry import AuthConfig
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.registry_image import publish_remote_image
+from tests.gui.registry_image import assert_signed_in, publish_remote_image
 from tests.gui.run_dialog import filled_run_dialog
 
 # Showing a top-level dialog on the offscreen platform logs this harmless warning.
@@ -436,10 +436,7 @@ def test_push_with_stored_credentials_and_pull_retry_after_sign_in(
         finally:
             if shiboken6.isValid(signin):
                 signin.close()
-        # Closed dialogs don't stay behind as hidden windows.
-        wait_for(qtbot, lambda: not shiboken6.isValid(signin))
-        login = store.get(registry.host)
-        assert login is not None and login.secret == registry.password
+        assert_signed_in(qtbot, signin, store, registry)
         assert store.logins().get(registry.host) == registry.username
         wait_for(qtbot, lambda: _id_with_tag(view, remote) is not None)
         pull.close()
