@@ -23,11 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +37,7 @@ from app.engines.targets import target_for
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
-from benchmarks.support import run_on_qt_loop, wait_until, watch_running
+from benchmarks.support import idle_usage, run_on_qt_loop, wait_until, watch_running
 from engine.client import EngineClient
 from engine.engines import EngineEntry
 from tests.support import remote_engines
@@ -73,12 +71,9 @@ async def idle_once(entry: EngineEntry, n: int, seconds: float) -> dict[str, flo
     ctx, window, view = await open_window(entry)
     await wait_until(lambda: len(view.model) >= n, 60)
     await asyncio.sleep(4)  # settle: first list, stats streams of the visible rows opened
-    r0, c0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    await asyncio.sleep(seconds)
-    r1, c1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    idle = await idle_usage(seconds)
     out = {
-        "cpu_percent": 100 * cpu / (c1 - c0),
+        "cpu_percent": idle["cpu_percent"],
         "stats_rows": float(len(view.store.stats_streams)),
         "source": type(view.store._source).__name__ if view.store._source else "none",
     }

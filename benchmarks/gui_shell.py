@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,13 @@ from app.context import AppContext
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
-from benchmarks.support import private_engine, run_on_qt_loop, wait_until, watch_running
+from benchmarks.support import (
+    idle_usage,
+    private_engine,
+    run_on_qt_loop,
+    wait_until,
+    watch_running,
+)
 from engine.client import EngineClient
 from engine.lifecycle import ExternalEngine
 from tests.support.engine_fixtures import TEST_IMAGE
@@ -138,21 +143,18 @@ async def bench_idle(client: EngineClient, endpoint: str, seconds: float) -> dic
         print(f"measuring {label} (pid {os.getpid()})", file=sys.stderr, flush=True)
         updates = 0
         n0 = samples_seen(view)
-        r0, c0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-        await asyncio.sleep(seconds)
-        r1, c1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        idle = await idle_usage(seconds)
         n1 = samples_seen(view)
-        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        wall = idle["seconds"]
         results[label] = {
             "view": show,
-            "seconds": c1 - c0,
-            "cpu_percent_of_core": 100 * cpu / (c1 - c0),
-            "wakeups_per_s": ((r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw))
-            / (c1 - c0),
-            "model_updates_per_s": updates / (c1 - c0),
+            "seconds": wall,
+            "cpu_percent_of_core": idle["cpu_percent"],
+            "wakeups_per_s": idle["switches_per_s"],
+            "model_updates_per_s": updates / wall,
             "stats_targets": len(view.store.stats_streams),
-            "samples_per_s": (n1 - n0) / (c1 - c0) if n0 is not None and n1 is not None else None,
-            "rss_mib": r1.ru_maxrss / 1024,
+            "samples_per_s": (n1 - n0) / wall if n0 is not None and n1 is not None else None,
+            "rss_mib": idle["rss_mib"],
         }
     await ctx.shutdown()
     window.close()

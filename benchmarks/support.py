@@ -1,4 +1,4 @@
-"""What several benchmarks do alike: a private engine, the app's loop, waiting, event -> row, docs.
+"""What several benchmarks do alike: a private engine, the app's loop, waiting, measuring, docs.
 
 Data flow: a benchmark's ``main`` parses its flags and hands its top coroutine to
 :func:`run_on_qt_loop` (GUI benchmarks: a ``QApplication`` and the app's own qasync
@@ -7,10 +7,11 @@ Data flow: a benchmark's ``main`` parses its flags and hands its top coroutine t
 with the busybox test image built, and stops it and deletes the folder on the way out, whatever
 happened. :func:`wait_until` polls a condition on the loop; :func:`watch_running` records, for
 each container, the engine's start-event time and the moment the Containers view's model says
-"running" (the event -> row latency); :func:`usage` reads this process' CPU time and context
-switches. ``--write`` ends in :func:`write_doc_section`, which
-replaces one ``## `` section of docs/benchmarks.md atomically (other sections are untouched);
-:func:`report_section` prints a section and writes it when asked.
+"running" (the event -> row latency). :func:`usage` reads this process' CPU time and context
+switches; :func:`idle_usage` lets the loop run and says what the process used meanwhile. At
+the end :func:`report_section` prints the benchmark's section and, with ``--write``,
+:func:`write_doc_section` replaces that ``## `` section of docs/benchmarks.md atomically (other
+sections are untouched).
 
 Qt and the engine are imported inside the functions that need them, so the benchmarks that time
 other processes (credential_get, package) import neither.
@@ -57,6 +58,22 @@ def write_doc_section(title: str, body: str) -> None:
     tmp = DOC.with_name(f".{DOC.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, DOC)
+
+
+async def idle_usage(seconds: float) -> dict[str, float]:
+    """Let the loop run ``seconds``; what this process used meanwhile (CPU, switches, peak RSS)."""
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    await asyncio.sleep(seconds)
+    r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    wall = t1 - t0
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    switches = (r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw)
+    return {
+        "seconds": wall,
+        "cpu_percent": 100 * cpu / wall,
+        "switches_per_s": switches / wall,
+        "rss_mib": r1.ru_maxrss / 1024,
+    }
 
 
 def report_section(title: str, body: str, write: bool) -> None:
