@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QVBoxLayout, QWidget
 
 from app import autostart, theme
 from app.dialogs.frame import WrapLabel, grow_to_fit, name_form_fields
@@ -41,7 +41,9 @@ class GeneralTab(QWidget):
         self.tray_box = QCheckBox("Keep running in the tray when the window is closed")
         self.tray_box.setChecked(self.settings.close_to_tray)
         self.tray_box.toggled.connect(self._on_tray)
-        self.login_where = QLabel()
+        # a path as long as the user's home makes it: wrapped (at its slashes), never cut and
+        # never widening the window past the screen
+        self.login_where = WrapLabel()
         self.login_where.setObjectName("muted")
         self.message = WrapLabel()
         self.message.setObjectName("fieldError")

@@ -5,7 +5,8 @@ default button the one that makes sense there (Close; Apply on Resources).
 The window runs on a context with a NativeEngine that is not started (so the Engine and Proxies
 tabs are the editable ones a user of Portside's own engine sees) and is shown at its own size.
 Each tab is also looked at in its state with the longest texts: Engine after a refused apply
-(dockerd's error and the log), Proxies with a refused password, General after a failed save;
+(dockerd's error and the log), Proxies with a refused password, General with start at login
+on (the path of its entry) and after a failed save;
 the Accounts count must fit the moment it changes, before any layout pass.
 Screenshots go to ``$PORTSIDE_SCREENSHOTS/settings/`` when set.
 """
@@ -47,7 +48,8 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
     qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, mode: str,
 ) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    # deep enough that "Starts from <its autostart entry>" is wider than the window
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg" / ("a-long-folder-name-" * 5)))
     monkeypatch.setenv("PORTSIDE_HOME", str(own_engine_root))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
@@ -88,6 +90,12 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
             assert_count_has_room_at_once(settings_window, page.view.header)
 
     # the longest texts each tab can show
+    general = settings_window.show_tab("general")
+    general.login_box.setChecked(True)  # writes $XDG_CONFIG_HOME/autostart (under tmp_path)
+    assert general.login_where.text().startswith("Starts from /")
+    width = settings_window.width()
+    look("general-login", "general")
+    assert settings_window.width() == width, "a long path widened the window: wrap it"
     engine_tab = settings_window.show_tab("engine")
     engine_tab._applied(ApplyResult(
         ok=False, rolled_back=True, running=True,
@@ -101,7 +109,7 @@ def test_every_settings_tab_fits_and_has_the_focus_and_default_it_should(
     proxies_tab.http.setText("http://bob:hunter2@proxy.example.com:3128")
     assert proxies_tab.problems.isVisible()
     look("proxies-password", "proxies")
-    general = settings_window.show_tab("general")
+    settings_window.show_tab("general")
     general._fail(f"Could not save {tmp_path / 'settings.json'}: check that the folder is "
                   "writable.")
     look("general-error", "general")
