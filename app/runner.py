@@ -2,7 +2,9 @@
 
 ``Runner.run`` starts a coroutine as an asyncio task on the (qasync) loop, keeps a strong reference
 while it is in flight, cancels the older run of the same ``key`` (a superseded refresh), and shows
-errors to the user with the engine's own message. Nothing is lost silently: unexpected exceptions
+errors to the user with the engine's own message. Long work the user started carries a name
+(``run(work="Pull nginx:latest")``): :meth:`Runner.work_in_flight` lists it, so an engine switch
+can ask before stopping it (app/engines/busy.py). Nothing is lost silently: unexpected exceptions
 anywhere (Qt slots, asyncio callbacks) go through :func:`install_crash_hook`.
 """
 
@@ -50,6 +52,8 @@ class Runner(QObject):
         super().__init__(parent)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._keyed: dict[str, asyncio.Task[Any]] = {}
+        #: names of the long work in flight, in start order (run(work=...))
+        self._work: dict[asyncio.Task[Any], str] = {}
         self.show_dialogs = show_dialogs
         self.dialog_parent: Callable[[], QWidget | None] = lambda: None
         self.window_visible: Callable[[], bool] = lambda: True
@@ -64,6 +68,10 @@ class Runner(QObject):
         task = self._keyed.get(key)
         return task is not None and not task.done()
 
+    def work_in_flight(self) -> list[str]:
+        """Names of the long work in flight (``run(work=...)``), oldest first."""
+        return [name for task, name in self._work.items() if not task.done()]
+
     def run(
         self,
         coro_factory: Callable[[], Awaitable[T]],
@@ -73,8 +81,13 @@ class Runner(QObject):
         on_done: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], bool] | None = None,
         notify_when_hidden: bool = False,
+        work: str = "",
     ) -> asyncio.Task[T]:
-        """Start ``coro_factory()`` as a task; the same ``key`` cancels the older run."""
+        """Start ``coro_factory()`` as a task; the same ``key`` cancels the older run.
+
+        ``work`` names long work the user started ("Pull nginx:latest", "Terminal in web"):
+        switching engines stops it, so the switch asks first (:meth:`work_in_flight`).
+        """
         if key is not None:
             older = self._keyed.pop(key, None)
             if older is not None and not older.done():
@@ -88,11 +101,14 @@ class Runner(QObject):
         self._tasks.add(task)
         if key is not None:
             self._keyed[key] = task
+        if work:
+            self._work[task] = work
         if not was_busy:
             self.busy_changed.emit(True)
 
         def _finished(t: asyncio.Task[T]) -> None:
             self._tasks.discard(t)
+            self._work.pop(t, None)
             if key is not None and self._keyed.get(key) is t:
                 del self._keyed[key]
             try:
