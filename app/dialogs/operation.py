@@ -157,6 +157,10 @@ class OperationDialog(PortsideDialog):
     def input_widgets(self) -> list[QWidget]:
         return []
 
+    def work_name(self) -> str:
+        """What the running body is called when an engine switch asks before stopping it."""
+        return self.op_title
+
     # -- running ------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -183,6 +187,7 @@ class OperationDialog(PortsideDialog):
             on_done=guarded(self, self._on_done),
             on_error=guarded(self, self._on_error),
             notify_when_hidden=True,
+            work=self.work_name(),
         )
         self.task.add_done_callback(self._on_task_finished)
         return self.task
@@ -307,6 +312,9 @@ class RegistryTransfer(ProgressOperation):
     canonical = ""
     verb = ""
     auth_provider: AuthProvider
+
+    def work_name(self) -> str:
+        return f"{self.start_text} {self.canonical}"  # "Pull nginx:latest"
 
     def auth_server(self) -> str | None:
         try:
