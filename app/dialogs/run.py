@@ -299,6 +299,7 @@ class RunDialog(PortsideDialog):
         self.task = self.ctx.runner.run(
             lambda: self._create_and_start(client, spec),
             title="Run image",
+            work=f"Run {spec.config.get('Image', '')}",
             on_done=guarded(self, self._on_started),
             on_error=guarded(self, self._on_error),
         )
