@@ -152,7 +152,8 @@ class CommitDialog(PortsideDialog):
             return False
 
         self._task = self.ctx.runner.run(
-            _commit, title=f"Commit {self.container_name}", on_done=done, on_error=failed
+            _commit, title=f"Commit {self.container_name}", on_done=done, on_error=failed,
+            work=f"Commit {self.container_name}",
         )
         return self._task
 
