@@ -365,6 +365,7 @@ class FilesTab(QWidget):
             title="Files",
             on_done=_done,
             on_error=_failed,
+            work=what.rstrip("…") if transfer else "",  # a listing is not worth a question
         )
 
     def _progress(self, done: int, total: int | None) -> None:
