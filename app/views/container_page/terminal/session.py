@@ -166,6 +166,8 @@ class TerminalSession(QObject):
             key=f"terminal.{self.token}",
             title="Terminal",
             on_error=self._failed,
+            work=f"Terminal ({' '.join(self.target.command)}) in container "
+            f"{self.target.container_id[:12]}",
         )
 
     def write(self, data: bytes) -> None:
