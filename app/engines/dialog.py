@@ -141,8 +141,10 @@ class EnginesDialog(PortsideDialog):
         entry = self.selected()
         if entry is None or entry.id == self.switcher.current_id:
             return
-        self.switcher.switch_to(entry.id)
-        self.status.setText(f"Portside now uses {entry.name}.")
+        if self.switcher.switch_to(entry.id, parent=self) is None:
+            self.status.setText(f"Portside still uses {self.switcher.current_name()}.")
+        else:
+            self.status.setText(f"Portside now uses {entry.name}.")
         self._update_buttons()
 
     def add(self) -> EngineEditDialog:

@@ -1,7 +1,9 @@
 """The one switcher object per window: the engines list, the current engine, and the switch.
 
 Data flow: :meth:`EngineSwitcher.reload` reads ``engine.engines.list_engines()`` (files and the
-environment only, no I/O to engines); ``switch_to(id)`` remembers the choice (``engine_id`` in
+environment only, no I/O to engines); ``switch_to(id)`` first asks when work the user started
+still runs on the old engine (app/engines/busy.py; kept: nothing changes and the menus and the
+Engines window show the old engine again), then remembers the choice (``engine_id`` in
 settings.json, saved at once), emits ``changed`` so the footer button, the tray submenu and the
 Engines dialog mark the new current engine, and runs ``AppContext.switch_engine`` as a task of
 its own (not through the Runner: the switch cancels every Runner task of the old engine). Two
@@ -14,8 +16,11 @@ import asyncio
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
+from app.engines.busy import confirm_switch
 from app.engines.targets import initial_id, target_for
 from engine.engines import EngineEntry, EnginesFileError, list_engines
 from engine.lifecycle.base import Engine
@@ -103,10 +108,18 @@ class EngineSwitcher(QObject):
         return bool(self._tasks)
 
     # -- the switch -------------------------------------------------------------------------------
-    def switch_to(self, entry_id: str) -> asyncio.Task[None] | None:
-        """Move the app to the entry ``entry_id``; None when it is the current one or unknown."""
+    def switch_to(self, entry_id: str, parent: QWidget | None = None) -> asyncio.Task[None] | None:
+        """Move the app to the entry ``entry_id``; None when it is the current one or unknown,
+        or when the user keeps the work running on the old engine (asked over ``parent``, by
+        default the window)."""
         entry = self.entry(entry_id)
         if entry is None or (entry_id == self.current_id and not self._tasks):
+            return None
+        work = self.ctx.runner.work_in_flight()
+        if work and not confirm_switch(
+            work, self.current_name(), entry.name, parent or self.ctx.runner.dialog_parent()
+        ):
+            self.changed.emit()  # a menu already checked the new entry: show the old one again
             return None
         self.current_id = entry_id
         self.settings.engine_id = entry_id
@@ -135,6 +148,8 @@ class EngineSwitcher(QObject):
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        if not shiboken6.isValid(self):
+            return  # the window closed while it switched
         if not task.cancelled() and task.exception() is not None:
             self.ctx.runner.report("Switch engine", task.exception())
         if not self._tasks:
