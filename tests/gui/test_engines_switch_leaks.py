@@ -235,8 +235,12 @@ def test_switching_unix_tls_and_ssh_engines_through_the_switcher_leaks_nothing(
 
     def switch(entry_id: str) -> None:
         clients.append(ctx.client)
+        # the open terminal is work in flight: the switch asks first (app/engines/busy.py)
+        from tests.gui.test_engines_switch_busy import on_question
+
+        asked = on_question(lambda box: box.stop_button.click())
         task = switcher.switch_to(entry_id)
-        assert task is not None
+        assert len(asked) == 1 and task is not None
         wait_for(qtbot, task.done, timeout=60)
         task.result()
         wait_for(qtbot, lambda: ctx.client is not None and view.store.synced_once, timeout=30)
