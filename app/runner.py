@@ -169,6 +169,11 @@ class Runner(QObject):
             self._open_boxes.remove(box)
         box.deleteLater()
 
+    def cancel_work(self) -> None:
+        """Cancel the named long work (the first-run guide's engine change stops it)."""
+        for task in list(self._work):
+            task.cancel()
+
     def cancel_all(self) -> None:
         """Cancel everything in flight (used on shutdown)."""
         for task in list(self._tasks):
