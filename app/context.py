@@ -165,6 +165,7 @@ class AppContext(QObject):
             return
         # pages, log windows and dialogs tied to the old engine close (app/engines/forget.py)
         self.engine_switching.emit(engine)
+        self._runner.cancel_work()  # the guide asked first (app/engines/busy.py)
         old, old_attached = self._engine, self._attached
         self._drop_client()
         with contextlib.suppress(Exception):
