@@ -4,7 +4,8 @@ Data flow: long work the user started runs through ``ctx.runner.run(..., work="P
 (pull, push, save, load and build dialogs, Run's pull-then-start, Commit, Files transfers,
 Terminal sessions); :meth:`app.runner.Runner.work_in_flight` lists what still runs.
 :meth:`app.engines.switcher.EngineSwitcher.switch_to` — the one way the footer button, the tray
-submenu and the Engines window switch — calls :func:`confirm_switch` first. Nothing runs: no
+submenu and the Engines window switch — calls :func:`confirm_switch` first, and so does the
+first-run guide before ``AppContext.use_engine`` (app/wizard/start.py). Nothing runs: no
 question. Something runs: a modal question names each piece of work; "Keep working on <old>" is
 the default and the Escape answer, "Stop them and switch" goes ahead (the switch cancels them,
 ``AppContext.switch_engine``). Runs on the GUI thread; ``exec()`` spins a nested Qt loop, so the
@@ -13,8 +14,10 @@ work it lists keeps running (and may finish) while the question is up.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 #: at most this many names in the question; the rest are counted ("and 3 more")
 SHOWN = 8
@@ -58,6 +61,15 @@ class SwitchQuestion(QMessageBox):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.keep_button.setFocus()  # the safe answer has the focus, as it is the default
+
+
+def engine_name(ctx: Any) -> str:
+    """The name the engines switcher of ``ctx``'s window shows, else the engine's address."""
+    for widget in QApplication.topLevelWidgets():
+        switcher = getattr(widget, "engine_switcher", None)
+        if switcher is not None and switcher.ctx is ctx:
+            return str(switcher.current_name())
+    return str(getattr(ctx.engine, "endpoint", "") or ctx.engine.name)
 
 
 def confirm_switch(work: list[str], old: str, new: str, parent: QWidget | None = None) -> bool:
