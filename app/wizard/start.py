@@ -111,6 +111,13 @@ class StartPage(Page):
     def start(self) -> None:
         """Start (after switching to) the chosen engine; progress follows its status."""
         ctx = self.wiz.ctx
+        if not same_engine(ctx.engine, ctx.attached, self.wiz.choice):
+            from app.engines.busy import confirm_switch, engine_name
+
+            old = engine_name(ctx)
+            if not confirm_switch(ctx.runner.work_in_flight(), old, self._name(), self):
+                self._line(f"Still using {old}: its work goes on. Skip, or start again later.")
+                return
         self._hook()
         self._t0 = time.monotonic()
         self.starting = True
