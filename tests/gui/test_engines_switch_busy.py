@@ -318,3 +318,50 @@ def test_stop_and_switch_cancels_the_pull_and_leaks_nothing(
         wait_for(qtbot, lambda: counts(qasync_loop) == baseline, timeout=15)
     finally:
         print("baseline", baseline, "after stop-and-switch and back", counts(qasync_loop))
+
+
+def test_the_first_run_guide_asks_too_and_escape_keeps_the_pull(
+    app_ctx: Any, qtbot: Any, qtlog: Any, window: MainWindow, registry: Any, login: None,
+    remote: str, homes: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Help ▸ First-run guide, an existing engine chosen (DOCKER_HOST: the second socket):
+    Next on the engine page moves the app there (AppContext.use_engine) — after the same
+    question; Escape keeps the old engine and its pull."""
+    from app.wizard import open_first_run
+    from tests.gui.wizard_support import activate, next_page, on_page, press
+
+    alias = f"unix://{homes / 'second.sock'}"
+    monkeypatch.setenv("DOCKER_HOST", alias)
+    home_engine, home_client = app_ctx.engine, app_ctx.client
+    with registry_paused(registry) as resume:
+        dialog = start_pull(qtbot, window, remote)
+        wizard = open_first_run(window)
+        try:
+            activate(qtbot, wizard)
+            press(qtbot, wizard, Qt.Key.Key_Return)
+            on_page(qtbot, wizard, "checks")
+            next_page(qtbot, wizard)
+            on_page(qtbot, wizard, "engine")
+            page = wizard.pages["engine"]
+            wait_for(qtbot, lambda: any(f.endpoint == alias for f in page.found))
+            radio = next(r for r, c in page.options if c.kind == "existing" and c.host == alias)
+            qtbot.mouseClick(radio, Qt.MouseButton.LeftButton)
+            assert page.selected().host == alias
+            looked: dict[str, str] = {}
+
+            def escape(box: SwitchQuestion) -> None:
+                looked["text"] = box.text()
+                qtbot.keyClick(box, Qt.Key.Key_Escape)
+
+            asked = on_question(escape)
+            press(qtbot, wizard, Qt.Key.Key_Return)  # Next: the guide starts the engine early
+            wait_for(qtbot, lambda: bool(asked))
+            assert f"Pull {remote}" in looked["text"] and f"running on {HOME}" in looked["text"]
+            qtbot.wait(300)
+            assert app_ctx.engine is home_engine and app_ctx.client is home_client
+            assert dialog.running
+        finally:
+            wizard.close()
+        resume()
+        wait_for(qtbot, lambda: not dialog.running, timeout=60)
+    assert dialog.result_value == remote, dialog.error.text()
