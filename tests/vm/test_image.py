@@ -222,6 +222,13 @@ def test_the_guest_boots_powers_off_cleanly_and_survives_a_crash(tmp_path: Path)
             assert ready.text.startswith("ready"), f"{ready.text}\n{guest.console_tail()}"
             with guest.forward_docker() as docker:
                 assert docker.get("/_ping").text == "OK"
+            # dockerd dying unasked after ready: init (no polling: it waits on dockerd's output)
+            # says so on the readiness port and powers the VM off by itself
+            guest.ssh("kill -KILL $(cat /run/portside/dockerd.pid)")
+            died = guest.wait_line("failed", timeout=120)
+            assert died.text == "failed dockerd exited (137)", died.text
+            assert guest.proc is not None
+            guest.proc.wait(60)
     finally:
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
