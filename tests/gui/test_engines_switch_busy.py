@@ -7,6 +7,10 @@ client, views resync) without booting another daemon on a 2-core machine — the
 registry with an image of its own (a layer of random bytes), the login in the throw-away
 keyring. A pull is kept in flight by pausing the registry process (SIGSTOP; SIGCONT lets it go
 on) while the Pull dialog waits on it.
+
+Every way the app switches is driven: the footer's menu, the tray's Engine submenu, the
+Engines window's Use and the first-run guide's engine page; the answers are real key presses
+(Escape, Enter) and clicks on the question's buttons.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from app.engines.busy import SwitchQuestion
+from app.engines.install import install_tray
 from app.engines.targets import EntryEngine
 from app.main_window import MainWindow
 from app.settings import Settings
+from app.tray import Tray
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.registry_image import publish_remote_image
@@ -251,6 +257,22 @@ def test_a_pull_in_flight_is_named_and_escape_or_enter_keeps_it_running(
         assert checked_in_menu(window.engine_button) == [HOME]  # type: ignore[attr-defined]
         assert window.engine_button.text() == f"Engine: {HOME}"  # type: ignore[attr-defined]
         assert dialog.running
+
+        # the tray's Engine submenu, chosen with the keyboard: the same question
+        tray = Tray(app_ctx, window.show, lambda: None)
+        submenu = install_tray(tray, window)
+        asked = on_question(lambda box: qtbot.keyClick(box, Qt.Key.Key_Escape))
+        with qtlog.disabled():
+            submenu.popup(window.mapToGlobal(QPoint(200, 200)))
+            qtbot.waitExposed(submenu)
+            submenu.setActiveAction(next(a for a in submenu.actions() if a.text() == OTHER))
+            qtbot.keyClick(submenu, Qt.Key.Key_Return)
+        wait_for(qtbot, lambda: bool(asked))
+        qtbot.wait(200)
+        assert app_ctx.engine is home_engine and app_ctx.client is home_client
+        assert submenu.title() == f"Engine: {HOME}"
+        assert [a.text() for a in submenu.actions() if a.isChecked()] == [HOME]
+        tray.hide()
 
         # the Engines window's Use, answered with Enter: the default keeps too
         manager = use_in_manager(qtbot, qtlog, window, OTHER)
