@@ -5,6 +5,7 @@ Data flow::
     engine.engines.list_engines() ──► EnginesModel (rows) ──probe() per row on the loop──► state,
                                                                      version, OS/arch columns
     footer button / tray submenu / Engines dialog ──► EngineSwitcher.switch_to(id)
+        ──► busy.py: work in flight (ctx.runner.work_in_flight())? ask; kept = nothing changes
         ──► targets.engine_for(entry) (Portside's own engine object, or an EntryEngine whose
             client_for(entry) picks unix, TLS or ssh) ──► AppContext.switch_engine()
         ──► engine_switching: forget.py closes pages, log windows, dialogs, empties rows

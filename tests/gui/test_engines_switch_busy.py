@@ -308,7 +308,8 @@ def test_stop_and_switch_cancels_the_pull_and_leaks_nothing(
     # the baseline is taken after one round trip (the client the app launched with holds more
     # pooled connections than the switcher's, as in the leak test)
     menu_pick(qtbot, qtlog, window.engine_button, OTHER)  # type: ignore[attr-defined]
-    wait_for(qtbot, lambda: app_ctx.engine.endpoint != engine_endpoint and app_ctx.client)
+    wait_for(qtbot, lambda: app_ctx.engine.endpoint != engine_endpoint and app_ctx.client,
+             timeout=30)
     go_home()
     home_client = app_ctx.client
     qtbot.wait(1500)  # the list's own streams settle
@@ -333,6 +334,10 @@ def test_stop_and_switch_cancels_the_pull_and_leaks_nothing(
         assert manager.status.text() == f"Portside now uses {OTHER}."
         assert in_use(manager, window.engine_switcher) == [OTHER]  # type: ignore[attr-defined]
         assert checked_in_menu(window.engine_button) == [OTHER]  # type: ignore[attr-defined]
+    # the engine dropped the pull with its connection: the registry answers again, no image
+    qtbot.wait(3000)
+    with pytest.raises(NotFound):
+        run_async(qtbot, app_ctx.client.images.inspect(remote))
     # back home (nothing runs: no question) and nothing of the cancelled pull is left behind
     go_home()
     qtbot.wait(1500)
