@@ -49,6 +49,7 @@ class EngineSwitcher(QObject):
         self._engines: dict[str, Engine] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._asking = False  # the switch question is up
         self.reload()
         self.current_id = initial_id(ctx.engine, ctx.attached, self.entries)
         #: the engine given by --host (not in any list) stays reachable from the switcher
@@ -115,12 +116,21 @@ class EngineSwitcher(QObject):
         entry = self.entry(entry_id)
         if entry is None or (entry_id == self.current_id and not self._tasks):
             return None
+        if self._asking:
+            return None  # one question at a time (the tray stays usable while it is up)
         work = self.ctx.runner.work_in_flight()
-        if work and not confirm_switch(
-            work, self.current_name(), entry.name, parent or self.ctx.runner.dialog_parent()
-        ):
-            self.changed.emit()  # a menu already checked the new entry: show the old one again
-            return None
+        if work:
+            self._asking = True
+            try:
+                go = confirm_switch(
+                    work, self.current_name(), entry.name,
+                    parent or self.ctx.runner.dialog_parent(),
+                )
+            finally:
+                self._asking = False
+            if not go:
+                self.changed.emit()  # a menu already checked the new entry: show the old one
+                return None
         self.current_id = entry_id
         self.settings.engine_id = entry_id
         try:

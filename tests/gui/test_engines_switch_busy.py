@@ -285,8 +285,9 @@ def test_a_pull_in_flight_is_named_and_escape_or_enter_keeps_it_running(
         assert dialog.running
         resume()
         # the pull goes on to the end on the engine it started on
-        wait_for(qtbot, lambda: not dialog.running, timeout=60)
-    assert dialog.result_value == remote, dialog.error.text()
+        # the outcome lands from the task's done callback, a loop turn after it ends
+        wait_for(qtbot, lambda: dialog.result_value or dialog.error.text(), timeout=60)
+    assert dialog.result_value == remote, (dialog.error.text(), dialog.status_label.text())
     assert run_async(qtbot, app_ctx.client.images.inspect(remote)).id
     assert app_ctx.engine is home_engine
 
@@ -390,5 +391,6 @@ def test_the_first_run_guide_asks_too_and_escape_keeps_the_pull(
         finally:
             wizard.close()
         resume()
-        wait_for(qtbot, lambda: not dialog.running, timeout=60)
-    assert dialog.result_value == remote, dialog.error.text()
+        # the outcome lands from the task's done callback, a loop turn after it ends
+        wait_for(qtbot, lambda: dialog.result_value or dialog.error.text(), timeout=60)
+    assert dialog.result_value == remote, (dialog.error.text(), dialog.status_label.text())
