@@ -4,7 +4,10 @@ Data flow: :func:`run_app` writes a driver script into the test's folder and run
 Python (offscreen Qt, the repository on ``PYTHONPATH``, the app's log in the test's folder). The
 driver calls :func:`app.gui.run_gui` with the given arguments and, on a Qt timer inside the
 app's own qasync loop, waits until the main window's footer shows the engine's version ("Docker
-…"); it then evaluates the test's ``fields`` (Python expressions on the window ``w`` and
+…"). A test may give a ``step`` (the source of ``def step(w, report)``) that runs on every poll
+while the window is there, before the footer is looked at, and may act on the window (press a
+key) and note what it saw in ``report``; a poll in which it returns true does not finish. The
+driver then evaluates the test's ``fields`` (Python expressions on the window ``w`` and
 ``started``, the driver's start on the monotonic clock), closes the window — without a tray that
 quits the app — and prints each field and the exit code as ``name=value`` lines. A window that
 never connects ends the driver after 60 s with exit code 3.
@@ -20,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The driver's ``step`` when the test gives none: it never acts.
+NO_STEP = "def step(w, report):\n    return False\n"
+
 DRIVER = textwrap.dedent(
     """
     import sys, time
@@ -33,7 +39,8 @@ DRIVER = textwrap.dedent(
 
     def poll():
         wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        if wins and "Docker" in wins[0].footer.state_label.text():
+        acted = bool(wins) and step(wins[0], report)
+        if wins and not acted and "Docker" in wins[0].footer.state_label.text():
             w = wins[0]
             report["footer"] = w.footer.state_label.text()
             for name, expression in FIELDS.items():
@@ -41,7 +48,7 @@ DRIVER = textwrap.dedent(
             w.close()
             return
         if time.monotonic() - started > 60:
-            print("TIMEOUT", flush=True)
+            print("TIMEOUT", report, flush=True)
             sys.exit(3)
         QTimer.singleShot(50, poll)
 
@@ -60,14 +67,16 @@ def run_app(
     fields: dict[str, str],
     env: dict[str, str],
     unset: tuple[str, ...] = (),
+    step: str = NO_STEP,
 ) -> dict[str, str]:
     """Run the app with ``args`` until connected; the window's ``footer`` and ``fields``.
 
-    ``env`` is added to this process's environment and ``unset`` taken out of it. Fails unless
-    the app quit with 0 and wrote no traceback.
+    ``env`` is added to this process's environment and ``unset`` taken out of it; ``step``
+    (module-level source defining ``step(w, report)``, with its own imports) runs on each poll
+    before the footer is looked at. Fails unless the app quit with 0 and wrote no traceback.
     """
     script = folder / "drive.py"
-    script.write_text(f"FIELDS = {fields!r}\n{DRIVER}")
+    script.write_text(f"FIELDS = {fields!r}\n{step}\n{DRIVER}")
     child_env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
     child_env["PYTHONPATH"] = str(ROOT) + os.pathsep + child_env.get("PYTHONPATH", "")
     child_env["PORTSIDE_LOG_DIR"] = str(folder / "log")

@@ -24,6 +24,7 @@ from app.views.container_page.header import state_line
 from app.views.containers import ContainersView
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import shown_containers_view
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -60,14 +61,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[RecordingTab]:
 
 @pytest.fixture
 def view(app_ctx: Any, qtbot: Any) -> ContainersView:
-    v = ContainersView(app_ctx)
-    qtbot.addWidget(v)
-    v.resize(1200, 760)
-    v.show()
-    v.activateWindow()
-    wait_for(qtbot, v.isActiveWindow, timeout=5)
-    wait_for(qtbot, lambda: v.store.synced_once)
-    return v
+    return shown_containers_view(qtbot, app_ctx)
 
 
 def _show_row(view: ContainersView, qtbot: Any, cid: str, name: str) -> Any:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -20,70 +18,51 @@ from typing import Any
 import pytest
 
 from benchmarks.first_run import GREETING, one_round
+from tests.gui.app_process import run_app
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-DRIVER = textwrap.dedent(
+#: Runs in the app on each poll: the first time the wizard shows, note its page, the engine's
+#: state and the wizard's engine choice, and close it with Escape.
+CLOSE_WIZARD = textwrap.dedent(
     """
-    import sys, time
     import shiboken6
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-    from app.gui import run_gui
-    from app.main_window import MainWindow
 
-    started = time.monotonic()
-    report = {"wizard": "none"}
-    closing = []
+    def open_wizard(w):
+        wiz = getattr(w, "first_run_wizard", None)
+        # a closed guide deletes itself
+        return wiz if wiz is not None and shiboken6.isValid(wiz) and wiz.isVisible() else None
 
-    def poll():
-        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        win = wins[0] if wins else None
-        wiz = getattr(win, "first_run_wizard", None) if win else None
-        if wiz is not None and not shiboken6.isValid(wiz):
-            wiz = None  # closed: a closed guide deletes itself
-        if wiz is not None and wiz.isVisible() and not closing:
-            report["wizard"] = wiz.page_key()
-            report["state_with_wizard"] = win.ctx.engine.status.state.value
-            report["choice"] = wiz.choice.kind
-            closing.append(1)
-            QTest.keyClick(QApplication.focusWidget() or wiz, Qt.Key.Key_Escape)
-        elif win is not None and "Docker" in win.footer.state_label.text():
-            report["footer"] = win.footer.state_label.text()
-            report["wizard_open"] = bool(wiz is not None and wiz.isVisible())
-            win.quit_requested.emit()
-            return
-        if time.monotonic() - started > 60:
-            print("TIMEOUT", report, flush=True)
-            sys.exit(3)
-        QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
-    code = run_gui(sys.argv[1:])
-    for k, v in report.items():
-        print(f"{k}={v}")
-    print(f"exit={code}")
+    def step(w, report):
+        report.setdefault("wizard", "none")
+        wiz = open_wizard(w)
+        if wiz is None or "state_with_wizard" in report:
+            return False
+        report["wizard"] = wiz.page_key()
+        report["state_with_wizard"] = w.ctx.engine.status.state.value
+        report["choice"] = wiz.choice.kind
+        QTest.keyClick(QApplication.focusWidget() or wiz, Qt.Key.Key_Escape)
+        return True
     """
 )
 
 
 def launch(tmp_path: Path, *args: str) -> dict[str, str]:
-    script = tmp_path / "drive.py"
-    script.write_text(DRIVER)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    env.update(QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-               PORTSIDE_CONFIG_DIR=str(tmp_path / "config"),
-               PORTSIDE_LOG_DIR=str(tmp_path / "log"), DOCKER_CONFIG=str(tmp_path / "docker"))
-    env.pop("PORTSIDE_FIRST_RUN", None)  # the suite's "never" is what this test turns off
-    result = subprocess.run([sys.executable, str(script), *args], capture_output=True,
-                            text=True, timeout=120, env=env, cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
-    assert "Traceback" not in result.stderr, result.stderr[-4000:]
-    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    return run_app(
+        tmp_path,
+        list(args),
+        {"wizard_open": "open_wizard(w) is not None"},
+        env={
+            "PORTSIDE_CONFIG_DIR": str(tmp_path / "config"),
+            "DOCKER_CONFIG": str(tmp_path / "docker"),
+        },
+        # the suite's "never" is what this test turns off
+        unset=("PORTSIDE_FIRST_RUN", *(k for k in os.environ if k.startswith("DOCKER_"))),
+        step=CLOSE_WIZARD,
+    )
 
 
 def test_first_launch_by_keys_ends_with_the_first_containers_logs() -> None:

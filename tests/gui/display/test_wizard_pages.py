@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +33,17 @@ from engine.doctor import Check
 from engine.lifecycle import EnginePaths, EngineState, NativeEngine
 from tests.gui.conftest import run_async
 from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.own_engine import _own_engine_root  # noqa: F401 - the fixture
 from tests.gui.wizard_support import mnemonic, on_page, press, skip
 
 pytestmark = [pytest.mark.gui]
 
 
 @pytest.fixture
-def own_root() -> Iterator[Path]:
-    root = Path(tempfile.mkdtemp(prefix="pstz-", dir="/tmp"))
-    (root / "daemon.json").write_text(json.dumps({"no-such-key": True}))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def own_root(own_engine_root: Path) -> Path:
+    """The engine's own home with a daemon.json key dockerd refuses (the start page's failure)."""
+    (own_engine_root / "daemon.json").write_text(json.dumps({"no-such-key": True}))
+    return own_engine_root
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
