@@ -115,11 +115,14 @@ class ShellTarget:
     container_id: str
     command: tuple[str, ...] = ("sh",)
     user: str = ""
+    #: the container's name when known (the engine switch's question says it), else ""
+    name: str = ""
 
     @classmethod
-    def of(cls, container_id: str, command: Sequence[str], user: str = "") -> ShellTarget:
+    def of(cls, container_id: str, command: Sequence[str], user: str = "",
+           name: str = "") -> ShellTarget:
         """From the Terminal tab's boxes: no command means ``sh``; the user without blanks."""
-        return cls(container_id, tuple(command) or ("sh",), user.strip())
+        return cls(container_id, tuple(command) or ("sh",), user.strip(), name)
 
 
 class TerminalSession(QObject):
@@ -166,8 +169,8 @@ class TerminalSession(QObject):
             key=f"terminal.{self.token}",
             title="Terminal",
             on_error=self._failed,
-            work=f"Terminal ({' '.join(self.target.command)}) in container "
-            f"{self.target.container_id[:12]}",
+            work=f"Terminal ({' '.join(self.target.command)}) in "
+            + (self.target.name or f"container {self.target.container_id[:12]}"),
         )
 
     def write(self, data: bytes) -> None:

@@ -54,6 +54,7 @@ class TerminalTab(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.container_id = container_id
+        self.container_name = ""  # from the page's inspect (container_changed); names terminals
         self._state_message = ""  # why no terminal can open now ("" = it can)
         self._counter = 0
         self._closed = False
@@ -167,7 +168,7 @@ class TerminalTab(QWidget):
             return None
         self.say("")
         self._counter += 1
-        target = ShellTarget.of(self.container_id, command, self.user.text())
+        target = ShellTarget.of(self.container_id, command, self.user.text(), self.container_name)
         pane = TerminalPane(self._ctx, target, self)
         self._panes.append(pane)
         index = self.tabs.addTab(pane, f"{command[0]} {self._counter}")
@@ -219,6 +220,7 @@ class TerminalTab(QWidget):
             (pane or self.shell).setFocus()
 
     def container_changed(self, details: Any) -> None:
+        self.container_name = getattr(details, "name", "") or self.container_name
         if details is None:
             self._state_message = GONE
         elif getattr(details, "paused", False):
