@@ -468,12 +468,15 @@ class ResourceView(QWidget):
 
         return self.run(remove_all, title=f"Remove {noun}s", on_done=done)
 
-    def prune_rows(self, prune: Callable[[], Any], *, title: str, noun: str) -> Any:
+    def prune_rows(
+        self, prune: Callable[[], Any], *, title: str, noun: str, work: str = ""
+    ) -> Any:
         """Run ``prune()`` (a coroutine function answering ``deleted`` and ``space_reclaimed``),
         drop the rows of what it deleted and say how much space it gave back.
 
         The engine reports a prune as one "prune" event, not a "destroy" per object, so the
-        rows go here. A prune that ends while the window is hidden notifies (it can be long).
+        rows go here. A prune that ends while the window is hidden notifies (it can be long);
+        ``work`` ("Remove unused images", else ``title``) names it for an engine switch.
         """
 
         def done(result: Any) -> None:
@@ -484,7 +487,8 @@ class ResourceView(QWidget):
                 f"{human_size(result.space_reclaimed)}."
             )
 
-        return self.run(prune, title=title, on_done=done, notify_when_hidden=True)
+        return self.run(prune, title=title, on_done=done, notify_when_hidden=True,
+                        work=work or title)
 
     # -- talking to the user (overridable in tests) ---------------------------------------------
     def say(self, text: str) -> None:

@@ -223,7 +223,8 @@ class SignInDialog(PortsideDialog):
             return True  # shown in the dialog; no second message box
 
         self.task = self.ctx.runner.run(_go, key="signin", title="Sign in", on_done=_done,
-                                        on_error=_failed)
+                                        on_error=_failed,
+                                        work=f"Sign in to {display_server(server)}")
 
     def _set_busy(self, busy: bool, text: str) -> None:
         for widget in (self.hub_radio, self.other_radio, self.username_edit, self.password_edit,

@@ -177,6 +177,7 @@ class EngineTab(QWidget):
             key=RUN_KEY,
             title="Apply daemon.json",
             on_done=self._applied,
+            work="Apply engine settings and restart",
             on_error=self._failed,
         )
 

@@ -145,6 +145,7 @@ class ProxiesTab(QWidget):
         self.ctx.runner.run(
             restart, key=RUN_KEY, title="Restart the engine with the new proxies",
             on_done=self._restarted, on_error=self._failed,
+            work="Apply proxies and restart the engine",
         )
 
     def _restarted(self, _result: Any) -> None:

@@ -125,6 +125,7 @@ class BundlePage(QWidget):
             lambda: asyncio.to_thread(build_bundle, out, sources, progress),
             key="troubleshoot.bundle",
             title="Diagnostics bundle",
+            work=f"Write the diagnostics bundle {out.name}",
             on_done=guarded(self, self._done),
             on_error=guarded(self, self._failed),
         )

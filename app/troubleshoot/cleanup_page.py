@@ -145,6 +145,9 @@ class CleanupPage(QWidget):
             lambda: clean_up(client, keys),
             key="troubleshoot.cleanup",
             title="Clean up",
+            # "Clean up stopped containers, build cache": an engine switch asks first
+            work="Clean up " + ", ".join(
+                label.split(" (")[0].lower() for key, label, _on in KINDS if key in keys),
             on_done=guarded(self, done),
             on_error=guarded(self, failed),
         )

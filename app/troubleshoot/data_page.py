@@ -139,7 +139,7 @@ class DataPage(QWidget):
             return await asyncio.to_thread(purge, plan, paths, vm_root)
 
         return self.ctx.runner.run(
-            go, key="troubleshoot.purge", title="Purge data",
+            go, key="troubleshoot.purge", title="Purge data", work="Purge engine data",
             on_done=guarded(self, self._purged), on_error=guarded(self, self._purge_failed),
         )
 

@@ -284,4 +284,5 @@ class DiskUsageView(QWidget):
             title=f"Prune {title.lower()}",
             on_done=done,
             notify_when_hidden=True,
+            work=PRUNE_BUTTONS[key][1],  # "Remove every stopped container": a switch asks first
         )

@@ -419,7 +419,8 @@ class ImagesView(ResourceView):
         client = self.ctx.client
         merged = {**(filters or {}), "dangling": ["false" if all_unused else "true"]}
         return self.prune_rows(  # type: ignore[no-any-return]
-            lambda: client.images.prune(filters=merged), title="Prune images", noun="image layer"
+            lambda: client.images.prune(filters=merged), title="Prune images", noun="image layer",
+            work="Remove unused images" if all_unused else "Remove dangling images",
         )
 
 

@@ -184,7 +184,8 @@ class NetworksView(ResourceView):
             self.say(f"Pruned {len(result.deleted)} network(s): {names}.")
 
         return self.run(  # type: ignore[no-any-return]
-            lambda: client.networks.prune(filters=filters), title="Prune networks", on_done=done
+            lambda: client.networks.prune(filters=filters), title="Prune networks", on_done=done,
+            work="Remove unused networks",
         )
 
     def choose_container(self, title: str, choices: dict[str, str]) -> str | None:

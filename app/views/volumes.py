@@ -254,4 +254,5 @@ class VolumesView(ResourceView):
             lambda: client.volumes.prune(filters=filters, all=True),
             title="Prune volumes",
             noun="volume",
+            work="Remove unused volumes",
         )

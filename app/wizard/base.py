@@ -48,11 +48,12 @@ class Page(QWizardPage):
 
     def run(self, factory: Callable[[], Awaitable[Any]], *, key: str, title: str,
             on_done: Callable[[Any], Any] | None = None,
-            on_error: Callable[[BaseException], bool] | None = None) -> Any:
-        """Engine I/O through the app's runner; results for a closed (deleted) guide are dropped."""
+            on_error: Callable[[BaseException], bool] | None = None, work: str = "") -> Any:
+        """Engine I/O through the app's runner; results for a closed (deleted) guide are dropped;
+        ``work`` names long work for an engine switch's question (app/engines/busy.py)."""
         return self.wiz.ctx.runner.run(factory, key=key, title=title,
                                        on_done=guarded(self, on_done),
-                                       on_error=guarded(self, on_error))
+                                       on_error=guarded(self, on_error), work=work)
 
     def text(self, text: str = "", *, name: str = "") -> WrapLabel:
         """A wrapping, selectable paragraph added to the page."""

@@ -69,7 +69,7 @@ class FirstContainerPage(Page):
             kwargs["reachable"] = self.reachable
         self.run(
             lambda: run_first_container(client, self.steps.appendPlainText, **kwargs),
-            key="wizard.first", title="Run the first container",
+            key="wizard.first", title="Run the first container", work="Run the first container",
             on_done=self._started, on_error=self._failed,
         )
         return False

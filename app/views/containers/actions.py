@@ -154,7 +154,8 @@ class ContainerActions:
         listed = list(names.values())
         title = f"{verb.capitalize()} {listed[0] if len(ids) == 1 else f'{len(ids)} containers'}"
         task: asyncio.Task[None] = self.ctx.runner.run(
-            _do, title=title, notify_when_hidden=len(ids) > 3
+            _do, title=title, notify_when_hidden=len(ids) > 3,
+            work=title if len(ids) > 1 else "",  # "Stop 3 containers": a switch asks first
         )
         return task
 
@@ -257,7 +258,8 @@ class ContainerActions:
                 raise EngineError("\n".join(errors))
 
         task: asyncio.Task[None] = self.ctx.runner.run(
-            _do, title="Remove containers", notify_when_hidden=True
+            _do, title="Remove containers", notify_when_hidden=True,
+            work=f"Remove {len(ids)} containers" if len(ids) > 1 else "",
         )
         return task
 
