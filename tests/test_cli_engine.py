@@ -48,6 +48,17 @@ class Portside:
             timeout=timeout,
         )
 
+    def start_in_background(self) -> subprocess.Popen[str]:
+        """``portside engine start`` in a process of its own, not waited for (pipes read later)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", "engine", "start"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(),
+            cwd=REPO,
+        )
+
     def docker(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = self.env()
         env["DOCKER_CONFIG"] = str(self.home / "docker-config")

@@ -67,18 +67,6 @@ def _rewrite_state(cli: Portside, **changes: object) -> None:
     cli.paths.state_file.write_text(json.dumps(state))
 
 
-def _start_in_background(cli: Portside) -> subprocess.Popen[str]:
-    """``portside engine start`` in a process of its own, not waited for (pipes read later)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", "engine", "start"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli.env(),
-        cwd=REPO,
-    )
-
-
 def _no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr, result.stderr
 
@@ -190,7 +178,7 @@ def test_stop_ends_an_orphaned_dockerd_of_its_home_only(
 
 def test_stop_right_after_start_ends_stopped(make_home: Callable[[], Portside]) -> None:
     cli = make_home()
-    starting = _start_in_background(cli)
+    starting = cli.start_in_background()
     try:
         time.sleep(0.05)
         stopped = cli("stop")
@@ -219,7 +207,7 @@ def test_stop_issued_before_start_loads_still_wins(make_home: Callable[[], Ports
     lock = os.open(cli.home / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)  # holds the start back, as a slow Python start-up does
     try:
-        starting = _start_in_background(cli)
+        starting = cli.start_in_background()
         time.sleep(0.5)
         # what `portside engine stop` records when it wins start.lock: the moment it was issued,
         # on the clock procs.started_at() uses — later than the start process' creation
@@ -240,7 +228,7 @@ def test_ctrl_c_during_start_gives_a_message_and_stop_still_works(
     make_home: Callable[[], Portside],
 ) -> None:
     cli = make_home()
-    starting = _start_in_background(cli)
+    starting = cli.start_in_background()
     deadline = time.monotonic() + 30
     while not (cli.home / "supervisor.log").exists():  # the CLI is waiting for its answer
         assert time.monotonic() < deadline

@@ -11,8 +11,6 @@ import asyncio
 import ipaddress
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest_asyncio
 from engine.client import EngineClient
 from engine.lifecycle import EnginePaths, EngineState, NativeEngine, iptables, netconf
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
-from tests.test_cli_engine import REPO, Portside
+from tests.test_cli_engine import Portside
 
 pytestmark = pytest.mark.engine
 
@@ -170,17 +168,7 @@ def test_engines_started_at_the_same_moment_all_come_up() -> None:
         for _round in range(3):
             trio = [Portside(Path(tempfile.mkdtemp(prefix="psti-", dir="/tmp"))) for _ in range(3)]
             clis += trio
-            starts = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "app", "engine", "start"],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    env=cli.env(),
-                    cwd=REPO,
-                )
-                for cli in trio
-            ]
+            starts = [cli.start_in_background() for cli in trio]
             results = [(p.wait(120), p.communicate()[1]) for p in starts]
             assert [code for code, _ in results] == [0, 0, 0], results
             for cli in trio:
