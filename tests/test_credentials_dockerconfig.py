@@ -21,8 +21,8 @@ from engine.credentials.store import CredentialStore
 from engine.errors import CredentialsError, DockerConfigError
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+@pytest.fixture(name="env")
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     """Private HOME, DOCKER_CONFIG, Portside config and bin folder; the user's login shell
     (a private ~/.profile) finds our helper first."""
     docker_dir = tmp_path / "docker"
@@ -37,7 +37,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_dir))
     monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(portside))
     install_helper(bin_dir, path_env=str(bin_dir))
-    return {"docker": docker_dir, "portside": portside, "bin": bin_dir}
+    return {"root": tmp_path, "docker": docker_dir, "portside": portside, "bin": bin_dir}
 
 
 UNKNOWN = {

@@ -21,29 +21,10 @@ from typing import Any
 import pytest
 
 from engine.credentials import dockerconfig
-from engine.credentials.install import install_helper
 from engine.credentials.store import CredentialStore
+from tests.test_credentials_dockerconfig import _env  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Private HOME, DOCKER_CONFIG, Portside config and bin folder; the login shell (a private
-    ~/.profile) finds our helper first."""
-    docker_dir = tmp_path / "docker"
-    docker_dir.mkdir()
-    bin_dir = tmp_path / "bin"
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".profile").write_text(f'PATH="{bin_dir}:$PATH"\n')
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("SHELL", "/bin/bash")
-    monkeypatch.setenv("DOCKER_CONFIG", str(docker_dir))
-    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "portside"))
-    install_helper(bin_dir, path_env=str(bin_dir))
-    return {"root": tmp_path, "docker": docker_dir, "portside": tmp_path / "portside",
-            "bin": bin_dir}
 
 
 def files_holding(root: Path, *needles: str) -> list[str]:

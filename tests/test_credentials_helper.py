@@ -26,8 +26,8 @@ pytestmark = pytest.mark.keyring
 CONSOLE_SCRIPT = str(Path(sys.executable).parent / "docker-credential-portside")
 
 
-@pytest.fixture(scope="module")
-def launcher(tmp_path_factory: pytest.TempPathFactory) -> str:
+@pytest.fixture(scope="module", name="launcher")
+def _launcher(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The fast launcher install_helper writes, in a private bin folder."""
     bin_dir = tmp_path_factory.mktemp("bin")
     result = install_helper(bin_dir, path_env=str(bin_dir))
@@ -35,8 +35,8 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> str:
     return result.path
 
 
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(name="config_dir")
+def _config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "portside-config"
     monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(path))
     return path

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,26 +18,16 @@ from typing import Any
 
 import pytest
 
-from engine.credentials.install import install_helper
 from engine.credentials.secretservice import SCHEMA
+from tests.test_credentials_helper import (  # noqa: F401 - the launcher and config_dir fixtures
+    CONSOLE_SCRIPT,
+    _config_dir,
+    _launcher,
+)
 
 pytestmark = pytest.mark.keyring
 
-CONSOLE_SCRIPT = str(Path(sys.executable).parent / "docker-credential-portside")
 GO_HELPER = "docker-credential-secretservice"
-
-
-@pytest.fixture(scope="module")
-def launcher(tmp_path_factory: pytest.TempPathFactory) -> str:
-    bin_dir = tmp_path_factory.mktemp("bin")
-    return install_helper(bin_dir, path_env=str(bin_dir)).path
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "portside-config"
-    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(path))
-    return path
 
 
 @pytest.fixture(params=["console-script", "launcher"])
