@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -32,7 +31,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.support import report_section  # noqa: E402
+
 SECTION = "First run"
 UNREACHABLE_IMAGE = "127.0.0.1:9/portside-bench/hello:latest"
 GREETING = "Hello from Portside!"
@@ -165,8 +167,6 @@ def report(rounds: list[dict[str, float | str]]) -> str:
         return f"{values[0]:.2f}-{values[-1]:.2f}"
 
     lines = [
-        f"## {SECTION}",
-        "",
         "`.venv/bin/python benchmarks/first_run.py --rounds "
         f"{len(rounds)}` (as root; {time.strftime('%Y-%m-%d')}, this 2-core machine, shared):",
         "the real app launched with no settings (offscreen Qt), its own empty engine folder, the",
@@ -196,13 +196,6 @@ def report(rounds: list[dict[str, float | str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(text + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -213,10 +206,7 @@ def main() -> int:
         r = one_round()
         print(f"round {i + 1}: " + ", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
         rounds.append(r)
-    text = report(rounds)
-    print(text)
-    if args.write:
-        write_section(text)
+    report_section(SECTION, report(rounds), args.write)
     return 0
 
 

@@ -36,12 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.support import report_section  # noqa: E402
 from engine.client import EngineClient  # noqa: E402
 from engine.lifecycle import EnginePaths, NativeEngine  # noqa: E402
 
 DOCKER = shutil.which("docker") or "docker"  # the CLI a user of this machine would run
 IMAGE = "portside-bench/busybox:latest"
-SECTION = "## Listing 1,000 containers"
+SECTION = "Listing 1,000 containers"
 LABEL = "portside.bench"
 
 
@@ -153,8 +154,6 @@ def report(
     ).stdout.strip()
     base = statistics.median(times["docker ps"])
     lines = [
-        SECTION,
-        "",
         f"{count:,} created (not started) containers in a private engine ({dockerd_version}); "
         f"{rounds} alternating rounds in one run; times in milliseconds "
         f"(creating them took {create_s:.1f} s at concurrency 8).",
@@ -183,21 +182,6 @@ def report(
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    """Replace (or append) this benchmark's section; re-reads the file right before writing."""
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        new = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    tmp = doc.with_suffix(".md.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, doc)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--containers", type=int, default=1000)
@@ -218,10 +202,8 @@ async def main() -> None:
         print(f"timing {args.rounds} rounds …", file=sys.stderr)
         times = await measure(engine.endpoint, args.containers, args.rounds)
         cmd = "python benchmarks/list_containers.py " + " ".join(sys.argv[1:])
-        section = report(times, args.containers, args.rounds, create_s, cmd.strip())
-        print(section)
-        if args.write_doc:
-            write_doc(section)
+        body = report(times, args.containers, args.rounds, create_s, cmd.strip())
+        report_section(SECTION, body, args.write_doc)
     finally:
         try:
             async with EngineClient(engine.endpoint) as client:
