@@ -1,9 +1,9 @@
 """Putting the Containers view on screen, opening a container's page and its tabs as a user does.
 
-Data flow: :func:`shown_containers_view` shows the Containers view as the active window and
-waits for its first full list. :func:`open_container_page` waits until the view lists the
-container, types its name into the search box, waits until the filter leaves that one row,
-clicks the row and presses Enter (the view opens its page), and returns the page once it has
+Data flow: :func:`shown_containers_view` shows the Containers view (by default as the active
+window) and waits for its first full list. :func:`open_container_page` waits until the view
+lists the container, types its name into the search box, waits until the filter leaves that one
+row, clicks the row and presses Enter (the view opens its page), and returns the page once it has
 the container's details (its first inspect landed). :func:`click_tab` clicks a tab of the page
 by its title on the tab bar and checks the page switched to it. :func:`open_details_pane` opens
 the Containers view's details pane for one container and waits until no engine work is in
@@ -20,17 +20,28 @@ from tests.gui.conftest import wait_for
 from tests.gui.display.drive import settle
 
 
-def shown_containers_view(qtbot: Any, ctx: Any) -> Any:
-    """The Containers view at 1200x760, the active window, with its first list done."""
+def shown_containers_view(
+    qtbot: Any,
+    ctx: Any,
+    size: tuple[int, int] = (1200, 760),
+    active_within: float | None = 5,
+    synced_within: float = 15,
+) -> Any:
+    """The Containers view of ``size``, shown, with its first list done (``synced_within`` s).
+
+    By default it is made the active window (keys go to the focused widget of the active window,
+    as for a user) within ``active_within`` seconds; ``None`` only shows it.
+    """
     from app.views.containers import ContainersView
 
     view = ContainersView(ctx)
     qtbot.addWidget(view)
-    view.resize(1200, 760)
+    view.resize(*size)
     view.show()
-    view.activateWindow()
-    wait_for(qtbot, view.isActiveWindow, timeout=5)
-    wait_for(qtbot, lambda: view.store.synced_once)
+    if active_within is not None:
+        view.activateWindow()
+        wait_for(qtbot, view.isActiveWindow, timeout=active_within)
+    wait_for(qtbot, lambda: view.store.synced_once, timeout=synced_within)
     return view
 
 

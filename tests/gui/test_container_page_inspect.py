@@ -20,7 +20,6 @@ from app.views.container_page.inspect_tree import (
     masked_document,
     walk,
 )
-from app.views.containers import ContainersView
 from tests.gui.conftest import wait_for
 from tests.gui.pages import click_tab, open_container_page, shown_containers_view
 
@@ -236,11 +235,7 @@ def test_inspect_model_and_filter_pass_the_model_tester(qtmodeltester: Any) -> N
 
 def test_the_details_pane_masks_secrets_too(app_ctx: Any, qtbot: Any, containers: Any) -> None:
     cid = containers.create("pane", start=True, extra={"Env": ENV})
-    view = ContainersView(app_ctx)
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
-    wait_for(qtbot, lambda: view.store.synced_once)
+    view = shown_containers_view(qtbot, app_ctx, active_within=None)
     view.search.setText(containers.name("pane"))
     wait_for(qtbot, lambda: cid in view.model and view.proxy.rowCount() == 1)
     rect = view.tree.visualRect(view.proxy.index(0, 0))

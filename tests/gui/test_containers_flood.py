@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app.views.containers import ContainersView
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import shown_containers_view
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -30,13 +30,7 @@ def test_a_flood_through_the_view_stays_capped_and_ends_on_the_last_line(
         "flood",
         cmd=["sh", "-c", f"sleep 2; yes flood-line | head -n {FLOOD_LINES}; echo {last}"],
     )
-    view = ContainersView(app_ctx)
-    qtbot.addWidget(view)
-    view.resize(1100, 700)
-    view.show()
-    view.activateWindow()
-    wait_for(qtbot, view.isActiveWindow, timeout=10)
-    wait_for(qtbot, lambda: view.store.synced_once, timeout=30)
+    view = shown_containers_view(qtbot, app_ctx, (1100, 700), active_within=10, synced_within=30)
     view.search.setText(containers.name("flood"))
     wait_for(qtbot, lambda: cid in view.model and view.proxy.rowCount() == 1, timeout=30)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QToolButton
 from app.models.containers import COL, GROUP_PREFIX
 from app.views.containers import ContainersView
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import shown_containers_view
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -26,14 +27,8 @@ SLOW_STOP = {"StopSignal": "SIGTERM", "StopTimeout": 3}
 
 @pytest.fixture
 def view(app_ctx: Any, qtbot: Any) -> ContainersView:
-    v = ContainersView(app_ctx)
-    qtbot.addWidget(v)
-    v.resize(1100, 700)
-    v.show()
-    v.activateWindow()  # keys go to the focused widget of the active window, as for a user
-    wait_for(qtbot, v.isActiveWindow, timeout=5)
+    v = shown_containers_view(qtbot, app_ctx, (1100, 700))  # active: keys go to its focus
     v.tree.setFocus()
-    wait_for(qtbot, lambda: v.store.synced_once)
     return v
 
 

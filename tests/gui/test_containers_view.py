@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from app.models.containers import COL, GROUP_PREFIX
 from app.views.containers import ContainersView
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import shown_containers_view
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -24,12 +25,7 @@ def state_of(ctx: Any, qtbot: Any, cid: str) -> str:
 
 @pytest.fixture
 def view(app_ctx: Any, qtbot: Any) -> ContainersView:
-    v = ContainersView(app_ctx)
-    qtbot.addWidget(v)
-    v.resize(1100, 600)
-    v.show()
-    wait_for(qtbot, lambda: v.store.synced_once)
-    return v
+    return shown_containers_view(qtbot, app_ctx, (1100, 600), active_within=None)
 
 
 def test_containers_appear_update_and_stop_from_the_ui(

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.views.containers import ContainersView
 from app.views.merged_logs.merge import MergedBuffer
 from app.views.merged_logs.window import TAG_COLOURS, MergedLogsWindow
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import shown_containers_view
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -46,11 +46,7 @@ def test_two_containers_interleave_in_time_order_and_filter_by_container(
         await app_ctx.client.containers.start(b)
 
     run_async(qtbot, start_both())
-    view = ContainersView(app_ctx)
-    qtbot.addWidget(view)
-    view.resize(1100, 700)
-    view.show()
-    wait_for(qtbot, lambda: view.store.synced_once, timeout=30)
+    view = shown_containers_view(qtbot, app_ctx, (1100, 700), active_within=None, synced_within=30)
     view.search.setText(containers.prefix)
     wait_for(qtbot, lambda: view.proxy.rowCount() == 2, timeout=30)
     # a user's click on the first row and Shift+click on the second
@@ -111,11 +107,7 @@ def test_a_compose_groups_menu_opens_its_containers_logs_together(
     db = containers.create("db", cmd=["sh", "-c", "echo from-db"], labels=labels)
     run_async(qtbot, app_ctx.client.containers.start(web))
     run_async(qtbot, app_ctx.client.containers.start(db))
-    view = ContainersView(app_ctx)
-    qtbot.addWidget(view)
-    view.resize(1100, 700)
-    view.show()
-    wait_for(qtbot, lambda: view.store.synced_once, timeout=30)
+    view = shown_containers_view(qtbot, app_ctx, (1100, 700), active_within=None, synced_within=30)
     view.search.setText(containers.prefix)
     group = view.proxy.mapFromSource(view.model.index_for(f"compose:{project}"))
     wait_for(qtbot, lambda: group.isValid() and view.proxy.rowCount() >= 1, timeout=30)
