@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer, qVersion
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
 from app.settings import Settings
 from engine import __version__
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.modals import open_from_help_menu
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -30,22 +31,7 @@ def test_about_shows_every_version_and_copies_them(
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    clicked: list[bool] = []
-
-    def click_about() -> None:
-        menu = QApplication.activePopupWidget()
-        if menu is None:
-            QTimer.singleShot(20, click_about)
-            return
-        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton,
-                         pos=menu.actionGeometry(window.about_action).center())
-        clicked.append(True)
-
-    QTimer.singleShot(20, click_about)
-    qtbot.mouseClick(window.help_button, Qt.MouseButton.LeftButton)
-    wait_for(qtbot, lambda: clicked and getattr(window, "about_dialog", None) is not None)
-    dialog = window.about_dialog
-    wait_for(qtbot, dialog.isVisible)
+    dialog = open_from_help_menu(qtbot, window, "about")
 
     engine_version = run_async(qtbot, app_ctx.client.version())
     labels = {name: label.text() for name, label in dialog.value_labels.items()}

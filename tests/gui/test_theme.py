@@ -53,18 +53,24 @@ def _dot_colour(tree: QTreeView) -> QColor:
     return image.pixelColor(x, rect.center().y())
 
 
-def test_state_pill_paints_the_state_colour_and_recolours_live(themed: Any, qtbot: Any) -> None:
+def _pill_tree(qtbot: Any, state: str) -> tuple[QStandardItemModel, QTreeView, StateDelegate]:
+    """A one-row tree whose cell says ``state``, drawn by the state pill, shown."""
     model = QStandardItemModel(1, 1)
-    model.setItem(0, 0, QStandardItem("running"))
+    model.setItem(0, 0, QStandardItem(state))
     tree = QTreeView()
     qtbot.addWidget(tree)
     tree.setModel(model)
     tree.setRootIsDecorated(False)
     tree.resize(300, 120)
     delegate = StateDelegate.install(tree, 0)
-    assert tree.itemDelegateForColumn(0) is delegate
     tree.show()
     qtbot.waitExposed(tree)
+    return model, tree, delegate
+
+
+def test_state_pill_paints_the_state_colour_and_recolours_live(themed: Any, qtbot: Any) -> None:
+    model, tree, delegate = _pill_tree(qtbot, "running")
+    assert tree.itemDelegateForColumn(0) is delegate
     dot = _dot_colour(tree)
     want = QColor(theme.LIGHT.states["running"])
     assert abs(dot.red() - want.red()) + abs(dot.green() - want.green()) < 40, dot.name()
@@ -80,16 +86,7 @@ def test_state_pill_paints_the_state_colour_and_recolours_live(themed: Any, qtbo
 
 def test_state_pill_stays_readable_on_a_selected_row(themed: Any, qtbot: Any) -> None:
     """On the selection colour the pill keeps the base under its tint (it read grey on blue)."""
-    model = QStandardItemModel(1, 1)
-    model.setItem(0, 0, QStandardItem("exited (137)"))
-    tree = QTreeView()
-    qtbot.addWidget(tree)
-    tree.setModel(model)
-    tree.setRootIsDecorated(False)
-    tree.resize(300, 120)
-    StateDelegate.install(tree, 0)
-    tree.show()
-    qtbot.waitExposed(tree)
+    model, tree, _delegate = _pill_tree(qtbot, "exited (137)")
     rect = tree.visualRect(model.index(0, 0))
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert tree.selectionModel().isSelected(model.index(0, 0))

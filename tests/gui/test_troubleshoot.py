@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
 
 from app.settings import Settings
 from engine.lifecycle import EnginePaths, NativeEngine
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.modals import open_from_help_menu
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -85,28 +86,6 @@ def window(own_ctx: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
     return win
 
 
-def open_from_help_menu(qtbot: Any, win: Any) -> Any:
-    """Click Help, then click "Troubleshoot…" in the menu that pops up."""
-    clicked: list[bool] = []
-
-    def click_item() -> None:
-        menu = QApplication.activePopupWidget()
-        if menu is None:
-            QTimer.singleShot(20, click_item)
-            return
-        action = win.troubleshoot_action
-        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton,
-                         pos=menu.actionGeometry(action).center())
-        clicked.append(True)
-
-    QTimer.singleShot(20, click_item)
-    qtbot.mouseClick(win.help_button, Qt.MouseButton.LeftButton)
-    wait_for(qtbot, lambda: clicked and getattr(win, "troubleshoot_dialog", None) is not None)
-    dialog = win.troubleshoot_dialog
-    wait_for(qtbot, dialog.isVisible)
-    return dialog
-
-
 def click_tab(qtbot: Any, dialog: Any, title: str) -> None:
     bar = dialog.tabs.tabBar()
     index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
@@ -134,7 +113,7 @@ def type_file_name(qtbot: Any, dialog: QFileDialog, path: Path) -> None:
 
 @NOISE
 def test_restart_live_log_and_save(qtbot: Any, window: Any, own_ctx: Any, tmp_path: Path) -> None:
-    dialog = open_from_help_menu(qtbot, window)
+    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
     page = dialog.engine_page
     assert dialog.tabs.currentWidget() is page
     log_file = own_ctx.engine.paths.log_file
@@ -182,7 +161,7 @@ def test_diagnostics_bundle_from_the_window(
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
 
-    dialog = open_from_help_menu(qtbot, window)
+    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
     click_tab(qtbot, dialog, "Diagnostics")
     page = dialog.bundle_page
     qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
@@ -223,7 +202,7 @@ def test_clean_up_says_what_was_reclaimed(qtbot: Any, window: Any, own_ctx: Any)
         return str(cid)
 
     run_async(qtbot, fill(), 90)
-    dialog = open_from_help_menu(qtbot, window)
+    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
     click_tab(qtbot, dialog, "Clean up")
     page = dialog.cleanup_page
     assert not page.boxes["volumes"].isChecked()
@@ -275,7 +254,7 @@ def test_purge_lists_asks_and_deletes_exactly_that(
     docker_config.mkdir()
     (docker_config / "config.json").write_text("{}")
 
-    dialog = open_from_help_menu(qtbot, window)
+    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
     click_tab(qtbot, dialog, "Reset")
     page = dialog.data_page
     qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
@@ -318,7 +297,7 @@ def test_reset_to_factory_defaults(qtbot: Any, window: Any, tmp_path: Path) -> N
     autostart.enable()
     assert autostart.is_enabled()
     before = window.settings.path.read_text()
-    dialog = open_from_help_menu(qtbot, window)
+    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
     click_tab(qtbot, dialog, "Reset")
     page = dialog.data_page
     qtbot.mouseClick(page.reset_button, Qt.MouseButton.LeftButton)
