@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
@@ -110,6 +111,12 @@ class ContainerActions:
         raise NotImplementedError
 
     # -- helpers --------------------------------------------------------------------------------
+    def view_alive(self) -> bool:
+        """False once the view (with its store, model and status line) was deleted, e.g. with
+        its window: work it started still runs to its end on the engine; what that work would
+        show in the view is dropped (touching the deleted store's timer raised RuntimeError)."""
+        return shiboken6.isValid(cast(QObject, self))
+
     def names_of(self, ids: Iterable[str]) -> dict[str, str]:
         return {cid: str((self.model.get(cid) or {}).get("name") or cid[:12]) for cid in ids}
 
@@ -135,9 +142,12 @@ class ContainerActions:
             try:
                 await method(cid)
             except BaseException:
-                self.model.set_pending(cid, None)
+                if self.view_alive():
+                    self.model.set_pending(cid, None)
                 self._exit_watch.pop(cid, None)
                 raise
+            if not self.view_alive():
+                return  # the engine did it; no row is left to show it
             if watch_exit:
                 self._exit_watch[cid] = time.monotonic() + EXIT_WATCH_S
                 if verb == "start":  # a restart's row still says "exited" from its own stop
@@ -146,7 +156,7 @@ class ContainerActions:
 
         async def _do() -> None:
             ok, errors = await run_each(ids, names, one)
-            if ok:
+            if ok and self.view_alive():
                 self.say(f"{DONE[verb]} {name_list(ok)}.")
             if errors:
                 raise EngineError("\n".join(errors))
@@ -247,12 +257,13 @@ class ContainerActions:
             except NotFound:
                 return
             except BaseException:
-                self.model.set_pending(cid, None)
+                if self.view_alive():
+                    self.model.set_pending(cid, None)
                 raise
 
         async def _do() -> None:
             ok, errors = await run_each(ids, names, one)
-            if ok:
+            if ok and self.view_alive():
                 self.say(f"Removed {name_list(ok)}.")
             if errors:
                 raise EngineError("\n".join(errors))
@@ -280,7 +291,8 @@ class ContainerActions:
         task: asyncio.Task[None] = self.ctx.runner.run(
             lambda: client.containers.rename(cid, new_name),
             title=f"Rename {old} to {new_name}",
-            on_done=lambda _r: self.say(f"Renamed {old} to {new_name}."),
+            on_done=guarded(cast(QObject, self),
+                            lambda _r: self.say(f"Renamed {old} to {new_name}.")),
         )
         return task
 
@@ -309,7 +321,7 @@ class ContainerActions:
                 self.ctx.notify("Copied", text)
 
         task: asyncio.Task[str] = self.ctx.runner.run(
-            _build, title=f"Copy {name} as docker run", on_done=_copy
+            _build, title=f"Copy {name} as docker run", on_done=guarded(cast(QObject, self), _copy)
         )
         return task
 
