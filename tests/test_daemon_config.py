@@ -7,9 +7,7 @@ The checks are pure; the rest runs real ``dockerd`` processes, each in its own s
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -85,10 +83,8 @@ def test_proxy_urls_with_a_password_are_refused_and_never_written(tmp_path: Path
 
 
 @pytest.fixture
-def root() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="pstd-", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def root(own_engine_root: Path) -> Path:
+    return own_engine_root
 
 
 @pytest_asyncio.fixture

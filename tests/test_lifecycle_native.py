@@ -10,15 +10,13 @@ import asyncio
 import fcntl
 import json
 import os
-import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -42,10 +40,8 @@ pytestmark = pytest.mark.engine
 
 
 @pytest.fixture
-def root() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="pstl-", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def root(own_engine_root: Path) -> Path:
+    return own_engine_root
 
 
 @pytest_asyncio.fixture

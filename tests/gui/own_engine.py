@@ -1,36 +1,23 @@
 """The app on an engine of its own that the test starts, stops and restarts (not the session's).
 
-Data flow: the ``own_engine_root`` fixture gives a fresh home under /tmp (its own data root,
-socket, bridge), removed after the test. :func:`own_engine_window` puts a not yet started
-``NativeEngine`` (iptables off) there, an :class:`AppContext` that owns it with dialogs turned
-off and every error the runner reports collected in a list, and the main window on it, shown.
-The test starts the engine (``ctx.start()``) and, in its own ``finally``, shuts the context
-down, which stops the engine, so it can check the engine stopped.
+Data flow: the ``own_engine_root`` fixture (tests/support/engine_fixtures.py) gives a fresh home
+under /tmp (its own data root, socket, bridge), removed after the test. :func:`own_engine_window`
+puts a not yet started ``NativeEngine`` (iptables off) there, an :class:`AppContext` that owns it
+with dialogs turned off and every error the runner reports collected in a list, and the main window
+on it, shown. The test starts the engine (``ctx.start()``) and, in its own ``finally``, shuts the
+context down, which stops the engine, so it can check the engine stopped.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from app.context import AppContext
 from app.main_window import MainWindow
 from app.runner import Runner
 from app.settings import Settings
 from engine.lifecycle import EnginePaths, NativeEngine
-
-
-@pytest.fixture(name="own_engine_root")
-def _own_engine_root() -> Iterator[Path]:
-    """A fresh, empty engine home under /tmp (short: dockerd's socket path has a limit)."""
-    root = Path(tempfile.mkdtemp(prefix="pstg-", dir="/tmp"))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def own_engine_window(

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
 from app.settings import Settings
-from tests.gui.own_engine import _own_engine_root, own_engine_window  # noqa: F401 - fixture
+from tests.gui.own_engine import own_engine_window
 
 pytestmark = [
     pytest.mark.gui,

@@ -14,7 +14,7 @@ from app.settings import Settings
 from app.tray import Tray
 from engine.lifecycle.base import EngineState
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.own_engine import _own_engine_root, own_engine_window  # noqa: F401 - fixture
+from tests.gui.own_engine import own_engine_window
 from tests.support.engine_fixtures import (
     TEST_IMAGE,
     build_image,

@@ -6,6 +6,7 @@ folder ("pst" + hash), a random free /24, and no iptables rules (engines would s
 
 Fixtures:
     engine_endpoint: ``unix:///…/docker.sock`` of the session's engine.
+    own_engine_root: a fresh, empty engine home under /tmp for one test, removed after it.
     test_image: ``portside-test/busybox:latest``, built offline from /bin/busybox (busybox-static)
         inside that engine: every busybox applet in /bin, plus /etc/passwd and /etc/group.
     docker_cli: runs the docker CLI found on PATH against that engine with its own DOCKER_CONFIG.
@@ -133,12 +134,23 @@ def dockerd_version() -> str:
     return match.group(1)
 
 
-@pytest.fixture(scope="session")
-def engine_root() -> Iterator[Path]:
-    """A short, fresh folder for the session engine (unix socket paths are limited to 107 B)."""
-    root = Path(tempfile.mkdtemp(prefix="pst-", dir="/tmp"))
+def _fresh_home(prefix: str) -> Iterator[Path]:
+    """A short, fresh folder under /tmp (unix socket paths are limited to 107 B), removed after."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine_root() -> Iterator[Path]:
+    """A short, fresh folder for the session engine."""
+    yield from _fresh_home("pst-")
+
+
+@pytest.fixture
+def own_engine_root() -> Iterator[Path]:
+    """A fresh, empty home for an engine the test starts itself (own data root, socket, bridge)."""
+    yield from _fresh_home("psto-")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -31,7 +31,6 @@ from tests.gui.display.looks import (
     Looks,
     _mode,  # noqa: F401 - the mode fixture
 )
-from tests.gui.own_engine import _own_engine_root  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.gui]
 

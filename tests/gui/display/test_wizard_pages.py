@@ -33,7 +33,6 @@ from engine.doctor import Check
 from engine.lifecycle import EnginePaths, EngineState, NativeEngine
 from tests.gui.conftest import run_async
 from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
-from tests.gui.own_engine import _own_engine_root  # noqa: F401 - the fixture
 from tests.gui.wizard_support import mnemonic, on_page, press, skip
 
 pytestmark = [pytest.mark.gui]
