@@ -466,7 +466,8 @@ class ResourceView(QWidget):
             if problems:
                 self.ctx.runner.report(f"Remove {noun}s", RuntimeError("\n".join(problems)))
 
-        return self.run(remove_all, title=f"Remove {noun}s", on_done=done)
+        return self.run(remove_all, title=f"Remove {noun}s", on_done=done,
+                        work=f"Remove {len(keys)} {noun}s" if len(keys) > 1 else "")
 
     def prune_rows(
         self, prune: Callable[[], Any], *, title: str, noun: str, work: str = ""

@@ -2,8 +2,9 @@
 
 Data flow: long work the user started runs through ``ctx.runner.run(..., work="Pull nginx")``
 (pull, push, save, load and build dialogs, Run's pull-then-start, Commit, Files transfers,
-Terminal sessions, actions on several containers, prunes, Troubleshoot's clean-up, purge and
-bundle, the guide's first container, sign-in, Apply & restart of engine settings);
+Terminal sessions, actions on several containers, removing several images, volumes or networks,
+prunes, Troubleshoot's engine restart, clean-up, purge and bundle, the guide's first container,
+sign-in, Apply & restart of engine settings);
 :meth:`app.runner.Runner.work_in_flight` lists what still runs.
 :meth:`app.engines.switcher.EngineSwitcher.switch_to` — the one way the footer button, the tray
 submenu and the Engines window switch — calls :func:`confirm_switch` first, and so does the

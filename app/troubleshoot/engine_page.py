@@ -131,6 +131,7 @@ class EnginePage(QWidget):
             on_done=guarded(self, self._restarted),
             on_error=self._restart_failed,
             notify_when_hidden=True,
+            work="Restart the engine",  # an engine switch asks before stopping it
         )
 
     def _on_status(self, status: EngineStatus) -> None:

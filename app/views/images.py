@@ -386,7 +386,10 @@ class ImagesView(ResourceView):
                     text += "\n\nTick “Force” to remove them anyway."
                 self.ctx.runner.report("Remove images", RuntimeError(text))
 
-        return self.run(remove_all, title="Remove images", on_done=done)  # type: ignore[no-any-return]
+        return self.run(  # type: ignore[no-any-return]
+            remove_all, title="Remove images", on_done=done,
+            work=f"Remove {len(targets)} images" if len(targets) > 1 else "",  # a switch asks
+        )
 
     def ask_prune(self) -> bool | None:
         """None when cancelled, else whether to prune all unused images (not only dangling)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.engines.busy import SwitchQuestion
 from app.main_window import MainWindow
+from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.test_engines_switch_busy import (  # noqa: F401 - homes, window: fixtures
     HOME,
@@ -139,6 +141,47 @@ def test_a_prune_in_flight_is_named(
     # the engine answers again: the prune ends where it started
     wait_for(qtbot, lambda: view.status.text().startswith("Pruned "), timeout=30)
     assert app_ctx.runner.work_in_flight() == []
+
+
+def test_removing_several_images_and_volumes_is_named(
+    app_ctx: Any, qtbot: Any, qtlog: Any, window: MainWindow, native_engine: Any,  # noqa: F811
+    test_image: str,
+) -> None:
+    """Two tags removed in the Images view and two volumes in the Volumes view (the methods
+    their confirmed Remove calls) while ``dockerd`` is held: the question names "Remove 2
+    images" and "Remove 2 volumes"; after Escape both run to their end."""
+    repo = f"portside-names-{uuid.uuid4().hex[:8]}"
+    tags, vols = [f"{repo}:a", f"{repo}:b"], [f"{repo}-0", f"{repo}-1"]
+
+    async def make() -> None:
+        for ref in tags:
+            await app_ctx.client.images.tag(test_image, *ref.split(":"))
+        for name in vols:
+            await app_ctx.client.volumes.create(name)
+
+    async def left() -> list[str]:
+        found = []
+        for ref, get in [(t, app_ctx.client.images.inspect) for t in tags] + [
+            (v, app_ctx.client.volumes.inspect) for v in vols
+        ]:
+            with contextlib.suppress(NotFound):
+                await get(ref)
+                found.append(ref)
+        return found
+
+    run_async(qtbot, make())
+    images: Any = window.show_view("images")
+    volumes: Any = window.views["volumes"]
+    with engine_paused(native_engine):
+        images.remove_images(tags, force=False)
+        volumes.remove_volumes(vols)
+        assert app_ctx.runner.work_in_flight() == ["Remove 2 images", "Remove 2 volumes"]
+        text = ask_and_escape(qtbot, qtlog, app_ctx, window)
+        assert f"2 operations are running on {HOME}" in text
+        assert "• Remove 2 images" in text and "• Remove 2 volumes" in text
+    wait_for(qtbot, lambda: app_ctx.runner.work_in_flight() == [], timeout=30)
+    wait_for(qtbot, lambda: volumes.status.text() == "Removed 2 volume(s).")
+    assert run_async(qtbot, left()) == []
 
 
 def test_stop_and_switch_cancels_a_bulk_stop_quietly(

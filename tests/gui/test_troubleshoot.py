@@ -125,6 +125,7 @@ def test_restart_live_log_and_save(qtbot: Any, window: Any, own_ctx: Any, tmp_pa
     own_ctx.engine_status_changed.connect(lambda s: steps.append(page.result_label.text()))
     qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
     assert not page.restart_button.isEnabled() and page.progress.isVisible()
+    assert own_ctx.runner.work_in_flight() == ["Restart the engine"]  # a switch asks first
     wait_for(qtbot, lambda: "runs again" in page.result_label.text(), 60)
     assert "Stopping the engine…" in steps and "Starting the engine…" in steps
     assert page.restart_button.isEnabled() and not page.progress.isVisible()
