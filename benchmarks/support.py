@@ -8,7 +8,9 @@ with the busybox test image built, and stops it and deletes the folder on the wa
 happened. :func:`wait_until` polls a condition on the loop; :func:`watch_running` records, for
 each container, the engine's start-event time and the moment the Containers view's model says
 "running" (the event -> row latency). :func:`usage` reads this process' CPU time and context
-switches; :func:`idle_usage` lets the loop run and says what the process used meanwhile. At
+switches; :func:`idle_usage` lets the loop run and says what the process used meanwhile;
+:class:`TickProbe` is a 5 ms Qt timer on the GUI thread that records what happened between two
+of its ticks (wall ms, this thread's CPU ms, one sampled value), a stall meter. At
 the end :func:`report_section` prints the benchmark's section and, with ``--write``,
 :func:`write_doc_section` replaces that ``## `` section of docs/benchmarks.md atomically (other
 sections are untouched).
@@ -147,3 +149,40 @@ def watch_running(ctx: Any, view: Any, ids: list[str]) -> tuple[dict[str, float]
     ctx.engine_event.connect(on_event)
     view.model.dataChanged.connect(on_change)
     return event_time, seen
+
+
+class TickProbe:
+    """A Qt timer ticking every ``interval`` ms on this (GUI) thread, recording at each tick.
+
+    ``gaps``: wall-clock ms since the last tick (a stall shows as a long gap); ``cpu_gaps``: the
+    CPU ms this thread spent meanwhile (what is ours in a stall on a shared machine);
+    ``samples``: ``sample()`` at the tick (a backlog, say). Made inside a running QApplication.
+    """
+
+    def __init__(self, sample: Callable[[], int], interval: int = 5) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.gaps: list[int] = []
+        self.cpu_gaps: list[float] = []
+        self.samples: list[int] = []
+        self._sample = sample
+        self._clock = QElapsedTimer()
+        self._cpu = time.thread_time()
+        self._timer = QTimer()
+        self._timer.setInterval(interval)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.gaps.append(self._clock.restart())
+        now = time.thread_time()
+        self.cpu_gaps.append((now - self._cpu) * 1000)
+        self._cpu = now
+        self.samples.append(self._sample())
+
+    def start(self) -> None:
+        self._cpu = time.thread_time()
+        self._clock.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()

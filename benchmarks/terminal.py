@@ -30,7 +30,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,12 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-TEST_IMAGE = "portside-test/busybox:latest"
-
-
-def cpu_self() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+from benchmarks.support import TickProbe, private_engine, run_on_qt_loop, usage
 
 
 def cpu_children() -> float:
@@ -82,8 +76,6 @@ def xterm(endpoint: str, cid: str, lines: int) -> tuple[float, float]:
 
 
 async def ours(client: Any, cid: str, lines: int) -> dict[str, Any]:
-    from PySide6.QtCore import QElapsedTimer, QTimer
-
     from app.runner import Runner
     from app.views.container_page.terminal.tab import TerminalTab
 
@@ -105,40 +97,24 @@ async def ours(client: Any, cid: str, lines: int) -> dict[str, Any]:
 
     await until(lambda: any("/ #" in r for r in terminal.visible_text()))
     received, painted = await typing_latency(terminal)
-    clock = QElapsedTimer()
-    gaps: list[int] = []
-    cpu_gaps: list[float] = []
-    backlog: list[int] = []
-    last = [time.thread_time()]
-
-    def tick() -> None:
-        gaps.append(clock.restart())
-        now = time.thread_time()
-        cpu_gaps.append((now - last[0]) * 1000)
-        last[0] = now
-        backlog.append(terminal.backlog)
-
-    probe = QTimer()
-    probe.setInterval(5)
-    probe.timeout.connect(tick)
-    cpu0 = cpu_self()
+    probe = TickProbe(lambda: terminal.backlog)
+    cpu0 = usage()[0]
     start = time.monotonic()
-    clock.start()
     probe.start()
     terminal.send.emit(f"seq 1 {lines}; echo flood-done\r".encode())
     await until(lambda: terminal.idle and "flood-done" in terminal.visible_text())
     seconds = time.monotonic() - start
     probe.stop()
-    used = cpu_self() - cpu0
+    used = usage()[0] - cpu0
     tab.close_tab()
     tab.deleteLater()
     await asyncio.sleep(1.5)  # the hang-up exec
     return {
         "seconds": seconds,
         "cpu": used,
-        "stall_ms": max(gaps),
-        "cpu_gap_ms": max(cpu_gaps),
-        "backlog": max(backlog),
+        "stall_ms": max(probe.gaps),
+        "cpu_gap_ms": max(probe.cpu_gaps),
+        "backlog": max(probe.samples),
         "flushes": terminal.flushes,
         "bytes": terminal.bytes_fed,
         "echo_ms": received,
@@ -211,25 +187,15 @@ def main() -> int:
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtWidgets import QApplication
-
-    from app.loop import EventLoop
     from engine.client import EngineClient
-    from engine.lifecycle import EnginePaths, NativeEngine
-    from tests.support.engine_fixtures import build_image, busybox_context
+    from tests.support.engine_fixtures import TEST_IMAGE
 
-    root = Path(tempfile.mkdtemp(prefix="psttm-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    qt_app = QApplication([])
-    qt_app.setQuitOnLastWindowClosed(False)
-    loop = EventLoop(qt_app)
-    asyncio.set_event_loop(loop)
     results: dict[str, list[Any]] = {"docker": [], "xterm": [], "ours": []}
 
     async def run() -> None:
-        await engine.start()
-        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
-        async with EngineClient(engine.endpoint, timeout=300) as client:
+        async with private_engine("psttm-") as engine, EngineClient(
+            engine.endpoint, timeout=300
+        ) as client:
             await client.connect()
             cid = await client.containers.create(
                 {"Image": TEST_IMAGE, "Cmd": ["sleep", "3600"], "StopSignal": "SIGKILL"}
@@ -243,12 +209,7 @@ def main() -> int:
             finally:
                 await client.containers.remove(cid, force=True)
 
-    try:
-        with loop:
-            loop.run_until_complete(run())
-    finally:
-        asyncio.run(engine.stop(timeout=30))
-        shutil.rmtree(root, ignore_errors=True)
+    run_on_qt_loop(run())
 
     def med(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]

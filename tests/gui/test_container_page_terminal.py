@@ -8,7 +8,6 @@ the widget's own screen (what the user sees), and the engine's exec inspect.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QTabBar
 
 from app.views.container_page.terminal.pane import TerminalPane
 from app.views.container_page.terminal.tab import NOT_RUNNING, STOPPED, TerminalTab
+from benchmarks.support import TickProbe
 from engine.models import ContainerDetails
 from tests.gui.conftest import run_async, wait_for
 from tests.support.engine_fixtures import DOCKER_CLI
@@ -302,8 +302,6 @@ def test_a_flood_of_output_keeps_the_window_responsive(
     app_ctx: Any, containers: Any, qtbot: Any
 ) -> None:
     """`seq 1 30000` (~170 KB): parsed in slices between events, reading paused when behind."""
-    from PySide6.QtCore import QElapsedTimer, QTimer
-
     from app.views.container_page.terminal.feeding import FEED_SLICE
     from app.views.container_page.terminal.session import BACKLOG_HIGH
 
@@ -317,27 +315,13 @@ def test_a_flood_of_output_keeps_the_window_responsive(
         parse(data)
 
     terminal._feeder._parse = parse_and_count
-    clock = QElapsedTimer()
-    gaps: list[int] = []  # wall-clock ms between two 5 ms ticks
-    cpu_gaps: list[float] = []  # CPU ms this (GUI) thread spent between them
-    backlog: list[int] = []
-    probe = QTimer()
-    probe.setInterval(5)
-    cpu = [time.thread_time()]
-
-    def tick() -> None:
-        gaps.append(clock.restart())
-        now = time.thread_time()
-        cpu_gaps.append((now - cpu[0]) * 1000)
-        cpu[0] = now
-        backlog.append(terminal.backlog)
-
-    probe.timeout.connect(tick)
+    # wall-clock ms between two 5 ms ticks, CPU ms this (GUI) thread spent between them, backlog
+    probe = TickProbe(lambda: terminal.backlog)
     type_line(qtbot, pane, "seq 1 30000; echo flood-done")
-    clock.start()
     probe.start()
     wait_for(qtbot, lambda: terminal.idle and shows(pane, "flood-done"), timeout=120)
     probe.stop()
+    gaps, cpu_gaps, backlog = probe.gaps, probe.cpu_gaps, probe.samples
     flushes, fed = terminal.flushes, terminal.bytes_fed
     print(
         f"\nflood: {fed} bytes in {sum(gaps)} ms; longest gap {max(gaps)} ms wall, "
