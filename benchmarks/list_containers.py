@@ -1,8 +1,8 @@
 """Listing 1,000 containers: Portside's client vs ``docker ps -a --format '{{json .}}'``.
 
-Starts a private engine (its own data root, socket, bridge and subnet, via NativeEngine), builds a
-tiny image offline from /bin/busybox, creates N containers (not started), then times, in
-alternating rounds within ONE run:
+Starts a private engine (its own data root, socket, bridge and subnet, via NativeEngine) with the
+busybox test image built offline (``benchmarks/support.private_engine``), creates N containers
+(not started), then times, in alternating rounds within ONE run:
 
 * ``client``: ``EngineClient.containers.list(all=True)`` in this process (warm connection) —
   what the GUI pays on every refresh;
@@ -11,7 +11,7 @@ alternating rounds within ONE run:
 * ``docker ps``: ``docker -H unix://<sock> ps -a --format '{{json .}}'`` (a new process each
   time, as a tool shelling out to the CLI would run it).
 
-Everything it created is removed and the engine stopped at the end.
+The engine is stopped and its folder, with everything it created, removed at the end.
 
 Run:  .venv/bin/python benchmarks/list_containers.py [--containers 1000] [--rounds 30]
       [--write-doc]   (replace this benchmark's section of docs/benchmarks.md)
@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -36,25 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import report_section  # noqa: E402
+from benchmarks.support import private_engine, report_section  # noqa: E402
 from engine.client import EngineClient  # noqa: E402
-from engine.lifecycle import EnginePaths, NativeEngine  # noqa: E402
+from tests.support.engine_fixtures import TEST_IMAGE  # noqa: E402
 
 DOCKER = shutil.which("docker") or "docker"  # the CLI a user of this machine would run
-IMAGE = "portside-bench/busybox:latest"
 SECTION = "Listing 1,000 containers"
 LABEL = "portside.bench"
-
-
-def busybox_context() -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        dockerfile = b'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "true"]\n'
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile))
-        tar.add("/bin/busybox", "busybox")
-    return buf.getvalue()
 
 
 async def create_many(client: EngineClient, count: int, concurrency: int = 8) -> float:
@@ -64,7 +50,7 @@ async def create_many(client: EngineClient, count: int, concurrency: int = 8) ->
         async with sem:
             await client.containers.create(
                 {
-                    "Image": IMAGE,
+                    "Image": TEST_IMAGE,
                     "Cmd": ["/bin/busybox", "sleep", "1"],
                     "Labels": {LABEL: "1", "index": str(i)},
                 },
@@ -189,29 +175,16 @@ async def main() -> None:
     parser.add_argument("--write-doc", action="store_true")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="psb-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    print(f"starting a private engine under {root} …", file=sys.stderr)
-    await engine.start()
-    try:
+    print("starting a private engine …", file=sys.stderr)
+    async with private_engine("psb-") as engine:
         async with EngineClient(engine.endpoint) as client:
-            async for _ in client.images.build(busybox_context(), tag=IMAGE):
-                pass
             print(f"creating {args.containers} containers …", file=sys.stderr)
             create_s = await create_many(client, args.containers)
         print(f"timing {args.rounds} rounds …", file=sys.stderr)
         times = await measure(engine.endpoint, args.containers, args.rounds)
-        cmd = "python benchmarks/list_containers.py " + " ".join(sys.argv[1:])
-        body = report(times, args.containers, args.rounds, create_s, cmd.strip())
-        report_section(SECTION, body, args.write_doc)
-    finally:
-        try:
-            async with EngineClient(engine.endpoint) as client:
-                await client.containers.prune(filters={"label": [LABEL]})
-                await client.images.remove(IMAGE, force=True)
-        finally:
-            await engine.stop(timeout=20)
-            shutil.rmtree(root, ignore_errors=True)
+    cmd = "python benchmarks/list_containers.py " + " ".join(sys.argv[1:])
+    body = report(times, args.containers, args.rounds, create_s, cmd.strip())
+    report_section(SECTION, body, args.write_doc)
 
 
 if __name__ == "__main__":
