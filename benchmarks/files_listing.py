@@ -32,10 +32,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.support import private_engine
 from engine.archive import Archive
 from engine.client import EngineClient
-from engine.lifecycle import EnginePaths, NativeEngine
-from tests.support.engine_fixtures import TEST_IMAGE, build_image, busybox_context
+from tests.support.engine_fixtures import TEST_IMAGE
 
 
 async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> float:
@@ -48,13 +48,11 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> float:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, float]:
-    root = Path(tempfile.mkdtemp(prefix="pstf-", dir="/tmp"))
-    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
-    await engine.start()
     out = Path(tempfile.mkdtemp(prefix="pstf-out-"))
     try:
-        await build_image(engine.endpoint, busybox_context(), TEST_IMAGE)
-        async with EngineClient(engine.endpoint, timeout=300) as client:
+        async with private_engine("pstf-") as engine, EngineClient(
+            engine.endpoint, timeout=300
+        ) as client:
             script = (
                 f"mkdir -p /data && dd if=/dev/zero of=/data/big bs=1M count={args.mb} "
                 "2>/dev/null && touch /data/a /data/b && touch /ready; sleep 3600"
@@ -113,8 +111,6 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
             finally:
                 await client.containers.remove(cid, force=True)
     finally:
-        await engine.stop(timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
 
 
