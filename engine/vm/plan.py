@@ -139,6 +139,7 @@ def machine_spec(plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int) -> q
             FW_CONFIG: paths.guest_config,
         },
         pidfile=paths.qemu_pidfile,
+        firmware=qemu.find_qboot(plan.qemu) if plan.arch == "x86_64" else None,
     )
 
 

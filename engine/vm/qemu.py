@@ -11,10 +11,11 @@ The engine tries the candidates in order: an accelerated boot that exits or does
 guest's first readiness line in time is ended and the next one (finally ``tcg``) is tried.
 
 Boot is a direct kernel boot (``-kernel``/``-initrd``/``-append``: no boot loader, no firmware
-menu), virtio disks, slirp networking (``-netdev user,id=net0``, the ssh port forwarded on
-127.0.0.1 only), 9p shares, fw_cfg files for the per-VM keys and config, a virtio-serial port for
-the readiness lines, QMP on a unix socket, and the serial console on QEMU's stdout (the engine
-copies it into the engine log).
+menu; on x86_64 QEMU's minimal qboot firmware when it is installed), virtio disks, slirp
+networking (``-netdev user,id=net0``, the ssh port forwarded on 127.0.0.1 only), 9p shares,
+fw_cfg files for the per-VM keys and config, a virtio-serial port for the readiness lines, QMP on
+a unix socket, and the serial console on QEMU's stdout (the engine copies it into the engine
+log).
 """
 
 from __future__ import annotations
@@ -82,6 +83,24 @@ def find_qemu(arch: str, *, platform: str = sys.platform) -> str:
     if not found:
         raise EngineNotInstalled(f"{name} was not found (searched PATH). {install_hint(platform)}")
     return found
+
+
+#: QEMU's minimal x86 firmware: it jumps to the kernel without SeaBIOS' device scan and menus.
+QBOOT = "qboot.rom"
+
+
+def find_qboot(qemu: str) -> Path | None:
+    """QEMU's ``qboot.rom`` beside this QEMU binary's install (Debian, Homebrew and MacPorts put it
+    in ``<prefix>/share/qemu``, QEMU for Windows in ``<dir>/share``, a build tree in ``pc-bios``),
+    or None: then QEMU's default firmware (SeaBIOS) boots the kernel, a little slower. Only
+    x86_64 uses it."""
+    where = Path(qemu).resolve().parent
+    for folder in (where.parent / "share" / "qemu", where / "share", where / "pc-bios",
+                   where.parent / "pc-bios"):
+        candidate = folder / QBOOT
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def parse_accel_help(text: str) -> list[str]:
@@ -203,6 +222,8 @@ class MachineSpec:
     fw_cfg: Mapping[str, Path] = field(default_factory=dict)
     pidfile: Path | None = None
     name: str = "portside-vm"
+    #: x86_64 firmware to use instead of QEMU's default (``find_qboot``)
+    firmware: Path | None = None
 
 
 def kernel_cmdline(arch: str, manifest_cmdline: str = "") -> str:
@@ -217,6 +238,8 @@ def build_command(qemu: str, spec: MachineSpec) -> list[str]:
     argv = [qemu, "-name", spec.name, "-nodefaults", "-no-user-config", "-display", "none"]
     if spec.arch == "x86_64":
         argv += ["-machine", "q35,vmport=off,hpet=off"]
+        if spec.firmware is not None:
+            argv += ["-bios", str(spec.firmware)]
     else:
         argv += ["-machine", "virt,gic-version=max"]
     if spec.accel == "tcg":

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from engine.vm.image import VMImage
+from engine.vm.qemu import find_qboot
 
 
 def free_port() -> int:
@@ -103,6 +104,8 @@ class Guest:
         cmdline = f"{self.image.kernel_cmdline} root=/dev/vda rw quiet console={console}"
         if arch == "x86_64":
             argv = ["qemu-system-x86_64", "-machine", "q35,vmport=off,hpet=off"]
+            firmware = find_qboot(shutil.which("qemu-system-x86_64") or "qemu-system-x86_64")
+            argv += ["-bios", str(firmware)] if firmware else []  # as VMEngine does
         else:
             argv = ["qemu-system-aarch64", "-machine", "virt,gic-version=max"]
         argv += [

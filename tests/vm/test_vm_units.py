@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -125,6 +126,27 @@ def test_command_line_tcg_x86(tmp_path: Path) -> None:
     assert "virtserialport,chardev=ready,name=org.portside.ready" in _option(argv, "-device")
     assert _option(argv, "-qmp") == [f"unix:{tmp_path}/qmp.sock,server=on,wait=off"]
     assert "-no-reboot" in argv
+
+
+def test_qboot_is_found_beside_each_install_layout_and_used_on_x86_only(tmp_path: Path) -> None:
+    layouts = {
+        "debian": ("usr/bin/qemu-system-x86_64", "usr/share/qemu/qboot.rom"),
+        "windows": ("qemu/qemu-system-x86_64.exe", "qemu/share/qboot.rom"),
+        "build": ("build/qemu-system-x86_64", "build/pc-bios/qboot.rom"),
+    }
+    for name, (binary, rom) in layouts.items():
+        root = tmp_path / name
+        (root / binary).parent.mkdir(parents=True)
+        (root / binary).write_text("")
+        assert qemu.find_qboot(str(root / binary)) is None, name  # not installed: SeaBIOS
+        (root / rom).parent.mkdir(parents=True, exist_ok=True)
+        (root / rom).write_bytes(b"\0")
+        assert qemu.find_qboot(str(root / binary)) == root / rom, name
+    spec = dataclasses.replace(_spec(tmp_path), firmware=tmp_path / "qboot.rom")
+    assert _option(qemu.build_command("qemu-system-x86_64", spec), "-bios") == [
+        str(tmp_path / "qboot.rom")
+    ]
+    assert "-bios" not in qemu.build_command("qemu-system-x86_64", _spec(tmp_path))
 
 
 def test_command_line_accelerated_arm64(tmp_path: Path) -> None:
