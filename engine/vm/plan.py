@@ -126,7 +126,7 @@ def machine_spec(plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int) -> q
         memory_mib=res.memory_mib,
         kernel=image.kernel,
         initrd=image.initrd,
-        cmdline=qemu.kernel_cmdline(plan.arch, image.kernel_cmdline),
+        cmdline=qemu.kernel_cmdline(plan.arch, image.kernel_cmdline, accel),
         root_disk=paths.root_disk,
         data_disk=paths.data_disk,
         ssh_port=ssh_port,

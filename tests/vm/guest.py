@@ -101,7 +101,7 @@ class Guest:
         w = self.workdir
         arch = self.image.arch
         console = "ttyS0" if arch == "x86_64" else "ttyAMA0"
-        cmdline = f"{self.image.kernel_cmdline} root=/dev/vda rw quiet console={console}"
+        cmdline = f"{self.image.kernel_cmdline} root=/dev/vda rw quiet console={console} norandmaps"
         if arch == "x86_64":
             argv = ["qemu-system-x86_64", "-machine", "q35,vmport=off,hpet=off"]
             firmware = find_qboot(shutil.which("qemu-system-x86_64") or "qemu-system-x86_64")

@@ -193,6 +193,9 @@ def test_the_guest_boots_powers_off_cleanly_and_survives_a_crash(tmp_path: Path)
             assert keys.stdout.strip() == "0"
             # dockerd's rules are in iptables-legacy's tables (the image's choice: its start is
             # ~1 s faster than with iptables-nft under TCG), NAT for the default bridge included
+            # booted with norandmaps (TCG), randomisation back on once the engine was ready
+            aslr = guest.ssh("cat /proc/sys/kernel/randomize_va_space; cat /proc/cmdline")
+            assert aslr.stdout.startswith("2\n") and "norandmaps" in aslr.stdout, aslr.stdout
             rules = guest.ssh("readlink -f /usr/sbin/iptables; iptables -t nat -S POSTROUTING")
             assert rules.stdout.startswith("/usr/sbin/xtables-legacy-multi\n"), rules.stdout
             assert "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE" in rules.stdout

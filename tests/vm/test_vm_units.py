@@ -149,6 +149,14 @@ def test_qboot_is_found_beside_each_install_layout_and_used_on_x86_only(tmp_path
     assert "-bios" not in qemu.build_command("qemu-system-x86_64", _spec(tmp_path))
 
 
+def test_tcg_boots_without_address_randomisation_accelerators_with_it() -> None:
+    """Under TCG the guest starts with norandmaps (its init turns randomisation back on at ready:
+    tests/vm/test_image.py checks that in a booted guest)."""
+    assert qemu.kernel_cmdline("x86_64", "panic=-1", "tcg").split()[-1] == "norandmaps"
+    for accel in ("kvm", "hvf", "whpx", ""):
+        assert "norandmaps" not in qemu.kernel_cmdline("arm64", "panic=-1", accel)
+
+
 def test_command_line_accelerated_arm64(tmp_path: Path) -> None:
     argv = qemu.build_command("qemu-system-aarch64", _spec(tmp_path, "hvf", "arm64"))
     assert _option(argv, "-accel") == ["hvf"] and _option(argv, "-cpu") == ["host"]
