@@ -20,50 +20,18 @@ from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from app.settings import Settings
 from app.tray import Tray
-from tests.gui.conftest import run_async, wait_for
+from tests.gui.conftest import wait_for
+from tests.gui.pages import exit_codes, start_bulk_stop
 
 pytestmark = [
     pytest.mark.gui,
     pytest.mark.engine,
     pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
 ]
-
-#: sh ignores SIGTERM: a stop waits the whole StopTimeout, then kills (exit 137)
-DEAF = ["sh", "-c", 'trap "" TERM; sleep 600']
-SLOW_STOP = {"StopSignal": "SIGTERM", "StopTimeout": 3}
-
-
-def start_bulk_stop(qtbot: Any, app_ctx: Any, window: MainWindow, containers: Any,
-                    count: int) -> tuple[list[str], Any]:
-    """``count`` SIGTERM-deaf containers, all selected with Ctrl+A and stopped by a click on the
-    toolbar's Stop; returns their ids and the runner's task (still in flight)."""
-    ids = [containers.create(f"deaf{i}", cmd=DEAF, start=True, extra=SLOW_STOP)
-           for i in range(count)]
-    view: Any = window.show_view("containers")
-    view.search.setText(containers.prefix)
-    wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("state") == "running" for c in ids))
-    view.tree.setFocus()
-    qtbot.keyClick(view.tree, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    assert sorted(view.selected_ids()) == sorted(ids)
-    qtbot.mouseClick(view.toolbar.widgetForAction(view.actions_by_name["stop"]),
-                     Qt.MouseButton.LeftButton)
-    name = f"Stop {count} containers"
-    assert app_ctx.runner.work_in_flight() == [name]
-    return ids, next(t for t, n in app_ctx.runner._work.items() if n == name)
-
-
-def exit_codes(qtbot: Any, app_ctx: Any, ids: list[str]) -> list[tuple[str, int]]:
-    async def codes() -> list[tuple[str, int]]:
-        found = [await app_ctx.client.containers.inspect(c) for c in ids]
-        return [(d.raw["State"]["Status"], d.exit_code) for d in found]
-
-    return run_async(qtbot, codes())
-
 
 def test_closing_to_the_tray_lets_a_bulk_stop_finish_and_tell(
     app_ctx: Any, qtbot: Any, containers: Any, tmp_path: Path, caplog: Any
@@ -75,7 +43,7 @@ def test_closing_to_the_tray_lets_a_bulk_stop_finish_and_tell(
     tray = Tray(app_ctx, window.show, lambda: None)
     window.tray_available = lambda: True  # type: ignore[method-assign]
     window.show()
-    ids, task = start_bulk_stop(qtbot, app_ctx, window, containers, 4)
+    ids, task = start_bulk_stop(qtbot, app_ctx, window, containers, 4, stop_timeout=3)
     with caplog.at_level(logging.WARNING):
         window.close()
         assert not window.isVisible() and shiboken6.isValid(window)
@@ -98,7 +66,7 @@ def test_a_window_destroyed_mid_stop_drops_the_views_updates_quietly(
     window = MainWindow(app_ctx, Settings(path=tmp_path / "settings.json"))
     window.show()
     try:
-        ids, task = start_bulk_stop(qtbot, app_ctx, window, containers, 3)
+        ids, task = start_bulk_stop(qtbot, app_ctx, window, containers, 3, stop_timeout=3)
     except BaseException:
         window.deleteLater()
         raise

@@ -31,10 +31,10 @@ from app.engines.busy import SwitchQuestion
 from app.engines.install import install_tray
 from app.engines.targets import EntryEngine
 from app.main_window import MainWindow
-from app.settings import Settings
 from app.tray import Tray
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import main_window_shown, own_config_dirs
 from tests.gui.registry_image import publish_remote_image
 from tests.gui.test_engines_switch_leaks import counts
 
@@ -53,10 +53,7 @@ OTHER = "Second engine"
 @pytest.fixture
 def homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_endpoint: str) -> Path:
     """Own config and docker folders, and the second engine's socket (a symlink)."""
-    for var in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    own_config_dirs(monkeypatch, tmp_path)
     alias = tmp_path / "second.sock"
     alias.symlink_to(engine_endpoint.removeprefix("unix://"))
     from engine.engines import add_engine
@@ -80,15 +77,9 @@ def login(homes: Path, keyring_backend: Any, registry: Any) -> Iterator[None]:
 
 @pytest.fixture
 def window(app_ctx: Any, qtbot: Any, homes: Path) -> Iterator[MainWindow]:
-    win = MainWindow(app_ctx, Settings(path=homes / "config" / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    wait_for(qtbot, lambda: win.engine_switcher.current_name() == HOME)  # type: ignore[attr-defined]
-    yield win
-    dialog = getattr(win, "engines_dialog", None)
-    if dialog is not None and shiboken6.isValid(dialog):
-        dialog.close()
+    with main_window_shown(qtbot, app_ctx, homes, (1280, 800)) as win:
+        wait_for(qtbot, lambda: win.engine_switcher.current_name() == HOME)
+        yield win
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from app.engines.busy import SwitchQuestion
 from app.main_window import MainWindow
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
+from tests.gui.pages import exit_codes, start_bulk_stop
 from tests.gui.test_engines_switch_busy import (  # noqa: F401 - homes, window: fixtures
     HOME,
     OTHER,
@@ -40,10 +41,6 @@ pytestmark = [
     pytest.mark.engine,
     pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
 ]
-
-#: sh ignores SIGTERM: a stop waits the whole StopTimeout, then kills (exit 137)
-DEAF = ["sh", "-c", 'trap "" TERM; sleep 600']
-SLOW_STOP = {"StopSignal": "SIGTERM", "StopTimeout": 6}
 
 
 def ask_and_escape(qtbot: Any, qtlog: Any, ctx: Any, win: MainWindow) -> str:
@@ -68,19 +65,8 @@ def ask_and_escape(qtbot: Any, qtlog: Any, ctx: Any, win: MainWindow) -> str:
 def test_a_bulk_stop_in_flight_is_named_and_escape_lets_it_finish(
     app_ctx: Any, qtbot: Any, qtlog: Any, window: MainWindow, containers: Any  # noqa: F811
 ) -> None:
-    ids = [containers.create(f"deaf{i}", cmd=DEAF, start=True, extra=SLOW_STOP) for i in range(3)]
-    view: Any = window.show_view("containers")
-    view.search.setText(containers.prefix)
-    wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("state") == "running" for c in ids))
-    # the user selects all three with Ctrl+A and clicks Stop in the toolbar
-    view.tree.setFocus()
-    qtbot.keyClick(view.tree, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    assert sorted(view.selected_ids()) == sorted(ids)
-    stop = view.toolbar.widgetForAction(view.actions_by_name["stop"])
-    qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
-    assert app_ctx.runner.work_in_flight() == ["Stop 3 containers"]
-    task = next(t for t, name in app_ctx.runner._work.items() if name == "Stop 3 containers")
-
+    # three SIGTERM-deaf containers: the user selects them with Ctrl+A and clicks Stop
+    ids, task = start_bulk_stop(qtbot, app_ctx, window, containers, 3, stop_timeout=6)
     text = ask_and_escape(qtbot, qtlog, app_ctx, window)
     assert f"1 operation is running on {HOME}" in text
     assert "• Stop 3 containers" in text
@@ -90,11 +76,8 @@ def test_a_bulk_stop_in_flight_is_named_and_escape_lets_it_finish(
     assert not task.cancelled() and task.exception() is None
     assert app_ctx.runner.work_in_flight() == []
 
-    async def codes() -> list[tuple[str, int]]:
-        found = [await app_ctx.client.containers.inspect(c) for c in ids]
-        return [(d.raw["State"]["Status"], d.exit_code) for d in found]
-
-    assert run_async(qtbot, codes()) == [("exited", 137)] * 3
+    assert exit_codes(qtbot, app_ctx, ids) == [("exited", 137)] * 3
+    view: Any = window.views["containers"]
     wait_for(qtbot, lambda: view.status.text().startswith("Stopped "))
 
 
@@ -190,16 +173,7 @@ def test_stop_and_switch_cancels_a_bulk_stop_quietly(
 ) -> None:
     """"Stop it and switch" during a bulk stop: the task is cancelled, the app moves, and no
     error comes from the views the switch rebuilt (the fixture fails on a reported error)."""
-    ids = [containers.create(f"deaf{i}", cmd=DEAF, start=True, extra=SLOW_STOP) for i in range(2)]
-    view: Any = window.show_view("containers")
-    view.search.setText(containers.prefix)
-    wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("state") == "running" for c in ids))
-    view.tree.setFocus()
-    qtbot.keyClick(view.tree, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.mouseClick(view.toolbar.widgetForAction(view.actions_by_name["stop"]),
-                     Qt.MouseButton.LeftButton)
-    assert app_ctx.runner.work_in_flight() == ["Stop 2 containers"]
-    task = next(t for t, name in app_ctx.runner._work.items() if name == "Stop 2 containers")
+    _ids, task = start_bulk_stop(qtbot, app_ctx, window, containers, 2, stop_timeout=6)
     asked = on_question(lambda box: qtbot.mouseClick(box.stop_button, Qt.MouseButton.LeftButton))
     menu_pick(qtbot, qtlog, window.engine_button, OTHER)  # type: ignore[attr-defined]
     assert len(asked) == 1

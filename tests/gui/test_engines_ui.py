@@ -24,8 +24,8 @@ from app.engines.dialog import EnginesDialog
 from app.engines.edit_dialog import EngineEditDialog
 from app.engines.targets import EntryEngine, remembered_target
 from app.main_window import MainWindow
-from app.settings import Settings
 from tests.gui.conftest import wait_for
+from tests.gui.pages import main_window_shown, own_config_dirs
 from tests.support.engine_fixtures import DOCKER_CLI
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -33,23 +33,13 @@ pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
 @pytest.fixture
 def homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    return tmp_path
+    return own_config_dirs(monkeypatch, tmp_path)
 
 
 @pytest.fixture
 def window(app_ctx: Any, qtbot: Any, homes: Path) -> Iterator[MainWindow]:
-    win = MainWindow(app_ctx, Settings(path=homes / "config" / "settings.json"))
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    win.show()
-    yield win
-    dialog = getattr(win, "engines_dialog", None)
-    if dialog is not None:
-        dialog.close()
+    with main_window_shown(qtbot, app_ctx, homes, (1280, 720)) as win:
+        yield win
 
 
 def later(qtbot: Any, action: Callable[[], None], ms: int = 150) -> None:

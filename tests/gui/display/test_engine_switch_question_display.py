@@ -23,13 +23,14 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app import theme
 from app.engines.busy import SwitchQuestion
 from app.main_window import MainWindow
 from app.settings import Settings
 from engine.engines import add_engine
 from tests.gui.conftest import wait_for
 from tests.gui.display.checks import a11y_problems, clipped_texts, undersized
+from tests.gui.display.looks import _mode, shown  # noqa: F401 - the mode fixture
+from tests.gui.pages import own_config_dirs
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
 
@@ -39,28 +40,20 @@ WORK = [
 ]
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
 def test_switch_question_fits_and_keeps_by_default(
-    qtbot: Any, qapp: Any, app_ctx: Any, engine_endpoint: str, tmp_path: Path,
+    qtbot: Any, app_ctx: Any, engine_endpoint: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, mode: str,
 ) -> None:
-    for var in ("DOCKER_HOST", "DOCKER_CONTEXT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("PORTSIDE_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    own_config_dirs(monkeypatch, tmp_path)
     alias = tmp_path / "build.sock"
     alias.symlink_to(engine_endpoint.removeprefix("unix://"))
     other = add_engine("Build server", f"unix://{alias}")
-    theme.apply(qapp, mode)
     problems: list[str] = []
     looked: dict[str, Any] = {}
     tasks = [app_ctx.runner.run(lambda: asyncio.sleep(60), work=w) for w in WORK]
     try:
-        window = MainWindow(app_ctx, Settings(path=tmp_path / "config" / "settings.json"))
-        qtbot.addWidget(window)
-        window.resize(1280, 720)
-        window.show()
-        qtbot.waitExposed(window)
+        settings = Settings(path=tmp_path / "config" / "settings.json")
+        window = shown(qtbot, MainWindow(app_ctx, settings), (1280, 720))
         window.activateWindow()
         switcher: Any = window.engine_switcher  # type: ignore[attr-defined]
         old = switcher.current_name()
@@ -109,5 +102,4 @@ def test_switch_question_fits_and_keeps_by_default(
         for task in tasks:
             task.cancel()
         wait_for(qtbot, lambda: all(t.done() for t in tasks))
-        theme.apply(qapp, "light")
     assert not problems, "\n".join(problems)
