@@ -65,6 +65,12 @@ def counts(loop: asyncio.AbstractEventLoop) -> dict[str, int]:
     return {"tasks": tasks, "sockets": sockets, "threads": len(threading.enumerate())}
 
 
+def no_more_than(baseline: dict[str, int], now: dict[str, int]) -> bool:
+    """Nothing left behind: no count above the baseline. A pooled connection the baseline held
+    may have expired meanwhile (httpx closes idle ones after 5 s), so fewer is fine."""
+    return all(now[key] <= value for key, value in baseline.items())
+
+
 def _run_ticker(ctx: Any, qtbot: Any, name: str) -> str:
     async def _go() -> str:
         cid = await ctx.client.containers.create(
@@ -172,7 +178,7 @@ def test_switching_three_engines_with_logs_and_stats_open_leaks_nothing(
         qtbot.wait(1500)
 
         def settled() -> bool:
-            return counts(qasync_loop) == baseline
+            return no_more_than(baseline, counts(qasync_loop))
 
         try:
             wait_for(qtbot, settled, timeout=15)
@@ -265,8 +271,11 @@ def test_switching_unix_tls_and_ssh_engines_through_the_switcher_leaks_nothing(
         wait_for(qtbot, lambda: view.store._source is not None)
         qtbot.wait(1500)
         try:
-            wait_for(qtbot, lambda: counts(qasync_loop) == baseline and not ssh_children(),
-                     timeout=15)
+            wait_for(
+                qtbot,
+                lambda: no_more_than(baseline, counts(qasync_loop)) and not ssh_children(),
+                timeout=15,
+            )
         finally:
             print("baseline", baseline, "after unix->TLS->ssh->A", counts(qasync_loop),
                   "ssh children", ssh_children())
