@@ -49,7 +49,6 @@ from engine.client.networks import Networks
 from engine.client.request import (
     Params,
     RequestSpec,
-    auth_body,
     build_request,
     encode_filters,
     encode_param,
@@ -84,7 +83,6 @@ __all__ = [
     "Resource",
     "StreamError",
     "Volumes",
-    "auth_body",
     "build_request",
     "decode_path_stat",
     "encode_filters",

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from engine.registry import AuthConfig, parse_reference
+from engine.registry import parse_reference
 
 Params = Mapping[str, Any]
 
@@ -97,17 +97,6 @@ def build_request(
 def quote_path(segment: str) -> str:
     """Percent-encode an id or name for use as one path segment (image refs contain ``/``)."""
     return quote(segment, safe=":@")
-
-
-def auth_body(auth: AuthConfig) -> dict[str, str]:
-    """The JSON body of ``POST /auth`` (empty fields left out)."""
-    body = {
-        "username": auth.username,
-        "password": auth.password,
-        "serveraddress": auth.serveraddress,
-        "identitytoken": auth.identitytoken,
-    }
-    return {k: v for k, v in body.items() if v}
 
 
 def split_reference(ref: str) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from engine.client.containers import Containers
 from engine.client.execs import Execs
 from engine.client.images import Images
 from engine.client.networks import Networks
-from engine.client.request import auth_body, build_request, encode_filters
+from engine.client.request import build_request, encode_filters
 from engine.client.response import parse_json
 from engine.client.volumes import Volumes
 from engine.endpoint import Endpoint
@@ -127,7 +127,7 @@ class EngineClient(Connection):
         Raises:
             AuthDenied: the registry refused the user name or password.
         """
-        spec = build_request("POST", "/auth", json_body=auth_body(auth))
+        spec = build_request("POST", "/auth", json_body=auth.to_json())
         try:
             resp = await self._send(spec)
         except (AuthRequired, AuthDenied) as exc:
