@@ -22,7 +22,7 @@ from pathlib import Path
 PACKAGES = ("app", "engine")
 #: distributions whose versions the diagnostics bundle reads with importlib.metadata
 METADATA = ("portside", "PySide6-Essentials", "shiboken6", "qasync", "httpx", "keyring",
-            "platformdirs", "pyte", "pyqtgraph")
+            "platformdirs", "pyte", "pyqtgraph", "cryptography")
 #: files under resources/ every bundle needs (the sample image is added when it was built)
 REQUIRED_RESOURCES = ("icons",)
 SAMPLE_IMAGE = "sample-image.tar"
