@@ -4,6 +4,8 @@
                            127.0.0.1:<free port> (thread; client certificate REQUIRED)
                       └──► client_tls(tmp/a).ssl_context()   (the product's client path), httpx
                            through Endpoint.transport(), and the docker CLI (Go's crypto/tls)
+    ensure_certs(tmp/d) ─► a throw-away dockerd 20.10 --tlsverify on 127.0.0.1:<port> (as in the
+                           guest; root only, ~0.3 s to start) ─► httpx and the docker CLI
 
 A second folder (tmp/b) is a stranger: its certificates must be refused both ways. The server
 records each handshake's outcome, so a test sees why a connection failed on the server's side.
@@ -18,7 +20,9 @@ import socket
 import ssl
 import stat
 import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,9 +35,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from engine.endpoint import Endpoint, TLSConfig
 from engine.errors import LifecycleError
+from engine.lifecycle.programs import find_program
 from engine.vm import tls
 from engine.vm.tls import TLSFiles, client_tls, ensure_certs
-from tests.support.engine_fixtures import DOCKER_CLI
+from tests.support.engine_fixtures import DOCKER_CLI, dockerd_version
 
 NAMES = {"ca.pem", "server-cert.pem", "server-key.pem", "cert.pem", "key.pem"}
 PING_REPLY = (
@@ -120,7 +125,7 @@ def exchange(ctx: ssl.SSLContext, port: int, hostname: str = "127.0.0.1") -> byt
         socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
         ctx.wrap_socket(raw, server_hostname=hostname) as conn,
     ):
-        conn.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
+        conn.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
         answer = b""
         while chunk := conn.recv(4096):
             answer += chunk
@@ -229,12 +234,14 @@ def test_the_server_certificate_names_only_the_loopback(
                 exchange(ctx, server.port, hostname)
 
 
-def docker_version(files: TLSFiles, port: int, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def docker_version(
+    files: TLSFiles, port: int, tmp_path: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     env.update(tls.docker_env(files.folder, port))
     env["DOCKER_CONFIG"] = str(tmp_path / "docker-config")  # no user contexts or config
     return subprocess.run(
-        [DOCKER_CLI, "version"], env=env, capture_output=True, text=True, timeout=60
+        [DOCKER_CLI, "version", *args], env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -257,6 +264,127 @@ def test_go_crypto_tls_accepts_the_set_and_refuses_a_stranger(
     assert done.returncode != 0
     assert "certificate" in done.stderr, done.stderr  # x509: certificate signed by unknown...
     assert all(o.error and not o.client_cn for o in server.outcomes), server.outcomes
+
+
+# -- dockerd 20.10 itself -------------------------------------------------------------------------
+
+
+@dataclass
+class TLSDockerd:
+    """A throw-away dockerd serving only ``tcp://127.0.0.1:<port>`` with ``--tlsverify``, as the
+    guest's does (the same Debian docker.io 20.10 the VM image carries)."""
+
+    files: TLSFiles
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def tls_dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSDockerd]:
+    dockerd = find_program("dockerd")
+    if dockerd is None:
+        pytest.fail("No dockerd found: install it with `sudo apt-get install docker.io`.")
+    if os.geteuid() != 0:
+        pytest.skip("a rootful dockerd (as in the VM) needs root")
+    files = ensure_certs(tmp_path_factory.mktemp("dockerd") / "tls")
+    # short: containerd's socket goes under the exec root (unix socket paths <= 107 bytes)
+    home = Path(tempfile.mkdtemp(prefix="ptls-", dir="/tmp"))
+    (home / "daemon.json").write_text("{}\n")
+    port = free_port()
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(dockerd).parent), os.environ["PATH"]]))
+    with open(home / "dockerd.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                dockerd,
+                f"--data-root={home / 'data'}",
+                f"--exec-root={home / 'exec'}",
+                f"--pidfile={home / 'dockerd.pid'}",
+                f"--config-file={home / 'daemon.json'}",
+                f"--host=tcp://127.0.0.1:{port}",
+                "--tlsverify",
+                f"--tlscacert={files.ca_cert}",
+                f"--tlscert={files.server_cert}",
+                f"--tlskey={files.server_key}",
+                "--bridge=none",
+                "--iptables=false",
+                "--ip6tables=false",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    engine = TLSDockerd(files, port, proc, home / "dockerd.log")
+    try:
+        ctx = client_tls(files.folder).ssl_context()
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError):
+                if exchange(ctx, port).startswith(b"HTTP/1.1 200"):
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"dockerd --tlsverify did not answer:\n{engine.log.read_text()[-3000:]}"
+                )
+            time.sleep(0.05)
+        yield engine
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def test_dockerd_answers_the_product_client(tls_dockerd: TLSDockerd) -> None:
+    """Endpoint(tls=client_tls(folder)) -> httpx -> dockerd 20.10 --tlsverify: its Go crypto/tls
+    loads our P-256 server key and accepts our client certificate."""
+    import httpx
+
+    endpoint = Endpoint.parse(
+        f"tcp://127.0.0.1:{tls_dockerd.port}", tls=client_tls(tls_dockerd.files.folder)
+    )
+    async with httpx.AsyncClient(
+        transport=endpoint.transport(), base_url=endpoint.base_url
+    ) as client:
+        ping = await client.get("/_ping")
+        version = (await client.get("/version")).json()
+    assert (ping.status_code, ping.text) == (200, "OK")
+    assert version["Version"] == dockerd_version()
+
+
+@pytest.mark.skipif(shutil.which(DOCKER_CLI) is None, reason="no docker CLI on PATH")
+def test_dockerd_serves_the_docker_cli_with_the_cert_path_and_refuses_strangers(
+    tls_dockerd: TLSDockerd, stranger: TLSFiles, tmp_path: Path
+) -> None:
+    done = docker_version(
+        tls_dockerd.files, tls_dockerd.port, tmp_path, "-f", "{{.Server.Version}}"
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, dockerd_version()), done.stderr
+
+    done = docker_version(stranger, tls_dockerd.port, tmp_path, "-f", "{{.Server.Version}}")
+    assert done.returncode != 0
+    assert "certificate" in done.stderr, done.stderr
+
+    no_cert = TLSConfig(ca_cert=tls_dockerd.files.ca_cert).ssl_context()
+    answer = exchange_or_error(no_cert, tls_dockerd.port)
+    assert not (isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 200")), answer
+    foreign = TLSConfig(
+        ca_cert=tls_dockerd.files.ca_cert,
+        client_cert=stranger.client_cert,
+        client_key=stranger.client_key,
+    ).ssl_context()
+    answer = exchange_or_error(foreign, tls_dockerd.port)
+    assert not (isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 200")), answer
 
 
 # -- what is in the set ----------------------------------------------------------------------------
