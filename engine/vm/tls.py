@@ -277,7 +277,8 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``path`` as the user's alone (0600), atomically: mkstemp makes the temporary file
-    0600 before a byte is in it, and os.replace swaps it in whole."""
+    0600 before a byte is in it, and os.replace swaps it in whole. (On Windows mode bits mean
+    nothing; there the per-user data folder's ACL keeps the files the user's.)"""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
