@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from engine.client import EngineClient
 from engine.errors import EngineError, LifecycleError
 from engine.models import ContainerSummary, Event
-from engine.vm.qmp import QMPClient
+from engine.vm.qmp import QMPSession
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class PortForwarder:
     """
 
     def __init__(
-        self, qmp: QMPClient, endpoint: str, on_change: Callable[[], None] = lambda: None
+        self, qmp: QMPSession, endpoint: str, on_change: Callable[[], None] = lambda: None
     ) -> None:
         self._qmp = qmp
         self._endpoint = endpoint

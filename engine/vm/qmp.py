@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.errors import LifecycleError
 
@@ -58,6 +58,37 @@ def decode(line: bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise QMPError(f"QEMU sent a QMP message that is not an object: {line[:200]!r}")
     return message
+
+
+def answer_value(command: str, answer: dict[str, Any]) -> Any:
+    """The ``return`` of QEMU's answer to ``command``; an ``error`` raises :class:`QMPError`."""
+    if "error" in answer:
+        error = answer["error"] if isinstance(answer["error"], dict) else {}
+        raise QMPError(
+            f"QMP {command}: {error.get('desc', answer['error'])}", str(error.get("class", ""))
+        )
+    return answer.get("return")
+
+
+class QMPSession(Protocol):
+    """What VMEngine and PortForwarder use of a QMP connection: :class:`QMPClient` (unix socket)
+    or :class:`engine.vm.qmp_pipe.PipeQMPClient` (pipe chardev, no unix sockets on the host)."""
+
+    async def execute(
+        self,
+        command: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109
+    ) -> Any: ...
+
+    async def human_command(self, line: str, *, timeout: float = 30.0) -> str: ...  # noqa: ASYNC109
+
+    async def powerdown(self) -> None: ...
+
+    async def quit(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class QMPClient:
@@ -122,12 +153,7 @@ class QMPClient:
             raise QMPError(f"QEMU did not answer {command} within {timeout:.0f} s.") from exc
         finally:
             self._waiting.pop(ident, None)
-        if "error" in answer:
-            error = answer["error"] if isinstance(answer["error"], dict) else {}
-            raise QMPError(
-                f"QMP {command}: {error.get('desc', answer['error'])}", str(error.get("class", ""))
-            )
-        return answer.get("return")
+        return answer_value(command, answer)
 
     async def human_command(self, line: str, *, timeout: float = 30.0) -> str:  # noqa: ASYNC109
         """Run a human monitor command (``hostfwd_add ...``); returns its text output."""
