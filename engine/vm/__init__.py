@@ -6,6 +6,7 @@ One module per concern, composed by :class:`engine.vm.engine.VMEngine`:
 - ``layout`` where one VM keeps its files (disks, keys, sockets, log, settings)
 - ``qemu``   QEMU's command line and the accelerator choice (kvm, hvf, whpx, tcg)
 - ``qmp``    a small asyncio QMP client (power button, quit, monitor commands, events)
+- ``qmp_pipe`` the same calls over QEMU's pipe chardev (no unix sockets on the host: Windows)
 - ``ssh``    the engine API forward: ``ssh -L <dir>/docker.sock:/var/run/docker.sock``
 - ``ports``  published container ports forwarded to the host's 127.0.0.1, driven by events
 - ``share``  the user's home folder shared into the VM (9p)

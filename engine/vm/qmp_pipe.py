@@ -102,6 +102,8 @@ def fifo_paths(path: Path) -> tuple[Path, Path]:
 def make_fifos(path: Path) -> tuple[Path, Path]:
     """Make QEMU's two FIFOs for ``path`` afresh (mode 0600), before QEMU starts: QEMU only opens
     them (and falls back to opening ``path`` itself when they are missing)."""
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        raise QMPError("Windows has no FIFOs: QMP uses the named pipe of windows_pipe_name().")
     made = fifo_paths(path)
     for fifo in made:
         with contextlib.suppress(FileNotFoundError):
@@ -136,79 +138,6 @@ class _Pipe(Protocol):
 
 def _closed_error() -> QMPError:
     return QMPError("The QMP pipe is closed.")
-
-
-class _FifoPipe:
-    """The two FIFOs (POSIX), non-blocking, waited on with ``poll`` beside a wake-up pipe."""
-
-    def __init__(self, to_qemu: int, from_qemu: int) -> None:
-        self._to_qemu = to_qemu
-        self._from_qemu = from_qemu
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_write, False)
-
-    @classmethod
-    def open(cls, path: Path) -> _FifoPipe | None:
-        """Both ends, or None while QEMU has not opened ``path.in`` yet."""
-        to_path, from_path = fifo_paths(path)
-        try:
-            to_qemu = os.open(to_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as exc:
-            if exc.errno == errno.ENXIO:  # a FIFO without a reader yet: QEMU is not there
-                return None
-            hint = " (make_fifos makes it before QEMU starts)" if exc.errno == errno.ENOENT else ""
-            raise QMPError(
-                f"QEMU's QMP pipe {to_path} cannot be opened: {exc.strerror}{hint}."
-            ) from exc
-        try:
-            from_qemu = os.open(from_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as exc:
-            os.close(to_qemu)
-            raise QMPError(
-                f"QEMU's QMP pipe {from_path} cannot be opened: {exc.strerror}."
-            ) from exc
-        for fd, where in ((to_qemu, to_path), (from_qemu, from_path)):
-            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.close(to_qemu)
-                os.close(from_qemu)
-                raise QMPError(f"{where} is not a FIFO; remove it and start the VM again.")
-        return cls(to_qemu, from_qemu)
-
-    def _wait(self, fd: int, events: int, deadline: float) -> None:
-        poller = select.poll()
-        poller.register(fd, events)
-        poller.register(self._wake_read, select.POLLIN)
-        while True:
-            remaining = deadline - time.monotonic()
-            ready = dict(poller.poll(max(0, math.ceil(remaining * 1000))))
-            if self._wake_read in ready:
-                raise _closed_error()
-            if fd in ready:
-                return  # readable, writable, or QEMU's end closed (the read/write says which)
-            if remaining <= 0:
-                raise TimeoutError
-
-    def write(self, data: bytes, deadline: float) -> None:
-        view = memoryview(data)
-        while view:
-            self._wait(self._to_qemu, select.POLLOUT, deadline)
-            with contextlib.suppress(BlockingIOError):
-                view = view[os.write(self._to_qemu, view) :]
-
-    def read(self, deadline: float) -> bytes:
-        while True:
-            self._wait(self._from_qemu, select.POLLIN, deadline)
-            with contextlib.suppress(BlockingIOError):
-                return os.read(self._from_qemu, CHUNK)
-
-    def interrupt(self) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self._wake_write, b"x")
-
-    def close(self) -> None:
-        for fd in (self._to_qemu, self._from_qemu, self._wake_read, self._wake_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 if sys.platform == "win32":  # pragma: no cover - Windows only
@@ -290,11 +219,88 @@ if sys.platform == "win32":  # pragma: no cover - Windows only
         def close(self) -> None:
             self._file.close()
 
+else:
+
+    class _FifoPipe:
+        """The two FIFOs (POSIX), non-blocking, waited on with ``poll`` beside a wake-up pipe."""
+
+        def __init__(self, to_qemu: int, from_qemu: int) -> None:
+            self._to_qemu = to_qemu
+            self._from_qemu = from_qemu
+            self._wake_read, self._wake_write = os.pipe()
+            os.set_blocking(self._wake_write, False)
+
+        @classmethod
+        def open(cls, path: Path) -> _FifoPipe | None:
+            """Both ends, or None while QEMU has not opened ``path.in`` yet."""
+            to_path, from_path = fifo_paths(path)
+            try:
+                to_qemu = os.open(to_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # a FIFO without a reader yet: QEMU is not there
+                    return None
+                hint = (
+                    " (make_fifos makes it before QEMU starts)" if exc.errno == errno.ENOENT else ""
+                )
+                raise QMPError(
+                    f"QEMU's QMP pipe {to_path} cannot be opened: {exc.strerror}{hint}."
+                ) from exc
+            try:
+                from_qemu = os.open(from_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as exc:
+                os.close(to_qemu)
+                raise QMPError(
+                    f"QEMU's QMP pipe {from_path} cannot be opened: {exc.strerror}."
+                ) from exc
+            for fd, where in ((to_qemu, to_path), (from_qemu, from_path)):
+                if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.close(to_qemu)
+                    os.close(from_qemu)
+                    raise QMPError(f"{where} is not a FIFO; remove it and start the VM again.")
+            return cls(to_qemu, from_qemu)
+
+        def _wait(self, fd: int, events: int, deadline: float) -> None:
+            poller = select.poll()
+            poller.register(fd, events)
+            poller.register(self._wake_read, select.POLLIN)
+            while True:
+                remaining = deadline - time.monotonic()
+                ready = dict(poller.poll(max(0, math.ceil(remaining * 1000))))
+                if self._wake_read in ready:
+                    raise _closed_error()
+                if fd in ready:
+                    return  # readable, writable, or QEMU's end closed (the read/write says which)
+                if remaining <= 0:
+                    raise TimeoutError
+
+        def write(self, data: bytes, deadline: float) -> None:
+            view = memoryview(data)
+            while view:
+                self._wait(self._to_qemu, select.POLLOUT, deadline)
+                with contextlib.suppress(BlockingIOError):
+                    view = view[os.write(self._to_qemu, view) :]
+
+        def read(self, deadline: float) -> bytes:
+            while True:
+                self._wait(self._from_qemu, select.POLLIN, deadline)
+                with contextlib.suppress(BlockingIOError):
+                    return os.read(self._from_qemu, CHUNK)
+
+        def interrupt(self) -> None:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_write, b"x")
+
+        def close(self) -> None:
+            for fd in (self._to_qemu, self._from_qemu, self._wake_read, self._wake_write):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
 
 def _open_pipe(target: Path | str) -> _Pipe | None:
     if sys.platform == "win32":  # pragma: no cover - Windows only
         return _WindowsPipe.open(str(target))
-    return _FifoPipe.open(Path(target))
+    else:
+        return _FifoPipe.open(Path(target))
 
 
 class PipeQMPClient:

@@ -58,7 +58,7 @@ Running = tuple[asyncio.subprocess.Process, PipeQMPClient]
 
 @pytest.fixture
 async def pipe_qemu(tmp_path: Path) -> AsyncIterator[Running]:
-    path = tmp_path / "qmp"
+    path = tmp_path / "q,mp"  # a comma in the path reaches QEMU doubled (chardev_args)
     make_fifos(path)
     proc = await start_qemu(path)
     client = await PipeQMPClient.connect(path)
@@ -118,6 +118,31 @@ async def test_commands_errors_and_events_over_the_pipe(pipe_qemu) -> None:  # t
     assert (await client.execute("query-status"))["status"] == "paused"
     await client.execute("cont")
     assert client.recent_events[-1]["event"] == "RESUME"
+    assert (await client.execute("query-status"))["status"] == "running"
+
+
+@needs_qemu
+async def test_concurrent_and_cancelled_commands_stay_in_step(pipe_qemu) -> None:  # type: ignore[no-untyped-def]
+    """The port forwarder and a stop may send at the same time: one at a time on the pipe, each
+    gets its own answer. A cancelled command's worker still reads its answer, so the next one
+    does not take it for its own."""
+    proc, client = pipe_qemu
+    # each answer is its own: QEMU's error names the path that command asked for
+    answers = await asyncio.gather(
+        *(client.execute("qom-list", {"path": f"/nope{n}"}) for n in range(12)),
+        *(client.execute("query-status") for _ in range(4)),
+        return_exceptions=True,
+    )
+    for n, answer in enumerate(answers[:12]):
+        assert isinstance(answer, QMPError) and f"/nope{n}'" in str(answer), answer
+    assert all(a["status"] == "running" for a in answers[12:])  # type: ignore[index]
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        waiting = asyncio.ensure_future(client.human_command("info version", timeout=10))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+    finally:
+        proc.send_signal(signal.SIGCONT)
     assert (await client.execute("query-status"))["status"] == "running"
 
 
@@ -235,7 +260,7 @@ async def test_a_second_session_needs_no_greeting(pipe_qemu, tmp_path: Path) -> 
     negotiation (as on Windows when QEMU wrote the greeting before we read); connect copes."""
     _proc, first = pipe_qemu
     await first.close()
-    second = await PipeQMPClient.connect(tmp_path / "qmp", timeout=5)
+    second = await PipeQMPClient.connect(tmp_path / "q,mp", timeout=5)
     try:
         assert "qemu" in second.greeting["version"]
         assert (await second.execute("query-status"))["status"] == "running"
