@@ -43,12 +43,14 @@ import hashlib
 import logging
 import math
 import os
+import secrets
 import select
 import stat
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -313,7 +315,8 @@ class PipeQMPClient:
         self._where = where
         self._lock = threading.Lock()  # held by the worker thread for a whole exchange
         self._buffer = bytearray()
-        self._next_id = 0
+        # ids unique across sessions: an earlier session's late answer may still be in the pipe
+        self._next_id = secrets.randbelow(1 << 48)
         self._broken: str | None = None  # why no command may run any more
         self._closed = False
         self._drain_task: asyncio.Task[None] | None = None
@@ -327,12 +330,25 @@ class PipeQMPClient:
         timeout: float = 10.0,  # noqa: ASYNC109
         *,
         drain_interval: float = DRAIN_INTERVAL,
+        alive: Callable[[], bool] = lambda: True,
     ) -> PipeQMPClient:
         """Open QEMU's QMP pipe (retrying until QEMU has opened it, or ``timeout``) and leave
-        negotiation mode. ``target`` is what :func:`chardev_args` was given."""
+        negotiation mode.
+
+        Call it right after spawning QEMU: a Windows QEMU waits in its start-up (before the
+        machine runs) until a client connects to its pipe.
+
+        Args:
+            target: what :func:`chardev_args` was given.
+            timeout: for opening the pipe and the negotiation together.
+            drain_interval: how often an idle session takes QEMU's events.
+            alive: False once QEMU has exited (then connect fails at once, not at ``timeout``).
+        """
         deadline = time.monotonic() + timeout
         where = str(target) if sys.platform != "win32" else rf"\\.\pipe\{target}"
         while (pipe := _open_pipe(target)) is None:
+            if not alive():
+                raise QMPError(f"QEMU exited before it opened its QMP pipe {where}.")
             if time.monotonic() >= deadline:
                 raise QMPError(
                     f"QEMU did not open its QMP pipe {where} within {timeout:.0f} s "
@@ -367,10 +383,10 @@ class PipeQMPClient:
         if self._broken is not None:
             raise QMPError(self._broken)
         self._next_id += 1
-        line = encode(command, arguments, self._next_id)
+        ident = self._next_id
         deadline = time.monotonic() + timeout
         answer = await asyncio.to_thread(
-            self._exchange, command, line, self._next_id, deadline, timeout
+            self._exchange, command, encode(command, arguments, ident), ident, deadline, timeout
         )
         return answer_value(command, answer)
 

@@ -277,6 +277,25 @@ async def test_connect_without_qemu_fails_after_the_deadline(tmp_path: Path) -> 
     assert 1 <= time.monotonic() - started < 3
 
 
+@needs_qemu
+async def test_connect_gives_up_at_once_when_qemu_exits_first(tmp_path: Path) -> None:
+    assert QEMU is not None
+    path = tmp_path / "qmp"
+    make_fifos(path)
+    proc = await asyncio.create_subprocess_exec(
+        QEMU, "-machine", "no-such-machine", "-nodefaults", "-display", "none", *chardev_args(path),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    started = time.monotonic()
+    try:
+        with pytest.raises(QMPError, match="exited"):
+            await PipeQMPClient.connect(path, timeout=30, alive=lambda: proc.returncode is None)
+        assert time.monotonic() - started < 5
+        assert proc.returncode not in (None, 0)
+    finally:
+        await end_qemu(proc)
+
+
 async def test_connect_without_fifos_says_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(QMPError, match="make_fifos makes it before QEMU starts"):
         await PipeQMPClient.connect(tmp_path / "qmp", timeout=5)
