@@ -39,6 +39,16 @@ def _default_client_factory(endpoint: str) -> Any:
     return EngineClient(endpoint)
 
 
+def _client_for(engine: Engine) -> Any:
+    """A client for one of Portside's engines, with the TLS settings its endpoint needs (the VM's
+    ``tls`` API mode); engines that do not say use their endpoint string."""
+    from engine.client import EngineClient
+
+    endpoint = engine.status.endpoint or getattr(engine, "endpoint", None)
+    how = getattr(engine, "client_endpoint", None)
+    return EngineClient(how() if how is not None else str(endpoint))
+
+
 class AppContext(QObject):
     """Owns the engine, the single EngineClient and the single /events stream.
 
@@ -314,8 +324,11 @@ class AppContext(QObject):
         self.connecting = True
         self.connection_changed.emit()
         while not self._closed:
-            endpoint = self._engine.status.endpoint or getattr(self._engine, "endpoint", None)
-            client = self._client_factory(str(endpoint))
+            if self._client_factory is _default_client_factory:
+                client = _client_for(self._engine)
+            else:
+                endpoint = self._engine.status.endpoint or getattr(self._engine, "endpoint", None)
+                client = self._client_factory(str(endpoint))
             try:
                 await client.__aenter__()
                 if not getattr(client, "api_version", None):

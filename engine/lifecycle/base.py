@@ -13,6 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.endpoint import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,13 @@ class Engine(ABC):
     @abstractmethod
     def endpoint(self) -> str:
         """Where clients reach this engine, e.g. ``unix:///run/user/1000/portside/docker.sock``."""
+
+    def client_endpoint(self) -> Endpoint:
+        """How a client reaches this engine, TLS settings included (where ``endpoint`` is a
+        ``tcp://`` address, the string alone does not say which certificates to use)."""
+        from engine.endpoint import Endpoint
+
+        return Endpoint.parse(self.status.endpoint or self.endpoint)
 
     def subscribe(self, callback: StatusCallback) -> Callable[[], None]:
         """Call ``callback(status)`` on every state change; returns a function that unsubscribes."""

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from engine.errors import EngineStartFailed
@@ -41,9 +41,15 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 
 def spawn_logged(
-    argv: list[str], log_file: Path, *, env: Mapping[str, str] | None = None
+    argv: list[str],
+    log_file: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    on_output: Callable[[bytes], None] | None = None,
 ) -> tuple[subprocess.Popen[bytes], logfile.RotatingLogWriter]:
     """Start ``argv`` with its output copied into ``log_file``; returns it and the started writer.
+
+    ``on_output`` is also handed each piece of output, on the writer's thread.
 
     Raises:
         EngineStartFailed: the program could not be run (missing, not executable).
@@ -68,6 +74,6 @@ def spawn_logged(
         raise EngineStartFailed(f"Could not run {argv[0]}: {exc}") from exc
     finally:
         os.close(write_fd)
-    writer = logfile.RotatingLogWriter(read_fd, log_file)
+    writer = logfile.RotatingLogWriter(read_fd, log_file, on_output=on_output)
     writer.start()
     return proc, writer

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+log = logging.getLogger(__name__)
 
 #: engine.log grows to this size, then becomes engine.log.1 (and .1 -> .2, ...).
 MAX_BYTES = 10 * 1024 * 1024
@@ -54,8 +58,18 @@ class RotatingLogWriter:
     gets a line saying how much was lost (after ending a line the failure cut short).
     """
 
-    def __init__(self, fd: int, path: Path, *, max_bytes: int = MAX_BYTES, backups: int = BACKUPS):
+    def __init__(
+        self,
+        fd: int,
+        path: Path,
+        *,
+        max_bytes: int = MAX_BYTES,
+        backups: int = BACKUPS,
+        on_output: Callable[[bytes], None] | None = None,
+    ):
         self._fd = fd
+        #: also handed every chunk read, on this thread (the VM's console readiness lines)
+        self._on_output = on_output
         self._path = path
         self._max_bytes = max_bytes
         self._backups = backups
@@ -91,6 +105,12 @@ class RotatingLogWriter:
                 if not chunk:
                     break
                 self._feed(chunk)
+                if self._on_output is not None:
+                    try:
+                        self._on_output(chunk)
+                    except Exception:  # a reader's bug must not stop the log (or block the pipe)
+                        log.exception("the engine output reader failed")
+                        self._on_output = None
         finally:
             if self._out is not None:
                 self._out.close()

@@ -248,14 +248,18 @@ class ManagedEngine(Engine, Generic[PlanT]):
             await asyncio.sleep(0.05)
 
     def _spawn_logged(
-        self, argv: list[str], env: dict[str, str] | None = None
+        self,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        on_output: Callable[[bytes], None] | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Start ``argv`` into the engine log (after a start marker) and watch its exit."""
+        """Start ``argv`` into the engine log (after a start marker) and watch its exit;
+        ``on_output`` also sees its output (on the log writer's thread)."""
         log_file = self.engine_paths.log_file
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         with logfile.open_private(log_file) as handle:
             handle.write(f"{logfile.START_MARKER}{stamp}: starting {' '.join(argv)}\n".encode())
-        proc, self._log_writer = child.spawn_logged(argv, log_file, env=env)
+        proc, self._log_writer = child.spawn_logged(argv, log_file, env=env, on_output=on_output)
         self._expect_exit = False
         self._proc = proc
         threading.Thread(
@@ -270,17 +274,19 @@ class ManagedEngine(Engine, Generic[PlanT]):
         still_starting: Callable[[], None],
         timed_out: Callable[[], EngineStartFailed],
     ) -> None:
-        """``GET /_ping`` on the engine's socket until it answers 200.
+        """``GET /_ping`` on the engine's endpoint until it answers 200.
 
         Before each try ``still_starting()`` raises when the process is gone; past ``deadline``
         (``time.monotonic()``) ``timed_out()`` is raised.
         """
+        endpoint = self.client_endpoint()
         socket = self.engine_paths.socket
-        transport = httpx.AsyncHTTPTransport(uds=str(socket))
-        async with httpx.AsyncClient(transport=transport, base_url="http://engine", timeout=5) as c:
+        async with httpx.AsyncClient(
+            transport=endpoint.transport(), base_url=endpoint.base_url, timeout=5
+        ) as c:
             while True:
                 still_starting()
-                if socket.exists():
+                if endpoint.scheme != "unix" or socket.exists():
                     try:
                         response = await c.get("/_ping")
                         if response.status_code == 200:
