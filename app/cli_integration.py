@@ -305,9 +305,25 @@ class CliIntegrationPanel(QWidget):
     def install_context(self) -> asyncio.Task[Any]:
         from engine import cli_integration
 
-        endpoint, folder = self.endpoint, self.docker_config
-        return self._act(lambda: cli_integration.install_context(endpoint, folder).message,
-                         "Create the docker context")
+        endpoint, folder, tls = self.endpoint, self.docker_config, self._tls()
+        return self._act(
+            lambda: cli_integration.install_context(endpoint, folder, tls=tls).message,
+            "Create the docker context",
+        )
+
+    def _tls(self) -> Any:
+        """The client certificates the engine's endpoint needs (the VM's ``tls`` mode), or None."""
+        if self._endpoint:
+            return None
+        if self.ctx is None:
+            from engine.cli_integration import portside_tls
+
+            return portside_tls()
+        how = getattr(self.ctx.engine, "client_endpoint", None)
+        try:
+            return how().tls_config if how is not None else None
+        except PortsideError:
+            return None
 
     def remove_context(self) -> asyncio.Task[Any]:
         from engine import cli_integration

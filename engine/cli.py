@@ -29,6 +29,7 @@ import json
 import math
 import os
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -395,7 +396,18 @@ def _follow(path: Path, position: int, out: TextIO) -> None:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
-    print(f"export DOCKER_HOST={_paths(args).endpoint}")
+    paths = _paths(args)
+    if getattr(args, "vm", False):
+        from engine.vm import api
+        from engine.vm.layout import VMPaths
+
+        vm = VMPaths(paths)
+        mode = api.configured_mode(vm)
+        print(f"export DOCKER_HOST={api.endpoint_url(vm, mode)}")
+        if mode == "tls":  # the docker CLI's own variables for a mutual-TLS engine
+            print(f"export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH={shlex.quote(str(vm.tls_dir))}")
+        return 0
+    print(f"export DOCKER_HOST={paths.endpoint}")
     return 0
 
 

@@ -21,6 +21,8 @@ answer), never replaced.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -38,6 +40,9 @@ from engine.credentials.dockerconfig import (  # the one config.json editor, sha
 )
 from engine.credentials.dockerconfig import _read_state as _read_json_state
 from engine.credentials.dockerconfig import _write_state as _write_json_state
+from engine.endpoint import TLSConfig
+from engine.engines.export import write_with_tls
+from engine.engines.sources import tls_dir
 from engine.errors import CredentialsError, PortsideError
 from engine.probes import DEFAULT_SOCKET, ping, socket_owner
 
@@ -120,9 +125,11 @@ def portside_endpoint(kind: str = "auto", home: str | None = None) -> str:
     from engine.vm.choice import engine_kind
 
     if engine_kind(kind)[0] == "vm":
+        from engine.vm import api
         from engine.vm.layout import VMPaths
 
-        return VMPaths.default(home).engine.endpoint
+        vm = VMPaths.default(home)
+        return api.endpoint_url(vm, api.configured_mode(vm))
     return (EnginePaths.at(home) if home else EnginePaths.default()).endpoint
 
 
@@ -168,8 +175,9 @@ def _run_cli(cli: str, args: list[str], folder: Path) -> subprocess.CompletedPro
 
 
 def install_context(endpoint: str, folder: str | Path | None = None,
-                    cli: str | None = None) -> Change:
-    """Create (or point at ``endpoint``) the docker context ``portside``.
+                    cli: str | None = None, tls: TLSConfig | None = None) -> Change:
+    """Create (or point at ``endpoint``) the docker context ``portside``; ``tls``: the client
+    certificate files a ``tcp://`` endpoint needs (the VM's ``tls`` API mode).
 
     With a docker CLI on PATH (``cli``, default: found on PATH) the CLI itself does it
     (``docker context create|update``), so the store is exactly what that CLI expects; without
@@ -182,13 +190,13 @@ def install_context(endpoint: str, folder: str | Path | None = None,
     where = _folder(folder)
     dockerconfig.read_config(dockerconfig.config_path(where))  # corrupt: say so, touch nothing
     existing = docker_contexts.find_context(CONTEXT_NAME, where)
-    if existing is not None and existing.host == endpoint:
+    if existing is not None and existing.host == endpoint and _same_tls(tls, where):
         return Change(False, f"The docker context “{CONTEXT_NAME}” already points at {endpoint}.")
     cli = find_docker_cli() if cli is None else cli
     verb = "update" if existing is not None else "create"
     if cli:
         done = _run_cli(cli, ["context", verb, CONTEXT_NAME, "--description", DESCRIPTION,
-                              "--docker", f"host={endpoint}"], where)
+                              "--docker", _docker_option(endpoint, tls)], where)
         if done.returncode != 0:
             raise CliIntegrationError(
                 f"`docker context {verb} {CONTEXT_NAME}` failed: "
@@ -196,7 +204,7 @@ def install_context(endpoint: str, folder: str | Path | None = None,
         how = f"with {cli}"
     else:
         try:
-            meta = docker_contexts.write_context(CONTEXT_NAME, endpoint, DESCRIPTION, where)
+            meta = write_with_tls(CONTEXT_NAME, endpoint, DESCRIPTION, tls, where)
         except OSError as exc:
             raise CliIntegrationError(
                 f"Cannot write the docker context into {docker_contexts.store_dir(where)}: "
@@ -205,6 +213,48 @@ def install_context(endpoint: str, folder: str | Path | None = None,
     verb_done = "Pointed" if existing is not None else "Created"
     return Change(True, f"{verb_done} the docker context “{CONTEXT_NAME}” at {endpoint} {how}. "
                         f"Try: docker --context {CONTEXT_NAME} ps")
+
+
+def _docker_option(endpoint: str, tls: TLSConfig | None) -> str:
+    """``--docker``'s value: ``host=…`` and the TLS files (CSV, as the docker CLI parses it)."""
+    fields = [f"host={endpoint}"]
+    if tls is not None:
+        fields += [f"{key}={path}" for key, path in (
+            ("ca", tls.ca_cert), ("cert", tls.client_cert), ("key", tls.client_key)) if path]
+        if not tls.verify:
+            fields.append("skip-tls-verify=true")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+def _same_tls(tls: TLSConfig | None, where: Path) -> bool:
+    """Whether the context's TLS files are ``tls``'s (a remade certificate needs an update)."""
+    if tls is None:
+        return True
+    stored = tls_dir(CONTEXT_NAME, where)
+    for path, name in ((tls.ca_cert, "ca.pem"), (tls.client_cert, "cert.pem"),
+                       (tls.client_key, "key.pem")):
+        try:
+            if path is not None and path.read_bytes() != (stored / name).read_bytes():
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def portside_tls(kind: str = "auto", home: str | None = None) -> TLSConfig | None:
+    """The client certificate files of Portside's own engine: the VM's in its ``tls`` API mode,
+    else None (a unix socket needs none)."""
+    from engine.vm.choice import engine_kind
+
+    if engine_kind(kind)[0] != "vm":
+        return None
+    from engine.vm import api
+    from engine.vm.layout import VMPaths
+
+    vm = VMPaths.default(home)
+    return api.client_tls(vm) if api.configured_mode(vm) == "tls" else None
 
 
 def remove_context(folder: str | Path | None = None) -> Change:

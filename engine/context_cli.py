@@ -85,7 +85,8 @@ def main(argv: list[str]) -> int:
         if args.command == "status":
             return _status(args, endpoint)
         if args.command == "install":
-            change = ci.install_context(endpoint, args.docker_config)
+            tls = None if args.endpoint else ci.portside_tls("vm" if args.vm else "auto", args.home)
+            change = ci.install_context(endpoint, args.docker_config, tls=tls)
         elif args.command == "use":
             change = ci.use_context(args.docker_config)
         elif args.command == "undo":

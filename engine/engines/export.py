@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine.credentials.paths import atomic_write
 from engine.docker_contexts import DEFAULT_CONTEXT, find_context, write_context
+from engine.endpoint import TLSConfig
 from engine.engines.entry import EngineEntry
 from engine.engines.sources import tls_dir
 from engine.errors import InvalidEndpoint
@@ -51,10 +52,17 @@ def export_context(
     endpoint = entry.endpoint()
     url = endpoint.url
     description = f"Exported from Portside ({entry.name})"
+    return write_with_tls(context_name, url, description, endpoint.tls_config, folder)
+
+
+def write_with_tls(
+    context_name: str, url: str, description: str, tls: TLSConfig | None,
+    folder: Path | None = None,
+) -> Path:
+    """Write context ``context_name`` with ``tls``'s files in its TLS folder (old ones removed)."""
     tls_target = tls_dir(context_name, folder)
     shutil.rmtree(tls_target.parent, ignore_errors=True)
     meta = write_context(context_name, url, description, folder)
-    tls = endpoint.tls_config
     if tls is not None:
         tls_target.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(tls_target.parent, 0o700)

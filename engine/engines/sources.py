@@ -74,11 +74,23 @@ def portside_entries(platform: str = sys.platform) -> list[EngineEntry]:
             id="portside-native", name="Portside engine", kind="portside",
             url=portside_endpoint("native"), description="Portside's own dockerd",
         ))
-    entries.append(EngineEntry(
-        id="portside-vm", name="Portside VM", kind="portside",
-        url=portside_endpoint("vm"), description="dockerd in Portside's Linux VM",
-    ))
+    entries.append(vm_entry(platform))
     return entries
+
+
+def vm_entry(platform: str = sys.platform) -> EngineEntry:
+    """The VM's entry: its unix socket, or 127.0.0.1 with the VM's client certificate in the
+    ``tls`` API mode (engine/vm/api.py)."""
+    from engine.vm import api
+    from engine.vm.layout import VMPaths
+
+    vm = VMPaths.default()
+    mode = api.configured_mode(vm, platform)
+    return EngineEntry(
+        id="portside-vm", name="Portside VM", kind="portside",
+        url=api.endpoint_url(vm, mode), tls=api.client_tls(vm) if mode == "tls" else None,
+        description="dockerd in Portside's Linux VM",
+    )
 
 
 def context_entries(

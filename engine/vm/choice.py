@@ -9,7 +9,9 @@ Pure: the OS is a parameter, so a test can ask as each OS would.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 
 KINDS = ("native", "vm", "auto")
 
@@ -31,10 +33,25 @@ def engine_kind(setting: object = "auto", platform: str = sys.platform) -> tuple
     return wanted, note
 
 
-def api_transport(platform: str = sys.platform) -> str:
-    """How the host side of the VM's engine API is offered: ``unix`` socket, ``npipe`` on Windows.
+#: Environment variable that picks the VM's API mode for one run (``ssh`` or ``tls``).
+API_ENV = "PORTSIDE_VM_API"
 
-    Windows' docker CLI speaks named pipes; the ssh forward there needs a pipe-to-ssh relay,
-    which Portside does not have yet (the VM engine refuses to start on Windows and says so).
+
+def api_mode(
+    setting: str | None = None, platform: str = sys.platform, env: Mapping[str, str] | None = None
+) -> str:
+    """How the host reaches the VM's engine API: ``ssh`` or ``tls``.
+
+    ``ssh`` (Linux, macOS): an ssh forward of the guest's ``docker.sock`` onto a unix socket of
+    the user's (mode 0600), so only the user reaches it. ``tls`` (Windows, where Python has no
+    unix sockets, and on any OS by ``PORTSIDE_VM_API=tls`` or vm.json ``"api": "tls"``): dockerd
+    listens with ``--tlsverify`` and QEMU forwards 127.0.0.1:PORT to it; only a client holding
+    the VM's client certificate gets in. That mode also needs no other unix socket on the host:
+    readiness comes from the serial console, QMP goes through a pipe (engine/vm/plan.py).
+    On Windows ``ssh`` is not possible, so it is ``tls`` whatever the setting says.
     """
-    return "npipe" if platform == "win32" else "unix"
+    env = os.environ if env is None else env
+    wanted = env.get(API_ENV) or setting
+    if platform == "win32" or wanted == "tls":
+        return "tls"
+    return "ssh"

@@ -5,9 +5,10 @@ Start-up, in order (each step a module of this package)::
     plan.make_plan (image, QEMU, ssh, vm.json, accelerators, resources, shares) ─► lock
       ─► disk (root overlay, data disk)
       ─► ssh.ensure_keys + guest.conf (fw_cfg) ─► qemu.build_command ─► spawn QEMU
-      ─► ready "init" (per accelerator: an accelerated boot that exits or is not there in time is
-         ended, and the next accelerator, finally tcg, is tried) ─► "sshd" ─► ssh.APIForward
-      ─► "ready" ─► GET /_ping through the forwarded socket ─► qmp.QMPClient
+      ─► (tls mode: QMP's pipe) ─► ready "init" (per accelerator: an accelerated boot that exits
+         or is not there in time is ended, and the next one, finally tcg, is tried)
+      ─► "sshd" ─► (ssh mode: qmp.QMPClient on its socket, ssh.APIForward)
+      ─► "ready" ─► GET /_ping through the forwarded socket (tls mode: 127.0.0.1:<api-port>)
       ─► ports.PortForwarder (engine events → QMP hostfwd) ─► RUNNING
 
 QEMU's stdout and stderr (the serial console and QEMU's own messages) go through a pipe into the
@@ -16,6 +17,12 @@ once; an exit nobody asked for turns the status FAILED with the console's last l
 forward and port forwards are ended on the event loop. ``stop`` presses the ACPI power button
 through QMP (the guest stops dockerd and syncs), then quits QEMU and finally kills it when the
 timeout passes. One VM folder has one owner: a second start is refused with who holds the lock.
+
+In the ``tls`` API mode (Windows, where Python has no unix sockets; any OS by vm.json ``"api"``)
+no unix socket is used on the host: the per-VM certificates (tls.ensure_certs) go to dockerd
+through fw_cfg, QEMU forwards 127.0.0.1:<api-port> to dockerd's TLS port, the readiness lines
+are read from the console as the log's writer thread passes it on, QMP goes through a pipe
+chardev (qmp_pipe.PipeQMPClient) and there is no ssh forward (ssh stays for ``ssh_command``).
 """
 
 from __future__ import annotations
@@ -27,8 +34,10 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from engine.endpoint import Endpoint
 from engine.errors import (
     EngineAlreadyRunning,
     EngineStartFailed,
@@ -38,11 +47,21 @@ from engine.lifecycle import logfile, proxies
 from engine.lifecycle.base import EngineState, EngineStatus
 from engine.lifecycle.managed import ManagedEngine
 from engine.lifecycle.paths import EnginePaths
-from engine.vm import disk, qemu
+from engine.vm import api, disk, qemu
+from engine.vm.choice import api_mode
 from engine.vm.layout import Resources, VMPaths, VMSettings
-from engine.vm.plan import BootPlan, base_id, free_port, guest_config, machine_spec, make_plan
+from engine.vm.plan import (
+    BootPlan,
+    base_id,
+    free_port,
+    guest_config,
+    machine_spec,
+    make_plan,
+    tls_dockerd_args,
+)
 from engine.vm.ports import PortForwarder
-from engine.vm.qmp import QMPClient, QMPError
+from engine.vm.qmp import QMPClient, QMPError, QMPSession
+from engine.vm.qmp_pipe import PipeQMPClient, fifo_paths, make_fifos
 from engine.vm.ready import BootTimes, ReadyWatcher
 from engine.vm.ssh import APIForward, ensure_keys
 
@@ -91,7 +110,7 @@ class VMEngine(ManagedEngine[BootPlan]):
         self._accels = accels
         self.owner = owner
         self._ready: ReadyWatcher | None = None
-        self._qmp: QMPClient | None = None
+        self._qmp: QMPSession | None = None
         self._forward: APIForward | None = None
         self._ports: PortForwarder | None = None
         self.accel: str | None = None
@@ -100,6 +119,12 @@ class VMEngine(ManagedEngine[BootPlan]):
         self.ssh_port: int | None = None
         self._notes: list[str] = []
         self._port_notes: set[str] = set()
+        self._ssh_program = "ssh"
+        #: how the host reaches the API: "ssh" (a unix socket) or "tls" (127.0.0.1:api_port)
+        self.api = (
+            api_mode(settings.api) if settings is not None else api.configured_mode(self.paths)
+        )
+        self.api_port: int | None = None
         super().__init__()
 
     # -- public API -----------------------------------------------------------------------------
@@ -107,6 +132,13 @@ class VMEngine(ManagedEngine[BootPlan]):
     @property
     def engine_paths(self) -> EnginePaths:
         return self.paths.engine
+
+    @property
+    def endpoint(self) -> str:
+        return api.endpoint_url(self.paths, self.api)
+
+    def client_endpoint(self) -> Endpoint:
+        return api.client_endpoint(self.paths, self.api)
 
     @property
     def qemu_pid(self) -> int | None:
@@ -129,9 +161,9 @@ class VMEngine(ManagedEngine[BootPlan]):
         """argv of an ssh that runs ``command`` in the running VM."""
         from engine.vm.ssh import command_in_vm
 
-        if self._forward is None:
+        if self._qmp is None or self.ssh_port is None:
             raise LifecycleError("The VM is not running.")
-        return command_in_vm(self._forward.ssh, self.paths, self._forward.port, *command)
+        return command_in_vm(self._ssh_program, self.paths, self.ssh_port, *command)
 
     def cleanup_leftovers(self) -> None:
         """Take the lock and end a QEMU (and ssh) a dead owner left behind.
@@ -145,7 +177,9 @@ class VMEngine(ManagedEngine[BootPlan]):
     def _check(self) -> BootPlan:
         """Everything checked before anything is written: image, programs, settings."""
         settings = self._settings or VMSettings.load(self.paths.settings_file)
-        return make_plan(self._arch, settings, self._accels)
+        plan = make_plan(self._arch, settings, self._accels)
+        self.api = plan.api
+        return plan
 
     def _make_folders(self) -> None:
         self.paths.ensure()
@@ -178,9 +212,22 @@ class VMEngine(ManagedEngine[BootPlan]):
         if made:
             notes.append(made)
         ensure_keys(plan.keygen, paths)
+        dockerd_args = ""
+        if plan.api == "tls":
+            from engine.vm import tls  # cryptography: loaded only in this mode
+
+            tls.ensure_certs(paths.tls_dir)
+            moved_from = api.saved_port(paths)
+            self.api_port = api.ensure_port(paths, check_free=True)
+            if moved_from is not None and moved_from != self.api_port:
+                notes.append(f"127.0.0.1:{moved_from} is taken by another program; the engine "
+                             f"API moved to 127.0.0.1:{self.api_port}")
+            dockerd_args = tls_dockerd_args()
         tmp = paths.guest_config.with_name(".guest.conf.tmp")
         env = proxies.environment(proxies.for_vm_guest(proxies.load(paths.engine)))
-        config = guest_config(plan.shares, env=env, swap_mib=plan.resources.swap_mib)
+        config = guest_config(
+            plan.shares, dockerd_args, env=env, swap_mib=plan.resources.swap_mib
+        )
         tmp.write_text(config, encoding="utf-8")
         os.replace(tmp, paths.guest_config)
         (paths.root / "ssh.log").write_bytes(b"")
@@ -204,10 +251,11 @@ class VMEngine(ManagedEngine[BootPlan]):
                 )
             )
             self.ssh_port = free_port()
-            spec = machine_spec(plan, accel, self.paths, self.ssh_port)
-            self._spawn(qemu.build_command(plan.qemu, spec))
+            spec = machine_spec(plan, accel, self.paths, self.ssh_port, self.api_port)
+            self._spawn(qemu.build_command(plan.qemu, spec), spec)
             limit = deadline if last else min(deadline, time.monotonic() + self.accel_timeout)
-            problem = await self._wait_for("init", limit)
+            problem = await self._open_pipe(spec.qmp_pipe, limit) if spec.qmp_pipe else ""
+            problem = problem or await self._wait_for("init", limit)
             if not problem:
                 break
             if last:
@@ -218,9 +266,13 @@ class VMEngine(ManagedEngine[BootPlan]):
         if problem:
             raise EngineStartFailed(problem, self.log_tail())
         assert self.ssh_port is not None
-        self._qmp = await QMPClient.connect(self.paths.qmp_socket)
-        self._forward = APIForward(plan.ssh, self.paths, self.ssh_port, self._note)
-        await self._forward.start(max(5.0, deadline - time.monotonic()))
+        self._ssh_program = plan.ssh
+        if self._qmp is None:
+            assert spec.qmp_socket is not None
+            self._qmp = await QMPClient.connect(spec.qmp_socket)
+        if plan.api == "ssh":
+            self._forward = APIForward(plan.ssh, self.paths, self.ssh_port, self._note)
+            await self._forward.start(max(5.0, deadline - time.monotonic()))
         problem = await self._wait_for("ready", deadline)
         if problem:
             raise EngineStartFailed(problem, self.log_tail())
@@ -228,18 +280,38 @@ class VMEngine(ManagedEngine[BootPlan]):
         assert self.boot_times is not None
         self.boot_times.pinged = time.monotonic() - self.boot_times.started
         self._note(f"VM ready: {self.boot_times.summary()}")
-        self._ports = PortForwarder(self._qmp, self.endpoint, self._on_ports)
+        self._ports = PortForwarder(self._qmp, self.client_endpoint(), self._on_ports)
         self._ports.start()
 
-    def _spawn(self, argv: list[str]) -> None:
+    async def _open_pipe(self, target: str, deadline: float) -> str:
+        """Connect QMP's pipe right after QEMU's start ('' when done; else why not): a Windows
+        QEMU waits for the pipe's client before it runs the machine."""
+        proc = self._proc
+        assert proc is not None
+        try:
+            self._qmp = await PipeQMPClient.connect(
+                target, max(1.0, deadline - time.monotonic()),
+                alive=lambda: proc.returncode is None,
+            )  # fmt: skip
+        except QMPError as exc:
+            self._drain_log()
+            return f"QEMU's QMP pipe did not open: {exc}"
+        return ""
+
+    def _spawn(self, argv: list[str], spec: qemu.MachineSpec) -> None:
+        """Start QEMU; its readiness lines come from the port's socket, or else from the console
+        (handed over by the engine log's writer thread)."""
         for stale in (self.paths.qmp_socket, self.paths.ready_socket):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
+        if spec.qmp_pipe is not None and sys.platform != "win32":
+            make_fifos(Path(spec.qmp_pipe))
         started = time.monotonic()
-        self._spawn_logged(argv)
-        self._ready = ReadyWatcher(self.paths.ready_socket, started)
+        self._ready = ReadyWatcher(spec.ready_socket, started)
         self.boot_times = self._ready.times
         self._ready.start()
+        console = self._ready.feed_threadsafe if spec.ready_socket is None else None
+        self._spawn_logged(argv, on_output=console)
 
     async def _wait_for(self, kind: str, deadline: float) -> str:
         """'' once the guest says ``kind``; else why not (QEMU exited, failed line, timeout)."""
@@ -267,10 +339,9 @@ class VMEngine(ManagedEngine[BootPlan]):
 
     async def _ping(self, deadline: float) -> None:
         def timed_out() -> EngineStartFailed:
+            said = f" ssh said: {self._forward.error_tail()}" if self._forward else ""
             return EngineStartFailed(
-                f"The VM's engine did not answer on {self.paths.socket}. "
-                f"ssh said: {self._forward.error_tail() if self._forward else ''}",
-                self.log_tail(),
+                f"The VM's engine did not answer on {self.endpoint}.{said}", self.log_tail()
             )
 
         await self._wait_for_ping(deadline, 0.05, lambda: None, timed_out)
@@ -314,7 +385,7 @@ class VMEngine(ManagedEngine[BootPlan]):
             handle.write(f"[portside] {text}\n".encode())
 
     def _state_extra(self) -> dict[str, Any]:
-        return {"vm": True, "accel": self.accel, "ssh_port": self.ssh_port}
+        return {"vm": True, "accel": self.accel, "ssh_port": self.ssh_port, "api": self.api}
 
     # -- lock -----------------------------------------------------------------------------------
 
@@ -369,7 +440,8 @@ class VMEngine(ManagedEngine[BootPlan]):
             await self._ready.close()
             self._ready = None
         self._drain_log()
-        for stale in (self.paths.qmp_socket, self.paths.ready_socket, self.paths.qemu_pidfile):
+        for stale in (self.paths.qmp_socket, self.paths.ready_socket, self.paths.qemu_pidfile,
+                      *fifo_paths(self.paths.qmp_pipe)):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         self._proc = None
@@ -420,6 +492,7 @@ class VMEngine(ManagedEngine[BootPlan]):
             self.paths.ready_socket,
             self.paths.ssh_control,
             self.paths.socket,
+            *fifo_paths(self.paths.qmp_pipe),
         ):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()

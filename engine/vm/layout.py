@@ -7,8 +7,9 @@ engine API, QMP, the readiness port, ssh's control socket) live in a short priva
 (unix socket paths are limited to ~107 bytes), the same one :class:`EnginePaths` picks.
 
 ``vm.json`` is the user's to edit, like ``daemon.json``: ``cpus``, ``memory_mib``, ``disk_gib``,
-``accel``, ``shares`` (host folders to share; default the home folder); unknown keys are kept,
-a bad value is reported with the key and what is allowed.
+``accel``, ``shares`` (host folders to share; default the home folder), ``swap_mib``, ``api``
+(how the host reaches the engine: ``ssh`` or ``tls``, see engine/vm/choice.py); unknown keys are
+kept, a bad value is reported with the key and what is allowed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from engine.lifecycle.paths import HOME_ENV, EnginePaths
 
 #: Accelerators a user may force in ``vm.json`` or ``PORTSIDE_VM_ACCEL``.
 ACCELS = ("kvm", "hvf", "whpx", "tcg")
+#: How the host reaches the VM's engine API (``vm.json`` ``api``, ``PORTSIDE_VM_API``): ``ssh``
+#: forwards the guest's socket to a unix socket of the user's; ``tls`` is mutual TLS on a port of
+#: 127.0.0.1 and needs no unix socket on the host at all (Windows).
+API_MODES = ("ssh", "tls")
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,21 @@ class VMPaths:
     def qemu_pidfile(self) -> Path:
         return self.run / "qemu.pid"
 
+    @property
+    def tls_dir(self) -> Path:
+        """The per-VM certificates of the ``tls`` API (``ca.pem``, ``cert.pem``, ``key.pem``...)."""
+        return self.root / "tls"
+
+    @property
+    def api_port_file(self) -> Path:
+        """The host port the ``tls`` API is forwarded to, kept so the docker context stays valid."""
+        return self.root / "api-port"
+
+    @property
+    def qmp_pipe(self) -> Path:
+        """QMP's pipe chardev on POSIX (``qmp.pipe.in``/``.out`` FIFOs) in the ``tls`` mode."""
+        return self.run / "qmp.pipe"
+
     @classmethod
     def at(cls, root: Path | str) -> VMPaths:
         return cls(EnginePaths.at(Path(root)))
@@ -125,6 +145,8 @@ class VMSettings:
     shares: tuple[str, ...] | None = None
     #: a swap file on the VM's data disk, in MiB (0: none); None: DEFAULT_SWAP_MIB
     swap_mib: int | None = None
+    #: how the host reaches the engine's API (choice.API_MODES); None: this OS's default
+    api: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "vm.json") -> VMSettings:
@@ -145,6 +167,12 @@ class VMSettings:
                 f"{source}: 'accel' must be one of {', '.join(ACCELS)}, not {accel!r}. "
                 "Remove it to let Portside choose."
             )
+        api = data.get("api")
+        if api is not None and api not in API_MODES:
+            raise LifecycleError(
+                f"{source}: 'api' must be one of {', '.join(API_MODES)}, not {api!r}. "
+                "Remove it to use this system's default."
+            )
         shares = data.get("shares")
         if shares is not None and (
             not isinstance(shares, list)
@@ -161,6 +189,7 @@ class VMSettings:
             disk_gib=number("disk_gib", 8, 64 * 1024),
             swap_mib=number("swap_mib", 0, 64 * 1024),
             accel=accel,
+            api=api,
         )
 
     @classmethod

@@ -4,24 +4,28 @@
       ─► vm.json + PORTSIDE_VM_ACCEL ─► qemu.accel_candidates ─► layout.resolve_resources
       ─► share.default_shares ─► BootPlan ─► machine_spec(plan, accel, paths, ssh port)
 
-A missing image, QEMU, qemu-img or ssh, a bad setting, or an OS whose API transport Portside
-cannot offer yet (Windows) is a clear :class:`LifecycleError` here, before the VM folder is
-touched. Also here: the guest's config file (fw_cfg ``opt/portside/config``) and what identifies
-the root overlay's base.
+A missing image, QEMU, qemu-img or ssh or a bad setting is a clear :class:`LifecycleError` here,
+before the VM folder is touched. The API mode (choice.api_mode: ``ssh``, or ``tls`` on Windows)
+decides QEMU's channels: in ``tls`` the spec forwards dockerd's TLS port and hands the guest the
+server's certificate through fw_cfg, and uses no unix socket. Also here: the guest's config
+file (fw_cfg ``opt/portside/config``) and what identifies the root overlay's base.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from engine.errors import EngineNotInstalled, LifecycleError
 from engine.vm import disk, qemu, share
 from engine.vm import image as vm_image
-from engine.vm.choice import api_transport
+from engine.vm.choice import API_ENV, api_mode
 from engine.vm.layout import (
     ACCELS,
+    API_MODES,
     Resources,
     VMPaths,
     VMSettings,
@@ -34,6 +38,10 @@ from engine.vm.ssh import find_ssh
 FW_AUTHORIZED_KEYS = "opt/portside/authorized_keys"
 FW_HOST_KEY = "opt/portside/ssh_host_ed25519_key"
 FW_CONFIG = "opt/portside/config"
+#: fw_cfg folder of the ``tls`` mode's CA and server certificate and key (read by dockerd).
+FW_TLS = "opt/portside/tls"
+#: the server side's files in the VM's tls folder (engine/vm/tls.py), in dockerd's flag order
+TLS_SERVER_FILES = ("ca.pem", "server-cert.pem", "server-key.pem")
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,24 @@ class BootPlan:
     resources: Resources
     shares: list[share.Share]
     notes: list[str] = field(default_factory=list)
+    #: how the host reaches the engine: ``ssh`` or ``tls`` (engine/vm/choice.py)
+    api: str = "ssh"
+    #: the OS the plan is for (``sys.platform``): where QMP's pipe lives in the ``tls`` mode
+    platform: str = sys.platform
 
 
-def make_plan(arch: str | None, settings: VMSettings, accels: list[str] | None = None) -> BootPlan:
+def make_plan(
+    arch: str | None,
+    settings: VMSettings,
+    accels: list[str] | None = None,
+    platform: str = sys.platform,
+) -> BootPlan:
     """Check and gather everything a start needs; raises a :class:`LifecycleError` with the fix."""
-    if api_transport() != "unix":
+    wanted_api = os.environ.get(API_ENV)
+    if wanted_api and wanted_api not in API_MODES:
         raise LifecycleError(
-            "The VM engine cannot offer its API on Windows yet: it needs a named-pipe relay "
-            "for the ssh forward. Use Docker Desktop's WSL engine with DOCKER_HOST meanwhile."
+            f"{API_ENV}={wanted_api!r} is not an API mode ({', '.join(API_MODES)}). Unset it to "
+            "use this system's default."
         )
     try:
         host = vm_image.host_arch()
@@ -105,6 +123,8 @@ def make_plan(arch: str | None, settings: VMSettings, accels: list[str] | None =
         resources=resources,
         shares=shares,
         notes=[*resources.notes, *([share_note] if share_note else [])],
+        api=api_mode(settings.api, platform),
+        platform=platform,
     )
 
 
@@ -116,9 +136,19 @@ def free_port() -> int:
         return port
 
 
-def machine_spec(plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int) -> qemu.MachineSpec:
-    """QEMU's spec for this plan with ``accel``."""
+def machine_spec(
+    plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int, api_port: int | None = None
+) -> qemu.MachineSpec:
+    """QEMU's spec for this plan with ``accel`` (``api_port``: the ``tls`` mode's host port)."""
     image, res = plan.image, plan.resources
+    fw_cfg = {
+        FW_AUTHORIZED_KEYS: paths.client_key.with_name(paths.client_key.name + ".pub"),
+        FW_HOST_KEY: paths.host_key,
+        FW_CONFIG: paths.guest_config,
+    }
+    tls = plan.api == "tls"
+    if tls:
+        fw_cfg.update(tls_fw_cfg(paths))
     return qemu.MachineSpec(
         arch=plan.arch,
         accel=accel,
@@ -130,17 +160,38 @@ def machine_spec(plan: BootPlan, accel: str, paths: VMPaths, ssh_port: int) -> q
         root_disk=paths.root_disk,
         data_disk=paths.data_disk,
         ssh_port=ssh_port,
-        qmp_socket=paths.qmp_socket,
-        ready_socket=paths.ready_socket,
+        qmp_socket=None if tls else paths.qmp_socket,
+        ready_socket=None if tls else paths.ready_socket,
         shares=plan.shares,
-        fw_cfg={
-            FW_AUTHORIZED_KEYS: paths.client_key.with_name(paths.client_key.name + ".pub"),
-            FW_HOST_KEY: paths.host_key,
-            FW_CONFIG: paths.guest_config,
-        },
+        fw_cfg=fw_cfg,
         pidfile=paths.qemu_pidfile,
         firmware=qemu.find_qboot(plan.qemu) if plan.arch == "x86_64" else None,
+        api_port=api_port if tls else None,
+        qmp_pipe=qmp_pipe_name(paths, plan.platform) if tls else None,
     )
+
+
+def tls_fw_cfg(paths: VMPaths) -> dict[str, Path]:
+    """fw_cfg name -> host file of the ``tls`` mode's server side (engine/vm/tls.py makes them)."""
+    return {f"{FW_TLS}/{name}": paths.tls_dir / name for name in TLS_SERVER_FILES}
+
+
+def tls_dockerd_args() -> str:
+    """dockerd's flags in the ``tls`` mode: its TLS port beside the guest's own socket, with the
+    server's files read straight from fw_cfg (only root reads them; nothing lands on a disk)."""
+    where = f"/sys/firmware/qemu_fw_cfg/by_name/{FW_TLS}"
+    ca, cert, key = (f"{where}/{name}/raw" for name in TLS_SERVER_FILES)
+    return (
+        f"--host tcp://0.0.0.0:{qemu.GUEST_TLS_PORT} --tlsverify "
+        f"--tlscacert {ca} --tlscert {cert} --tlskey {key}"
+    )
+
+
+def qmp_pipe_name(paths: VMPaths, platform: str = sys.platform) -> str:
+    """QMP's pipe: a named pipe of this VM folder on Windows, FIFOs in the run folder elsewhere."""
+    from engine.vm.qmp_pipe import windows_pipe_name
+
+    return windows_pipe_name(paths.root) if platform == "win32" else str(paths.qmp_pipe)
 
 
 def guest_config(

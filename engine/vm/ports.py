@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from engine.client import EngineClient
+from engine.endpoint import Endpoint
 from engine.errors import EngineError, LifecycleError
 from engine.models import ContainerSummary, Event
 from engine.vm.qmp import QMPSession
@@ -93,7 +94,10 @@ class PortForwarder:
     """
 
     def __init__(
-        self, qmp: QMPSession, endpoint: str, on_change: Callable[[], None] = lambda: None
+        self,
+        qmp: QMPSession,
+        endpoint: str | Endpoint,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self._qmp = qmp
         self._endpoint = endpoint

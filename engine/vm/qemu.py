@@ -15,7 +15,8 @@ menu; on x86_64 QEMU's minimal qboot firmware when it is installed), virtio disk
 networking (``-netdev user,id=net0``, the ssh port forwarded on 127.0.0.1 only), 9p shares,
 fw_cfg files for the per-VM keys and config, a virtio-serial port for the readiness lines, QMP on
 a unix socket, and the serial console on QEMU's stdout (the engine copies it into the engine
-log).
+log). In the ``tls`` API mode (Windows) no unix socket is used: dockerd's TLS port is forwarded
+too, readiness is read from the console and QMP goes through a pipe chardev.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import EngineNotInstalled, LifecycleError
+from engine.vm.qmp_pipe import chardev_args
 from engine.vm.share import Share
 
 #: Environment variable that forces one accelerator (kvm, hvf, whpx or tcg).
@@ -42,6 +44,8 @@ EXTRA_DIRS: dict[str, tuple[str, ...]] = {
 NINEP_MSIZE = 512 * 1024
 #: The host name the pinned host key is filed under in known_hosts (the ssh port changes).
 HOST_KEY_ALIAS = "portside-vm"
+#: dockerd's TLS port in the guest (the ``tls`` API mode; docker's conventional 2376).
+GUEST_TLS_PORT = 2376
 
 
 def qemu_binary(arch: str) -> str:
@@ -216,14 +220,20 @@ class MachineSpec:
     root_disk: Path
     data_disk: Path
     ssh_port: int
-    qmp_socket: Path
-    ready_socket: Path
+    #: QMP's unix socket, or None when ``qmp_pipe`` carries QMP (the ``tls`` API mode)
+    qmp_socket: Path | None
+    #: the readiness port's unix socket, or None: readiness is read from the serial console
+    ready_socket: Path | None
     shares: Sequence[Share] = ()
     fw_cfg: Mapping[str, Path] = field(default_factory=dict)
     pidfile: Path | None = None
     name: str = "portside-vm"
     #: x86_64 firmware to use instead of QEMU's default (``find_qboot``)
     firmware: Path | None = None
+    #: host port on 127.0.0.1 forwarded to dockerd's TLS port in the guest (the ``tls`` API mode)
+    api_port: int | None = None
+    #: QMP through a pipe chardev (a Windows named pipe's name, or the POSIX FIFOs' base path)
+    qmp_pipe: str | None = None
 
 
 def kernel_cmdline(arch: str, manifest_cmdline: str = "", accel: str = "") -> str:
@@ -266,9 +276,12 @@ def build_command(qemu: str, spec: MachineSpec) -> list[str]:
             "-device",
             f"virtio-blk-pci,drive={drive_id}",
         ]
+    forwards = f"hostfwd=tcp:127.0.0.1:{spec.ssh_port}-:22"
+    if spec.api_port is not None:
+        forwards += f",hostfwd=tcp:127.0.0.1:{spec.api_port}-:{GUEST_TLS_PORT}"
     argv += [
         "-netdev",
-        f"user,id=net0,hostfwd=tcp:127.0.0.1:{spec.ssh_port}-:22",
+        f"user,id=net0,{forwards}",
         "-device",
         "virtio-net-pci,netdev=net0",
         "-device",
@@ -282,21 +295,21 @@ def build_command(qemu: str, spec: MachineSpec) -> list[str]:
         ]
     for name, path in spec.fw_cfg.items():
         argv += ["-fw_cfg", f"name={name},file={_opt(path)}"]
-    argv += [
-        "-device",
-        "virtio-serial-pci",
-        "-chardev",
-        f"socket,id=ready,path={_opt(spec.ready_socket)},server=on,wait=off",
-        "-device",
-        "virtserialport,chardev=ready,name=org.portside.ready",
-        "-chardev",
-        "stdio,id=console,signal=off",
-        "-serial",
-        "chardev:console",
-        "-qmp",
-        f"unix:{_opt(spec.qmp_socket)},server=on,wait=off",
-        "-no-reboot",  # a reboot inside the VM ends QEMU: the engine reports it, never loops
-    ]
+    if spec.ready_socket is not None:
+        argv += [
+            "-device",
+            "virtio-serial-pci",
+            "-chardev",
+            f"socket,id=ready,path={_opt(spec.ready_socket)},server=on,wait=off",
+            "-device",
+            "virtserialport,chardev=ready,name=org.portside.ready",
+        ]
+    argv += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]
+    if spec.qmp_pipe is not None:
+        argv += chardev_args(spec.qmp_pipe)
+    elif spec.qmp_socket is not None:
+        argv += ["-qmp", f"unix:{_opt(spec.qmp_socket)},server=on,wait=off"]
+    argv += ["-no-reboot"]  # a reboot inside the VM ends QEMU: the engine reports it, never loops
     if spec.pidfile is not None:
         argv += ["-pidfile", str(spec.pidfile)]
     return argv

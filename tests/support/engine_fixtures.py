@@ -32,6 +32,7 @@ import pytest
 import pytest_asyncio
 
 from engine.client import EngineClient
+from engine.endpoint import Endpoint
 from engine.lifecycle import EnginePaths, NativeEngine
 from engine.lifecycle.native import find_program
 
@@ -100,7 +101,7 @@ async def build_image(endpoint: str, context: bytes, tag: str) -> str:
     return image_id
 
 
-async def import_image(endpoint: str, tag: str) -> None:
+async def import_image(endpoint: str | Endpoint, tag: str) -> None:
     """The same busybox image, imported as a root file system (faster than a build)."""
     rootfs = io.BytesIO()
     with (

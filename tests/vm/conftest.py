@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -74,15 +74,19 @@ def vm_home() -> Iterator[Path]:
 
 @dataclass
 class VMDocker:
-    """The docker CLI on PATH with ``DOCKER_HOST`` set to the VM's forwarded socket."""
+    """The docker CLI on PATH with ``DOCKER_HOST`` set to the VM's forwarded socket (or its TLS
+    port)."""
 
     endpoint: str
     config_dir: Path
+    #: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for the VM's tls API mode
+    tls_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
         env["DOCKER_HOST"] = self.endpoint
         env["DOCKER_CONFIG"] = str(self.config_dir)
+        env.update(self.tls_env)
         return env
 
     async def run(

@@ -71,16 +71,16 @@ def test_engine_setting_round_trips_and_keeps_unknown_keys(tmp_path: Path) -> No
 
 
 def test_the_choice_needs_nothing_unix_only() -> None:
-    """What decides the engine, the accelerator and the API transport imports and runs without
+    """What decides the engine, the accelerator and the API mode imports and runs without
     fcntl, grp, pwd and termios (what Windows lacks), as Windows would see it; so do VMEngine
     and engine.lifecycle's EnginePaths/ExternalEngine (NativeEngine is imported lazily)."""
     probe = (
         "import sys\n"
         "for name in ('fcntl', 'grp', 'pwd', 'termios', 'resource'):\n"
         "    sys.modules[name] = None\n"
-        "from engine.vm import choice, qemu, qmp, ready, share\n"
+        "from engine.vm import api, choice, qemu, qmp, qmp_pipe, ready, share, tls\n"
         "assert choice.engine_kind('auto', 'win32') == ('vm', '')\n"
-        "assert choice.api_transport('win32') == 'npipe'\n"
+        "assert choice.api_mode(None, 'win32', {}) == 'tls'\n"
         "assert qemu.host_accelerators('win32') == ['whpx']\n"
         "assert qemu.accel_candidates(['tcg', 'whpx'], ['whpx']) == ['whpx', 'tcg']\n"
         "assert share.default_shares(platform='win32')[0] == []\n"

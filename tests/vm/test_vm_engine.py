@@ -24,7 +24,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from engine.lifecycle import procs
+from engine.lifecycle import logfile, procs
 from engine.lifecycle.base import EngineState
 from engine.vm.engine import VMEngine
 from engine.vm.image import VMImage
@@ -310,5 +310,8 @@ async def test_stop_leaves_no_process_behind(vm: VMEngine) -> None:
     for leftover in (vm.paths.socket, vm.paths.qmp_socket, vm.paths.ssh_control):
         assert not leftover.exists(), leftover
     assert json.loads(vm.paths.engine.state_file.read_text())["state"] == "stopped"
+    # the guest shut down by itself, its data disk unmounted cleanly (swap off first)
+    this_run = logfile.tail(vm.paths.engine.log_file, 200, this_run=True)
+    assert "portside: power off" in this_run and "unmounting it lazily" not in this_run
     # the lock is free: another owner may start it now
     VMEngine(vm.paths).cleanup_leftovers()

@@ -18,7 +18,7 @@ import pytest
 from engine.errors import LifecycleError
 from engine.models import ContainerSummary, Event
 from engine.vm import disk, ports, qemu, ready, share, ssh
-from engine.vm.choice import api_transport
+from engine.vm.choice import api_mode
 from engine.vm.layout import GIB_MIB, VMPaths, VMSettings, resolve_resources
 from engine.vm.plan import guest_config
 from engine.vm.qmp import QMPClient, QMPError, decode, encode
@@ -319,10 +319,13 @@ def test_home_share_per_os(tmp_path: Path) -> None:
     assert none == [] and "not shared" in why
 
 
-def test_api_transport_per_os() -> None:
-    assert api_transport("linux") == "unix"
-    assert api_transport("darwin") == "unix"
-    assert api_transport("win32") == "npipe"
+def test_api_mode_per_os() -> None:
+    assert api_mode(None, "linux", {}) == "ssh"
+    assert api_mode(None, "darwin", {}) == "ssh"
+    assert api_mode(None, "win32", {}) == "tls"  # no unix sockets in Python there
+    assert api_mode("tls", "linux", {}) == "tls"
+    assert api_mode("ssh", "win32", {}) == "tls"  # ssh's forward cannot work there
+    assert api_mode("ssh", "linux", {"PORTSIDE_VM_API": "tls"}) == "tls"
 
 
 def test_ssh_forward_pins_the_host_key_and_keeps_the_socket_private(tmp_path: Path) -> None:
