@@ -285,3 +285,36 @@ def test_timeouts_must_be_finite_seconds_above_zero(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="not a number of seconds above 0"):
         cli._seconds(text)
     assert cli._seconds("2.5") == 2.5
+
+
+# -- where /proc is missing (macOS) and Windows' job object --------------------------------------
+
+
+def test_processes_are_told_apart_without_proc(tmp_path: Path) -> None:
+    """macOS' ways: ``kill(pid, 0)`` for alive, ``ps`` for the command line (run here, on a
+    process of our own, against what /proc says)."""
+    marker = tmp_path / "root.qcow2"
+    child = subprocess.Popen(["sh", "-c", "sleep 30", str(marker)])  # the marker is sh's $0
+    try:
+        assert procs._pid_alive_by_signal(child.pid)
+        assert str(marker) in " ".join(procs._cmdline_by_ps(child.pid))
+        assert " ".join(procs._cmdline_by_ps(child.pid)) == " ".join(procs.cmdline(child.pid))
+    finally:
+        child.kill()
+        child.wait()
+    assert not procs._pid_alive_by_signal(child.pid)
+    assert procs._cmdline_by_ps(child.pid) == []
+
+
+def test_windows_job_limits_have_the_documented_layout() -> None:
+    """JOBOBJECT_EXTENDED_LIMIT_INFORMATION is 144 bytes with LimitFlags at 16 on 64-bit Windows;
+    the same ctypes types have the same sizes on 64-bit Linux, so the layout is checked here."""
+    import ctypes
+
+    from engine.lifecycle import child
+
+    limits = child.kill_on_close_limits()
+    assert ctypes.sizeof(limits) == 144
+    assert type(limits).BasicLimitInformation.offset == 0
+    assert child._BasicLimits.LimitFlags.offset == 16
+    assert limits.BasicLimitInformation.LimitFlags == child.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE

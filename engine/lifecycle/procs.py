@@ -1,4 +1,5 @@
-"""Processes and mounts an engine leaves behind, found through /proc and ended by pid.
+"""Processes and mounts an engine leaves behind, found through /proc and ended by pid (on macOS:
+``kill(pid, 0)`` and ``ps`` for the one process asked about).
 
 Only things provably ours are touched: processes whose command line names this engine's own
 exec/data root (containerd, its shims), processes inside the cgroup of a container stored in this
@@ -12,6 +13,8 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +23,10 @@ MNT_DETACH = 2
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with that pid exists (zombies count as gone)."""
+    """Whether a process with that pid exists (zombies count as gone; on macOS, where there is no
+    /proc, ``kill(pid, 0)`` says, and a zombie counts as alive)."""
+    if not sys.platform.startswith("linux"):
+        return _pid_alive_by_signal(pid)
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             fields = handle.read().rsplit(b")", 1)[1].split()
@@ -29,6 +35,20 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+
+
+def _pid_alive_by_signal(pid: int) -> bool:
+    """POSIX without /proc. Never on Windows, where ``os.kill(pid, 0)`` would send Ctrl+C: there
+    a child cannot outlive Portside (child.py's job object), so nothing asks."""
+    if sys.platform == "win32" or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 #: When this process began, on a clock every process on the host shares (see ``started_at``).
@@ -53,12 +73,26 @@ def started_at() -> float:
 
 
 def cmdline(pid: int) -> list[str]:
-    """The process' argv, or [] when it is gone or unreadable."""
+    """The process' argv, or [] when it is gone or unreadable (on macOS from ``ps``, split at
+    spaces: good for finding a path in it, not for telling arguments apart)."""
+    if not sys.platform.startswith("linux"):
+        return _cmdline_by_ps(pid)
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return []
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def _cmdline_by_ps(pid: int) -> list[str]:
+    if sys.platform == "win32" or pid <= 0:
+        return []
+    try:
+        out = subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(pid)],
+                             capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return out.split()
 
 
 def is_dockerd_of(pid: int, data_root: Path) -> bool:
