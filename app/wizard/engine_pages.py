@@ -20,7 +20,7 @@ from typing import Any
 from PySide6.QtWidgets import QButtonGroup, QFormLayout, QLabel, QRadioButton, QSpinBox
 
 from app.wizard.base import Page
-from app.wizard.choice import EngineChoice, apply_choice
+from app.wizard.choice import EngineChoice, apply_choice, same_engine
 
 ATTACHABLE = ("unix://", "tcp://")
 
@@ -192,11 +192,22 @@ class ResourcesPage(Page):
             self.note.setText(f"{exc} Next writes the values shown here instead.")
             current = VMSettings()
         else:
-            self.note.setText(f"Saved in {path}; the VM uses them from its next start.")
+            self.note.setText(self._saving_note(path))
         res = resolve_resources(current, os.cpu_count(), host_memory_bytes())
         self.cpus.setValue(res.cpus)
         self.memory.setValue(res.memory_mib)
         self.disk.setValue(res.disk_gib)
+
+    def _saving_note(self, path: Any) -> str:
+        """What Next does with the values: a running VM gets them only from its next start."""
+        from engine.lifecycle.base import EngineState
+
+        ctx = self.wiz.ctx
+        vm_runs = (same_engine(ctx.engine, ctx.attached, EngineChoice("vm"))
+                   and ctx.engine.status.state == EngineState.RUNNING)
+        if vm_runs:
+            return f"Next saves them in {path}; the running VM uses them from its next start."
+        return f"Next saves them in {path} and starts the VM with them."
 
     def apply(self) -> bool:
         from engine.lifecycle.jsonfiles import write_json_atomic

@@ -63,6 +63,7 @@ class StartPage(Page):
         self._stretch_index = self.body.count() - 1
         self._t0 = 0.0
         self._hooked = False
+        self._switching = False
         self.starting = False
         self._show_failure(False)
 
@@ -106,7 +107,8 @@ class StartPage(Page):
             self.start()
 
     def _name(self) -> str:
-        return self.wiz.choice.describe().capitalize()
+        text = self.wiz.choice.describe()  # not capitalize(): it lowercases "Linux VM"
+        return text[:1].upper() + text[1:]
 
     def start(self) -> None:
         """Start (after switching to) the chosen engine; progress follows its status."""
@@ -130,7 +132,12 @@ class StartPage(Page):
             choice = self.wiz.choice
             if not same_engine(ctx.engine, ctx.attached, choice):
                 engine, attached = self.wiz.engine_factory(choice)
-                await ctx.use_engine(engine, attached=attached)
+                # the new engine's "stopped" before its start is no step of the start
+                self._switching = True
+                try:
+                    await ctx.use_engine(engine, attached=attached)
+                finally:
+                    self._switching = False
             status = await ctx.engine.start()
             if status.state == EngineState.RUNNING and ctx.client is None:
                 ctx.reconnect()
@@ -148,6 +155,8 @@ class StartPage(Page):
 
     def _on_status(self, status: EngineStatus) -> None:
         if self.wizard() is None or (self.wiz.currentPage() is not self and not self.starting):
+            return
+        if self._switching and status.state == EngineState.STOPPED:
             return
         detail = status.detail.splitlines()[0] if status.detail else ""
         self._line(f"{status.state.value}{': ' + detail if detail else ''}")
