@@ -274,3 +274,64 @@ def test_wizard_sets_up_the_vm_and_runs_the_first_container_in_it(
     assert qemu_pid is not None
     wait_for(qtbot, lambda: not pid_alive(qemu_pid), 30)
     assert not vm.paths.qemu_pidfile.exists() or not pid_alive(qemu_pid)
+
+
+def test_a_vm_that_cannot_start_is_explained_on_the_start_page(
+    qasync_loop: Any,  # noqa: F811
+    qtbot: Any,
+    vm_image_x86: VMImage,
+    wizard_home: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No boot: an accelerator name QEMU does not have stops the VM before QEMU runs; the start
+    page says so, with the reason, Retry as Return's button and Back/Skip named as ways out."""
+    from app.context import AppContext
+    from app.main_window import MainWindow
+    from app.runner import Runner
+    from app.wizard import open_first_run
+    from engine.lifecycle import EnginePaths, NativeEngine
+
+    monkeypatch.setenv("PORTSIDE_VM_ACCEL", "warp")
+    home = wizard_home["home"]
+    runner = Runner(show_dialogs=False)
+    errors: list[tuple[str, str]] = []
+    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
+    native = NativeEngine(EnginePaths.at(home), iptables=False, start_timeout=60)
+    ctx = AppContext(native, attached=False, runner=runner)
+    window = MainWindow(ctx, Settings.load())
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        wizard = open_first_run(window)
+        activate(qtbot, wizard)
+        pages = Pages(wizard)
+        on_page(qtbot, wizard, "welcome")
+        skip(qtbot, wizard)
+        on_page(qtbot, wizard, "checks")
+        skip(qtbot, wizard)
+        on_page(qtbot, wizard, "engine")
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is wizard.pages["engine"].native)
+        press(qtbot, wizard, Qt.Key.Key_Down)
+        press(qtbot, wizard, Qt.Key.Key_Return)
+        on_page(qtbot, wizard, "resources")
+        press(qtbot, wizard, Qt.Key.Key_Return)  # the defaults; the VM's start begins
+        on_page(qtbot, wizard, "cli")
+        press(qtbot, wizard, Qt.Key.Key_Return)
+        on_page(qtbot, wizard, "start")
+        start = wizard.pages["start"]
+        qtbot.waitUntil(lambda: not start.starting, timeout=30000)
+        assert ctx.engine.status.state is EngineState.FAILED
+        assert "Portside's Linux VM did not start" in start.state.text()
+        assert "Retry" in start.state.text() and "Back" in start.state.text()
+        assert wizard.button(QWizard.WizardButton.NextButton).text() == "&Retry"
+        shown = start.steps.toPlainText() + start.log.toPlainText()
+        assert "PORTSIDE_VM_ACCEL='warp' is not an accelerator" in shown, shown
+        assert start.log.isVisible() and not start.bar.isVisible()
+        pages.look("start-failed")
+        assert ctx.engine.qemu_pid is None  # refused before QEMU ran
+        skip(qtbot, wizard)
+        on_page(qtbot, wizard, "signin")
+        assert not errors, f"the GUI reported errors: {errors!r}"  # on the page, no dialog
+        assert not pages.problems, pages.problems
+    finally:
+        run_async(qtbot, ctx.shutdown(), timeout=60)
