@@ -149,3 +149,34 @@ def test_without_a_docker_cli_the_row_offers_the_install_command(
     ps = subprocess.run([cli, "--context", "portside", "ps"], capture_output=True, text=True,
                         timeout=60)
     assert ps.returncode == 0 and "CONTAINER ID" in ps.stdout, ps.stderr
+
+
+def test_create_context_for_the_vm_in_tls_mode_carries_its_certificates(
+    qtbot: Any, qasync_loop: Any, folder: Path, tmp_path: Path
+) -> None:
+    """The VM's tls API mode (Windows): the context the button makes holds the VM's client
+    certificate, so `docker --context portside` can get past dockerd's --tlsverify."""
+    from app.context import AppContext
+    from engine.engines.sources import tls_dir
+    from engine.vm import tls
+    from engine.vm.engine import VMEngine
+    from engine.vm.layout import VMPaths
+
+    paths = VMPaths.at(tmp_path / "vm")
+    paths.root.mkdir(parents=True)
+    paths.settings_file.write_text('{"api": "tls"}')
+    files = tls.ensure_certs(paths.tls_dir)
+    ctx = AppContext(VMEngine(paths), attached=False)
+    panel = CliIntegrationPanel(ctx)
+    qtbot.addWidget(panel)
+    assert panel.endpoint.startswith("tcp://127.0.0.1:")
+    panel.show()
+    qtbot.waitUntil(lambda: panel.facts is not None, timeout=30000)
+    message = click(qtbot, panel, panel.create_button)
+    assert "Created the docker context" in message
+    stored = tls_dir("portside", folder)
+    for name, made in (("ca.pem", files.ca_cert), ("cert.pem", files.client_cert),
+                       ("key.pem", files.client_key)):
+        assert (stored / name).read_bytes() == made.read_bytes(), name
+    inspect = docker("context", "inspect", "portside")
+    assert inspect.returncode == 0 and panel.endpoint in inspect.stdout, inspect.stderr
