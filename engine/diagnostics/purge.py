@@ -7,9 +7,9 @@ Flow: :func:`plan_purge` (a worker thread: sizes walk the folders) -> the GUI sh
 What goes: the native engine's data root (every image, container, volume and the build cache)
 and its exec root (runtime state), and the VM's two disks (``data.qcow2``, its images,
 containers and volumes; ``root.qcow2``, its system overlay, made again from the VM image at the
-next start). What stays: ``daemon.json``, ``vm.json``, the VM's ssh keys, the engine logs,
-Portside's settings, the docker CLI's ``~/.docker`` and the OS keyring — none of them is ever
-in a plan.
+next start). What stays: ``daemon.json``, ``vm.json``, the VM's ssh keys, its ``tls/``
+certificates and ``api-port``, the engine logs (the VM's console too), Portside's settings,
+the docker CLI's ``~/.docker`` and the OS keyring — none of them is ever in a plan.
 
 :func:`purge` refuses while an engine owns the folder (its lock is held) or while anything is
 mounted under the data or exec root, and deletes only paths that :func:`plan_purge` would list
@@ -116,7 +116,12 @@ def _kept(paths: EnginePaths, vm_root: Path | None) -> tuple[str, ...]:
         f"{paths.log_file} (the engine log)",
     ]
     if vm_root is not None:
-        kept.append(f"{vm_root / 'vm.json'} and {vm_root / 'ssh'} (the VM's settings and keys)")
+        kept += [
+            f"{vm_root / 'vm.json'} and {vm_root / 'ssh'} (the VM's settings and keys)",
+            f"{vm_root / 'tls'} and {vm_root / 'api-port'} (the VM's API certificates and port, "
+            "which docker contexts name)",
+            f"{vm_root / 'engine.log'} (the VM's console log)",
+        ]
     kept += [
         "Portside's settings",
         "the docker CLI's configuration (~/.docker) and your logins in the keyring",
