@@ -138,6 +138,14 @@ def check_virtualization(platform_name: str = sys.platform,
         return Check("virtualization", title, False, f"cannot ask QEMU: {exc}",
                      qemu.install_hint(platform_name), blocking=False)
     names = " then ".join(qemu.describe_accel(a) for a in order)
+    forced = os.environ.get(qemu.ACCEL_ENV)
+    if forced:  # the user's own choice, not a lack of the host's
+        accelerated = [a for a in on_host if a in in_qemu and a != "tcg"]
+        also = (f" (this host also offers {', '.join(map(qemu.describe_accel, accelerated))})"
+                if accelerated and forced == "tcg" else "")
+        return Check("virtualization", title, True,
+                     f"{qemu.ACCEL_ENV}={forced} chooses {names}{also}; unset it to let "
+                     "Portside choose")
     if order[0] != "tcg":
         return Check("virtualization", title, True, f"the VM would try {names} (a boot that "
                      "exits or stalls on the accelerator falls back to the next one)")

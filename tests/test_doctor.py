@@ -64,6 +64,17 @@ def test_the_checks_on_this_machine_are_real_and_fast() -> None:
     assert elapsed < 1.0, f"run_checks took {elapsed:.2f} s"
 
 
+def test_a_forced_accelerator_is_reported_as_the_users_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PORTSIDE_VM_ACCEL=tcg is a choice, not a host without virtualization: no kvm advice."""
+    monkeypatch.setenv("PORTSIDE_VM_ACCEL", "tcg")
+    virt = doctor.check_virtualization()
+    assert virt.ok and virt.fix == ""
+    assert "PORTSIDE_VM_ACCEL=tcg chooses TCG" in virt.detail and "unset it" in virt.detail
+    assert ("this host also offers KVM" in virt.detail) == os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
 def test_portside_doctor_prints_each_check_and_exits_0(tmp_path: Path) -> None:
     result = _doctor(_clean_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
