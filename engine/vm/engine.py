@@ -243,13 +243,7 @@ class VMEngine(ManagedEngine[BootPlan]):
         for index, accel in enumerate(accels):
             last = index == len(accels) - 1
             self.accel = accel
-            self._set_status(
-                EngineStatus(
-                    EngineState.STARTING,
-                    self.endpoint,
-                    f"Booting the Linux VM (QEMU, {qemu.describe_accel(accel)})…",
-                )
-            )
+            self._booting(accel)
             self.ssh_port = free_port()
             spec = machine_spec(plan, accel, self.paths, self.ssh_port, self.api_port)
             self._spawn(qemu.build_command(plan.qemu, spec), spec)
@@ -262,9 +256,11 @@ class VMEngine(ManagedEngine[BootPlan]):
                 raise EngineStartFailed(problem, self.log_tail())
             self._note(f"{problem} With {accel}; trying {accels[index + 1]} instead.")
             await self._shutdown(kill=True)
+        self._booting(accel, "Linux is up; starting its services")
         problem = await self._wait_for("sshd", deadline)
         if problem:
             raise EngineStartFailed(problem, self.log_tail())
+        self._booting(accel, "starting Docker in the VM")
         assert self.ssh_port is not None
         self._ssh_program = plan.ssh
         if self._qmp is None:
@@ -297,6 +293,14 @@ class VMEngine(ManagedEngine[BootPlan]):
             self._drain_log()
             return f"QEMU's QMP pipe did not open: {exc}"
         return ""
+
+    def _booting(self, accel: str, step: str = "") -> None:
+        """The STARTING status line at each readiness milestone (a TCG boot takes 6-15 s: the
+        wizard and the footer show it moving on, not one line the whole time)."""
+        text = f"Booting the Linux VM (QEMU, {qemu.describe_accel(accel)})"
+        self._set_status(EngineStatus(
+            EngineState.STARTING, self.endpoint, f"{text}: {step}…" if step else f"{text}…"
+        ))
 
     def _spawn(self, argv: list[str], spec: qemu.MachineSpec) -> None:
         """Start QEMU; its readiness lines come from the port's socket, or else from the console

@@ -46,12 +46,16 @@ def test_footer_says_the_vm_boots_and_which_accelerator_runs(
         wait_for(
             qtbot,
             lambda: (
-                "Linux VM (QEMU, TCG, emulated: slow)" in footer.text()
+                engine.status.state is EngineState.RUNNING
+                and "Linux VM (QEMU, TCG, emulated: slow)" in footer.text()
                 and "Docker " in footer.text()
             ),
             240,
         )
         assert "Portside's own engine" not in footer.text()
+        # the boot's milestones showed as they came, not one line for the whole boot
+        assert any("Linux is up" in text for text in texts), texts
+        assert any("starting Docker in the VM" in text for text in texts), texts
         assert "ready in" in footer.toolTip()
     finally:
         ctx.stop_engine()
