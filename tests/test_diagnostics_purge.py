@@ -146,3 +146,32 @@ def test_vm_disks_and_sizes(tmp_path: Path) -> None:
     purge(plan, paths, vm)
     assert sorted(p.name for p in vm.iterdir()) == ["ssh", "vm.json"]
     assert (vm / "ssh" / "id_ed25519").read_text() == "key"
+
+
+def test_a_running_vm_refuses_and_its_certificates_and_port_are_kept(tmp_path: Path) -> None:
+    import fcntl
+
+    paths = EnginePaths.at(tmp_path / "home")
+    vm = paths.root / "vm"
+    (vm / "tls").mkdir(parents=True)
+    (vm / "data.qcow2").write_bytes(b"d" * 5000)
+    (vm / "tls" / "cert.pem").write_text("cert")
+    (vm / "api-port").write_text("41234\n")
+    plan = plan_purge(paths, vm)
+    kept = "\n".join(plan.kept)
+    for name in ("vm.json", "ssh", "tls", "api-port", "engine.log"):
+        assert str(vm / name) in kept, name
+    # the VM's lock held (its owner runs it) while the native engine is stopped
+    fd = os.open(vm / "engine.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(LifecycleError, match=rf"Portside VM is running \(owned by pid "
+                           rf"{os.getpid()}\); stop it .*portside engine stop --vm"):
+            purge(plan, paths, vm)
+        assert (vm / "data.qcow2").exists()
+    finally:
+        os.close(fd)
+    purge(plan, paths, vm)
+    assert sorted(p.name for p in vm.iterdir()) == ["api-port", "engine.lock", "tls"]
+    assert (vm / "tls" / "cert.pem").read_text() == "cert"
+    assert (vm / "api-port").read_text() == "41234\n"

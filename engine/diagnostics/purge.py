@@ -142,13 +142,17 @@ def plan_purge(paths: EnginePaths, vm_root: Path | None = None) -> PurgePlan:
 def check_stopped(paths: EnginePaths, vm_root: Path | None = None) -> None:
     """Raise :class:`LifecycleError` unless no engine owns ``paths`` (or the VM) and nothing
     is mounted under them."""
-    locks = [paths.lock_file] + ([vm_root / paths.lock_file.name] if vm_root else [])
-    for lock in locks:
+    locks = [(paths.lock_file, "The engine", "`portside engine stop`")]
+    if vm_root is not None:  # the VM may run while the native engine does not, or the reverse
+        locks.append((vm_root / paths.lock_file.name, "The Portside VM",
+                      "`portside engine stop --vm`"))  # fmt: skip
+    for lock, what, command in locks:
         holder = ownership.owner(lock)
         if holder is not None:
+            by = f" (owned by pid {holder.pid})" if holder.pid is not None else ""
             raise LifecycleError(
-                f"The engine is running (owned by pid {holder.pid}); stop it before purging "
-                "its data."
+                f"{what} is running{by}; stop it before purging its data ({command}, or quit "
+                "the Portside app that runs it)."
             )
     mounts = procs.mounts_under([paths.data_root, paths.exec_root])
     if mounts:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -92,6 +93,7 @@ def vm_app(
     finally:
         run_async(qtbot, ctx.shutdown(), timeout=120)
     assert engine.status.state is EngineState.STOPPED
+    assert procs.processes_naming([engine.paths.root, engine.paths.run]) == []  # no QEMU, no ssh
     # the views' lists fail while a restart or purge has the engine down; they re-list when it
     # is back (client_changed), so those are not errors of the feature under test
     shown = [e for e in errors if "Cannot reach the Docker engine" not in e[1]]
@@ -213,7 +215,8 @@ def test_purge_from_the_window_empties_the_vm_and_keeps_its_settings(
         # the engine layer refuses while the VM runs, and deletes nothing
         files = engine_files(engine)
         assert files.paths is not None and files.vm_root == paths.root
-        with pytest.raises(LifecycleError, match="stop it before purging"):
+        refused = rf"The Portside VM is running \(owned by pid {os.getpid()}\); stop it before"
+        with pytest.raises(LifecycleError, match=refused):
             purge(plan_purge(files.paths, files.vm_root), files.paths, files.vm_root)
         assert paths.data_disk.exists() and engine.status.state is EngineState.RUNNING
 
@@ -227,6 +230,7 @@ def test_purge_from_the_window_empties_the_vm_and_keeps_its_settings(
         listed = [Path(confirm.table.topLevelItem(i).text(1))
                   for i in range(confirm.table.topLevelItemCount())]  # fmt: skip
         assert listed == [paths.data_disk, paths.root_disk, paths.root_version]
+        assert confirm.plan.items[0].size > 1_000_000  # the image and the file system on it
         kept_text = "\n".join(confirm.plan.kept)
         for name in ("vm.json", "ssh", "tls", "api-port"):
             assert str(paths.root / name) in kept_text, name
