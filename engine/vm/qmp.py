@@ -91,7 +91,34 @@ class QMPSession(Protocol):
     async def close(self) -> None: ...
 
 
-class QMPClient:
+class QMPCommands:
+    """The commands VMEngine sends, on top of a client's own ``execute`` (both clients' part)."""
+
+    async def execute(
+        self,
+        command: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109
+    ) -> Any:
+        raise NotImplementedError
+
+    async def human_command(self, line: str, *, timeout: float = 30.0) -> str:  # noqa: ASYNC109
+        """Run a human monitor command (``hostfwd_add ...``); returns its text output."""
+        out = await self.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
+        return out if isinstance(out, str) else ""
+
+    async def powerdown(self) -> None:
+        """Press the ACPI power button (the guest shuts down cleanly)."""
+        await self.execute("system_powerdown")
+
+    async def quit(self) -> None:
+        """End QEMU at once (it answers, then exits and the connection closes)."""
+        with contextlib.suppress(QMPError):
+            await self.execute("quit", timeout=5)
+
+
+class QMPClient(QMPCommands):
     """A connected QMP session (use :meth:`connect`)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -154,20 +181,6 @@ class QMPClient:
         finally:
             self._waiting.pop(ident, None)
         return answer_value(command, answer)
-
-    async def human_command(self, line: str, *, timeout: float = 30.0) -> str:  # noqa: ASYNC109
-        """Run a human monitor command (``hostfwd_add ...``); returns its text output."""
-        out = await self.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
-        return out if isinstance(out, str) else ""
-
-    async def powerdown(self) -> None:
-        """Press the ACPI power button (the guest shuts down cleanly)."""
-        await self.execute("system_powerdown")
-
-    async def quit(self) -> None:
-        """End QEMU at once (the connection closes as it exits)."""
-        with contextlib.suppress(QMPError):
-            await self.execute("quit", timeout=5)
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """QEMU's events as they come, until the connection closes."""

@@ -54,7 +54,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.vm.qmp import READ_LIMIT, QMPError, answer_value, decode, encode
+from engine.vm.qmp import READ_LIMIT, QMPCommands, QMPError, answer_value, decode, encode
 
 if TYPE_CHECKING:
     from engine.vm.qmp import QMPClient, QMPSession
@@ -305,7 +305,7 @@ def _open_pipe(target: Path | str) -> _Pipe | None:
         return _FifoPipe.open(Path(target))
 
 
-class PipeQMPClient:
+class PipeQMPClient(QMPCommands):
     """A QMP session over QEMU's pipe chardev (use :meth:`connect`); the same calls as
     :class:`~engine.vm.qmp.QMPClient` but events are not streamed (``recent_events`` keeps the
     last few, VMEngine waits on none)."""
@@ -389,20 +389,6 @@ class PipeQMPClient:
             self._exchange, command, encode(command, arguments, ident), ident, deadline, timeout
         )
         return answer_value(command, answer)
-
-    async def human_command(self, line: str, *, timeout: float = 30.0) -> str:  # noqa: ASYNC109
-        """Run a human monitor command (``hostfwd_add ...``); returns its text output."""
-        out = await self.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
-        return out if isinstance(out, str) else ""
-
-    async def powerdown(self) -> None:
-        """Press the ACPI power button (the guest shuts down cleanly)."""
-        await self.execute("system_powerdown")
-
-    async def quit(self) -> None:
-        """End QEMU at once (it answers, then exits)."""
-        with contextlib.suppress(QMPError):
-            await self.execute("quit", timeout=5)
 
     async def close(self) -> None:
         """Close the pipe (QEMU keeps running); a command waiting for its answer ends now."""
