@@ -128,6 +128,7 @@ class DataPage(QWidget):
         paths, vm_root = self.files.paths, self.files.vm_root
         assert paths is not None
         engine = self.ctx.engine
+        was_stopped = engine.status.state is EngineState.STOPPED
         self.purge_button.setEnabled(False)
         self.result_label.setText("Stopping the engine…")
 
@@ -140,8 +141,18 @@ class DataPage(QWidget):
 
         return self.ctx.runner.run(
             go, key="troubleshoot.purge", title="Purge data", work="Purge engine data",
-            on_done=guarded(self, self._purged), on_error=guarded(self, self._purge_failed),
+            on_done=guarded(self, self._purged),
+            on_error=guarded(self, lambda exc: self._purge_refused(exc, was_stopped)),
         )
+
+    def _purge_refused(self, exc: BaseException, was_stopped: bool) -> bool:
+        """Nothing was deleted (e.g. another process owns the VM or the engine): the engine this
+        purge stopped starts again, as the dialog promised."""
+        self._purge_failed(exc)
+        if not was_stopped:
+            self.result_label.setText(self.result_label.text() + " The engine starts again.")
+            self.ctx.start_engine()
+        return True
 
     def _purged(self, result: PurgeResult) -> None:
         self.purge_result = result

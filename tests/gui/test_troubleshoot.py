@@ -321,3 +321,44 @@ def test_reset_to_factory_defaults(qtbot: Any, window: Any, tmp_path: Path) -> N
     from app.wizard import wanted
 
     assert wanted(Settings.load(window.settings.path), env={})  # (the suite sets it to "0")
+
+
+@NOISE
+def test_a_refused_purge_deletes_nothing_and_the_engine_comes_back(
+    qtbot: Any, window: Any, own_ctx: Any
+) -> None:
+    """Another process runs the VM of this engine folder (``portside engine start --vm``): the
+    page has stopped the engine by then, and it must start it again."""
+    import fcntl
+    import os
+
+    paths = own_ctx.engine.paths
+    run_async(qtbot, own_ctx.client.volumes.create("pst-purge-refused"))
+    vm = paths.root / "vm"
+    vm.mkdir()
+    (vm / "data.qcow2").write_bytes(b"d" * 4096)
+    fd = os.open(vm / "engine.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # what the VM's owner holds while it runs
+        dialog = open_from_help_menu(qtbot, window, "troubleshoot")
+        click_tab(qtbot, dialog, "Reset")
+        page = dialog.data_page
+        qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
+        wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(),
+                 30)  # fmt: skip
+        confirm = page.purge_dialog
+        confirm.confirm.setFocus()
+        qtbot.keyClick(confirm.confirm, Qt.Key.Key_Space)
+        first_pid = own_ctx.engine.status.pid
+        qtbot.mouseClick(confirm.purge_button, Qt.MouseButton.LeftButton)
+        wait_for(qtbot, lambda: "Nothing more was deleted" in page.result_label.text(), 60)
+        text = page.result_label.text()
+        assert "The Portside VM is running" in text and "The engine starts again." in text
+        assert page.purge_result is None and page.purge_button.isEnabled()
+    finally:
+        os.close(fd)
+    assert (vm / "data.qcow2").exists() and paths.data_root.exists()
+    wait_for(qtbot, lambda: own_ctx.client is not None
+             and own_ctx.engine.status.pid not in (None, first_pid), 60)  # fmt: skip
+    names = [v.name for v in run_async(qtbot, own_ctx.client.volumes.list())]
+    assert "pst-purge-refused" in names
