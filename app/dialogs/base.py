@@ -45,6 +45,17 @@ log = logging.getLogger(__name__)
 W = TypeVar("W", bound=QWidget)
 
 
+def still_alive(widget: object) -> bool:
+    """False once the Qt object behind ``widget`` was deleted (its window closed and destroyed,
+    its parent deleted), though the Python wrapper lives on in a coroutine or callback.
+
+    Code that touches a widget after an ``await`` asks this first: Qt calls on a deleted object
+    raise ``RuntimeError: Internal C++ object (...) already deleted``, which the runner would
+    show to the user as the failure of work that in fact went well.
+    """
+    return shiboken6.isValid(widget)
+
+
 def guarded(widget: QObject, fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
     """Wrap a runner callback so it does nothing once ``widget`` was deleted.
 
@@ -55,7 +66,7 @@ def guarded(widget: QObject, fn: Callable[[Any], Any] | None) -> Callable[[Any],
         return None
 
     def call(value: Any) -> Any:
-        if not shiboken6.isValid(widget):
+        if not still_alive(widget):
             log.debug("dropping a result for a deleted %s: %r", type(widget).__name__, value)
             return True
         return fn(value)

@@ -21,11 +21,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
-import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
-from app.dialogs.base import guarded
+from app.dialogs.base import guarded, still_alive
 from app.models.containers import ACTIVE_STATES, ContainersModel
 from app.models.docker_run import docker_run_command
 from engine.errors import EngineError, NotFound
@@ -115,7 +114,7 @@ class ContainerActions:
         """False once the view (with its store, model and status line) was deleted, e.g. with
         its window: work it started still runs to its end on the engine; what that work would
         show in the view is dropped (touching the deleted store's timer raised RuntimeError)."""
-        return shiboken6.isValid(cast(QObject, self))
+        return still_alive(self)
 
     def names_of(self, ids: Iterable[str]) -> dict[str, str]:
         return {cid: str((self.model.get(cid) or {}).get("name") or cid[:12]) for cid in ids}
