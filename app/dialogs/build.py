@@ -113,14 +113,14 @@ class BuildDialog(OperationDialog):
             self.log.clear()
         self.status_label.setText("Packing the build context…")
         tar = await asyncio.to_thread(make_context_tar, folder, dockerfile)
-        self.status_label.setText(f"Sending the build context ({human_size(len(tar))})…")
+        self.show_status(f"Sending the build context ({human_size(len(tar))})…")
         self.image_id = ""
         async for progress in client.images.build(tar, tag=self._tag_value, dockerfile=dockerfile):
             stream = getattr(progress, "stream", None)
             if stream:
                 self.append_log(stream)
                 if stream.startswith("Step "):
-                    self.status_label.setText(stream.strip())
+                    self.show_status(stream.strip())
             elif getattr(progress, "status", ""):
                 self.append_log(progress.status)
             aux = getattr(progress, "aux", None)

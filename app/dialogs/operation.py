@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import FieldErrorLabel, guarded
+from app.dialogs.base import FieldErrorLabel, guarded, still_alive
 from app.dialogs.common import human_size, is_auth_error, registry_host, validate_reference
 from app.dialogs.frame import (
     PortsideDialog,
@@ -266,7 +266,16 @@ class OperationDialog(PortsideDialog):
         dialog.open()
 
     # -- progress -----------------------------------------------------------------------------
+    # A body calls these after its awaits. The dialog is deleted with its parent (the window
+    # destroyed) without a close, so without a cancel: the work goes on to its end on the
+    # engine, unseen; touching the deleted widgets would abort it with a RuntimeError.
+    def show_status(self, text: str) -> None:
+        if still_alive(self):
+            self.status_label.setText(text)
+
     def set_fraction(self, fraction: float | None) -> None:
+        if not still_alive(self):
+            return
         if fraction is None:
             self.bar.setRange(0, 0)  # busy indicator
             return
@@ -275,7 +284,7 @@ class OperationDialog(PortsideDialog):
         self.bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
 
     def append_log(self, text: str) -> None:
-        if self.log is not None and text:
+        if self.log is not None and text and still_alive(self):
             self.log.appendPlainText(text.rstrip("\n"))
 
     def closeEvent(self, event: Any) -> None:
@@ -300,7 +309,7 @@ class ProgressOperation(OperationDialog):
         self.fold.feed(progress)
         self.set_fraction(self.fold.fraction)
         if self.fold.status:
-            self.status_label.setText(self.fold.status)
+            self.show_status(self.fold.status)
         stream = getattr(progress, "stream", None)
         if stream:
             self.append_log(stream)
@@ -327,7 +336,7 @@ class RegistryTransfer(ProgressOperation):
         self.fold = ProgressFold()
         ref = self.canonical
         auth = await self.auth_provider(ref)
-        self.status_label.setText(f"{self.verb} {ref}…")
+        self.show_status(f"{self.verb} {ref}…")
         async with contextlib.aclosing(method(ref, auth=auth)) as stream:
             async for progress in stream:
                 self.consume(progress)
@@ -472,7 +481,7 @@ class SaveDialog(OperationDialog):
             async for chunk in client.images.save(self.names):
                 await asyncio.to_thread(fh.write, chunk)
                 self.written += len(chunk)
-                self.status_label.setText(f"Written {human_size(self.written)}…")
+                self.show_status(f"Written {human_size(self.written)}…")
             await asyncio.to_thread(fh.flush)
             ok = True
         finally:
@@ -514,7 +523,7 @@ class LoadDialog(ProgressOperation):
         def sent(n: int) -> None:
             self.sent += n
             self.set_fraction(self.sent / size)
-            self.status_label.setText(f"Sent {human_size(self.sent)} of {human_size(size)}…")
+            self.show_status(f"Sent {human_size(self.sent)} of {human_size(size)}…")
 
         async for progress in client.images.load(read_file_chunks(self.path, sent)):
             stream = getattr(progress, "stream", None) or ""
