@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.base import guarded
 from app.dialogs.frame import PortsideDialog, WrapLabel, grow_to_fit, name_form_fields
 from engine.credentials.servers import HUB_SERVER, server_key
 from engine.errors import (
@@ -222,8 +223,11 @@ class SignInDialog(PortsideDialog):
             self.password_edit.setFocus()
             return True  # shown in the dialog; no second message box
 
-        self.task = self.ctx.runner.run(_go, key="signin", title="Sign in", on_done=_done,
-                                        on_error=_failed,
+        # Deleted with its parent (the window destroyed) while the registry answers: the login
+        # is stored all the same (in _go); what the dialog would show is dropped.
+        self.task = self.ctx.runner.run(_go, key="signin", title="Sign in",
+                                        on_done=guarded(self, _done),
+                                        on_error=guarded(self, _failed),
                                         work=f"Sign in to {display_server(server)}")
 
     def _set_busy(self, busy: bool, text: str) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.base import guarded, still_alive
 from app.dialogs.frame import WrapLabel, grow_to_fit
 from engine.lifecycle import daemon_config
 
@@ -176,7 +177,7 @@ class EngineTab(QWidget):
             lambda: daemon_config.apply_and_restart(engine, path, text),
             key=RUN_KEY,
             title="Apply daemon.json",
-            on_done=self._applied,
+            on_done=guarded(self, self._applied),  # the window may be deleted by then
             work="Apply engine settings and restart",
             on_error=self._failed,
         )
@@ -199,6 +200,8 @@ class EngineTab(QWidget):
         grow_to_fit(self)  # the error and the log fit without squeezing the editor away
 
     def _failed(self, exc: BaseException) -> bool:
+        if not still_alive(self):
+            return False  # the tab is gone: the runner tells the user what failed
         self.editor.setReadOnly(False)
         self.result.setObjectName("fieldError")
         self._restyle(self.result)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.base import guarded, still_alive
 from app.dialogs.frame import WrapLabel, grow_to_fit, name_form_fields
 from app.settings_window.engine_tab import managed_paths
 from engine.errors import LifecycleError
@@ -144,7 +145,8 @@ class ProxiesTab(QWidget):
 
         self.ctx.runner.run(
             restart, key=RUN_KEY, title="Restart the engine with the new proxies",
-            on_done=self._restarted, on_error=self._failed,
+            # the Settings window may be closed and deleted during the restart (seconds)
+            on_done=guarded(self, self._restarted), on_error=self._failed,
             work="Apply proxies and restart the engine",
         )
 
@@ -153,6 +155,8 @@ class ProxiesTab(QWidget):
         self._on_edit()
 
     def _failed(self, exc: BaseException) -> bool:
+        if not still_alive(self):
+            return False  # the tab is gone: the runner tells the user the engine did not start
         self.result.setText(f"Saved, but the engine did not start again: {exc}")
         self._on_edit()
         return True

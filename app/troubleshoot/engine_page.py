@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import guarded
+from app.dialogs.base import guarded, still_alive
 from app.dialogs.frame import WrapLabel
 from app.runner import describe_error
 from app.troubleshoot.files import engine_files
@@ -151,6 +151,8 @@ class EnginePage(QWidget):
         self.log.read_new()
 
     def _restart_failed(self, exc: BaseException) -> bool:
+        if not still_alive(self):
+            return False  # the window was deleted: the runner shows the error instead
         self._finish()
         if not self.isVisible():
             return False  # the window is closed: the runner shows the error instead

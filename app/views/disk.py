@@ -282,7 +282,7 @@ class DiskUsageView(QWidget):
             go,
             key=f"disk.prune.{key}",
             title=f"Prune {title.lower()}",
-            on_done=done,
+            on_done=guarded(self, done),  # the view may be gone (window destroyed) by the answer
             notify_when_hidden=True,
             work=PRUNE_BUTTONS[key][1],  # "Remove every stopped container": a switch asks first
         )

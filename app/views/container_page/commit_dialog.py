@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import FieldErrorLabel
+from app.dialogs.base import FieldErrorLabel, guarded
 from app.dialogs.frame import PortsideDialog, WrapLabel, name_form_fields
 from engine.errors import PortsideError
 from engine.registry import parse_reference
@@ -151,9 +151,11 @@ class CommitDialog(PortsideDialog):
                 return True
             return False
 
+        # the page (with this dialog) may be deleted while the engine writes the image (its
+        # window destroyed): the image is made all the same; only the dialog's answer is dropped
         self._task = self.ctx.runner.run(
-            _commit, title=f"Commit {self.container_name}", on_done=done, on_error=failed,
-            work=f"Commit {self.container_name}",
+            _commit, title=f"Commit {self.container_name}", on_done=guarded(self, done),
+            on_error=guarded(self, failed), work=f"Commit {self.container_name}",
         )
         return self._task
 
