@@ -1,0 +1,302 @@
+"""Work a view or dialog started outlives the window that is destroyed while the engine answers.
+
+The bug class: a coroutine (or its runner callback) awaits engine I/O; meanwhile the window is
+closed and destroyed; on resuming it touches the deleted widgets and raises ``RuntimeError:
+Internal C++ object (...) already deleted``, which the runner reported to the user as the
+failure of work that in fact went well (or which silently aborted the work). The Containers
+view's actions were fixed first (``test_bulk_stop_window_gone``); these tests cover the others:
+the container page's Commit, the Disk usage view's prune, a sign-in from the Accounts view, the
+Images view's Pull and, as regressions of views that are safe by construction, the Images and
+Volumes views' removes.
+
+Real parts: the session's private engine, held in flight by pausing its ``dockerd`` (SIGSTOP;
+SIGCONT always follows) or, for a pull, by pausing the htpasswd registry; the throw-away
+keyring; the main window driven by clicks and keys. Each test then destroys the window
+(``close`` + ``deleteLater``), lets the engine answer and checks: the work was done on the
+engine, nothing was reported (``ctx.reported_errors``) and nothing was logged as a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+from app.main_window import MainWindow
+from app.settings import Settings
+from app.views.container_page.commit_dialog import CommitDialog
+from engine.errors import NotFound
+from tests.gui.conftest import run_async, wait_for
+from tests.gui.modals import when_modal
+from tests.gui.pages import own_config_dirs
+from tests.gui.test_engines_switch_busy import (  # noqa: F401 - homes, login, remote: fixtures
+    homes,
+    login,
+    registry_paused,
+    remote,
+)
+from tests.gui.test_engines_switch_names import engine_paused
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.engine,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
+]
+
+
+@pytest.fixture
+def window(app_ctx: Any, qtbot: Any, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    """The main window with its own settings; not handed to qtbot (the test deletes it)."""
+    own_config_dirs(monkeypatch, tmp_path)
+    win = MainWindow(app_ctx, Settings(path=tmp_path / "config" / "settings.json"))
+    win.resize(1280, 800)
+    win.show()
+    try:
+        yield win
+    finally:
+        if shiboken6.isValid(win):
+            win.close()
+            win.deleteLater()
+            wait_for(qtbot, lambda: not shiboken6.isValid(win))
+
+
+def destroy(qtbot: Any, win: MainWindow) -> None:
+    """Close the window and delete it (with its views, pages and dialogs), as at a quit."""
+    win.close()
+    win.deleteLater()
+    wait_for(qtbot, lambda: not shiboken6.isValid(win))
+
+
+def finish_quietly(qtbot: Any, ctx: Any, task: Any, caplog: Any, timeout: float = 60) -> None:
+    """Wait for ``task`` to end well; nothing reported to the user, nothing logged as a warning."""
+    wait_for(qtbot, task.done, timeout=timeout)
+    qtbot.wait(100)  # the runner's done callback runs a loop turn after the task ends
+    assert not task.cancelled(), "the work was cancelled"
+    assert task.exception() is None, repr(task.exception())
+    assert ctx.reported_errors == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert ctx.runner.work_in_flight() == []
+
+
+def click_when_asked(qtbot: Any, button_text: str) -> list[Any]:
+    """Answer the next modal question by clicking its ``button_text`` button."""
+
+    def click(box: Any) -> None:
+        assert isinstance(box, QMessageBox)
+        button = next(b for b in box.findChildren(QPushButton) if b.text() == button_text)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    return when_modal(click)
+
+
+def remove_image(qtbot: Any, ctx: Any, ref: str) -> None:
+    async def _rm() -> None:
+        with contextlib.suppress(NotFound):
+            await ctx.client.images.remove(ref, force=True)
+
+    run_async(qtbot, _rm(), timeout=60)
+
+
+def test_a_commit_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, containers: Any, native_engine: Any,
+    caplog: Any,
+) -> None:
+    """Container page ▸ Commit to image… ▸ Commit, then the window is destroyed while the
+    engine writes the image: the image is made; no "Commit …: RuntimeError" is reported."""
+    cid = containers.create("commit", cmd=["sh", "-c", "sleep 300"], start=True)
+    name = containers.name("commit")
+    view: Any = window.show_view("containers")
+    view.search.setText(name)
+    wait_for(qtbot, lambda: cid in view.model and view.proxy.rowCount() == 1)
+    rect = view.tree.visualRect(view.proxy.index(0, 0))
+    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    page = view.page
+    assert page is not None
+    wait_for(qtbot, lambda: page.details is not None)
+    qtbot.mouseClick(page.header.buttons["commit"], Qt.MouseButton.LeftButton)
+    dialog = page.findChild(CommitDialog)
+    assert dialog is not None and dialog.isVisible()
+    repo = f"portside-test/gone-{uuid.uuid4().hex[:6]}"
+    qtbot.keyClicks(dialog.repository, repo)
+    try:
+        with caplog.at_level(logging.WARNING):
+            with engine_paused(native_engine):
+                qtbot.keyClick(dialog.repository, Qt.Key.Key_Return)  # Return commits
+                assert app_ctx.runner.work_in_flight() == [f"Commit {name}"]
+                task = dialog._task
+                destroy(qtbot, window)
+                assert not task.done()  # the engine is paused: the commit waits for it
+            finish_quietly(qtbot, app_ctx, task, caplog)
+        assert run_async(qtbot, app_ctx.client.images.inspect(f"{repo}:latest")).id
+    finally:
+        remove_image(qtbot, app_ctx, f"{repo}:latest")
+
+
+def test_a_disk_prune_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, native_engine: Any, caplog: Any
+) -> None:
+    """Disk usage ▸ Prune dangling images… ▸ Prune, then the window is destroyed while the
+    engine prunes: no "Prune dangling images: RuntimeError" is reported."""
+    view: Any = window.show_view("disk")
+    wait_for(qtbot, lambda: view.usage is not None, timeout=30)
+    with caplog.at_level(logging.WARNING):
+        with engine_paused(native_engine):
+            asked = click_when_asked(qtbot, "Prune")
+            qtbot.mouseClick(view.prune_buttons["images"], Qt.MouseButton.LeftButton)
+            assert asked, "the Prune question did not come"
+            task = app_ctx.runner._keyed["disk.prune.images"]
+            destroy(qtbot, window)
+            assert not task.done()
+        finish_quietly(qtbot, app_ctx, task, caplog)
+    assert hasattr(task.result(), "deleted")
+
+
+@pytest.mark.registry
+@pytest.mark.keyring
+def test_a_sign_in_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, native_engine: Any, registry: Any,
+    keyring_backend: Any, caplog: Any,
+) -> None:
+    """Accounts ▸ Sign in…, the registry's login typed, Sign in clicked; the window (with the
+    dialog) is destroyed while the engine checks the password: the login is stored, nothing is
+    reported."""
+    from engine.credentials.store import CredentialStore
+
+    view: Any = window.show_view("accounts")
+    qtbot.mouseClick(view.sign_in_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: getattr(view, "dialog", None) is not None)
+    dialog = view.dialog
+    wait_for(qtbot, dialog.isVisible)
+    qtbot.mouseClick(dialog.other_radio, Qt.MouseButton.LeftButton)
+    dialog.server_edit.clear()
+    qtbot.keyClicks(dialog.server_edit, registry.host)
+    qtbot.keyClicks(dialog.username_edit, registry.username)
+    qtbot.keyClicks(dialog.password_edit, registry.password)
+    store = CredentialStore()
+    try:
+        with caplog.at_level(logging.WARNING):
+            with engine_paused(native_engine):
+                qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+                task = dialog.task
+                assert task is not None
+                destroy(qtbot, window)
+                assert not task.done()
+            finish_quietly(qtbot, app_ctx, task, caplog)
+        login = store.get(registry.host)
+        assert login is not None and login.secret == registry.password
+    finally:
+        with contextlib.suppress(Exception):
+            store.erase(registry.host)
+
+
+@pytest.mark.registry
+@pytest.mark.keyring
+def test_a_pull_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, registry: Any, login: None,  # noqa: F811
+    remote: str,  # noqa: F811
+    caplog: Any,
+) -> None:
+    """Images ▸ Pull… ▸ Pull, the registry paused; the window (with the Pull dialog) is
+    destroyed, the registry goes on: the pull runs to its end — the image is in the engine —
+    and nothing is reported (it used to die of the dialog's deleted progress bar)."""
+    view: Any = window.show_view("images")
+    assert view.header.primary.text() == "Pull…"
+    qtbot.mouseClick(view.header.primary, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: any(d.isVisible() for d in view._dialogs))
+    dialog = next(d for d in view._dialogs if d.isVisible())
+    qtbot.keyClicks(dialog.reference, remote)
+    with caplog.at_level(logging.WARNING):
+        with registry_paused(registry):
+            qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+            wait_for(qtbot, lambda: dialog.running)
+            task = dialog.task
+            qtbot.wait(500)  # the engine starts the pull and waits on the registry
+            destroy(qtbot, window)
+            assert not task.done()
+        finish_quietly(qtbot, app_ctx, task, caplog)
+    assert task.result() == remote
+    assert run_async(qtbot, app_ctx.client.images.inspect(remote)).id
+
+
+def test_removing_volumes_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, native_engine: Any, caplog: Any
+) -> None:
+    """Volumes: two selected with Ctrl+A, Remove, the question answered; the window is destroyed
+    while the engine removes them: both are gone, nothing is reported. (Safe by construction:
+    the view's runner callbacks are guarded; this keeps it so.)"""
+    uid = uuid.uuid4().hex[:8]
+    names = [f"gone-{uid}-{i}" for i in range(2)]
+    for n in names:
+        run_async(qtbot, app_ctx.client.volumes.create(name=n))
+    view: Any = window.show_view("volumes")
+    view.search.setText(uid)
+    wait_for(qtbot, lambda: view.proxy.rowCount() == 2)
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert sorted(view.selected_ids()) == names
+    try:
+        with caplog.at_level(logging.WARNING):
+            with engine_paused(native_engine):
+                asked = click_when_asked(qtbot, "Remove")
+                qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+                assert asked, "the Remove question did not come"
+                assert app_ctx.runner.work_in_flight() == ["Remove 2 volumes"]
+                task = next(t for t, n in app_ctx.runner._work.items() if n == "Remove 2 volumes")
+                destroy(qtbot, window)
+                assert not task.done()
+            finish_quietly(qtbot, app_ctx, task, caplog)
+        listed = run_async(qtbot, app_ctx.client.volumes.list())
+        assert not {v.name for v in listed} & set(names)
+    finally:
+        for n in names:
+            with contextlib.suppress(NotFound):
+                run_async(qtbot, app_ctx.client.volumes.remove(n))
+
+
+def test_removing_images_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, native_engine: Any, containers: Any,
+    caplog: Any,
+) -> None:
+    """Images: two images of the test's own selected with Ctrl+A, Delete, Remove clicked; the
+    window is destroyed while the engine removes them: both are gone, nothing is reported
+    (safe by construction: the view's runner callbacks are guarded; this keeps it so)."""
+    repo = f"portside-test/gone-{uuid.uuid4().hex[:6]}"
+    cid = containers.create("img")
+    refs = [f"{repo}-{i}:v1" for i in range(2)]
+    for ref in refs:
+        name, tag = ref.split(":")
+        run_async(qtbot, app_ctx.client.containers.commit(cid, name, tag))
+    view: Any = window.show_view("images")
+    view.search.setText(repo)
+    wait_for(qtbot, lambda: view.proxy.rowCount() == 2)
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(view.selected_ids()) == 2
+    try:
+        with caplog.at_level(logging.WARNING):
+            with engine_paused(native_engine):
+                asked = click_when_asked(qtbot, "Remove")
+                qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+                assert asked, "the Remove question did not come"
+                assert app_ctx.runner.work_in_flight() == ["Remove 2 images"]
+                task = next(t for t, n in app_ctx.runner._work.items() if n == "Remove 2 images")
+                destroy(qtbot, window)
+                assert not task.done()
+            finish_quietly(qtbot, app_ctx, task, caplog)
+        for ref in refs:
+            with pytest.raises(NotFound):
+                run_async(qtbot, app_ctx.client.images.inspect(ref))
+    finally:
+        for ref in refs:
+            remove_image(qtbot, app_ctx, ref)
+    assert QApplication.activeModalWidget() is None
