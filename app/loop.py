@@ -10,11 +10,19 @@ are skipped once their future is done, which is what the callback's owner expect
 qasync runs ``call_soon``/``call_later`` callbacks from Qt timer events, which Qt also delivers
 outside ``run_forever`` (while the app quits, in a nested event loop); such a callback found no
 running loop. :func:`as_running` gives it this loop.
+
+qasync does not install asyncio's async generator hooks either (``run_forever`` of asyncio's own
+loops does): an async generator dropped mid-iteration (an httpx/httpcore response stream whose
+reader was cancelled, e.g. the VM's port forwarder stopped during a restart) was finalized by the
+garbage collector, which cannot await its clean-up: "async generator ignored GeneratorExit" on
+stderr and a stream not closed. :class:`EventLoop` installs them while it runs, so such a
+generator is closed by ``aclose()`` on this loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -58,8 +66,32 @@ def as_running(loop: asyncio.AbstractEventLoop, handle: asyncio.Handle) -> async
 
 
 class EventLoop(qasync.QEventLoop):  # type: ignore[misc]
-    """qasync's loop whose reader/writer callbacks tolerate a waiter that was cancelled, and
-    whose timed callbacks always see a running loop."""
+    """qasync's loop whose reader/writer callbacks tolerate a waiter that was cancelled, whose
+    timed callbacks always see a running loop, and which closes dropped async generators."""
+
+    _hooks_before: Any = None
+
+    def _before_run_forever(self) -> None:
+        super()._before_run_forever()
+        self._hooks_before = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(
+            firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
+        )
+
+    def _after_run_forever(self) -> None:
+        self._restore_asyncgen_hooks()
+        super()._after_run_forever()
+
+    def close(self) -> None:
+        self._restore_asyncgen_hooks()
+        super().close()
+
+    def _restore_asyncgen_hooks(self) -> None:
+        hooks, self._hooks_before = self._hooks_before, None
+        if hooks is not None and sys.get_asyncgen_hooks().finalizer == (
+            self._asyncgen_finalizer_hook
+        ):
+            sys.set_asyncgen_hooks(*hooks)
 
     def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> Any:
         return super()._add_callback(as_running(self, handle), delay)

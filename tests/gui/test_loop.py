@@ -103,3 +103,68 @@ def test_unless_done_wraps_only_future_setters() -> None:
         assert unless_done(plain) is plain
     finally:
         loop.close()
+
+
+def _drop_a_stream_midway(loop: Any, qtbot: Any) -> tuple[list[str], list[Any]]:
+    """A reader cancelled inside ``async for`` over a stream whose clean-up awaits (as httpcore's
+    response streams do): what closed the stream, and what reached ``sys.unraisablehook``."""
+    import gc
+    import sys
+
+    closed: list[str] = []
+    unraisable: list[Any] = []
+
+    async def stream() -> Any:
+        try:
+            while True:
+                yield 1
+        finally:
+            await asyncio.sleep(0)  # an awaiting clean-up: only aclose() on a loop can run it
+            closed.append("closed")
+
+    async def reader() -> None:
+        async for _ in stream():
+            await asyncio.sleep(30)
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        task = loop.create_task(reader())
+        qtbot.wait(50)
+        task.cancel()
+        qtbot.waitUntil(task.done, timeout=1000)
+        del task
+        gc.collect()
+        qtbot.wait(100)
+    finally:
+        sys.unraisablehook = hook
+    return closed, unraisable
+
+
+def test_a_stream_dropped_midway_is_closed_on_the_loop(qapp: Any, qtbot: Any) -> None:
+    import sys
+
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)  # no other loop's hooks
+    loop = EventLoop(qapp, already_running=True)
+    try:
+        assert _drop_a_stream_midway(loop, qtbot) == (["closed"], [])
+    finally:
+        asyncio.events._set_running_loop(None)
+        loop._QEventLoop__is_running = False  # what qasync's run_forever does on exit
+        loop.close()
+    assert sys.get_asyncgen_hooks() == (None, None)  # put back as the loop closed
+
+
+def test_plain_qasync_leaves_it_to_the_garbage_collector(qapp: Any, qtbot: Any) -> None:
+    import sys
+
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    try:
+        closed, unraisable = _drop_a_stream_midway(loop, qtbot)
+    finally:
+        asyncio.events._set_running_loop(None)
+        loop._QEventLoop__is_running = False  # what qasync's run_forever does on exit
+        loop.close()
+    assert closed == []
+    assert any("ignored GeneratorExit" in str(u.exc_value) for u in unraisable), unraisable
