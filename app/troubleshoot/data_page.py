@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import shiboken6
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs.base import guarded
+from app.dialogs.base import guarded, still_alive
 from app.dialogs.common import human_size
 from app.dialogs.frame import WrapLabel
 from app.troubleshoot.files import engine_files
@@ -135,14 +134,31 @@ class DataPage(QWidget):
         async def go() -> PurgeResult:
             if engine.status.state is not EngineState.STOPPED:
                 await engine.stop()
-            if shiboken6.isValid(self):
+            if still_alive(self):
                 self.result_label.setText(f"Deleting {human_size(plan.total)}…")
             return await asyncio.to_thread(purge, plan, paths, vm_root)
 
+        ctx = self.ctx
+
+        # The page goes with its window; the engine this purge stopped starts again regardless
+        # (guarded callbacks alone would leave it stopped), and a refusal nobody can see on the
+        # page is reported by the runner.
+        def purged(result: PurgeResult) -> None:
+            if still_alive(self):
+                self._purged(result)
+            else:
+                ctx.start_engine()
+
+        def refused(exc: BaseException) -> bool:
+            if still_alive(self):
+                return self._purge_refused(exc, was_stopped)
+            if not was_stopped:
+                ctx.start_engine()
+            return False
+
         return self.ctx.runner.run(
             go, key="troubleshoot.purge", title="Purge data", work="Purge engine data",
-            on_done=guarded(self, self._purged),
-            on_error=guarded(self, lambda exc: self._purge_refused(exc, was_stopped)),
+            on_done=purged, on_error=refused,
         )
 
     def _purge_refused(self, exc: BaseException, was_stopped: bool) -> bool:

@@ -35,7 +35,7 @@ from app.settings import Settings
 from app.views.container_page.commit_dialog import CommitDialog
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.modals import when_modal
+from tests.gui.modals import open_from_help_menu, when_modal
 from tests.gui.pages import own_config_dirs
 from tests.gui.test_engines_switch_busy import (  # noqa: F401 - homes, login, remote: fixtures
     homes,
@@ -44,6 +44,7 @@ from tests.gui.test_engines_switch_busy import (  # noqa: F401 - homes, login, r
     remote,
 )
 from tests.gui.test_engines_switch_names import engine_paused
+from tests.gui.test_troubleshoot import NOISE, click_tab, own_ctx  # noqa: F401 - a fixture
 
 pytestmark = [
     pytest.mark.gui,
@@ -300,3 +301,44 @@ def test_removing_images_outlives_the_destroyed_window(
         for ref in refs:
             remove_image(qtbot, app_ctx, ref)
     assert QApplication.activeModalWidget() is None
+
+
+@NOISE
+def test_a_purge_outlives_the_destroyed_window_and_the_engine_comes_back(
+    qtbot: Any, own_ctx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    """Help ▸ Troubleshoot… ▸ Reset ▸ Purge data…, confirmed; the window (with the
+    Troubleshoot window and its page) is destroyed while the page's purge stops the engine:
+    the data is purged and the engine it stopped starts again (the page's guarded callback
+    used to drop that start with the page, leaving the engine stopped). Own private engine, as
+    in ``test_troubleshoot`` (a purge would break the session engine)."""
+    own_config_dirs(monkeypatch, tmp_path)
+    monkeypatch.setenv("PORTSIDE_LOG_DIR", str(tmp_path / "logs"))
+    settings = Settings(path=tmp_path / "config" / "settings.json")
+    settings.first_run_done = True
+    settings.save()
+    run_async(qtbot, own_ctx.client.volumes.create("pst-purge-gone"))
+    win = MainWindow(own_ctx, settings)
+    win.show()
+    try:
+        dialog = open_from_help_menu(qtbot, win, "troubleshoot")
+        click_tab(qtbot, dialog, "Reset")
+        page = dialog.data_page
+        qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
+        wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(),
+                 30)  # fmt: skip
+        confirm = page.purge_dialog
+        confirm.confirm.setFocus()
+        qtbot.keyClick(confirm.confirm, Qt.Key.Key_Space)
+        first_pid = own_ctx.engine.status.pid
+        qtbot.mouseClick(confirm.purge_button, Qt.MouseButton.LeftButton)
+        task = own_ctx.runner._keyed["troubleshoot.purge"]
+    finally:
+        destroy(qtbot, win)
+    assert not task.done()  # still stopping the engine
+    wait_for(qtbot, task.done, timeout=60)
+    assert not task.cancelled() and task.exception() is None
+    assert task.result().removed
+    wait_for(qtbot, lambda: own_ctx.client is not None
+             and own_ctx.engine.status.pid not in (None, first_pid), 60)  # fmt: skip
+    assert run_async(qtbot, own_ctx.client.volumes.list()) == []
