@@ -41,11 +41,19 @@ class FirstContainerPage(Page):
         self.running = False
         self.image_override: str | None = None
         self.reachable: Any = None
+        self._task: Any = None
 
     def enter(self) -> None:
         self.first_focus = self.wiz.button(QWizard.WizardButton.FinishButton)
         if self.wiz.ctx.client is None:
             self.steps.setPlainText("The engine is not running: go Back to start it, or Skip.")
+
+    def leave(self) -> None:
+        """Closed half-way (Close, Escape): the run stops. The step is kept, so the next launch
+        runs it again; left going, it died at its next progress line on the deleted page."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
 
     def isComplete(self) -> bool:
         return not self.running
@@ -67,7 +75,7 @@ class FirstContainerPage(Page):
         kwargs: dict[str, Any] = {"image": self.image_override}
         if self.reachable is not None:
             kwargs["reachable"] = self.reachable
-        self.run(
+        self._task = self.run(
             lambda: run_first_container(client, self.steps.appendPlainText, **kwargs),
             key="wizard.first", title="Run the first container", work="Run the first container",
             on_done=self._started, on_error=self._failed,

@@ -342,3 +342,49 @@ def test_a_purge_outlives_the_destroyed_window_and_the_engine_comes_back(
     wait_for(qtbot, lambda: own_ctx.client is not None
              and own_ctx.engine.status.pid not in (None, first_pid), 60)  # fmt: skip
     assert run_async(qtbot, own_ctx.client.volumes.list()) == []
+
+
+def test_closing_the_guide_mid_run_stops_its_first_container_quietly(
+    app_ctx: Any, qtbot: Any, native_engine: Any, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: Any,
+) -> None:
+    """First-run guide on "Run your first container": Enter starts the run, the engine is
+    paused (the run waits on it), Escape closes the guide, which deletes itself. The run stops
+    with the guide (its step is kept for the next launch) instead of dying later of the
+    deleted progress box; nothing is reported, no first container is made."""
+    from app.wizard import open_first_run
+    from app.wizard.first_image import LABEL
+    from tests.gui.wizard_support import activate, on_page, press
+
+    own_config_dirs(monkeypatch, tmp_path)
+    monkeypatch.setenv("PORTSIDE_FIRST_IMAGE", "127.0.0.1:9/portside-test/hello:latest")
+    settings = Settings(path=tmp_path / "config" / "settings.json")
+    settings.wizard_step = "first"
+    settings.save()
+    win = MainWindow(app_ctx, settings)
+    win.show()
+    try:
+        wizard = open_first_run(win)
+        activate(qtbot, wizard)
+        on_page(qtbot, wizard, "first")
+        page = wizard.pages["first"]
+        with caplog.at_level(logging.WARNING):
+            with engine_paused(native_engine):
+                press(qtbot, wizard, Qt.Key.Key_Return)  # "Run and show logs"
+                assert app_ctx.runner.work_in_flight() == ["Run the first container"]
+                task = next(t for t, n in app_ctx.runner._work.items()
+                            if n == "Run the first container")
+                wait_for(qtbot, lambda: "sample image" in page.steps.toPlainText())
+                press(qtbot, wizard, Qt.Key.Key_Escape)
+                wait_for(qtbot, lambda: not shiboken6.isValid(wizard))
+            wait_for(qtbot, task.done, timeout=30)
+            qtbot.wait(100)
+        assert task.cancelled(), repr(task.exception())
+        assert app_ctx.reported_errors == []
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        made = run_async(qtbot, app_ctx.client.containers.list(
+            all=True, filters={"label": [LABEL]}))
+        assert made == []
+        assert Settings.load(tmp_path / "config" / "settings.json").wizard_step == "first"
+    finally:
+        destroy(qtbot, win)
