@@ -392,6 +392,56 @@ def test_closing_the_guide_mid_run_stops_its_first_container_quietly(
         destroy(qtbot, win)
 
 
+@contextlib.contextmanager
+def own_engine_app(
+    qtbot: Any, root: Path, settings: Path
+) -> Iterator[tuple[Any, Any, Any, list[Any]]]:
+    """(engine, ctx, main window, errors) on an engine of the test's own, started; as
+    tests/gui/own_engine.py makes them, but the window is not qtbot's (the test deletes it).
+    On the way out the context shuts down, which stops the engine."""
+    from app.context import AppContext
+    from app.runner import Runner
+    from engine.lifecycle import EnginePaths, NativeEngine
+
+    engine = NativeEngine(EnginePaths.at(root), iptables=False, start_timeout=60)
+    runner = Runner(show_dialogs=False)
+    errors: list[tuple[str, str]] = []
+    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
+    ctx = AppContext(engine, attached=False, runner=runner)
+    win = MainWindow(ctx, Settings(path=settings))
+    win.show()
+    try:
+        ctx.start()
+        wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
+        wait_for(qtbot, lambda: not ctx.runner.busy, timeout=30)  # the views' first lists
+        yield engine, ctx, win, errors
+    finally:
+        if shiboken6.isValid(win):
+            destroy(qtbot, win)
+        run_async(qtbot, ctx.shutdown(), timeout=60)
+
+
+def restart_outlives_the_window(qtbot: Any, engine: Any, ctx: Any, win: Any, errors: list[Any],
+                                press: Any, work: str) -> Any:
+    """``press()`` starts an engine restart named ``work``; the window is destroyed at once;
+    the restart ends well, the engine runs again, nothing but the views' "cannot reach" (the
+    engine is down for a moment) is reported. Returns the task's result."""
+    from engine.lifecycle import EngineState
+
+    old_pid = engine.status.pid
+    press()
+    assert ctx.runner.work_in_flight() == [work]
+    task = next(t for t, n in ctx.runner._work.items() if n == work)
+    destroy(qtbot, win)
+    assert not task.done()
+    wait_for(qtbot, task.done, timeout=90)
+    qtbot.wait(100)
+    assert not task.cancelled() and task.exception() is None
+    assert engine.status.state is EngineState.RUNNING and engine.status.pid != old_pid
+    assert [e for e in errors if "Cannot reach the Docker engine" not in e[1]] == []
+    return task.result()
+
+
 def test_a_daemon_json_apply_outlives_the_destroyed_window(
     qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path
 ) -> None:
@@ -399,43 +449,38 @@ def test_a_daemon_json_apply_outlives_the_destroyed_window(
     Settings window, is destroyed meanwhile: the engine comes back with the file in force and
     no "Apply daemon.json: RuntimeError" is reported. An engine of its own (a restart would
     break the session engine)."""
-    from app.context import AppContext
-    from app.runner import Runner
-    from engine.lifecycle import EnginePaths, EngineState, NativeEngine
-
-    # as tests/gui/own_engine.py makes it, but the window is not qtbot's: the test deletes it
-    engine = NativeEngine(EnginePaths.at(own_engine_root), iptables=False, start_timeout=60)
-    runner = Runner(show_dialogs=False)
-    errors: list[tuple[str, str]] = []
-    runner.error_reported.connect(lambda t, m: errors.append((t, m)))
-    ctx = AppContext(engine, attached=False, runner=runner)
-    win = MainWindow(ctx, Settings(path=tmp_path / "settings.json"))
-    win.show()
-    try:
-        ctx.start()
-        wait_for(qtbot, lambda: ctx.client is not None, timeout=60)
-        wait_for(qtbot, lambda: not ctx.runner.busy, timeout=30)  # the views' first lists
-        settings_window: Any = win.open_settings("engine")
-        qtbot.waitExposed(settings_window)
-        tab = settings_window.pages["engine"]
+    with own_engine_app(qtbot, own_engine_root, tmp_path / "settings.json") as (
+        engine, ctx, win, errors
+    ):
+        tab = win.open_settings("engine").pages["engine"]
         assert tab.apply_button.isEnabled()
-        old_pid = engine.status.pid
-        tab.apply_button.setFocus()
-        qtbot.keyClick(tab.apply_button, Qt.Key.Key_Space)
-        assert ctx.runner.work_in_flight() == ["Apply engine settings and restart"]
-        task = next(t for t, n in ctx.runner._work.items()
-                    if n == "Apply engine settings and restart")
-        destroy(qtbot, win)
-        assert not task.done()
-        wait_for(qtbot, task.done, timeout=90)
-        qtbot.wait(100)
-        assert not task.cancelled() and task.exception() is None
-        assert task.result().ok
-        assert engine.status.state is EngineState.RUNNING and engine.status.pid != old_pid
-        # the views' lists fail while the restart has the engine down: not this feature's
-        assert [e for e in errors if "Cannot reach the Docker engine" not in e[1]] == []
-    finally:
-        if shiboken6.isValid(win):
-            destroy(qtbot, win)
-        run_async(qtbot, ctx.shutdown(), timeout=60)
-    assert engine.status.state is EngineState.STOPPED
+
+        def press() -> None:
+            tab.apply_button.setFocus()
+            qtbot.keyClick(tab.apply_button, Qt.Key.Key_Space)
+
+        result = restart_outlives_the_window(qtbot, engine, ctx, win, errors, press,
+                                             "Apply engine settings and restart")
+        assert result.ok
+
+
+def test_a_proxies_apply_outlives_the_destroyed_window(
+    qasync_loop: Any, qtbot: Any, own_engine_root: Path, tmp_path: Path
+) -> None:
+    """Settings ▸ Proxies: an HTTP proxy typed, Apply; the window is destroyed during the
+    restart: the engine comes back, the proxies file holds it, nothing is reported."""
+    with own_engine_app(qtbot, own_engine_root, tmp_path / "settings.json") as (
+        engine, ctx, win, errors
+    ):
+        tab = win.open_settings("proxies").pages["proxies"]
+        tab.http.setFocus()
+        qtbot.keyClicks(tab.http, "http://proxy.invalid:3128")
+        assert tab.apply_button.isEnabled(), tab.problems.text()
+
+        def press() -> None:
+            tab.apply_button.setFocus()
+            qtbot.keyClick(tab.apply_button, Qt.Key.Key_Space)
+
+        restart_outlives_the_window(qtbot, engine, ctx, win, errors, press,
+                                    "Apply proxies and restart the engine")
+        assert "proxy.invalid:3128" in (own_engine_root / "proxies.json").read_text()
