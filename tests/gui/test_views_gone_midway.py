@@ -20,6 +20,7 @@ answer and checks: the work was done on the engine, nothing was reported
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -484,3 +485,59 @@ def test_a_proxies_apply_outlives_the_destroyed_window(
         restart_outlives_the_window(qtbot, engine, ctx, win, errors, press,
                                     "Apply proxies and restart the engine")
         assert "proxy.invalid:3128" in (own_engine_root / "proxies.json").read_text()
+
+
+def test_the_merged_logs_window_outlives_the_destroyed_window(
+    app_ctx: Any, qtbot: Any, window: MainWindow, containers: Any, native_engine: Any,
+    caplog: Any,
+) -> None:
+    """Containers: two selected with Ctrl+A, "View logs together"; one is killed, and the
+    engine is paused as its "die" event arrives (the merged window's inspect of it is then in
+    flight); the main window, with the merged logs window, is destroyed: nothing fails. (This
+    passed before the window's still_alive guard too: here the follower's own stream meets the
+    deleted view first and closes it; the guard covers the inspect answering first.)"""
+    import os
+    import signal
+
+    from app.views.merged_logs.window import MergedLogsWindow
+
+    ids = [containers.create(f"merged{i}", cmd=["sh", "-c", "sleep 300"], start=True)
+           for i in range(2)]
+    view: Any = window.show_view("containers")
+    view.search.setText(containers.prefix)
+    wait_for(qtbot, lambda: all((view.model.get(c) or {}).get("state") == "running" for c in ids))
+    view.tree.setFocus()
+    qtbot.keyClick(view.tree, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert sorted(view.selected_ids()) == sorted(ids)
+    together = view.actions_by_name["logs_together"]
+    assert together.isEnabled()
+    together.trigger()
+    merged = view.findChild(MergedLogsWindow)
+    assert merged is not None
+    wait_for(qtbot, merged.isVisible)
+    pid = int(native_engine.paths.pidfile.read_text().strip())
+    paused: list[bool] = []
+
+    def pause_on_die(event: Any) -> None:
+        if not paused and event.action == "die" and event.actor_id == ids[0]:
+            os.kill(pid, signal.SIGSTOP)  # after the merged window asked for its inspect
+            paused.append(True)
+
+    app_ctx.engine_event.connect(pause_on_die)
+    try:
+        with caplog.at_level(logging.WARNING):
+            # the die event may come before the kill's own answer: not awaited here
+            kill = asyncio.ensure_future(app_ctx.client.containers.kill(ids[0]))
+            wait_for(qtbot, lambda: paused)
+            tasks = set(merged._tasks)
+            assert tasks and not any(t.done() for t in tasks)
+            destroy(qtbot, window)
+            os.kill(pid, signal.SIGCONT)
+            wait_for(qtbot, lambda: kill.done() and all(t.done() for t in tasks), timeout=30)
+            qtbot.wait(100)
+        assert [t.exception() for t in tasks if not t.cancelled()] == [None] * len(tasks)
+        assert app_ctx.reported_errors == []
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        app_ctx.engine_event.disconnect(pause_on_die)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.base import still_alive
 from app.views.container_page.logs.buffer import DEFAULT_CAP, NOTICE
 from app.views.container_page.logs.follower import DEFAULT_TAIL, LogFollower, now_timestamp
 from app.views.container_page.logs.search import SearchBar
@@ -176,7 +177,8 @@ class MergedLogsWindow(QWidget):
                     details = await self.ctx.client.containers.inspect(follower.container_id)
                 except NotFound:
                     details = None
-            if not self._closed:
+            # deleted with its parent (the window destroyed), no closeEvent: _closed stays False
+            if not self._closed and still_alive(self):
                 follower.container_changed(details)
 
         task = asyncio.ensure_future(inspect())
