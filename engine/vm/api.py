@@ -44,8 +44,15 @@ def saved_port(paths: VMPaths) -> int | None:
 
 
 def port_is_free(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:``port`` now (QEMU's hostfwd would fail otherwise)."""
+    """Whether nothing listens on 127.0.0.1:``port`` now (QEMU's hostfwd would fail otherwise).
+
+    Probed the way QEMU's slirp binds it, with SO_REUSEADDR (not on Windows, where it means
+    sharing a bound port): the last run's connections that dockerd closed first linger in
+    TIME_WAIT for a minute, and without it they moved the port at a quick restart.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if sys.platform != "win32":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -171,6 +171,39 @@ def test_the_api_port_is_kept_and_moves_only_when_taken(tmp_path: Path) -> None:
     assert api.saved_port(paths) is None
 
 
+@pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="needs QEMU")
+def test_the_last_runs_connections_in_time_wait_do_not_move_the_port(tmp_path: Path) -> None:
+    """dockerd stopped in the guest closes the API connections first, so the host side of
+    127.0.0.1:<api-port> is left in TIME_WAIT; QEMU binds it all the same (slirp sets
+    SO_REUSEADDR), so a start within that minute keeps the port and the docker context."""
+    paths = VMPaths.at(tmp_path / "vm")
+    port = api.ensure_port(paths)
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            accepted.close()  # the server's side closes first: TIME_WAIT on 127.0.0.1:<port>
+            assert client.recv(1) == b""
+    assert api.ensure_port(paths, check_free=True) == port
+    # ... and QEMU's hostfwd does bind it now (it exits at once when it cannot)
+    qemu_argv = [
+        "qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none",
+        "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:2376", "-qmp", "stdio",
+    ]
+    proc = subprocess.Popen(qemu_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        out, err = proc.communicate(b'{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n',
+                                    timeout=30)  # fmt: skip
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert b"could not set up host forwarding" not in err, err
+    assert proc.returncode == 0 and b'"return"' in out, (out, err)
+
+
 def test_endpoint_per_mode(tmp_path: Path) -> None:
     paths = VMPaths.at(tmp_path / "vm")
     assert api.endpoint_url(paths, "ssh") == f"unix://{paths.socket}"

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ from app.troubleshoot.files import engine_files
 from engine.diagnostics.purge import plan_purge, purge
 from engine.errors import LifecycleError
 from engine.lifecycle import logfile, procs
-from engine.lifecycle.base import EngineState
+from engine.lifecycle.base import EngineState, EngineStatus
 from engine.vm.engine import VMEngine
 from engine.vm.image import VMImage
 from engine.vm.layout import VMPaths
@@ -102,7 +103,9 @@ def vm_app(
 
 def cli(qtbot: Any, docker: VMDocker, *args: str) -> str:
     """``docker <args>``'s output (the CLI runs on a thread; the VM's forwards on this loop)."""
-    return run_async(qtbot, docker.run(*args), 180).stdout
+    done = run_async(qtbot, docker.run(*args, check=False), 180)
+    assert done.returncode == 0, f"docker {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done.stdout
 
 
 def fill(qtbot: Any, engine: VMEngine, docker: VMDocker) -> None:
@@ -219,6 +222,17 @@ def test_purge_from_the_window_empties_the_vm_and_keeps_its_settings(
         with pytest.raises(LifecycleError, match=refused):
             purge(plan_purge(files.paths, files.vm_root), files.paths, files.vm_root)
         assert paths.data_disk.exists() and engine.status.state is EngineState.RUNNING
+
+        # a client's connection still open as the VM powers off is closed by the VM's side
+        # first, which leaves 127.0.0.1:<api-port> in TIME_WAIT for a minute: the next start
+        # must keep the port all the same (the user's docker context names it)
+        held = socket.create_connection(("127.0.0.1", int(port_text)))
+
+        def close_when_stopped(status: EngineStatus) -> None:
+            if status.state is EngineState.STOPPED:
+                held.close()
+
+        engine.subscribe(close_when_stopped)
 
         dialog = open_from_help_menu(qtbot, window, "troubleshoot")
         click_tab(qtbot, dialog, "Reset")
