@@ -12,7 +12,9 @@ clicks its buttons, as ``tests/gui/test_troubleshoot.py`` does against a native 
   ``api-port``): refused by the engine layer while the VM runs; from the window the VM is
   powered off, its disks are deleted, ``vm.json`` (with a key of the user's), the ssh keys, the
   certificates and the port are kept byte for byte, and the VM boots again with a freshly
-  formatted data disk, empty. Two boots.
+  formatted data disk, empty. A connection held across the power-off leaves the API port in
+  TIME_WAIT, and the port must still be kept (the docker CLI here uses it, as a context would).
+  Two boots.
 """
 
 from __future__ import annotations
