@@ -265,7 +265,9 @@ def test_purge_from_the_window_empties_the_vm_and_keeps_its_settings(
         assert new_pid is not None and new_pid != old_pid
         this_run = logfile.tail(log_file, 400, this_run=True)
         assert "formatting the data disk" in this_run
-        assert log_file.read_text(errors="replace").count("root disk made from image") == 2
+        whole_log = log_file.read_text(errors="replace")
+        assert "portside: power off" in whole_log and "did not power off" not in whole_log
+        assert whole_log.count("root disk made from image") == 2
         assert contents(qtbot, docker) == {"images": [], "volumes": [], "containers": []}
 
         # what the plan said it keeps is there, byte for byte, and still works: the client
