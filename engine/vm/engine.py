@@ -23,6 +23,8 @@ no unix socket is used on the host: the per-VM certificates (tls.ensure_certs) g
 through fw_cfg, QEMU forwards 127.0.0.1:<api-port> to dockerd's TLS port, the readiness lines
 are read from the console as the log's writer thread passes it on, QMP goes through a pipe
 chardev (qmp_pipe.PipeQMPClient) and there is no ssh forward (ssh stays for ``ssh_command``).
+The shares are served by Portside's own 9P server (ninep.ShareServer, a thread per share on its
+pipe chardev, started right after QEMU and ended once QEMU has exited), not by ``-virtfs``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from engine.lifecycle.paths import EnginePaths
 from engine.vm import api, disk, qemu
 from engine.vm.choice import api_mode
 from engine.vm.layout import Resources, VMPaths, VMSettings
+from engine.vm.ninep import ShareServer
 from engine.vm.plan import (
     BootPlan,
     base_id,
@@ -113,6 +116,8 @@ class VMEngine(ManagedEngine[BootPlan]):
         self._qmp: QMPSession | None = None
         self._forward: APIForward | None = None
         self._ports: PortForwarder | None = None
+        #: the tls mode's 9P share servers (engine/vm/ninep), one thread per share
+        self._share_servers: list[ShareServer] = []
         self.accel: str | None = None
         self.resources: Resources | None = None
         self.boot_times: BootTimes | None = None
@@ -310,12 +315,27 @@ class VMEngine(ManagedEngine[BootPlan]):
                 stale.unlink()
         if spec.qmp_pipe is not None and sys.platform != "win32":
             make_fifos(Path(spec.qmp_pipe))
+        if sys.platform != "win32":
+            for target in spec.share_pipes.values():
+                make_fifos(Path(target))
         started = time.monotonic()
         self._ready = ReadyWatcher(spec.ready_socket, started)
         self.boot_times = self._ready.times
         self._ready.start()
         console = self._ready.feed_threadsafe if spec.ready_socket is None else None
         self._spawn_logged(argv, on_output=console)
+        self._start_share_servers(spec)
+
+    def _start_share_servers(self, spec: qemu.MachineSpec) -> None:
+        """The tls mode's shares: their 9P servers connect right away (a Windows QEMU waits for
+        a client on each pipe chardev before it runs the machine)."""
+        proc = self._proc
+        assert proc is not None
+        folders = {s.tag: s.host_path for s in spec.shares}
+        for tag, target in spec.share_pipes.items():
+            server = ShareServer(target, folders[tag], alive=lambda: proc.returncode is None)
+            server.start()
+            self._share_servers.append(server)
 
     async def _wait_for(self, kind: str, deadline: float) -> str:
         """'' once the guest says ``kind``; else why not (QEMU exited, failed line, timeout)."""
@@ -443,12 +463,26 @@ class VMEngine(ManagedEngine[BootPlan]):
         if self._ready is not None:
             await self._ready.close()
             self._ready = None
+        await self._stop_share_servers()
         self._drain_log()
         for stale in (self.paths.qmp_socket, self.paths.ready_socket, self.paths.qemu_pidfile,
                       *fifo_paths(self.paths.qmp_pipe)):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         self._proc = None
+
+    async def _stop_share_servers(self) -> None:
+        """(QEMU has exited: the guest has nothing left to ask) End the 9P share servers and
+        remove their FIFOs."""
+        servers, self._share_servers = self._share_servers, []
+        for server in servers:
+            await asyncio.to_thread(server.stop)
+            if server.problem:
+                self._note(f"the share {server.server.fids.root} ended: {server.problem}")
+            if sys.platform != "win32":
+                for fifo in fifo_paths(Path(str(server.target))):
+                    with contextlib.suppress(FileNotFoundError):
+                        fifo.unlink()
 
     def _crashed(self, proc: subprocess.Popen[bytes], code: int) -> None:
         detail = (
@@ -497,6 +531,8 @@ class VMEngine(ManagedEngine[BootPlan]):
             self.paths.ssh_control,
             self.paths.socket,
             *fifo_paths(self.paths.qmp_pipe),
+            *self.paths.run.glob("share-*.pipe.in"),
+            *self.paths.run.glob("share-*.pipe.out"),
         ):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()

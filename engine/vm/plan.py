@@ -7,8 +7,9 @@
 A missing image, QEMU, qemu-img or ssh or a bad setting is a clear :class:`LifecycleError` here,
 before the VM folder is touched. The API mode (choice.api_mode: ``ssh``, or ``tls`` on Windows)
 decides QEMU's channels: in ``tls`` the spec forwards dockerd's TLS port and hands the guest the
-server's certificate through fw_cfg, and uses no unix socket. Also here: the guest's config
-file (fw_cfg ``opt/portside/config``) and what identifies the root overlay's base.
+server's certificate through fw_cfg, serves the shares with Portside's own 9P server on pipe
+chardevs (no ``-virtfs`` in QEMU for Windows), and uses no unix socket. Also here: the guest's
+config file (fw_cfg ``opt/portside/config``) and what identifies the root overlay's base.
 """
 
 from __future__ import annotations
@@ -168,7 +169,10 @@ def machine_spec(
         firmware=qemu.find_qboot(plan.qemu) if plan.arch == "x86_64" else None,
         api_port=api_port if tls else None,
         qmp_pipe=qmp_pipe_name(paths, plan.platform) if tls else None,
-    )
+        share_pipes={
+            s.tag: share_pipe_name(paths, s.tag, plan.platform) for s in plan.shares
+        } if tls else {},
+    )  # fmt: skip
 
 
 def tls_fw_cfg(paths: VMPaths) -> dict[str, Path]:
@@ -192,6 +196,17 @@ def qmp_pipe_name(paths: VMPaths, platform: str = sys.platform) -> str:
     from engine.vm.qmp_pipe import windows_pipe_name
 
     return windows_pipe_name(paths.root) if platform == "win32" else str(paths.qmp_pipe)
+
+
+def share_pipe_name(paths: VMPaths, tag: str, platform: str = sys.platform) -> str:
+    """A share's pipe in the ``tls`` mode (served by engine/vm/ninep, since QEMU for Windows has
+    no ``-virtfs``): a named pipe of this VM folder and tag on Windows, FIFOs in the run folder
+    elsewhere."""
+    from engine.vm.pipes import windows_pipe_name
+
+    if platform == "win32":
+        return windows_pipe_name(paths.root, f"9p-{tag}")
+    return str(paths.run / f"share-{tag}.pipe")
 
 
 def guest_config(

@@ -12,7 +12,8 @@ guest's first readiness line in time is ended and the next one (finally ``tcg``)
 
 Boot is a direct kernel boot (``-kernel``/``-initrd``/``-append``: no boot loader, no firmware
 menu; on x86_64 QEMU's minimal qboot firmware when it is installed), virtio disks, slirp
-networking (``-netdev user,id=net0``, the ssh port forwarded on 127.0.0.1 only), 9p shares,
+networking (``-netdev user,id=net0``, the ssh port forwarded on 127.0.0.1 only), 9p shares
+(``-virtfs``, or a virtio-serial port per share on a pipe chardev served by engine/vm/ninep),
 fw_cfg files for the per-VM keys and config, a virtio-serial port for the readiness lines, QMP on
 a unix socket, and the serial console on QEMU's stdout (the engine copies it into the engine
 log). In the ``tls`` API mode (Windows) no unix socket is used: dockerd's TLS port is forwarded
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import EngineNotInstalled, LifecycleError
+from engine.vm.ninep.transport import share_args
 from engine.vm.qmp_pipe import chardev_args
 from engine.vm.share import Share
 
@@ -234,6 +236,9 @@ class MachineSpec:
     api_port: int | None = None
     #: QMP through a pipe chardev (a Windows named pipe's name, or the POSIX FIFOs' base path)
     qmp_pipe: str | None = None
+    #: shares served by Portside's 9P server on a pipe chardev (tag -> pipe, as ``qmp_pipe``);
+    #: the other shares use QEMU's ``-virtfs``
+    share_pipes: Mapping[str, str] = field(default_factory=dict)
 
 
 def kernel_cmdline(arch: str, manifest_cmdline: str = "", accel: str = "") -> str:
@@ -288,6 +293,8 @@ def build_command(qemu: str, spec: MachineSpec) -> list[str]:
         "virtio-rng-pci",
     ]
     for share in spec.shares:
+        if share.tag in spec.share_pipes:
+            continue  # a virtio-serial port, below
         argv += [
             "-virtfs",
             f"local,path={_opt(share.host_path)},mount_tag={share.tag},security_model=none,"
@@ -304,6 +311,11 @@ def build_command(qemu: str, spec: MachineSpec) -> list[str]:
             "-device",
             "virtserialport,chardev=ready,name=org.portside.ready",
         ]
+    if spec.share_pipes:
+        if spec.ready_socket is None:  # else its virtio-serial-pci (above) carries the ports too
+            argv += ["-device", "virtio-serial-pci"]
+        for tag, target in spec.share_pipes.items():
+            argv += share_args(tag, target)
     argv += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]
     if spec.qmp_pipe is not None:
         argv += chardev_args(spec.qmp_pipe)

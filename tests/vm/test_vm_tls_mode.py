@@ -48,8 +48,14 @@ def test_tls_mode_uses_no_unix_socket_and_forwards_the_api_port(tmp_path: Path) 
     spec = plan.machine_spec(_plan(tmp_path, "tls"), "tcg", paths, 2222, 41234)
     argv = qemu.build_command("qemu-system-x86_64", spec)
     joined = " ".join(argv)
-    assert "unix:" not in joined and "socket," not in joined and "virtserialport" not in joined
+    assert "unix:" not in joined and "socket," not in joined and "org.portside.ready" not in joined
     assert "-qmp" not in argv
+    # the home share: Portside's 9P server on a pipe chardev, not QEMU's -virtfs
+    assert "-virtfs" not in argv
+    assert f"pipe,id=share-home,path={paths.run / 'share-home.pipe'}" in _option(argv, "-chardev")
+    assert _option(argv, "-device").count("virtio-serial-pci") == 1
+    assert "virtserialport,chardev=share-home,name=org.portside.9p.home" in _option(argv, "-device")
+    assert spec.share_pipes == {"home": str(paths.run / "share-home.pipe")}
     netdev = _option(argv, "-netdev")[0]
     assert "hostfwd=tcp:127.0.0.1:2222-:22" in netdev
     assert f"hostfwd=tcp:127.0.0.1:41234-:{qemu.GUEST_TLS_PORT}" in netdev
@@ -67,11 +73,21 @@ def test_windows_gets_a_named_pipe_and_ssh_mode_is_unchanged(tmp_path: Path) -> 
     spec = plan.machine_spec(_plan(tmp_path, "tls", "win32"), "whpx", paths, 2222, 41234)
     assert spec.qmp_pipe is not None and "/" not in spec.qmp_pipe and "\\" not in spec.qmp_pipe
     assert spec.qmp_pipe.startswith("portside-qmp-")
+    # the home share's own named pipe, per VM folder and tag
+    pipe = spec.share_pipes["home"]
+    assert pipe.startswith("portside-9p-home-") and "/" not in pipe and "\\" not in pipe
+    other = plan.machine_spec(_plan(tmp_path, "tls", "win32"), "whpx", VMPaths.at(tmp_path / "b"),
+                              2222, 41234)  # fmt: skip
+    assert other.share_pipes["home"] != pipe
     ssh_spec = plan.machine_spec(_plan(tmp_path, "ssh"), "tcg", paths, 2222, 41234)
     argv = qemu.build_command("qemu-system-x86_64", ssh_spec)
     assert ssh_spec.api_port is None and ssh_spec.qmp_pipe is None
     assert _option(argv, "-qmp") == [f"unix:{paths.qmp_socket},server=on,wait=off"]
     assert "virtserialport,chardev=ready,name=org.portside.ready" in argv
+    assert ssh_spec.share_pipes == {} and "org.portside.9p" not in " ".join(argv)
+    assert _option(argv, "-virtfs") == [
+        "local,path=/home/ann,mount_tag=home,security_model=none,id=home"
+    ]
     assert not any("opt/portside/tls" in f for f in _option(argv, "-fw_cfg"))
 
 
