@@ -420,6 +420,16 @@ def test_symlink_readlink_and_link(client: Client, share: Path) -> None:
     assert client.getattr(hello)["nlink"] == 2
 
 
+def test_values_the_host_cannot_take_are_einval_not_a_dead_server(client: Client) -> None:
+    fid, _ = client.walk("hello.txt")
+    huge = Writer().u32(fid).u32(proto.SETATTR_MTIME | proto.SETATTR_MTIME_SET).u32(0).u32(0)
+    huge.u32(0).u64(0).u64(0).u64(0).u64(1 << 63).u64(0)  # mtime far past what the host holds
+    with pytest.raises(Lerror) as caught:
+        client.call(proto.TSETATTR, huge)
+    assert caught.value.code == proto.EINVAL
+    assert client.getattr(fid)["size"] == len(b"hello from the host\n")  # still serving
+
+
 def test_statfs_locks_flush_and_the_unsupported(client: Client) -> None:
     r = client.call(proto.TSTATFS, Writer().u32(ROOT_FID))
     assert r.u32() == proto.V9FS_MAGIC and r.u32() > 0 and r.u64() > 0

@@ -20,6 +20,7 @@ root on Windows; a chown that the host refuses is ignored, as that security mode
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import sys
@@ -29,6 +30,8 @@ from collections.abc import Callable
 from engine.vm.ninep import proto
 from engine.vm.ninep.fids import Fid, FidTable, check_name, is_link, qid_of
 from engine.vm.ninep.proto import NinePError, Reader, Writer
+
+log = logging.getLogger(__name__)
 
 #: Rread/Rwrite overhead: header[7] count[4]
 _IO_HEADER = 11
@@ -105,6 +108,11 @@ class FileServer:
             return proto.lerror(tag, proto.linux_errno(exc))
         except proto.ProtocolError:
             return proto.lerror(tag, proto.EPROTO)
+        except (ValueError, OverflowError):  # e.g. a time or size the host cannot represent
+            return proto.lerror(tag, proto.EINVAL)
+        except Exception:  # a bug must not end the share: only this request fails
+            log.exception("9P request %d failed", kind)
+            return proto.lerror(tag, proto.EIO)
         return proto.message(kind + 1, tag, body)
 
     def close(self) -> None:
