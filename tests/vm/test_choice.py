@@ -83,7 +83,9 @@ def test_the_choice_needs_nothing_unix_only() -> None:
         "assert choice.api_mode(None, 'win32', {}) == 'tls'\n"
         "assert qemu.host_accelerators('win32') == ['whpx']\n"
         "assert qemu.accel_candidates(['tcg', 'whpx'], ['whpx']) == ['whpx', 'tcg']\n"
-        "assert share.default_shares(platform='win32')[0] == []\n"
+        # the home share on Windows too, served by Portside's own 9P server on a named pipe
+        "assert [s.tag for s in share.default_shares(platform='win32')[0]] == ['home']\n"
+        "from engine.vm.ninep import FileServer, ShareServer\n"
         # the VM engine and the start-up path's names import too; native.py only on demand
         "from engine.vm.engine import VMEngine\n"
         "from engine.lifecycle import EnginePaths, ExternalEngine\n"
