@@ -21,9 +21,10 @@ import asyncio
 import contextlib
 import json
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from engine.errors import LifecycleError
 
@@ -70,30 +71,12 @@ def answer_value(command: str, answer: dict[str, Any]) -> Any:
     return answer.get("return")
 
 
-class QMPSession(Protocol):
+class QMPSession(ABC):
     """What VMEngine and PortForwarder use of a QMP connection: :class:`QMPClient` (unix socket)
-    or :class:`engine.vm.qmp_pipe.PipeQMPClient` (pipe chardev, no unix sockets on the host)."""
+    or :class:`engine.vm.qmp_pipe.PipeQMPClient` (pipe chardev, no unix sockets on the host).
+    Each brings its own ``execute`` and ``close``; the commands VMEngine sends are made here."""
 
-    async def execute(
-        self,
-        command: str,
-        arguments: dict[str, Any] | None = None,
-        *,
-        timeout: float = 30.0,  # noqa: ASYNC109
-    ) -> Any: ...
-
-    async def human_command(self, line: str, *, timeout: float = 30.0) -> str: ...  # noqa: ASYNC109
-
-    async def powerdown(self) -> None: ...
-
-    async def quit(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-class QMPCommands:
-    """The commands VMEngine sends, on top of a client's own ``execute`` (both clients' part)."""
-
+    @abstractmethod
     async def execute(
         self,
         command: str,
@@ -101,7 +84,11 @@ class QMPCommands:
         *,
         timeout: float = 30.0,  # noqa: ASYNC109
     ) -> Any:
-        raise NotImplementedError
+        """Run ``command``; returns its ``return`` value or raises :class:`QMPError`."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the connection (QEMU keeps running)."""
 
     async def human_command(self, line: str, *, timeout: float = 30.0) -> str:  # noqa: ASYNC109
         """Run a human monitor command (``hostfwd_add ...``); returns its text output."""
@@ -118,7 +105,7 @@ class QMPCommands:
             await self.execute("quit", timeout=5)
 
 
-class QMPClient(QMPCommands):
+class QMPClient(QMPSession):
     """A connected QMP session (use :meth:`connect`)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -38,17 +38,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.vm import pipes
 from engine.vm.pipes import Pipe, PipeClosed, PipeError
 from engine.vm.pipes import fifo_paths as fifo_paths  # re-exported: QMP's FIFOs, as before
 from engine.vm.pipes import make_fifos as make_fifos
 from engine.vm.pipes import remove_fifos as remove_fifos
-from engine.vm.qmp import READ_LIMIT, QMPCommands, QMPError, answer_value, decode, encode
-
-if TYPE_CHECKING:
-    from engine.vm.qmp import QMPClient, QMPSession
+from engine.vm.qmp import READ_LIMIT, QMPError, QMPSession, answer_value, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +77,7 @@ def windows_pipe_name(root: Path) -> str:
     return pipes.windows_pipe_name(root, "qmp")
 
 
-class PipeQMPClient(QMPCommands):
+class PipeQMPClient(QMPSession):
     """A QMP session over QEMU's pipe chardev (use :meth:`connect`); the same calls as
     :class:`~engine.vm.qmp.QMPClient` but events are not streamed (``recent_events`` keeps the
     last few, VMEngine waits on none)."""
@@ -288,8 +285,3 @@ def _open_pipe(target: Path | str) -> Pipe | None:
 def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
 
-
-if TYPE_CHECKING:
-
-    def _both_are_sessions(socket: QMPClient, pipe: PipeQMPClient) -> list[QMPSession]:
-        return [socket, pipe]  # mypy checks both against the protocol here
