@@ -12,17 +12,23 @@ Every VM is started with ``PORTSIDE_VM_ACCEL=tcg``: a nested KVM guest hangs on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from engine.vm import image as vm_image
+
+if TYPE_CHECKING:
+    from engine.vm.engine import VMEngine
 from tests.support.engine_fixtures import DOCKER_CLI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,3 +117,28 @@ class VMDocker:
                 f"{result.stdout}\n{result.stderr}"
             )
         return result
+
+
+@contextlib.asynccontextmanager
+async def booted(home: Path, settings: dict[str, object]) -> AsyncIterator[VMEngine]:
+    """A VM in ``home`` (its engine folder) booted with ``settings`` as vm.json; stopped after."""
+    from engine.vm.engine import VMEngine
+    from engine.vm.layout import VMPaths
+
+    paths = VMPaths.default(home)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text(json.dumps(settings))
+    engine = VMEngine(paths, start_timeout=300)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+def tls_docker(vm: VMEngine, config_dir: Path) -> VMDocker:
+    """The docker CLI pointed at a VM in the tls API mode, with the VM's certificates."""
+    return VMDocker(
+        vm.endpoint, config_dir,
+        {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(vm.paths.tls_dir)},
+    )  # fmt: skip

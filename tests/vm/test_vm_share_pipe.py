@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import shlex
 import subprocess
@@ -29,9 +28,8 @@ from engine.lifecycle import procs
 from engine.lifecycle.base import EngineState
 from engine.vm.engine import VMEngine
 from engine.vm.image import VMImage
-from engine.vm.layout import VMPaths
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
-from tests.vm.conftest import VMDocker
+from tests.vm.conftest import VMDocker, booted, tls_docker
 
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 
@@ -53,25 +51,14 @@ def folder(share_home: Path) -> Path:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def vm(vm_image_x86: VMImage, share_home: Path, folder: Path) -> AsyncIterator[VMEngine]:
-    paths = VMPaths.default(share_home / "engine")
-    paths.root.mkdir(parents=True)
-    paths.settings_file.write_text(
-        json.dumps({"api": "tls", "shares": [str(folder)], "swap_mib": 64})
-    )
-    engine = VMEngine(paths, start_timeout=300)
-    await engine.start()
-    try:
+    settings = {"api": "tls", "shares": [str(folder)], "swap_mib": 64}
+    async with booted(share_home / "engine", settings) as engine:
         yield engine
-    finally:
-        await engine.stop()
 
 
 @pytest.fixture(scope="module")
 def docker(vm: VMEngine, tmp_path_factory: pytest.TempPathFactory) -> VMDocker:
-    return VMDocker(
-        vm.endpoint, tmp_path_factory.mktemp("docker-config"),
-        {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(vm.paths.tls_dir)},
-    )  # fmt: skip
+    return tls_docker(vm, tmp_path_factory.mktemp("docker-config"))
 
 
 async def sh(vm: VMEngine, script: str, timeout: float = 180) -> str:  # noqa: ASYNC109

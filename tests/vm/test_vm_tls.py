@@ -9,7 +9,6 @@ VM's certificates, a published port, strangers refused, the docker context, then
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import ssl
@@ -31,10 +30,9 @@ from engine.lifecycle.base import EngineState
 from engine.vm import api, tls
 from engine.vm.engine import VMEngine
 from engine.vm.image import VMImage
-from engine.vm.layout import VMPaths
 from engine.vm.ports import Forward
 from tests.support.engine_fixtures import DOCKER_CLI, TEST_IMAGE, import_image
-from tests.vm.conftest import VMDocker
+from tests.vm.conftest import VMDocker, booted, tls_docker
 
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(600)]
 
@@ -50,23 +48,13 @@ def tls_home() -> Iterator[Path]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def vm(vm_image_x86: VMImage, tls_home: Path) -> AsyncIterator[VMEngine]:
-    paths = VMPaths.default(tls_home)
-    paths.root.mkdir(parents=True)
-    paths.settings_file.write_text(json.dumps({"api": "tls", "swap_mib": 64}))
-    engine = VMEngine(paths, start_timeout=240)
-    await engine.start()
-    try:
+    async with booted(tls_home, {"api": "tls", "swap_mib": 64}) as engine:
         yield engine
-    finally:
-        await engine.stop()
 
 
 @pytest.fixture(scope="module")
 def docker(vm: VMEngine, tmp_path_factory: pytest.TempPathFactory) -> VMDocker:
-    return VMDocker(
-        vm.endpoint, tmp_path_factory.mktemp("docker-config"),
-        {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(vm.paths.tls_dir)},
-    )  # fmt: skip
+    return tls_docker(vm, tmp_path_factory.mktemp("docker-config"))
 
 
 def _sockets_under(folder: Path) -> list[Path]:
