@@ -282,6 +282,31 @@ def test_a_symlink_out_of_the_share_is_served_as_a_link_never_followed(
     assert ("escape", proto.DT_LNK) in client.readdir()
 
 
+def test_a_stale_fid_cannot_reach_through_a_link_put_in_its_folders_place(
+    client: Client, share: Path
+) -> None:
+    """A guest keeps a fid of a folder, removes the folder and puts a symlink to somewhere
+    outside the share under its name: creating, opening or listing through the old fid must
+    not follow that link on the host."""
+    outside = share.parent / "outside-dir"
+    outside.mkdir()
+    client.call(proto.TMKDIR, Writer().u32(ROOT_FID).string("d").u32(0o755).u32(0))
+    stale, _ = client.walk("d")
+    client.call(proto.TUNLINKAT, Writer().u32(ROOT_FID).string("d").u32(proto.L_AT_REMOVEDIR))
+    client.call(proto.TSYMLINK, Writer().u32(ROOT_FID).string("d").string(str(outside)).u32(0))
+    with pytest.raises(Lerror) as caught:
+        client.create("planted.txt", b"x", dir_fid=stale)
+    assert caught.value.code in (proto.ELOOP, proto.ENOTDIR)
+    with pytest.raises(Lerror):
+        client.call(proto.TMKDIR, Writer().u32(stale).string("m").u32(0o755).u32(0))
+    with pytest.raises(Lerror):
+        client.walk("x", fid=stale)
+    assert list(outside.iterdir()) == []
+    (outside / "secret.txt").write_text("not yours")
+    with pytest.raises(Lerror):
+        client.walk("secret.txt", fid=stale)
+
+
 # -- files and folders ------------------------------------------------------------------------
 
 

@@ -78,7 +78,25 @@ class FidTable:
         self._fids: dict[int, Fid] = {}
 
     def host_path(self, parts: tuple[str, ...]) -> str:
-        return os.path.join(self.root, *parts) if parts else self.root
+        """The host path of ``parts``, after checking that no folder on the way is a link.
+
+        A fid keeps its path, and the guest may since have replaced a folder on it with a
+        symlink (remove the folder, Tsymlink its name): the host's own path lookup would follow
+        that link out of the share. Requests are served one at a time, so nothing changes
+        between this check and the call that uses the path. The last part is the caller's:
+        it is opened with O_NOFOLLOW or lstat'ed, and served as a link.
+        """
+        path = self.root
+        for index, part in enumerate(parts):
+            path = os.path.join(path, part)
+            if index < len(parts) - 1:
+                try:
+                    st = os.lstat(path)
+                except OSError as exc:
+                    raise NinePError(proto.ENOENT, f"{path}: {exc.strerror}") from exc
+                if is_link(st) or not stat.S_ISDIR(st.st_mode):
+                    raise NinePError(proto.ENOTDIR, f"{path} is no longer a folder of the share")
+        return path
 
     def get(self, fid: int) -> Fid:
         try:
