@@ -305,6 +305,14 @@ def test_a_stale_fid_cannot_reach_through_a_link_put_in_its_folders_place(
     (outside / "secret.txt").write_text("not yours")
     with pytest.raises(Lerror):
         client.walk("secret.txt", fid=stale)
+    # the same with a folder opened for listing before its swap: no names from outside
+    client.call(proto.TMKDIR, Writer().u32(ROOT_FID).string("e").u32(0o755).u32(0))
+    listed = client.open("e")
+    client.call(proto.TUNLINKAT, Writer().u32(ROOT_FID).string("e").u32(proto.L_AT_REMOVEDIR))
+    client.call(proto.TSYMLINK, Writer().u32(ROOT_FID).string("e").string(str(outside)).u32(0))
+    with pytest.raises(Lerror) as caught:
+        client.call(proto.TREADDIR, Writer().u32(listed).u64(0).u32(8192))
+    assert caught.value.code == proto.ENOTDIR
 
 
 # -- files and folders ------------------------------------------------------------------------

@@ -338,7 +338,10 @@ class FileServer:
     def _listing(self, entry: Fid) -> list[tuple[tuple[int, int, int], int, str]]:
         """``.``, ``..`` and the folder's entries, as (qid, dirent type, name)."""
         path = self._path(entry)
-        here = qid_of(os.lstat(path), entry.parts)
+        st = os.lstat(path)
+        if is_link(st) or not stat.S_ISDIR(st.st_mode):  # replaced by a link since its Tlopen
+            raise NinePError(proto.ENOTDIR, f"{path} is no longer a folder of the share")
+        here = qid_of(st, entry.parts)
         parent = qid_of(os.lstat(self.fids.host_path(entry.parts[:-1])), entry.parts[:-1])
         found = [(here, proto.DT_DIR, "."), (parent, proto.DT_DIR, "..")]
         with os.scandir(path) as listing:
