@@ -313,6 +313,15 @@ def test_a_stale_fid_cannot_reach_through_a_link_put_in_its_folders_place(
     with pytest.raises(Lerror) as caught:
         client.call(proto.TREADDIR, Writer().u32(listed).u64(0).u32(8192))
     assert caught.value.code == proto.ENOTDIR
+    # and a file opened before its swap: a chmod through the fid never reaches the link's target
+    target = outside / "secret.txt"
+    target.chmod(0o600)
+    opened = client.create("f.txt", b"data")
+    (share / "f.txt").unlink()
+    (share / "f.txt").symlink_to(target)
+    body = Writer().u32(opened).u32(proto.SETATTR_MODE).u32(0o777).u32(0).u32(0).u64(0)
+    client.call(proto.TSETATTR, body.u64(0).u64(0).u64(0).u64(0))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 # -- files and folders ------------------------------------------------------------------------

@@ -207,9 +207,15 @@ class FileServer:
         mtime = r.u64() * 1_000_000_000 + r.u64()
         path = self._path(entry)
         st = self._stat(entry)
-        link = stat.S_ISLNK(st.st_mode)
+        try:  # the path now, not the open file: a guest may have swapped it for a link since
+            link = is_link(os.lstat(path))
+        except FileNotFoundError:
+            link = False  # removed while open: only the open file is changed below
         if valid & proto.SETATTR_MODE and not link:
-            os.chmod(path, mode & 0o7777)
+            if entry.fd is not None and hasattr(os, "fchmod"):
+                os.fchmod(entry.fd, mode & 0o7777)
+            else:
+                os.chmod(path, mode & 0o7777)
         if valid & (proto.SETATTR_UID | proto.SETATTR_GID) and sys.platform != "win32":
             # a user's QEMU cannot give files away either (security_model=none ignores it)
             with contextlib.suppress(PermissionError):
@@ -384,6 +390,8 @@ class FileServer:
         _, path = self._child(dfid, name)
         if os.link in os.supports_follow_symlinks:
             os.link(source, path, follow_symlinks=False)  # a link to the symlink itself
+        elif is_link(os.lstat(source)):  # never a hard link to what a symlink points at
+            raise NinePError(proto.EPERM, "a symlink is not hard-linked here")
         else:
             os.link(source, path)
 
