@@ -175,7 +175,13 @@ class AppContext(QObject):
             return
         # pages, log windows and dialogs tied to the old engine close (app/engines/forget.py)
         self.engine_switching.emit(engine)
-        self._runner.cancel_work()  # the guide asked first (app/engines/busy.py)
+        # everything in flight on the old engine ends before its client closes (the guide asked
+        # first about named work: app/engines/busy.py); else a list that was running fails on the
+        # closed client and is reported as "Cannot reach the Docker engine". Not the guide's own
+        # start, which is what calls this.
+        current = asyncio.current_task()
+        self._runner.cancel_all(keep=current)
+        await self._runner.drain(limit=5.0, keep=current)
         old, old_attached = self._engine, self._attached
         self._drop_client()
         with contextlib.suppress(Exception):

@@ -169,19 +169,16 @@ class Runner(QObject):
             self._open_boxes.remove(box)
         box.deleteLater()
 
-    def cancel_work(self) -> None:
-        """Cancel the named long work (the first-run guide's engine change stops it)."""
-        for task in list(self._work):
-            task.cancel()
-
-    def cancel_all(self) -> None:
-        """Cancel everything in flight (used on shutdown)."""
+    def cancel_all(self, keep: asyncio.Task[Any] | None = None) -> None:
+        """Cancel everything in flight but ``keep`` (the task asking, when it is one of ours:
+        the first-run guide's start moves the app to another engine from inside its own run)."""
         for task in list(self._tasks):
-            task.cancel()
+            if task is not keep:
+                task.cancel()
 
-    async def drain(self, limit: float = 5.0) -> None:
-        """Wait (bounded) for in-flight tasks to finish after :meth:`cancel_all`."""
-        pending = [t for t in self._tasks if not t.done()]
+    async def drain(self, limit: float = 5.0, keep: asyncio.Task[Any] | None = None) -> None:
+        """Wait (bounded) for in-flight tasks but ``keep`` to finish after :meth:`cancel_all`."""
+        pending = [t for t in self._tasks if not t.done() and t is not keep]
         if pending:
             await asyncio.wait(pending, timeout=limit)
 
