@@ -166,7 +166,14 @@ class CliIntegrationPanel(QWidget):
         layout.addStretch(1)
         for b in self._buttons():
             b.hide()
+        self._asked_for = ""
+        if ctx is not None:  # the facts are about the app's engine: another engine, new facts
+            ctx.engine_status_changed.connect(self._engine_changed)
         self.refresh()
+
+    def _engine_changed(self, _status: Any) -> None:
+        if self.endpoint != self._asked_for:
+            self.refresh()
 
     @property
     def endpoint(self) -> str:
@@ -205,6 +212,7 @@ class CliIntegrationPanel(QWidget):
     def refresh(self) -> asyncio.Task[Any]:
         """Read the facts again (worker thread) and show them."""
         endpoint, folder = self.endpoint, self.docker_config
+        self._asked_for = endpoint
 
         def read() -> Facts:
             from engine import cli_integration
