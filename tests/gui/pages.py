@@ -80,6 +80,19 @@ def open_details_pane(qtbot: Any, ctx: Any, window: Any, container_id: str) -> A
     return containers
 
 
+def open_purge(qtbot: Any, window: Any) -> tuple[Any, Any]:
+    """Help ▸ Troubleshoot ▸ Reset ▸ Purge data… by clicks: (the Reset page, its purge dialog,
+    shown)."""
+    from tests.gui.modals import open_from_help_menu
+
+    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
+    click_tab(qtbot, dialog, "Reset")
+    page = dialog.data_page
+    qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(), 30)
+    return page, page.purge_dialog
+
+
 def click_tab(qtbot: Any, page: Any, title: str) -> Any:
     """Click the page's tab called ``title``; returns the tab, now the current one."""
     index = next(i for i in range(page.tabs.count()) if page.tabs.tabText(i) == title)

@@ -26,6 +26,7 @@ from app.settings import Settings
 from engine.lifecycle import EnginePaths, NativeEngine
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.modals import open_from_help_menu
+from tests.gui.pages import open_purge
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 
 pytestmark = [pytest.mark.gui, pytest.mark.engine]
@@ -255,12 +256,7 @@ def test_purge_lists_asks_and_deletes_exactly_that(
     docker_config.mkdir()
     (docker_config / "config.json").write_text("{}")
 
-    dialog = open_from_help_menu(qtbot, window, "troubleshoot")
-    click_tab(qtbot, dialog, "Reset")
-    page = dialog.data_page
-    qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
-    wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(), 30)
-    confirm = page.purge_dialog
+    page, confirm = open_purge(qtbot, window)
     listed = [Path(confirm.table.topLevelItem(i).text(1))
               for i in range(confirm.table.topLevelItemCount())]
     assert paths.data_root in listed
@@ -340,13 +336,7 @@ def test_a_refused_purge_deletes_nothing_and_the_engine_comes_back(
     fd = os.open(vm / "engine.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # what the VM's owner holds while it runs
-        dialog = open_from_help_menu(qtbot, window, "troubleshoot")
-        click_tab(qtbot, dialog, "Reset")
-        page = dialog.data_page
-        qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
-        wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(),
-                 30)  # fmt: skip
-        confirm = page.purge_dialog
+        page, confirm = open_purge(qtbot, window)
         confirm.confirm.setFocus()
         qtbot.keyClick(confirm.confirm, Qt.Key.Key_Space)
         first_pid = own_ctx.engine.status.pid

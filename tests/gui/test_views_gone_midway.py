@@ -38,8 +38,8 @@ from app.settings import Settings
 from app.views.container_page.commit_dialog import CommitDialog
 from engine.errors import NotFound
 from tests.gui.conftest import run_async, wait_for
-from tests.gui.modals import open_from_help_menu, when_modal
-from tests.gui.pages import own_config_dirs
+from tests.gui.modals import when_modal
+from tests.gui.pages import open_purge, own_config_dirs
 from tests.gui.test_engines_switch_busy import (  # noqa: F401 - homes, login, remote: fixtures
     homes,
     login,
@@ -324,13 +324,7 @@ def test_a_purge_outlives_the_destroyed_window_and_the_engine_comes_back(
     win = MainWindow(own_ctx, settings)
     win.show()
     try:
-        dialog = open_from_help_menu(qtbot, win, "troubleshoot")
-        click_tab(qtbot, dialog, "Reset")
-        page = dialog.data_page
-        qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
-        wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(),
-                 30)  # fmt: skip
-        confirm = page.purge_dialog
+        _page, confirm = open_purge(qtbot, win)
         confirm.confirm.setFocus()
         qtbot.keyClick(confirm.confirm, Qt.Key.Key_Space)
         first_pid = own_ctx.engine.status.pid

@@ -45,7 +45,7 @@ from engine.vm.image import VMImage
 from engine.vm.layout import VMPaths
 from tests.gui.conftest import OFFSCREEN_NOISE, qasync_loop, run_async, wait_for  # noqa: F401
 from tests.gui.modals import open_from_help_menu
-from tests.gui.pages import click_tab, main_window_shown, own_config_dirs
+from tests.gui.pages import main_window_shown, open_purge, own_config_dirs
 from tests.support.engine_fixtures import TEST_IMAGE, import_image
 from tests.vm.conftest import VMDocker
 
@@ -236,13 +236,7 @@ def test_purge_from_the_window_empties_the_vm_and_keeps_its_settings(
 
         engine.subscribe(close_when_stopped)
 
-        dialog = open_from_help_menu(qtbot, window, "troubleshoot")
-        click_tab(qtbot, dialog, "Reset")
-        page = dialog.data_page
-        qtbot.mouseClick(page.purge_button, Qt.MouseButton.LeftButton)
-        wait_for(qtbot, lambda: page.purge_dialog is not None and page.purge_dialog.isVisible(),
-                 30)  # fmt: skip
-        confirm = page.purge_dialog
+        page, confirm = open_purge(qtbot, window)
         listed = [Path(confirm.table.topLevelItem(i).text(1))
                   for i in range(confirm.table.topLevelItemCount())]  # fmt: skip
         assert listed == [paths.data_disk, paths.root_disk, paths.root_version]
