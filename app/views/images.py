@@ -4,6 +4,11 @@ Rows are keyed by image id. A full list happens only when a client (re)connects;
 events (pull, tag, untag, load, import, delete) update single rows — the image named by the event
 is inspected and its row upserted (or removed when it is gone) — and container create/destroy
 events move the "In use" counts. No polling.
+
+An "untag" is inspected only after a short wait (``UNTAG_SETTLE_MS``), dropped when the image's
+"delete" comes first: removing an image untags it and then deletes it, and an inspect landing in
+between holds a reference on the image's layer, so the engine keeps the layer and its prune
+reports 0 B reclaimed (seen in Troubleshoot ▸ Clean up) — besides one wasted inspect per image.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -40,7 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_REFRESH_ACTIONS = {"pull", "tag", "untag", "import", "load", "push", "save"}
+_REFRESH_ACTIONS = {"pull", "tag", "import", "load", "push", "save"}
+UNTAG_SETTLE_MS = 250  # how long an untag waits for its image's delete before it is inspected
 
 
 class TagsColumn(Column):
@@ -82,6 +89,9 @@ class ImagesView(ResourceView):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self._container_image: dict[str, str] = {}  # container id -> image id
+        self._untagged: set[str] = set()  # untag events waiting out UNTAG_SETTLE_MS
+        self._untag_timer = QTimer(self, singleShot=True, interval=UNTAG_SETTLE_MS)
+        self._untag_timer.timeout.connect(self._inspect_untagged)
         self.add_action("Pull…", self.open_pull, icon="image-pull", tip="Pull an image")
         self.add_action("Build…", self.open_build, icon="image-build")
         self.add_action("Load…", self.open_load, icon="image-load")
@@ -125,7 +135,12 @@ class ImagesView(ResourceView):
     def on_event(self, event: Any) -> None:
         if event.type == "image":
             if event.action == "delete":
+                self._untagged.discard(event.actor_id)
                 self.remove_row(event.actor_id)
+            elif event.action == "untag":
+                self._untagged.add(event.actor_id)
+                if not self._untag_timer.isActive():
+                    self._untag_timer.start()
             elif event.action in _REFRESH_ACTIONS:
                 self.refresh_image(event.actor_id)
         elif event.type == "container":
@@ -140,6 +155,11 @@ class ImagesView(ResourceView):
                 image_id = self._container_image.pop(event.actor_id, None)
                 if image_id:
                     self.model.update_fields(image_id, in_use=self.in_use(image_id))
+
+    def _inspect_untagged(self) -> None:
+        names, self._untagged = self._untagged, set()
+        for name in names:
+            self.refresh_image(name)
 
     def resolve(self, name: str) -> str | None:
         """The image id a container event's ``image`` attribute names, if the model knows it."""

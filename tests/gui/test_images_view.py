@@ -15,7 +15,7 @@ import shiboken6
 
 from app.dialogs import run_spec as rs
 from app.dialogs.run import RunDialog
-from app.views.images import ImagesView
+from app.views.images import UNTAG_SETTLE_MS, ImagesView
 from engine.registry import AuthConfig
 from tests.gui.conftest import run_async, wait_for
 from tests.gui.registry_image import assert_signed_in, publish_remote_image
@@ -465,3 +465,40 @@ def test_an_inspect_answer_older_than_a_delete_does_not_bring_the_row_back(
     # A refresh started after the removal is fresh and brings it back.
     view.refresh_image(image_id)
     wait_for(qtbot, lambda: image_id in view.model)
+
+
+def test_removing_an_image_does_not_inspect_it_between_untag_and_delete(
+    view: ImagesView, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Removing an image's last tag sends "untag" then "delete". An inspect in between holds a
+    # reference on the image's layer, so the engine keeps it and a prune reports 0 B reclaimed
+    # (a flaky Troubleshoot ▸ Clean up test): the view waits for the delete instead.
+    from tests.support.engine_fixtures import import_image
+
+    tag = f"portside-views/untag-delete:{uuid.uuid4().hex[:6]}"
+    run_async(qtbot, import_image(view.ctx.engine.endpoint, tag), 90)
+    wait_for(qtbot, lambda: _id_with_tag(view, tag) is not None)
+    image_id = _id_with_tag(view, tag)
+    images = view.ctx.client.images
+    inspected: list[str] = []
+    real_inspect = images.inspect
+
+    async def spy(name: str) -> Any:
+        inspected.append(name)
+        return await real_inspect(name)
+
+    monkeypatch.setattr(images, "inspect", spy)
+    view.remove_images([tag], force=False)
+    wait_for(qtbot, lambda: image_id not in view.model)
+    qtbot.wait(UNTAG_SETTLE_MS * 2)
+    assert inspected == []
+    assert image_id not in view.model
+    # An untag with no delete after it is still inspected: the row loses the tag, stays.
+    test_id = next(iter(view.model.ids()))
+    other = f"portside-views/untag-only:{uuid.uuid4().hex[:6]}"
+    view.tag_image(test_id, other)
+    wait_for(qtbot, lambda: other in view.model.tags_of(test_id))
+    inspected.clear()
+    view.remove_images([other], force=False)
+    wait_for(qtbot, lambda: other not in view.model.tags_of(test_id))
+    assert inspected == [test_id] and test_id in view.model
