@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -382,3 +383,34 @@ def test_client_with_a_malformed_docker_host_fails_at_construction(
     monkeypatch.setenv("DOCKER_HOST", "tcp://h:notaport")
     with pytest.raises(InvalidEndpoint, match=r"DOCKER_HOST is invalid: 'tcp://h:notaport'"):
         EngineClient()
+
+
+async def test_df_reads_again_after_the_engines_layer_race_but_not_forever() -> None:
+    # dockerd lists layers, then images: an image deleted in between fails /system/df with
+    # "layer … was not found (corruption?)" (a Disk view refresh during a prune, seen in CI).
+    from engine.client.system import DF_LAYER_RETRIES
+
+    raced = {"left": 2}
+    reads: list[str] = []
+    race = "failed to retrieve image list: layer sha256:33 was not found (corruption?)"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/_ping":
+            return httpx.Response(200, headers={"Api-Version": "1.41"}, text="OK")
+        reads.append(request.url.path)
+        if raced["left"]:
+            raced["left"] -= 1
+            return httpx.Response(500, json={"message": race})
+        empty: list[Any] = []
+        return httpx.Response(200, json={"LayersSize": 5, "Images": empty, "Containers": empty,
+                                         "Volumes": empty, "BuildCache": empty})
+
+    async with EngineClient("tcp://h:1", transport=httpx.MockTransport(handler)) as c:
+        assert (await c.df()).categories
+        assert reads == ["/v1.41/system/df"] * 3
+        # A layer that stays missing is real corruption: said, after a few reads.
+        raced["left"] = 100
+        reads.clear()
+        with pytest.raises(EngineAPIError, match="corruption"):
+            await c.df()
+        assert len(reads) == DF_LAYER_RETRIES + 1

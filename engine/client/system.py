@@ -31,6 +31,8 @@ from engine.registry import AuthConfig
 
 #: How long :meth:`EngineClient.df` waits out another client's disk-usage computation.
 DF_BUSY_RETRY_SECONDS = 30.0
+#: How many times it reads again after the engine's layer/image race (see ``_df_read``).
+DF_LAYER_RETRIES = 3
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:
@@ -73,7 +75,8 @@ class EngineClient(Connection):
         The engine computes disk usage for one request at a time and refuses the others with an
         error, "a disk usage operation is already running". Callers of this client share the one
         read in flight (a caller that gives up does not cancel it for the others), and that
-        refusal, caused by another client, is retried for up to ``DF_BUSY_RETRY_SECONDS``.
+        refusal, caused by another client, is retried for up to ``DF_BUSY_RETRY_SECONDS``; so is,
+        ``DF_LAYER_RETRIES`` times, the engine's "layer … was not found" from a deletion mid-read.
         """
         task = self._df_task
         if task is None or task.done():
@@ -85,11 +88,18 @@ class EngineClient(Connection):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DF_BUSY_RETRY_SECONDS
         delay = 0.1
+        layer_races = 0
         while True:
             try:
                 data = await self._json(build_request("GET", "/system/df"), read_timeout=None)
             except EngineAPIError as exc:  # dockerd 20.10 answers 500, newer ones 409
-                if "already running" not in exc.explanation or loop.time() >= deadline:
+                busy = "already running" in exc.explanation
+                # The engine lists layers, then images: an image deleted in between (a prune, a
+                # removal, a build's intermediate) fails the read with "layer … was not found
+                # (corruption?)". A new read no longer sees it; real corruption stays, so few.
+                raced = "was not found (corruption?)" in exc.explanation
+                layer_races += raced
+                if not (busy or raced) or loop.time() >= deadline or layer_races > DF_LAYER_RETRIES:
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
