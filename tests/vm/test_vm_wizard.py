@@ -33,6 +33,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWizard
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from app.settings import Settings
 from engine.lifecycle.base import EngineState
@@ -70,6 +71,13 @@ def wizard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
         yield {"home": home, "config": tmp_path / "config"}
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def vm_story(vm: Any) -> str:
+    """What the VM's console and its ssh forward said (the home folder is gone after the test)."""
+    ssh_log = vm.paths.root / "ssh.log"
+    ssh = ssh_log.read_text(errors="replace")[-2000:] if ssh_log.exists() else "(no ssh.log)"
+    return f"engine log:\n{vm.log_tail(80)}\nssh.log:\n{ssh}"
 
 
 class Pages:
@@ -226,7 +234,14 @@ def test_wizard_sets_up_the_vm_and_runs_the_first_container_in_it(
         pages.look("first")
         press(qtbot, wizard, Qt.Key.Key_Return)
         first = wizard.pages["first"]
-        qtbot.waitUntil(lambda: closed(wizard) or first.container_id != "", timeout=120000)
+        try:
+            qtbot.waitUntil(
+                lambda: closed(wizard) or first.container_id != "" or not first.running,
+                timeout=120000)
+        except WaitTimeout:
+            pytest.fail(f"no first container after 120 s:\n{first.steps.toPlainText()}\n"
+                        f"{vm_story(vm)}")
+        assert closed(wizard) or first.container_id, f"{first.steps.toPlainText()}\n{vm_story(vm)}"
         qtbot.waitUntil(lambda: closed(wizard), timeout=30000)
         assert first.image == "portside/hello:latest", first.steps.toPlainText()
         cid = first.container_id
