@@ -75,9 +75,9 @@ def wizard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
 
 def vm_story(vm: Any) -> str:
     """What the VM's console and its ssh forward said (the home folder is gone after the test)."""
-    ssh_log = vm.paths.root / "ssh.log"
-    ssh = ssh_log.read_text(errors="replace")[-2000:] if ssh_log.exists() else "(no ssh.log)"
-    return f"engine log:\n{vm.log_tail(80)}\nssh.log:\n{ssh}"
+    forward = vm.forward
+    ssh = forward.error_tail(20).replace(" / ", "\n") if forward else "(no ssh forward)"
+    return f"engine log:\n{vm.log_tail(80)}\nssh forward's log:\n{ssh}"
 
 
 class Pages:
