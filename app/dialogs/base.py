@@ -173,6 +173,9 @@ class ResourceView(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.count_label.hide()  # the header shows the count (kept for its text)
+        self._count_noun = ""  # "image": set by the first full list, then rows added or removed
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):  # by events
+            signal.connect(self._recount)
         from app.widgets.view_header import ViewHeader
 
         # title, count and the primary action (the first toolbar action, see finish_setup)
@@ -508,9 +511,15 @@ class ResourceView(QWidget):
         self.status.setText(text)
 
     def show_count(self, count: int, singular: str) -> None:
-        """Show how many rows the last full list had ("3 networks"), next to the result line."""
+        """Show how many rows there are ("3 networks") in the header: the full list's count, then
+        the model's as events add and remove rows."""
+        self._count_noun = singular
         self.count_label.setText(f"{count} {singular}{'s' if count != 1 else ''}")
         self.header.set_count(self.count_label.text())
+
+    def _recount(self, *_args: Any) -> None:
+        if self._count_noun:
+            self.show_count(self.model.rowCount(), self._count_noun)
 
     def ask(self, title: str, text: str, *, ok: str = "Remove") -> bool:
         """Confirm a destructive action."""

@@ -479,6 +479,8 @@ def test_removing_an_image_does_not_inspect_it_between_untag_and_delete(
     run_async(qtbot, import_image(view.ctx.engine.endpoint, tag), 90)
     wait_for(qtbot, lambda: _id_with_tag(view, tag) is not None)
     image_id = _id_with_tag(view, tag)
+    count = view.model.rowCount()
+    assert count >= 2 and view.count_label.text() == f"{count} images"  # the header follows
     images = view.ctx.client.images
     inspected: list[str] = []
     real_inspect = images.inspect
@@ -493,6 +495,7 @@ def test_removing_an_image_does_not_inspect_it_between_untag_and_delete(
     qtbot.wait(UNTAG_SETTLE_MS * 2)
     assert inspected == []
     assert image_id not in view.model
+    assert view.count_label.text() == f"{count - 1} image{'s' if count != 2 else ''}"
     # An untag with no delete after it is still inspected: the row loses the tag, stays.
     test_id = next(iter(view.model.ids()))
     other = f"portside-views/untag-only:{uuid.uuid4().hex[:6]}"
